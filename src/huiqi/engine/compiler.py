@@ -1,0 +1,385 @@
+"""Compile expression trees into fast closures for the scalar engine.
+
+Each node becomes a Python closure ``fn(env) -> value`` once, when the policy base is loaded; evaluating
+an entity then runs closures, never re-walks text. Values are exact (``Fraction``); a missing fact gives
+``Unknown`` and three-valued logic carries it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import operator
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from fractions import Fraction
+from typing import Any
+
+from huiqi.errors import EvaluationError, ExpressionError
+from huiqi.expr import ast
+from huiqi.facts.catalogue import Catalogue, Period
+from huiqi.money import round_half_up
+from huiqi.policy.scope import DocumentScope
+
+from .env import Env
+from .values import Unknown, is_unknown, merge_unknown
+
+Fn = Callable[[Env], Any]
+
+_COMPARE: dict[str, Callable[[Any, Any], bool]] = {
+    ">=": operator.ge, ">": operator.gt, "<=": operator.le, "<": operator.lt, "==": operator.eq, "!=": operator.ne,
+}  # fmt: skip
+
+
+@dataclass
+class CompileScope(DocumentScope):
+    """A document's scope that can also compile names into closures."""
+
+    _compiled: dict[str, Fn] = field(default_factory=dict)
+
+    def compile_name(self, name: str) -> Fn:
+        """The evaluator of a name (memoised per entity for definitions)."""
+        if name in self._compiled:
+            return self._compiled[name]
+        fn: Fn
+        if name == "period":
+
+            def fn(env: Env) -> Any:
+                return Fraction(env.period)
+
+        elif name == "as_of":
+
+            def fn(env: Env) -> Any:
+                return env.as_of
+
+        elif name in self.catalogue:
+            fn = _fact_reader(self.catalogue, name)
+        elif name in self.definitions:
+            inner = compile_node(self.definitions[name], self)
+            memo_key = f"{self.document}:{name}"
+
+            def fn(env: Env) -> Any:
+                memo = env.memo
+                if memo_key in memo:
+                    return memo[memo_key]
+                value = memo[memo_key] = inner(env)
+                return value
+
+        elif name in self.reading_names:
+            key, options = self.reading_names[name]
+            compiled = {value: compile_node(node, self) for value, node in options.items()}
+            reading_key = f"{self.document}:{key}"
+
+            def fn(env: Env) -> Any:
+                return compiled[env.readings[reading_key]](env)
+
+        else:
+            raise ExpressionError(f"未知的名称 {name!r}")
+        self._compiled[name] = fn
+        return fn
+
+
+def _fact_reader(catalogue: Catalogue, key: str) -> Fn:
+    fact = catalogue[key]
+    annual = fact.period is Period.ANNUAL
+    default = fact.default
+    missing = Unknown(frozenset({(key, None)}))
+
+    def read(env: Env) -> Any:
+        value = env.facts.get(key, _ABSENT)
+        if annual and value is not _ABSENT:
+            value = value.get(env.period, _ABSENT)
+            if value is _ABSENT:
+                return Unknown(frozenset({(key, env.period)}))
+        if value is _ABSENT:
+            if default is not None:
+                env.defaults_used.add(key)
+                return default
+            return missing
+        return value
+
+    return read
+
+
+_ABSENT = object()
+
+
+def compile_node(node: ast.Node, scope: CompileScope) -> Fn:
+    """Compile one node (recursively) into a closure."""
+    if isinstance(node, ast.Money):
+        fen = node.fen
+        return lambda env: fen
+    if isinstance(node, ast.Number):
+        number = node.value
+        return lambda env: number
+    if isinstance(node, ast.Text | ast.Boolean):
+        constant = node.value
+        return lambda env: constant
+    if isinstance(node, ast.ListOf):
+        items = [compile_node(i, scope) for i in node.items]
+        return lambda env: tuple(i(env) for i in items)
+    if isinstance(node, ast.Name):
+        return scope.compile_name(node.id)
+    if isinstance(node, ast.Negate):
+        operand = compile_node(node.operand, scope)
+        return lambda env: _neg(operand(env))
+    if isinstance(node, ast.BinOp):
+        return _compile_binop(node, scope)
+    if isinstance(node, ast.Compare):
+        return _compile_compare(node, scope)
+    if isinstance(node, ast.Contains):
+        return _compile_contains(node, scope)
+    if isinstance(node, ast.And):
+        return _compile_and([compile_node(i, scope) for i in node.items])
+    if isinstance(node, ast.Or):
+        return _compile_or([compile_node(i, scope) for i in node.items])
+    if isinstance(node, ast.Not):
+        operand = compile_node(node.operand, scope)
+
+        def not_(env: Env) -> Any:
+            value = operand(env)
+            return value if is_unknown(value) else not value
+
+        return not_
+    if isinstance(node, ast.Call):
+        return _compile_call(node, scope)
+    raise ExpressionError(f"无法编译的表达式节点 {type(node).__name__}")  # pragma: no cover
+
+
+def _neg(value: Any) -> Any:
+    return value if is_unknown(value) else -value
+
+
+def _compile_binop(node: ast.BinOp, scope: CompileScope) -> Fn:
+    left, right, op = compile_node(node.left, scope), compile_node(node.right, scope), node.op
+
+    def binop(env: Env) -> Any:
+        a, b = left(env), right(env)
+        if is_unknown(a) or is_unknown(b):
+            return merge_unknown(a, b)
+        if op == "+":
+            return a + b
+        if op == "-":
+            return a - b
+        if op == "*":
+            return a * b
+        if b == 0:
+            raise EvaluationError(f"除数为零：{op} 右边的值为 0")
+        if op == "/":
+            return Fraction(a) / Fraction(b)
+        return Fraction(math.floor(Fraction(a) / Fraction(b)))
+
+    return binop
+
+
+def _compile_compare(node: ast.Compare, scope: CompileScope) -> Fn:
+    left, right, compare = compile_node(node.left, scope), compile_node(node.right, scope), _COMPARE[node.op]
+
+    def comparison(env: Env) -> Any:
+        a, b = left(env), right(env)
+        if is_unknown(a) or is_unknown(b):
+            return merge_unknown(a, b)
+        return compare(a, b)
+
+    return comparison
+
+
+def _compile_contains(node: ast.Contains, scope: CompileScope) -> Fn:
+    item, container, negated = compile_node(node.item, scope), compile_node(node.container, scope), node.negated
+
+    def contains(env: Env) -> Any:
+        a, b = item(env), container(env)
+        if is_unknown(a) or is_unknown(b):
+            return merge_unknown(a, b)
+        found = a in b
+        return not found if negated else found
+
+    return contains
+
+
+def _compile_and(items: list[Fn]) -> Fn:
+    def and_(env: Env) -> Any:
+        unknown: list[Any] = []
+        for item in items:
+            value = item(env)
+            if value is False:
+                return False
+            if is_unknown(value):
+                unknown.append(value)
+        return merge_unknown(*unknown) if unknown else True
+
+    return and_
+
+
+def _compile_or(items: list[Fn]) -> Fn:
+    def or_(env: Env) -> Any:
+        unknown: list[Any] = []
+        for item in items:
+            value = item(env)
+            if value is True:
+                return True
+            if is_unknown(value):
+                unknown.append(value)
+        return merge_unknown(*unknown) if unknown else False
+
+    return or_
+
+
+def years_between(start: dt.date, end: dt.date) -> int:
+    """Whole years from ``start`` to ``end`` (an anniversary counts on its day).
+
+    >>> years_between(dt.date(2021, 3, 1), dt.date(2024, 2, 29))
+    2
+    >>> years_between(dt.date(2021, 3, 1), dt.date(2024, 3, 1))
+    3
+    """
+    years = end.year - start.year
+    if (end.month, end.day) < (start.month, start.day):
+        years -= 1
+    return years
+
+
+def _compile_call(node: ast.Call, scope: CompileScope) -> Fn:
+    name = node.func
+    args = [compile_node(a, scope) for a in node.args]
+
+    def strict(fn: Callable[..., Any]) -> Fn:
+        def call(env: Env) -> Any:
+            values = [a(env) for a in args]
+            if any(is_unknown(v) for v in values):
+                return merge_unknown(*values)
+            return fn(*values)
+
+        return call
+
+    if name == "min":
+        return strict(lambda *v: min(v))
+    if name == "max":
+        return strict(lambda *v: max(v))
+    if name == "abs":
+        return strict(abs)
+    if name == "floor":
+        return strict(lambda v: Fraction(math.floor(v)))
+    if name == "ceil":
+        return strict(lambda v: Fraction(math.ceil(v)))
+    if name == "round":
+        return strict(lambda v: Fraction(round_half_up(Fraction(v))))
+    if name == "year":
+        return strict(lambda d: Fraction(d.year))
+    if name == "days_between":
+        return strict(lambda a, b: Fraction((b - a).days))
+    if name == "date":
+        text = node.args[0].value if isinstance(node.args[0], ast.Text) else ""
+        try:
+            constant = dt.date.fromisoformat(text)
+        except ValueError:
+            raise ExpressionError(f"date() 的日期格式应为 YYYY-MM-DD，得到 {text!r}") from None
+        return lambda env: constant
+    if name == "count":
+        return strict(lambda s: Fraction(len(s)))
+    if name == "if":
+        cond, then, other = args
+
+        def if_(env: Env) -> Any:
+            value = cond(env)
+            if is_unknown(value):
+                return value
+            return then(env) if value else other(env)
+
+        return if_
+    if name == "years_since":
+        start = args[0]
+
+        def years_since(env: Env) -> Any:
+            value = start(env)
+            return value if is_unknown(value) else Fraction(years_between(value, env.as_of))
+
+        return years_since
+    if name == "has":
+        reader = args[0]
+        return lambda env: not is_unknown(reader(env))
+    if name in ("paid", "paid_provision", "paid_years"):
+        return _ledger_function(name)
+    first = node.args[0]
+    key = first.id if isinstance(first, ast.Name) else ""
+    if name == "at":
+        return _at(key, args[1])
+    if name == "max_before":
+        return _max_before(key)
+    if name == "sum_years":
+        return _sum_years(key, args[1], args[2])
+    if name == "first_reached":
+        before = _max_before(key)
+        threshold = args[1]
+        current = scope.compile_name(key)
+
+        def first_reached(env: Env) -> Any:
+            now, limit = current(env), threshold(env)
+            if is_unknown(now) or is_unknown(limit):
+                return merge_unknown(now, limit)
+            if now < limit:
+                return False
+            earlier = before(env)
+            if is_unknown(earlier):
+                return earlier
+            return earlier < limit
+
+        return first_reached
+    raise ExpressionError(f"未知的函数 {name}()")  # pragma: no cover
+
+
+def _ledger_function(name: str) -> Fn:
+    if name == "paid":
+        return lambda env: Fraction(env.paid(rule=env.rule_key))
+    if name == "paid_provision":
+        return lambda env: Fraction(env.paid(provision=env.provision_key))
+    return lambda env: Fraction(env.paid_years(env.rule_key))
+
+
+def _at(key: str, year_fn: Fn) -> Fn:
+    def at(env: Env) -> Any:
+        year = year_fn(env)
+        if is_unknown(year):
+            return year
+        series = env.facts.get(key)
+        wanted = int(year)
+        if series is None or wanted not in series:
+            return Unknown(frozenset({(key, wanted)}))
+        return series[wanted]
+
+    return at
+
+
+def _max_before(key: str) -> Fn:
+    def max_before(env: Env) -> Any:
+        series = env.facts.get(key)
+        earlier = [v for y, v in series.items() if y < env.period] if series else []
+        if earlier:
+            return max(earlier)
+        established = env.facts.get("established_on")
+        if isinstance(established, dt.date) and established.year >= env.period:
+            return Fraction(0)  # founded in the assessed year: there is no earlier year
+        return Unknown(frozenset({(key, env.period - 1)}))
+
+    return max_before
+
+
+def _sum_years(key: str, first_fn: Fn, last_fn: Fn) -> Fn:
+    def sum_years(env: Env) -> Any:
+        first, last = first_fn(env), last_fn(env)
+        if is_unknown(first) or is_unknown(last):
+            return merge_unknown(first, last)
+        series = env.facts.get(key) or {}
+        total = Fraction(0)
+        missing = set()
+        # Years after the assessed year cannot be known yet: the sum runs to min(last, period).
+        for year in range(int(first), min(int(last), env.period) + 1):
+            if year in series:
+                total += series[year]
+            else:
+                missing.add((key, year))
+        if missing:
+            return Unknown(frozenset(missing))
+        return total
+
+    return sum_years

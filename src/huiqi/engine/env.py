@@ -1,0 +1,58 @@
+"""The evaluation environment of one entity: its facts, the assessed period, the ledger, the readings."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True, slots=True)
+class LedgerEntry:
+    """An award already paid (or approved): what the engine reads for top-ups, caps and 一次性."""
+
+    rule: str  # "<document>:<provision>/<rule>"
+    period: int
+    amount_fen: int
+    tier: str | None = None
+
+    @property
+    def provision(self) -> str:
+        """The ``<document>:<provision>`` part of the rule reference."""
+        return self.rule.rsplit("/", 1)[0]
+
+
+@dataclass(slots=True)
+class Env:
+    """Everything an expression may read while evaluating one entity."""
+
+    facts: dict[str, Any]
+    period: int
+    as_of: dt.date
+    ledger: tuple[LedgerEntry, ...] = ()
+    readings: dict[str, str] = field(default_factory=dict)  # "<document>:<key>" → option value
+    rule_key: str = ""
+    provision_key: str = ""
+    memo: dict[str, Any] = field(default_factory=dict)
+    defaults_used: set[str] = field(default_factory=set)
+
+    def paid(self, *, rule: str | None = None, provision: str | None = None, period: int | None = None) -> int:
+        """Total fen already paid under a rule or a provision (optionally in one year)."""
+        total = 0
+        for entry in self.ledger:
+            if rule is not None and entry.rule != rule:
+                continue
+            if provision is not None and entry.provision != provision:
+                continue
+            if period is not None and entry.period != period:
+                continue
+            total += entry.amount_fen
+        return total
+
+    def paid_years(self, rule: str) -> int:
+        """How many distinct years a rule has paid."""
+        return len({entry.period for entry in self.ledger if entry.rule == rule})
+
+    def paid_tiers(self, rule: str) -> set[str]:
+        """The tiers of a tiered rule that have been paid already."""
+        return {entry.tier for entry in self.ledger if entry.rule == rule and entry.tier is not None}

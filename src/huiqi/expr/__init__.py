@@ -1,0 +1,1 @@
+"""The rule expression language: a Lark grammar, typed immutable nodes, a type checker, a renderer."""

@@ -1,0 +1,66 @@
+"""Render an expression as Chinese text a clerk can read against the article."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from huiqi.expr import ast
+
+_OPS = {">=": "≥", "<=": "≤", "==": "=", "!=": "≠", ">": ">", "<": "<", "*": "×", "/": "÷", "//": "整除",
+        "+": "+", "-": "−"}  # fmt: skip
+_FUNCS = {
+    "first_reached": "首次达到",
+    "max_before": "此前各年度最高",
+    "sum_years": "年度累计",
+    "years_since": "距今整年数",
+    "paid": "本规则已领取",
+    "paid_years": "本规则已支持年数",
+    "paid_provision": "本条已领取",
+    "at": "年度值",
+    "has": "已提供",
+}
+
+
+def render(node: ast.Node, label: Callable[[str], str]) -> str:
+    """Chinese text of an expression; ``label`` maps a name to its Chinese name.
+
+    >>> from huiqi.expr.parser import parse
+    >>> render(parse("paid_in_capital >= 1000万元"), {"paid_in_capital": "实缴注册资本"}.get)
+    '实缴注册资本 ≥ 1000万元'
+    """
+
+    def go(n: ast.Node) -> str:
+        if isinstance(n, ast.Money | ast.Number):
+            return n.text
+        if isinstance(n, ast.Text):
+            return f"“{n.value}”"
+        if isinstance(n, ast.Boolean):
+            return "是" if n.value else "否"
+        if isinstance(n, ast.Name):
+            return label(n.id) or n.id
+        if isinstance(n, ast.ListOf):
+            return "［" + "、".join(go(i) for i in n.items) + "］"
+        if isinstance(n, ast.Negate):
+            return f"−{go(n.operand)}"
+        if isinstance(n, ast.BinOp | ast.Compare):
+            return f"{go(n.left)} {_OPS[n.op]} {go(n.right)}"
+        if isinstance(n, ast.Contains):
+            word = "不属于" if n.negated else "属于"
+            return f"{go(n.item)} {word} {go(n.container)}"
+        if isinstance(n, ast.And):
+            return "且".join(_paren(i, go) for i in n.items)
+        if isinstance(n, ast.Or):
+            return "或".join(_paren(i, go) for i in n.items)
+        if isinstance(n, ast.Not):
+            return f"非（{go(n.operand)}）"
+        if isinstance(n, ast.Call):
+            args = "，".join(go(a) for a in n.args)
+            return f"{_FUNCS.get(n.func, n.func)}（{args}）"
+        return "?"  # pragma: no cover
+
+    return go(node)
+
+
+def _paren(node: ast.Node, go: Callable[[ast.Node], str]) -> str:
+    text = go(node)
+    return f"（{text}）" if isinstance(node, ast.And | ast.Or) else text

@@ -1,0 +1,333 @@
+"""The policy base: every document folder under ``policies/``, loaded, checked and cross-referenced.
+
+Loading never stops at the first problem: ``PolicyBase.load`` collects every error (file:line and what to
+do) so ``huiqi validate`` can report them all; ``PolicyBase.load(strict=True)`` raises the first.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from huiqi.errors import ExpressionError, HuiqiError, PolicyError
+from huiqi.expr import ast
+from huiqi.expr.ast import Type
+from huiqi.expr.check import infer
+from huiqi.expr.parser import parse
+from huiqi.facts.catalogue import Catalogue
+from huiqi.policy import normalise
+from huiqi.policy.models import Condition, PolicyFile, Provision, Rule
+from huiqi.policy.scope import DocumentScope
+from huiqi.policy.yamlio import line_of, load_yaml, strip_lines
+
+_CJK = re.compile(r"[\u4e00-\u9fff]")
+_SENTENCE_END = re.compile(r"[。；！？\n]")
+
+
+def default_policies_dir() -> Path:
+    """``$HUIQI_POLICIES``, else the ``policies/`` folder of the source checkout."""
+    configured = os.environ.get("HUIQI_POLICIES")
+    if configured:
+        return Path(configured)
+    return Path(__file__).resolve().parents[3] / "policies"
+
+
+@dataclass
+class LoadedDocument:
+    """One document: its parsed policy file, its texts and its type-checking scope."""
+
+    folder: Path
+    policy: PolicyFile
+    source: str
+    raw: dict[str, Any]
+    scope: DocumentScope
+
+    @property
+    def id(self) -> str:
+        return self.policy.document.id
+
+    def provision(self, provision_id: str) -> Provision:
+        for provision in self.policy.provisions:
+            if provision.id == provision_id:
+                return provision
+        raise KeyError(provision_id)
+
+    def where(self, *path: str | int) -> str:
+        """``file:line`` of a path inside the policy file."""
+        line = line_of(self.raw, path) or 1
+        return f"{self.folder / 'policy.yaml'}:{line}"
+
+
+@dataclass
+class PolicyBase:
+    """All documents and the fact catalogue."""
+
+    root: Path
+    catalogue: Catalogue
+    documents: dict[str, LoadedDocument] = field(default_factory=dict)
+    errors: list[HuiqiError] = field(default_factory=list)
+
+    @classmethod
+    def load(cls, root: Path | None = None, *, strict: bool = True) -> PolicyBase:
+        """Load and check every document folder of ``root``."""
+        root = root or default_policies_dir()
+        if not root.is_dir():
+            raise PolicyError(f"找不到政策库目录 {root}：请设置 HUIQI_POLICIES 或在项目根目录运行")
+        catalogue = Catalogue.load(root / "_facts")
+        base = cls(root=root, catalogue=catalogue)
+        for folder in sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith(("_", "."))):
+            try:
+                document = _load_document(folder, catalogue)
+            except HuiqiError as exc:
+                base.errors.append(exc)
+                continue
+            base.errors.extend(check_document(document, catalogue))
+            base.documents[document.id] = document
+        if strict and base.errors:
+            raise base.errors[0]
+        return base
+
+    def document(self, document_id: str) -> LoadedDocument:
+        """A document by id; an unknown id is an error that lists the known ones."""
+        try:
+            return self.documents[document_id]
+        except KeyError:
+            known = "、".join(self.documents)
+            raise PolicyError(f"没有编号为 {document_id!r} 的文件；现有：{known}") from None
+
+
+def _load_document(folder: Path, catalogue: Catalogue) -> LoadedDocument:
+    path = folder / "policy.yaml"
+    if not path.exists():
+        raise PolicyError("缺少 policy.yaml", where=str(folder))
+    raw = load_yaml(path)
+    if not isinstance(raw, dict):
+        raise PolicyError("policy.yaml 的顶层应为映射（document、provisions …）", where=f"{path}:1")
+    try:
+        policy = PolicyFile(**strip_lines(raw))
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        loc = tuple(first["loc"])
+        line = line_of(raw, loc) or 1
+        fields = ".".join(str(p) for p in loc)
+        extra = f"（另有 {exc.error_count() - 1} 处错误）" if exc.error_count() > 1 else ""
+        raise PolicyError(f"字段 {fields}：{first['msg']}{extra}", where=f"{path}:{line}") from None
+    if policy.document.id != folder.name:
+        raise PolicyError(f"document.id {policy.document.id!r} 应与目录名 {folder.name!r} 相同", where=f"{path}:1")
+    source_path = folder / "source.txt"
+    if not source_path.exists():
+        raise PolicyError("缺少 source.txt（官方原文）", where=str(folder))
+    source = source_path.read_text(encoding="utf-8")
+    scope = DocumentScope(catalogue=catalogue, document=policy.document.id)
+    for definition in policy.definitions:
+        scope.definitions[definition.name] = _parse(definition.expr)
+    for reading in policy.readings:
+        for option in reading.options:
+            for name, text in option.define.items():
+                scope.reading_names.setdefault(name, (reading.key, {}))[1][option.value] = _parse(text)
+    return LoadedDocument(folder=folder, policy=policy, source=source, raw=raw, scope=scope)
+
+
+def _parse(text: str | int) -> ast.Node:
+    return parse(str(text))
+
+
+def check_document(document: LoadedDocument, catalogue: Catalogue) -> list[HuiqiError]:
+    """Every semantic check of one document; returns the problems found."""
+    errors: list[HuiqiError] = []
+    policy, source = document.policy, document.source
+    original = document.folder / "original.txt"
+    if original.exists():
+        try:
+            expected = normalise.apply(policy.document.source.normalisation, original.read_text(encoding="utf-8"))
+        except KeyError as exc:
+            errors.append(PolicyError(f"未知的规范化步骤 {exc.args[0]!r}", where=document.where("document", "source")))
+        else:
+            if expected != source:
+                errors.append(
+                    PolicyError(
+                        "source.txt 与 original.txt 按记录的规范化步骤处理后的结果不一致",
+                        where=document.where("document", "source"),
+                    )
+                )
+    for index, omitted in enumerate(policy.omitted):
+        _check_span(errors, source, omitted.quote, omitted.span, document.where("omitted", index))
+    provision_ids: set[str] = set()
+    rule_refs: set[str] = set()
+    for p_index, provision in enumerate(policy.provisions):
+        where = document.where("provisions", p_index)
+        if provision.id in provision_ids:
+            errors.append(PolicyError(f"条款编号 {provision.id!r} 重复", where=where))
+        provision_ids.add(provision.id)
+        _check_span(errors, source, provision.quote, provision.span, where)
+        rule_ids: set[str] = set()
+        for r_index, rule in enumerate(provision.rules):
+            rule_where = document.where("provisions", p_index, "rules", r_index)
+            if rule.id in rule_ids:
+                errors.append(PolicyError(f"规则编号 {rule.id!r} 在条款 {provision.id} 内重复", where=rule_where))
+            rule_ids.add(rule.id)
+            rule_refs.add(f"{provision.id}/{rule.id}")
+            _check_span(errors, source, rule.quote, rule.span, rule_where)
+            if not (provision.span[0] <= rule.span[0] and rule.span[1] <= provision.span[1]):
+                errors.append(PolicyError("规则的引文应位于所属条款的引文范围内", where=rule_where))
+            errors.extend(_check_rule(document, rule, ("provisions", p_index, "rules", r_index)))
+    for d_index, definition in enumerate(policy.definitions):
+        _check_expr(errors, document, definition.expr, None, ("definitions", d_index, "expr"))
+        if definition.name in catalogue:
+            errors.append(
+                PolicyError(f"定义名 {definition.name!r} 与事实重名", where=document.where("definitions", d_index))
+            )
+    readings = {reading.key: reading for reading in policy.readings}
+    for r_index, reading in enumerate(policy.readings):
+        for o_index, option in enumerate(reading.options):
+            for name, text in option.define.items():
+                path = ("readings", r_index, "options", o_index, "define", name)
+                _check_expr(errors, document, text, None, path)
+                if name in catalogue:
+                    errors.append(PolicyError(f"口径定义名 {name!r} 与事实重名", where=document.where(*path)))
+        if reading.provision is not None and reading.provision not in provision_ids:
+            errors.append(
+                PolicyError(f"口径所属条款 {reading.provision!r} 不存在", where=document.where("readings", r_index))
+            )
+    for p_index, provision in enumerate(policy.provisions):
+        for r_index, rule in enumerate(provision.rules):
+            _check_when_reading(
+                errors, readings, rule.when_reading, document.where("provisions", p_index, "rules", r_index)
+            )
+    for e_index, exclusion in enumerate(policy.exclusions):
+        where = document.where("exclusions", e_index)
+        for ref in exclusion.rules:
+            if ref not in rule_refs:
+                errors.append(PolicyError(f"互斥组引用了不存在的规则 {ref!r}（格式：条款编号/规则编号）", where=where))
+        _check_when_reading(errors, readings, exclusion.when_reading, where)
+    errors.extend(_check_coverage(document))
+    return errors
+
+
+def _check_when_reading(errors: list[HuiqiError], readings: dict[str, Any], when: dict[str, str], where: str) -> None:
+    for key, value in when.items():
+        reading = readings.get(key)
+        if reading is None:
+            errors.append(PolicyError(f"when_reading 引用了不存在的口径 {key!r}", where=where))
+        elif value not in [option.value for option in reading.options]:
+            errors.append(PolicyError(f"口径 {key!r} 没有选项 {value!r}", where=where))
+
+
+def _check_span(errors: list[HuiqiError], source: str, quote: str, span: tuple[int, int], where: str) -> None:
+    start, end = span
+    if not (0 <= start <= end <= len(source)) or source[start:end] != quote:
+        found = source.find(quote)
+        hint = f"；该引文在原文中的位置是 [{found}, {found + len(quote)}]" if found >= 0 else "；原文中找不到该引文"
+        errors.append(PolicyError(f"引文与 source.txt[{start}:{end}] 不一致{hint}", where=where))
+
+
+def _check_rule(document: LoadedDocument, rule: Rule, path: tuple[str | int, ...]) -> list[HuiqiError]:
+    errors: list[HuiqiError] = []
+    if rule.conditions is not None:
+        _check_condition(errors, document, rule.conditions, (*path, "conditions"))
+    benefit = rule.benefit
+    bpath = (*path, "benefit")
+    money_fields = {"amount": benefit.amount, "base": benefit.base, "ceiling": benefit.ceiling}
+    for name, text in money_fields.items():
+        if text is not None:
+            _check_expr(errors, document, text, Type.MONEY, (*bpath, name))
+    if benefit.rate is not None:
+        _check_expr(errors, document, benefit.rate, Type.NUMBER, (*bpath, "rate"))
+    if benefit.index is not None:
+        _check_expr(errors, document, benefit.index, Type.NUMBER, (*bpath, "index"))
+    for t_index, tier in enumerate(benefit.tiers or []):
+        _check_condition(errors, document, tier.when, (*bpath, "tiers", t_index, "when"))
+        _check_expr(errors, document, tier.amount, Type.MONEY, (*bpath, "tiers", t_index, "amount"))
+    for s_index, step in enumerate(benefit.steps or []):
+        _check_expr(errors, document, step.rate, Type.NUMBER, (*bpath, "steps", s_index, "rate"))
+    for c_index, cap in enumerate(rule.caps):
+        _check_expr(errors, document, cap.amount, Type.MONEY, (*path, "caps", c_index, "amount"))
+    for i_index, instalment in enumerate(rule.instalments):
+        _check_expr(errors, document, instalment.share, Type.NUMBER, (*path, "instalments", i_index, "share"))
+    return errors
+
+
+def _check_condition(
+    errors: list[HuiqiError], document: LoadedDocument, condition: Condition, path: tuple[Any, ...]
+) -> None:
+    if isinstance(condition, str | bool | int):
+        _check_expr(errors, document, condition, Type.BOOL, path)
+        return
+    keys = set(condition) - {"__lines__", "label"}
+    if keys == {"expr"}:
+        _check_expr(errors, document, condition["expr"], Type.BOOL, (*path, "expr"))
+    elif keys == {"all"} or keys == {"any"}:
+        (key,) = keys
+        members = condition[key]
+        if not isinstance(members, list) or not members:
+            errors.append(PolicyError(f"{key}: 应为非空列表", where=document.where(*path)))
+            return
+        for index, member in enumerate(members):
+            _check_condition(errors, document, member, (*path, key, index))
+    elif keys == {"not"}:
+        _check_condition(errors, document, condition["not"], (*path, "not"))
+    else:
+        errors.append(
+            PolicyError(
+                f"条件应为表达式字符串，或 {{expr, label}}、{{all: […]}}、{{any: […]}}、{{not: …}} 之一，得到键 {sorted(keys)}",
+                where=document.where(*path),
+            )
+        )
+
+
+def _check_expr(
+    errors: list[HuiqiError], document: LoadedDocument, text: Any, wanted: Type | None, path: tuple[Any, ...]
+) -> None:
+    try:
+        found = infer(parse(str(text).lower() if isinstance(text, bool) else str(text)), document.scope)
+    except ExpressionError as exc:
+        errors.append(ExpressionError(f"{exc.message}（表达式：{text}）", where=document.where(*path)))
+        return
+    if wanted is not None and found is not wanted:
+        errors.append(
+            ExpressionError(
+                f"表达式 {text!r} 的类型是 {found.value}，此处需要 {wanted.value}"
+                + ("（金额请写单位，如 50万元）" if wanted is Type.MONEY else ""),
+                where=document.where(*path),
+            )
+        )
+
+
+def covered_mask(document: LoadedDocument) -> list[bool]:
+    """For each character of the source, whether a provision or an omitted span covers it."""
+    mask = [False] * len(document.source)
+    spans = [p.span for p in document.policy.provisions] + [o.span for o in document.policy.omitted]
+    for start, end in spans:
+        for i in range(max(start, 0), min(end, len(mask))):
+            mask[i] = True
+    return mask
+
+
+def uncovered_sentences(document: LoadedDocument) -> list[tuple[int, str]]:
+    """Sentences of the source holding Chinese characters that no provision or omitted span covers."""
+    mask = covered_mask(document)
+    found: list[tuple[int, str]] = []
+    start = 0
+    source = document.source
+    for match in [*_SENTENCE_END.finditer(source), None]:
+        end = match.end() if match else len(source)
+        piece = source[start:end]
+        if any(_CJK.match(ch) and not mask[start + i] for i, ch in enumerate(piece)):
+            found.append((start, piece.strip()))
+        start = end
+    return found
+
+
+def _check_coverage(document: LoadedDocument) -> list[HuiqiError]:
+    return [
+        PolicyError(
+            f"原文第{offset}字符起的句子未被任何条款或 omitted 覆盖：{text[:60]}",
+            where=str(document.folder / "source.txt"),
+        )
+        for offset, text in uncovered_sentences(document)
+    ]

@@ -1,0 +1,310 @@
+"""The policy model: Document → Provision → Rule, as pydantic models read from ``policy.yaml``.
+
+Expressions stay as text here; ``huiqi.policy.base`` parses and type-checks them against the fact
+catalogue so that every error can name its file and line.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from enum import StrEnum
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class DocumentType(StrEnum):
+    """文件类型."""
+
+    MEASURES = "政策措施"
+    PROGRAMME = "实施方案"
+    NOTICE = "通知"
+    REPLY = "建议答复"
+
+
+class DocumentStatus(StrEnum):
+    """文件状态."""
+
+    DRAFT = "征求意见稿"
+    IN_FORCE = "现行有效"
+    REPEALED = "已废止"
+    EXPIRED = "已失效"
+
+
+class ProvisionKind(StrEnum):
+    """What a provision does (see docs/authoring.md §3)."""
+
+    COMPUTABLE = "computable"
+    CEILING_ONLY = "ceiling_only"
+    CASE_BY_CASE = "case_by_case"
+    QUALITATIVE = "qualitative"
+    OBLIGATION = "obligation"
+    PROCEDURE = "procedure"
+    META = "meta"
+    INFORMATIVE = "informative"
+
+
+KIND_LABELS: dict[str, str] = {
+    "computable": "可计算",
+    "ceiling_only": "仅上限",
+    "case_by_case": "一事一议",
+    "qualitative": "定性",
+    "obligation": "义务",
+    "procedure": "程序",
+    "meta": "说明",
+    "informative": "信息",
+}
+
+Span = tuple[int, int]
+EntityName = Literal["enterprise", "park_operator", "talent", "institution", "project", "local_government"]
+RecipientName = Literal[
+    "enterprise", "park_operator", "talent", "institution", "project", "local_government", "core_team"
+]
+
+
+class Jurisdiction(_Model):
+    """Where a document applies."""
+
+    region: str
+    level: Literal["nation", "province", "city", "county"]
+
+
+class Supersedes(_Model):
+    """A document this one repeals or replaces."""
+
+    doc_number: str | None = None
+    title: str | None = None
+
+
+class NonDuplication(_Model):
+    """不得重复享受: the document's rule against stacking."""
+
+    scope: str
+    quote: str
+
+
+class BudgetSemantics(_Model):
+    """How amounts relate to the budget (e.g. 奖补比例和限额均为上限)."""
+
+    amounts_are_ceilings: bool = False
+    quote: str | None = None
+    note: str | None = None
+
+
+class SourceInfo(_Model):
+    """Where ``source.txt`` comes from and how it was normalised."""
+
+    seed: str
+    normalisation: list[str] = Field(default_factory=list)
+    note: str | None = None
+
+
+class Document(_Model):
+    """Document metadata."""
+
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
+    title: str
+    short_title: str | None = None
+    doc_number: str | None = None
+    issuers: list[str]
+    jurisdiction: Jurisdiction
+    type: DocumentType
+    status: DocumentStatus
+    issue_date: dt.date | None = None
+    effective_from: dt.date | None = None
+    effective_to: dt.date | None = None
+    validity: str | None = None
+    supersedes: list[Supersedes] = Field(default_factory=list)
+    non_duplication: NonDuplication | None = None
+    budget_semantics: BudgetSemantics | None = None
+    interpreting_authority: list[str] = Field(default_factory=list)
+    source: SourceInfo
+    notes: str | None = None
+
+
+class Omitted(_Model):
+    """A span of the text deliberately left out of the provisions, with the reason."""
+
+    quote: str
+    span: Span
+    reason: str
+
+
+Condition = str | dict[str, Any]
+
+
+class Tier(_Model):
+    """One tier of a tiered benefit (分别给予 pairs thresholds with amounts in order)."""
+
+    id: str
+    when: Condition
+    amount: str | int
+    label: str | None = None
+
+
+class Step(_Model):
+    """One step of a schedule over years (第1至5年给予90%)."""
+
+    years: tuple[int, int]
+    rate: str | int
+
+
+class Benefit(_Model):
+    """How much: the benefit form and its figures (expressions as text)."""
+
+    form: Literal["fixed", "rate", "tiers", "schedule", "formula", "none"]
+    amount: str | int | None = None
+    base: str | None = None
+    rate: str | int | None = None
+    ceiling: str | int | None = None
+    mode: Literal["highest", "each", "top_up"] | None = None
+    tiers: list[Tier] | None = None
+    index: str | None = None
+    steps: list[Step] | None = None
+    is_ceiling: bool = False
+    review: bool = False
+
+    @model_validator(mode="after")
+    def _fields_match_form(self) -> Benefit:
+        need: dict[str, tuple[str, ...]] = {
+            "fixed": ("amount",),
+            "rate": ("base", "rate"),
+            "tiers": ("mode", "tiers"),
+            "schedule": ("index", "base", "steps"),
+            "formula": ("amount",),
+            "none": (),
+        }
+        missing = [name for name in need[self.form] if getattr(self, name) in (None, [])]
+        if missing:
+            raise ValueError(f"benefit form {self.form!r} 需要字段 {', '.join(missing)}")
+        return self
+
+
+class Cap(_Model):
+    """A cap applied after the benefit: per year or cumulative per entity."""
+
+    scope: Literal["per_year", "cumulative"]
+    amount: str | int
+    over: Literal["rule", "provision"] = "rule"
+
+
+class Duration(_Model):
+    """连续支持不超过N年."""
+
+    max_years: int = Field(ge=1)
+
+
+class Instalment(_Model):
+    """One part of a payment in instalments."""
+
+    share: str | int
+    label: str
+
+
+class Rule(_Model):
+    """One computable rule of a provision."""
+
+    id: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
+    label: str
+    quote: str
+    span: Span
+    applies_to: EntityName
+    recipient: RecipientName | None = None
+    when_reading: dict[str, str] = Field(default_factory=dict)
+    once: bool = False
+    conditions: Condition | None = None
+    benefit: Benefit
+    caps: list[Cap] = Field(default_factory=list)
+    duration: Duration | None = None
+    instalments: list[Instalment] = Field(default_factory=list)
+    exclusive_group: str | None = None
+    payer: str | None = None
+    units_quote: str | None = None
+    note: str | None = None
+
+
+class Provision(_Model):
+    """One article, item or sub-item: the unit a person audits."""
+
+    id: str = Field(min_length=1)
+    number: str | None = None
+    section: str | None = None
+    heading: str | None = None
+    kind: ProvisionKind
+    quote: str
+    span: Span
+    lead_unit: str | None = None
+    co_units: list[str] = Field(default_factory=list)
+    units_quote: str | None = None
+    rules: list[Rule] = Field(default_factory=list)
+    note: str | None = None
+
+    @field_validator("id")
+    @classmethod
+    def _no_slash(cls, value: str) -> str:
+        if "/" in value or ":" in value:
+            raise ValueError("条款编号不能含 “/” 或 “:”（它们用于引用规则）")
+        return value
+
+
+class ReadingOption(_Model):
+    """One way to read an ambiguous passage."""
+
+    value: str
+    label: str
+    define: dict[str, str | int] = Field(default_factory=dict)
+
+
+class Reading(_Model):
+    """口径: an ambiguity, the options, the default and why."""
+
+    key: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    provision: str | None = None
+    question: str
+    quote: str | None = None
+    default: str
+    options: list[ReadingOption] = Field(min_length=2)
+    rationale: str | None = None
+
+    @model_validator(mode="after")
+    def _default_is_an_option(self) -> Reading:
+        values = [option.value for option in self.options]
+        if self.default not in values:
+            raise ValueError(f"默认口径 {self.default!r} 不在选项 {values} 中")
+        if len(set(values)) != len(values):
+            raise ValueError("口径选项的 value 不能重复")
+        return self
+
+
+class Definition(_Model):
+    """A named expression of the document (本政策所指软件企业 …)."""
+
+    name: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    label: str
+    expr: str | int
+    quote: str | None = None
+
+
+class Exclusion(_Model):
+    """不得重复享受: at most ``max`` of these rules for one entity."""
+
+    id: str
+    rules: list[str] = Field(min_length=2)
+    max: int = Field(default=1, ge=1)
+    reason: str
+    when_reading: dict[str, str] = Field(default_factory=dict)
+
+
+class PolicyFile(_Model):
+    """The whole ``policy.yaml``."""
+
+    document: Document
+    omitted: list[Omitted] = Field(default_factory=list)
+    definitions: list[Definition] = Field(default_factory=list)
+    readings: list[Reading] = Field(default_factory=list)
+    provisions: list[Provision]
+    exclusions: list[Exclusion] = Field(default_factory=list)

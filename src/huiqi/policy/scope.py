@@ -1,0 +1,71 @@
+"""The names one document's expressions may use: facts, definitions, reading-defined names."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from huiqi.errors import ExpressionError
+from huiqi.expr import ast
+from huiqi.expr.ast import Type
+from huiqi.facts.catalogue import Catalogue, Period
+
+
+@dataclass
+class DocumentScope:
+    """Names visible to one document's expressions, with their types (the type checker's ``Scope``)."""
+
+    catalogue: Catalogue
+    document: str
+    definitions: dict[str, ast.Node] = field(default_factory=dict)
+    reading_names: dict[str, tuple[str, dict[str, ast.Node]]] = field(default_factory=dict)
+    _types: dict[str, Type] = field(default_factory=dict)
+    _checking: set[str] = field(default_factory=set)
+
+    def type_of(self, name: str) -> Type | None:
+        from huiqi.expr.check import infer
+
+        if name == "period":
+            return Type.NUMBER
+        if name == "as_of":
+            return Type.DATE
+        if name in self._types:
+            return self._types[name]
+        fact = self.catalogue.get(name)
+        if fact is not None:
+            return fact.type
+        if name in self._checking:
+            raise ExpressionError(f"定义 {name!r} 循环引用了自身")
+        if name in self.definitions:
+            self._checking.add(name)
+            try:
+                self._types[name] = infer(self.definitions[name], self)
+            finally:
+                self._checking.discard(name)
+            return self._types[name]
+        if name in self.reading_names:
+            key, options = self.reading_names[name]
+            self._checking.add(name)
+            try:
+                found = {infer(node, self) for node in options.values()}
+            finally:
+                self._checking.discard(name)
+            if len(found) != 1:
+                raise ExpressionError(f"口径 {key} 的各选项对 {name!r} 的定义类型不一致")
+            self._types[name] = found.pop()
+            return self._types[name]
+        return None
+
+    def is_annual(self, name: str) -> bool:
+        fact = self.catalogue.get(name)
+        return fact is not None and fact.period is Period.ANNUAL
+
+    def label(self, name: str) -> str:
+        """The Chinese label of a name."""
+        if name == "period":
+            return "评价年度"
+        if name == "as_of":
+            return "评价日"
+        fact = self.catalogue.get(name)
+        if fact is not None:
+            return fact.name
+        return name
