@@ -295,6 +295,16 @@ def _compile_call(node: ast.Call, scope: CompileScope) -> Fn:
             return value if is_unknown(value) else Fraction(years_between(value, env.as_of))
 
         return years_since
+    if name == "in_region":
+        wanted = args[0]
+        no_region = Unknown(frozenset({("region", None)}))
+
+        def in_region(env: Env) -> Any:
+            if not env.region:
+                return no_region
+            return wanted(env) in env.region
+
+        return in_region
     if name == "has":
         reader = args[0]
         return lambda env: not is_unknown(reader(env))

@@ -30,7 +30,8 @@ class Env:
     period: int
     as_of: dt.date
     ledger: tuple[LedgerEntry, ...] = ()
-    readings: dict[str, str] = field(default_factory=dict)  # "<document>:<key>" → option value
+    readings: dict[str, str] = field(default_factory=dict)
+    region: tuple[str, ...] = ()  # "<document>:<key>" → option value
     rule_key: str = ""
     provision_key: str = ""
     memo: dict[str, Any] = field(default_factory=dict)

@@ -32,7 +32,7 @@ HISTORY_FUNCTIONS = {"at", "max_before", "sum_years", "first_reached"}
 LEDGER_FUNCTIONS = {"paid", "paid_years", "paid_provision"}
 FUNCTIONS = {
     "min", "max", "abs", "floor", "ceil", "round", "if", "year", "years_since", "days_between", "date",
-    "has", "count", *HISTORY_FUNCTIONS, *LEDGER_FUNCTIONS,
+    "has", "count", "in_region", *HISTORY_FUNCTIONS, *LEDGER_FUNCTIONS,
 }  # fmt: skip
 
 
@@ -174,6 +174,10 @@ def _call(node: ast.Call, scope: Scope) -> Type:
         arity(1)
         if not isinstance(args[0], ast.Name):
             raise ExpressionError("has() 的参数应为一个事实名称")
+        return Type.BOOL
+    if name == "in_region":
+        arity(1)
+        _expect(types[0], Type.TEXT, name)
         return Type.BOOL
     if name == "count":
         arity(1)

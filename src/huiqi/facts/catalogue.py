@@ -6,7 +6,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from huiqi.errors import PolicyError
 from huiqi.expr.ast import Type
@@ -59,6 +59,12 @@ class Fact(BaseModel):
     values: list[str] | None = None
     default: Any = None
     source_file: str = ""
+
+    @field_validator("type", mode="before")
+    @classmethod
+    def _type_aliases(cls, value: object) -> object:
+        """``count`` and ``rate`` are numbers, ``enum`` is text with ``values``."""
+        return {"count": "number", "rate": "number", "enum": "text"}.get(str(value), value)
 
     @property
     def label(self) -> str:

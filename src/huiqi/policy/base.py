@@ -71,6 +71,7 @@ class PolicyBase:
     catalogue: Catalogue
     documents: dict[str, LoadedDocument] = field(default_factory=dict)
     errors: list[HuiqiError] = field(default_factory=list)
+    broken: set[str] = field(default_factory=set)
 
     @classmethod
     def load(cls, root: Path | None = None, *, strict: bool = True) -> PolicyBase:
@@ -86,7 +87,10 @@ class PolicyBase:
             except HuiqiError as exc:
                 base.errors.append(exc)
                 continue
-            base.errors.extend(check_document(document, catalogue))
+            problems = check_document(document, catalogue)
+            if problems:
+                base.errors.extend(problems)
+                base.broken.add(document.id)
             base.documents[document.id] = document
         if strict and base.errors:
             raise base.errors[0]

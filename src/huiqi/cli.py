@@ -1,0 +1,274 @@
+"""The ``huiqi`` command line: a thin layer over the library.
+
+Examples::
+
+    huiqi demo
+    huiqi evaluate examples/profiles/suzhou-software-firm.yaml --include-drafts
+    huiqi evaluate firm.yaml --format json --as-of 2024-06-30 --document suzhou-software-cluster
+    huiqi evaluate firm.yaml --reading capital_base=registered --explain
+    huiqi policies list
+    huiqi policies show guangzhou-software
+    huiqi facts --format json
+    huiqi validate
+    huiqi cases
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sys
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+
+from huiqi.errors import HuiqiError
+from huiqi.policy.base import PolicyBase, default_policies_dir
+
+app = typer.Typer(
+    help="惠企 huiqi — 产业扶持政策的可执行规则、计算与解释。",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+policies_app = typer.Typer(help="查看政策库：文件与条款。", no_args_is_help=True)
+app.add_typer(policies_app, name="policies")
+
+console = Console(soft_wrap=False)
+err = Console(stderr=True)
+
+
+class Format(StrEnum):
+    table = "table"
+    json = "json"
+
+
+PoliciesOption = Annotated[
+    Path | None, typer.Option("--policies", help="政策库目录（默认：项目的 policies/ 或 $HUIQI_POLICIES）")
+]
+FormatOption = Annotated[Format, typer.Option("--format", "-f", help="输出格式：table 或 json")]
+
+
+def _fail(exc: HuiqiError) -> None:
+    where = f"{exc.where}: " if exc.where else ""
+    err.print(f"[bold red]错误[/]：{where}{exc.message}", markup=True, highlight=False)
+    raise typer.Exit(2)
+
+
+def _base(policies: Path | None) -> PolicyBase:
+    return PolicyBase.load(policies or default_policies_dir())
+
+
+def _emit_json(data: Any) -> None:
+    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
+
+
+def _parse_readings(values: list[str]) -> dict[str, str]:
+    readings = {}
+    for item in values:
+        if "=" not in item:
+            raise typer.BadParameter(f"口径应写成 NAME=VALUE，如 capital_base=registered，得到 {item!r}")
+        key, value = item.split("=", 1)
+        readings[key.strip()] = value.strip()
+    return readings
+
+
+def _parse_date(text: str | None) -> dt.date:
+    if text is None:
+        return dt.date.today()
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise typer.BadParameter(f"日期格式应为 YYYY-MM-DD，如 2024-06-30，得到 {text!r}") from None
+
+
+@app.command()
+def evaluate(
+    profile: Annotated[Path, typer.Argument(help="主体档案（YAML 或 JSON）")],
+    format: FormatOption = Format.table,
+    as_of: Annotated[str | None, typer.Option("--as-of", help="评价日 YYYY-MM-DD（默认今天）")] = None,
+    period: Annotated[int | None, typer.Option("--period", help="评价年度（默认评价日的上一年）")] = None,
+    document: Annotated[list[str], typer.Option("--document", "-d", help="只评估这些文件（可重复）")] = [],  # noqa: B006
+    reading: Annotated[list[str], typer.Option("--reading", "-r", help="切换口径 NAME=VALUE（可重复）")] = [],  # noqa: B006
+    include_drafts: Annotated[bool, typer.Option("--include-drafts", help="包括征求意见稿")] = False,
+    include_expired: Annotated[bool, typer.Option("--include-expired", help="包括已失效或未生效的文件")] = False,
+    any_jurisdiction: Annotated[bool, typer.Option("--any-jurisdiction", help="忽略属地（比较各地政策时用）")] = False,
+    show_all: Annotated[bool, typer.Option("--all", help="表格中也列出不适用的规则")] = False,
+    explain: Annotated[bool, typer.Option("--explain", help="表格后附每条规则的完整解释")] = False,
+    policies: PoliciesOption = None,
+) -> None:
+    """评估一个主体可享受的政策：每条规则的结果、金额（或上限）、条件明细与原文。
+
+    例：huiqi evaluate examples/profiles/suzhou-software-firm.yaml --include-drafts --explain
+    """
+    from huiqi.engine.evaluate import Engine, Options
+    from huiqi.engine.profile import load_profile_file
+    from huiqi.present import evaluation_table
+
+    try:
+        base = _base(policies)
+        engine = Engine(base)
+        entity = load_profile_file(profile, base.catalogue)
+        options = Options(
+            as_of=_parse_date(as_of),
+            period=period,
+            documents=tuple(document),
+            readings=_parse_readings(reading),
+            include_drafts=include_drafts,
+            include_expired=include_expired,
+            any_jurisdiction=any_jurisdiction,
+        )
+        result = engine.evaluate(entity, options)
+    except HuiqiError as exc:
+        _fail(exc)
+        return
+    if format is Format.json:
+        _emit_json(result.to_json())
+    else:
+        console.print(evaluation_table(result, show_all=show_all, explain=explain))
+
+
+@app.command()
+def demo(
+    policies: PoliciesOption = None,
+    as_of: Annotated[str | None, typer.Option("--as-of", help="评价日（默认 2024-06-30）")] = "2024-06-30",
+) -> None:
+    """演示：用 examples/profiles 下的样例主体评估全部文件（含征求意见稿），打印结果表。"""
+    from huiqi.engine.evaluate import Engine, Options
+    from huiqi.engine.profile import load_profile_file
+    from huiqi.present import evaluation_table
+
+    try:
+        base = _base(policies)
+        engine = Engine(base)
+        folder = base.root.parent / "examples" / "profiles"
+        paths = sorted(folder.glob("*.yaml"))
+        if not paths:
+            raise HuiqiError(f"没有找到样例档案：{folder}")
+        for path in paths:
+            entity = load_profile_file(path, base.catalogue)
+            result = engine.evaluate(
+                entity, Options(as_of=_parse_date(as_of), include_drafts=True, include_expired=True)
+            )
+            console.rule(f"[bold]{path.name}")
+            console.print(evaluation_table(result))
+    except HuiqiError as exc:
+        _fail(exc)
+
+
+@policies_app.command("list")
+def policies_list(format: FormatOption = Format.table, policies: PoliciesOption = None) -> None:
+    """列出政策库中的全部文件。  例：huiqi policies list --format json"""
+    from huiqi.present import policies_table
+
+    try:
+        base = _base(policies)
+    except HuiqiError as exc:
+        _fail(exc)
+        return
+    if format is Format.json:
+        _emit_json([d.policy.document.model_dump(mode="json") for d in base.documents.values()])
+    else:
+        console.print(policies_table(base))
+
+
+@policies_app.command("show")
+def policies_show(
+    document_id: Annotated[str, typer.Argument(help="文件编号，见 huiqi policies list")],
+    format: FormatOption = Format.table,
+    policies: PoliciesOption = None,
+) -> None:
+    """显示一个文件的全部条款、类型、牵头单位和规则。  例：huiqi policies show suzhou-software-cluster"""
+    from huiqi.present import provisions_table
+
+    try:
+        base = _base(policies)
+        document = base.document(document_id)
+    except HuiqiError as exc:
+        _fail(exc)
+        return
+    if format is Format.json:
+        _emit_json(document.policy.model_dump(mode="json"))
+    else:
+        console.print(provisions_table(base, document_id))
+
+
+@app.command()
+def facts(
+    format: FormatOption = Format.table,
+    entity: Annotated[str | None, typer.Option("--entity", help="只列出某类主体的事实，如 enterprise")] = None,
+    policies: PoliciesOption = None,
+) -> None:
+    """列出事实目录：键、中文名、类型、单位、期间、所属主体与定义。  例：huiqi facts --format json"""
+    from huiqi.facts.catalogue import Catalogue
+    from huiqi.present import facts_table
+
+    try:
+        catalogue = Catalogue.load((policies or default_policies_dir()) / "_facts")
+    except HuiqiError as exc:
+        _fail(exc)
+        return
+    chosen = [f for f in catalogue if entity is None or entity in {e.value for e in f.entity}]
+    if format is Format.json:
+        _emit_json([f.model_dump(mode="json", exclude={"source_file"}) for f in chosen])
+    else:
+        console.print(facts_table(Catalogue({f.key: f for f in chosen})))
+
+
+@app.command()
+def validate(policies: PoliciesOption = None) -> None:
+    """检查全部政策文件：结构、引文与原文一致、全文覆盖、表达式类型；错误以 文件:行 报告。"""
+    try:
+        base = PolicyBase.load(policies or default_policies_dir(), strict=False)
+    except HuiqiError as exc:
+        _fail(exc)
+        return
+    if base.errors:
+        for error in base.errors:
+            where = f"{error.where}: " if error.where else ""
+            err.print(f"[red]✘[/] {where}{error.message}", highlight=False)
+        err.print(f"[bold red]{len(base.errors)} 处错误[/]")
+        raise typer.Exit(1)
+    provisions = sum(len(d.policy.provisions) for d in base.documents.values())
+    rules = sum(len(p.rules) for d in base.documents.values() for p in d.policy.provisions)
+    console.print(
+        f"[green]✔[/] {len(base.documents)} 个文件、{provisions} 个条款、{rules} 条规则、{len(base.catalogue)} 项事实，全部通过检查"
+    )
+
+
+@app.command()
+def cases(
+    document: Annotated[str | None, typer.Option("--document", "-d", help="只运行一个文件的案例")] = None,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="列出每个案例")] = False,
+    policies: PoliciesOption = None,
+) -> None:
+    """运行各政策目录下 cases/*.yaml 中的案例，对比状态与金额。  例：huiqi cases -d guangzhou-software"""
+    from huiqi.cases import run_all
+    from huiqi.engine.evaluate import Engine
+
+    try:
+        base = PolicyBase.load(policies or default_policies_dir(), strict=False)
+        for broken in sorted(base.broken):
+            err.print(f"[yellow]跳过 {broken}：政策文件有错误，请先运行 huiqi validate[/]")
+        engine = Engine(base)
+        outcomes = run_all(engine, document)
+    except HuiqiError as exc:
+        _fail(exc)
+        return
+    failed = [o for o in outcomes if not o.passed]
+    for outcome in outcomes:
+        if verbose or not outcome.passed:
+            mark = "[green]✔[/]" if outcome.passed else "[red]✘[/]"
+            console.print(f"{mark} {outcome.where} {outcome.name}", highlight=False)
+            for failure in outcome.failures:
+                console.print(f"    {failure}", highlight=False)
+    console.print(f"{len(outcomes) - len(failed)} passed, {len(failed)} failed")
+    if failed:
+        raise typer.Exit(1)
+
+
+def main() -> None:  # pragma: no cover - console entry point
+    app()

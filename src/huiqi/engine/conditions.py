@@ -1,0 +1,204 @@
+"""Condition trees (all / any / not / leaf): compiled once, evaluated with a trace per leaf."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Any
+
+from huiqi.expr import ast
+from huiqi.expr.ast import Type
+from huiqi.expr.parser import parse
+from huiqi.expr.render import render
+from huiqi.policy.models import Condition
+
+from .compiler import CompileScope, Fn, compile_node
+from .env import Env
+from .results import Trace
+from .values import Unknown, display, is_unknown, merge_unknown
+
+
+@dataclass(frozen=True)
+class Threshold:
+    """A comparison of a fact with a constant inside a leaf: what "nearest way to qualify" can move."""
+
+    fact: str
+    op: str  # normalised so that the fact is on the left
+    target: Fn
+    kind: Type
+    first_reached: bool = False
+
+
+@dataclass(frozen=True)
+class CompiledCondition:
+    """A node of a compiled condition tree."""
+
+    kind: str  # leaf | all | any | not
+    label: str
+    expr: str = ""
+    fn: Fn | None = None
+    inputs: tuple[tuple[str, str, Fn, Type | None], ...] = ()
+    children: tuple[CompiledCondition, ...] = ()
+    thresholds: tuple[Threshold, ...] = ()
+
+    def evaluate(self, env: Env) -> tuple[Any, Trace]:
+        """The three-valued result and its trace."""
+        if self.kind == "leaf":
+            assert self.fn is not None
+            value = self.fn(env)
+            inputs = [
+                {"name": name, "label": label, "value": display(reader(env), kind)}
+                for name, label, reader, kind in self.inputs
+            ]
+            result = None if is_unknown(value) else bool(value)
+            return value, Trace("leaf", self.label, result, self.expr, inputs)
+        if self.kind == "not":
+            value, child = self.children[0].evaluate(env)
+            negated = value if is_unknown(value) else not value
+            return negated, Trace("not", self.label, None if is_unknown(negated) else negated, children=[child])
+        traces: list[Trace] = []
+        unknown: list[Any] = []
+        decided: bool | None = None
+        for member in self.children:
+            value, trace = member.evaluate(env)
+            traces.append(trace)
+            if is_unknown(value):
+                unknown.append(value)
+            elif self.kind == "all" and value is False:
+                decided = False
+            elif self.kind == "any" and value is True:
+                decided = True
+        if decided is None:
+            overall: Any = merge_unknown(*unknown) if unknown else self.kind == "all"
+        else:
+            overall = decided
+        result = None if is_unknown(overall) else overall
+        return overall, Trace(self.kind, self.label, result, children=traces)
+
+    def failing_thresholds(self, env: Env) -> list[Threshold] | None:
+        """The thresholds to move to make this condition true, or None when no numeric move can.
+
+        Conservative: an ``all`` needs every failing member fixed; an ``any`` uses its first member
+        that can be fixed; a failing leaf without a movable threshold makes the whole thing unfixable.
+        """
+        if self.kind == "leaf":
+            assert self.fn is not None
+            value = self.fn(env)
+            if value is True or is_unknown(value):
+                return []
+            failing = [t for t in self.thresholds if _threshold_fails(t, env)]
+            return failing or None
+        if self.kind == "not":
+            value, _ = self.evaluate(env)
+            return [] if value is True or is_unknown(value) else None
+        if self.kind == "all":
+            found: list[Threshold] = []
+            for member in self.children:
+                part = member.failing_thresholds(env)
+                if part is None:
+                    return None
+                found.extend(part)
+            return found
+        best: list[Threshold] | None = None
+        for member in self.children:
+            part = member.failing_thresholds(env)
+            if part == []:
+                return []
+            if part is not None and (best is None or len(part) < len(best)):
+                best = part
+        return best
+
+
+def _threshold_fails(threshold: Threshold, env: Env) -> bool:
+    from .nearest import current_value
+
+    current = current_value(threshold, env)
+    target = threshold.target(env)
+    if is_unknown(current) or is_unknown(target):
+        return False
+    return not _holds(threshold.op, current, target)
+
+
+def _holds(op: str, current: Any, target: Any) -> bool:
+    return bool(
+        {">=": current >= target, ">": current > target, "<=": current <= target, "<": current < target}.get(
+            op, current == target
+        )
+    )
+
+
+_FLIP = {">=": "<=", ">": "<", "<=": ">=", "<": ">", "==": "==", "!=": "!="}
+
+
+def compile_condition(raw: Condition, scope: CompileScope, label_of: Any = None) -> CompiledCondition:
+    """Compile a condition as written in policy.yaml (string, {expr,label}, {all}, {any}, {not})."""
+    if isinstance(raw, bool):
+        raw = "true" if raw else "false"
+    if isinstance(raw, str | int):
+        return _leaf(str(raw), None, scope)
+    label = raw.get("label")
+    if "expr" in raw:
+        return _leaf(str(raw["expr"]), label, scope)
+    for kind in ("all", "any"):
+        if kind in raw:
+            children = tuple(compile_condition(member, scope) for member in raw[kind])
+            joiner = "且" if kind == "all" else "或"
+            return CompiledCondition(kind, label or f"以下条件{'全部' if kind == 'all' else '之一'}满足", children=children,
+                                     expr=joiner)  # fmt: skip
+    child = compile_condition(raw["not"], scope)
+    return CompiledCondition("not", label or f"非：{child.label}", children=(child,))
+
+
+def _leaf(text: str, label: str | None, scope: CompileScope) -> CompiledCondition:
+    node = parse(text)
+    readable = render(node, scope.label)
+    inputs = []
+    for name in ast.names(node):
+        if name in ("period", "as_of"):
+            continue
+        inputs.append((name, scope.label(name), scope.compile_name(name), scope.type_of(name)))
+    return CompiledCondition(
+        "leaf",
+        label or readable,
+        expr=readable if label else text,
+        fn=compile_node(node, scope),
+        inputs=tuple(inputs),
+        thresholds=tuple(_thresholds(node, scope)),
+    )
+
+
+def _thresholds(node: ast.Node, scope: CompileScope) -> list[Threshold]:
+    found: list[Threshold] = []
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        if isinstance(current, ast.Compare):
+            for fact_side, other, op in (
+                (current.left, current.right, current.op),
+                (current.right, current.left, _FLIP[current.op]),
+            ):
+                if isinstance(fact_side, ast.Name) and fact_side.id in scope.catalogue and not ast.names(other):
+                    kind = scope.type_of(fact_side.id)
+                    if kind in (Type.MONEY, Type.NUMBER) and op in (">=", ">", "<=", "<"):
+                        found.append(Threshold(fact_side.id, op, compile_node(other, scope), kind))
+        elif isinstance(current, ast.Call) and current.func == "first_reached":
+            fact, limit = current.args
+            if isinstance(fact, ast.Name) and not ast.names(limit):
+                kind = scope.type_of(fact.id) or Type.MONEY
+                found.append(Threshold(fact.id, ">=", compile_node(limit, scope), kind, first_reached=True))
+        elif isinstance(current, ast.And):
+            stack.extend(current.items)
+    return found
+
+
+def needed_value(threshold: Threshold, env: Env) -> Fraction | Unknown:
+    """The smallest change of the fact that meets the threshold (one fen / one unit past a strict bound)."""
+    target = threshold.target(env)
+    if is_unknown(target):
+        return target  # type: ignore[no-any-return]
+    step = Fraction(1)
+    if threshold.op == ">":
+        return Fraction(target) + step
+    if threshold.op == "<":
+        return Fraction(target) - step
+    return Fraction(target)

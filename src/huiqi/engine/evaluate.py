@@ -1,0 +1,572 @@
+"""Evaluate one entity against the policy base, with a full explanation of every rule.
+
+The steps for one rule, in order: who it applies to (entity type, jurisdiction), its conditions
+(three-valued, traced), 一次性 and duration against the ledger, the benefit form, the caps, and whether
+the amount is a promise, a ceiling, or left to officials. Then, per document, non-duplication keeps the
+combination that gives the applicant most.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from fractions import Fraction
+from typing import Any
+
+from huiqi.errors import EvaluationError
+from huiqi.expr.ast import Type
+from huiqi.facts.catalogue import ENTITY_LABELS, Catalogue
+from huiqi.money import format_cn, round_half_up
+from huiqi.policy.base import PolicyBase
+from huiqi.policy.models import KIND_LABELS, DocumentStatus
+
+from .env import Env
+from .nearest import suggest
+from .profile import Profile
+from .results import (
+    STATUS_ORDER,
+    DocumentResult,
+    Evaluation,
+    Missing,
+    ProvisionResult,
+    RuleResult,
+    Status,
+    Trace,
+)
+from .ruleset import CompiledDocument, CompiledRule, compile_base, format_rate
+from .values import Unknown, is_unknown, merge_unknown
+
+
+@dataclass
+class Options:
+    """What the caller asks for."""
+
+    as_of: dt.date
+    period: int | None = None
+    documents: tuple[str, ...] = ()
+    readings: dict[str, str] = field(default_factory=dict)
+    include_drafts: bool = False
+    include_expired: bool = False
+    any_jurisdiction: bool = False
+    suggestions: bool = True
+
+
+class Engine:
+    """The scalar engine over one loaded policy base (compiles every rule once)."""
+
+    def __init__(self, base: PolicyBase) -> None:
+        self.base = base
+        self.catalogue: Catalogue = base.catalogue
+        self.documents: dict[str, CompiledDocument] = compile_base(base)
+
+    def resolve_readings(self, overrides: dict[str, str]) -> dict[str, str]:
+        """Defaults of every document, overridden by ``key=value`` or ``document:key=value``."""
+        resolved: dict[str, str] = {}
+        for doc_id, document in self.documents.items():
+            for key, reading in document.readings.items():
+                resolved[f"{doc_id}:{key}"] = reading.default
+        for name, value in overrides.items():
+            targets = [k for k in resolved if k == name or k.split(":", 1)[1] == name]
+            if not targets:
+                known = "、".join(sorted(resolved)) or "（无）"
+                raise EvaluationError(f"未知的口径 {name!r}；现有口径：{known}", where="--reading")
+            for target in targets:
+                doc_id, key = target.split(":", 1)
+                options = [o.value for o in self.documents[doc_id].readings[key].options]
+                if value not in options:
+                    raise EvaluationError(
+                        f"口径 {target} 没有选项 {value!r}；可选：{'、'.join(options)}", where="--reading"
+                    )
+                resolved[target] = value
+        return resolved
+
+    def evaluate(self, profile: Profile, options: Options) -> Evaluation:
+        """Evaluate a profile against the selected documents."""
+        period = options.period if options.period is not None else options.as_of.year - 1
+        readings = self.resolve_readings(options.readings)
+        facts = _resolve_current_year(profile.facts, period)
+        results: list[DocumentResult] = []
+        skipped: list[dict[str, str]] = []
+        for doc_id in options.documents or tuple(self.documents):
+            if doc_id not in self.documents:
+                raise EvaluationError(
+                    f"没有编号为 {doc_id!r} 的文件；现有：{'、'.join(self.documents)}", where="--document"
+                )
+            document = self.documents[doc_id]
+            flags, skip = _document_flags(document, options, explicit=bool(options.documents))
+            if skip:
+                skipped.append({"document": doc_id, "reason": skip})
+                continue
+            env = Env(
+                facts=facts,
+                period=period,
+                as_of=options.as_of,
+                ledger=profile.ledger,
+                readings=readings,
+                region=profile.region,
+            )
+            results.append(self._evaluate_document(document, profile, env, options, flags))
+        entity = {
+            "entity_type": profile.entity_type.value,
+            "name": profile.name,
+            "uscc": profile.uscc,
+            "region": list(profile.region),
+        }
+        return Evaluation(entity=entity, as_of=options.as_of, period=period, documents=results, skipped=skipped)
+
+    def _evaluate_document(
+        self, document: CompiledDocument, profile: Profile, env: Env, options: Options, flags: list[str]
+    ) -> DocumentResult:
+        meta = document.loaded.policy.document
+        jurisdiction = _jurisdiction(meta.jurisdiction.region, profile, options.any_jurisdiction)
+        by_provision: dict[str, list[RuleResult]] = {}
+        for rule in document.rules:
+            if any(env.readings.get(f"{meta.id}:{k}") != v for k, v in rule.rule.when_reading.items()):
+                continue
+            result = self.evaluate_rule(rule, profile, env, jurisdiction, suggestions=options.suggestions)
+            by_provision.setdefault(rule.provision.id, []).append(result)
+        _apply_exclusions(document, by_provision, env)
+        provisions = [
+            _provision_result(meta.id, provision, by_provision.get(provision.id, []))
+            for provision in document.loaded.policy.provisions
+        ]
+        return DocumentResult(
+            document=meta.id, title=meta.title, status=meta.status.value, flags=flags, provisions=provisions
+        )
+
+    def evaluate_rule(
+        self,
+        rule: CompiledRule,
+        profile: Profile,
+        env: Env,
+        jurisdiction: tuple[bool | None, str] = (True, ""),
+        *,
+        suggestions: bool = True,
+    ) -> RuleResult:
+        """Evaluate one rule for one entity."""
+        env.rule_key, env.provision_key = rule.ref, rule.provision_ref
+        env.defaults_used = set()
+        result = _blank(rule, env)
+        if rule.rule.applies_to != profile.entity_type.value:
+            result.status = Status.NOT_APPLICABLE
+            result.reason = f"本规则适用于{ENTITY_LABELS[rule.rule.applies_to]}，当前主体为{ENTITY_LABELS[profile.entity_type.value]}"
+            return result
+        in_region, region_text = jurisdiction
+        if in_region is False:
+            result.status = Status.NOT_APPLICABLE
+            result.reason = region_text
+            return result
+        outcome = _Outcome()
+        self._run(rule, env, result, outcome)
+        if in_region is None:
+            result.trace.insert(0, Trace("leaf", region_text, None))
+            if result.status in (Status.ELIGIBLE, Status.NEEDS_REVIEW, Status.NEEDS_INFORMATION):
+                result.status = Status.NEEDS_INFORMATION
+                result.reason = "需补充所在地区"
+                result.missing.insert(0, Missing("region", "所在地区"))
+        result.defaults_used = sorted(env.defaults_used)
+        if suggestions and result.status is Status.NOT_ELIGIBLE and outcome.thresholds is not None:
+            ledger_note = outcome.thresholds
+
+            def trial(trial_env: Env) -> tuple[Any, int | None, bool]:
+                probe = _blank(rule, trial_env)
+                trial_env.rule_key, trial_env.provision_key = rule.ref, rule.provision_ref
+                self._run(rule, trial_env, probe, _Outcome())
+                return probe.status.value, probe.amount_fen, probe.is_ceiling
+
+            result.suggestion = suggest(rule, env, ledger_note, trial)
+        return result
+
+    def _run(self, rule: CompiledRule, env: Env, result: RuleResult, outcome: _Outcome) -> None:
+        unknowns: list[Unknown] = []
+        if rule.condition is not None:
+            value, trace = rule.condition.evaluate(env)
+            result.trace.append(trace)
+            if value is False:
+                result.status = Status.NOT_ELIGIBLE
+                result.reason = "不满足条件：" + "；".join(_failed_labels(trace))
+                outcome.thresholds = rule.condition.failing_thresholds(env)
+                return
+            if is_unknown(value):
+                unknowns.append(value)
+        if rule.rule.once and env.paid(rule=rule.ref) > 0:
+            result.status = Status.NOT_ELIGIBLE
+            result.reason = "一次性奖励，台账显示已经领取"
+            return
+        if (
+            rule.rule.duration is not None
+            and env.paid_years(rule.ref) >= rule.rule.duration.max_years
+            and env.paid(rule=rule.ref, period=env.period) == 0
+        ):
+            result.status = Status.NOT_ELIGIBLE
+            result.reason = (
+                f"已连续支持{env.paid_years(rule.ref)}年，达到“不超过{rule.rule.duration.max_years}年”的上限"
+            )
+            return
+        amount = self._benefit(rule, env, result, outcome)
+        if is_unknown(amount):
+            unknowns.append(amount)
+        if unknowns:
+            result.status = Status.NEEDS_INFORMATION
+            result.missing = _missing(merge_unknown(*unknowns), self.catalogue)
+            result.reason = "需补充：" + "、".join(m.label() for m in result.missing)
+            if not is_unknown(amount) and amount is not None:
+                result.amount_fen = round_half_up(amount)
+            return
+        if outcome.not_reached:
+            result.status = Status.NOT_ELIGIBLE
+            result.reason = outcome.not_reached
+            return
+        if amount is not None:
+            amount = _apply_caps(rule, env, amount, result)
+            if amount is None:
+                result.status = Status.NOT_ELIGIBLE
+                return
+            fen = round_half_up(amount)
+            if fen <= 0:
+                result.status = Status.NOT_ELIGIBLE
+                result.reason = result.reason or "按规定计算的金额为0"
+                result.amount_fen = 0
+                return
+            result.amount_fen = fen
+            result.instalments = _instalments(rule, env, fen)
+        if rule.benefit.review:
+            result.status = Status.NEEDS_REVIEW
+            result.reason = (
+                "符合条件；具体金额由主管部门审核确定"
+                + (f"，最高{format_cn(result.amount_fen)}" if result.amount_fen else "")
+                if rule.benefit.form != "none" or result.amount_fen
+                else "符合条件；金额由主管部门审核确定（原文未规定金额）"
+            )
+            result.is_ceiling = result.amount_fen is not None
+            return
+        result.status = Status.ELIGIBLE
+        result.reason = "符合条件" + ("（金额为上限）" if rule.is_ceiling else "")
+
+    def _benefit(self, rule: CompiledRule, env: Env, result: RuleResult, outcome: _Outcome) -> Any:
+        benefit = rule.benefit
+        calc = result.calculation
+        if benefit.form == "none":
+            return None
+        if benefit.form in ("fixed", "formula"):
+            assert benefit.amount is not None
+            amount = benefit.amount(env)
+            if not is_unknown(amount):
+                calc.append(f"金额：{format_cn(amount)}")
+        elif benefit.form == "rate":
+            assert benefit.base is not None and benefit.rate is not None
+            base, rate = benefit.base(env), benefit.rate(env)
+            if is_unknown(base) or is_unknown(rate):
+                return merge_unknown(base, rate)
+            amount = Fraction(base) * Fraction(rate)
+            if amount < 0:
+                amount = Fraction(0)
+            calc.append(f"{benefit.base_label} {format_cn(base)} × {format_rate(Fraction(rate))} = {format_cn(amount)}")
+        elif benefit.form == "schedule":
+            amount = self._schedule(rule, env, calc, outcome)
+        else:
+            amount = self._tiers(rule, env, result, outcome)
+        if is_unknown(amount) or amount is None:
+            return amount
+        if benefit.ceiling is not None:
+            ceiling = benefit.ceiling(env)
+            if is_unknown(ceiling):
+                return ceiling
+            if amount > ceiling:
+                calc.append(f"超过上限{format_cn(ceiling)}，按上限计：{format_cn(ceiling)}")
+                amount = ceiling
+            else:
+                calc.append(f"未超过上限{format_cn(ceiling)}")
+        return amount
+
+    def _schedule(self, rule: CompiledRule, env: Env, calc: list[str], outcome: _Outcome) -> Any:
+        benefit = rule.benefit
+        assert benefit.index is not None and benefit.base is not None
+        index = benefit.index(env)
+        if is_unknown(index):
+            return index
+        for first, last, rate_fn in benefit.steps:
+            if first <= index <= last:
+                base, rate = benefit.base(env), rate_fn(env)
+                if is_unknown(base) or is_unknown(rate):
+                    return merge_unknown(base, rate)
+                amount = Fraction(base) * Fraction(rate)
+                calc.append(
+                    f"{benefit.index_label} = 第{index}年，属第{first}至{last}年：{benefit.base_label} {format_cn(base)} × "
+                    f"{format_rate(Fraction(rate))} = {format_cn(amount)}"
+                )
+                return amount
+        outcome.not_reached = f"{benefit.index_label} = 第{index}年，不在支持年限内"
+        return None
+
+    def _tiers(self, rule: CompiledRule, env: Env, result: RuleResult, outcome: _Outcome) -> Any:
+        benefit = rule.benefit
+        reached: list[tuple[str, str, Fraction]] = []
+        pending: list[Unknown] = []
+        unreached_fix: list[Any] = []
+        paid_tiers = env.paid_tiers(rule.ref)
+        for tier in benefit.tiers:
+            value, trace = tier.when.evaluate(env)
+            amount = tier.amount(env)
+            amount_text = "缺失" if is_unknown(amount) else format_cn(amount)
+            result.trace.append(Trace("tier", f"档次“{tier.label}”：{amount_text}", trace.result, children=[trace]))
+            if is_unknown(value) or is_unknown(amount):
+                pending.append(merge_unknown(value, amount))
+            elif value:
+                reached.append((tier.id, tier.label, Fraction(amount)))
+            else:
+                unreached_fix.append(tier.when.failing_thresholds(env))
+        mode = benefit.mode or "highest"
+        if mode == "each":
+            due = [(i, label, a) for i, label, a in reached if i not in paid_tiers]
+            if pending and not due:
+                return merge_unknown(*pending)
+            if not due:
+                outcome.not_reached = "各档次均未达到或已领取"
+                outcome.thresholds = next((f for f in unreached_fix if f), None)
+                return None
+            result.tier = [i for i, _, _ in due]
+            total = sum((a for _, _, a in due), Fraction(0))
+            calc_parts = " + ".join(f"{label} {format_cn(a)}" for _, label, a in due)
+            result.calculation.append(f"逐档给予（每档一次）：{calc_parts} = {format_cn(total)}")
+            if paid_tiers:
+                result.calculation.append("已领取档次不再给予：" + "、".join(sorted(paid_tiers)))
+            return total
+        if not reached:
+            if pending:
+                return merge_unknown(*pending)
+            outcome.not_reached = "未达到任何档次"
+            outcome.thresholds = next((f for f in unreached_fix if f), None)
+            return None
+        best_id, best_label, best = max(reached, key=lambda item: item[2])
+        higher_pending = [p for p, tier in zip(pending, benefit.tiers, strict=False) if p]
+        if pending and higher_pending and mode == "highest" and len(reached) < len(benefit.tiers):
+            pass  # a higher tier might be reached, but the reached one is certain; report it and note the gap
+        result.tier = [best_id]
+        if mode == "top_up":
+            already = Fraction(env.paid(rule=rule.ref))
+            result.calculation.append(
+                f"进档补差：已达最高档“{best_label}” {format_cn(best)} − 本条已领取 {format_cn(already)} = {format_cn(max(best - already, Fraction(0)))}"
+            )
+            if best - already <= 0:
+                outcome.not_reached = f"已按不低于“{best_label}”档的金额领取，无差额可补"
+                outcome.thresholds = next((f for f in unreached_fix if f), None)
+                return None
+            return best - already
+        if best_id in paid_tiers:
+            outcome.not_reached = f"“{best_label}”档已领取"
+            outcome.thresholds = next((f for f in unreached_fix if f), None)
+            return None
+        result.calculation.append(f"按达到的最高档“{best_label}”：{format_cn(best)}")
+        return best
+
+
+@dataclass
+class _Outcome:
+    not_reached: str = ""
+    thresholds: Any = None
+
+
+def _blank(rule: CompiledRule, env: Env) -> RuleResult:
+    document = rule.document.policy.document.id
+    readings = []
+    for key in rule.readings:
+        reading = next(r for r in rule.document.policy.readings if r.key == key)
+        value = env.readings.get(f"{document}:{key}", reading.default)
+        label = next(o.label for o in reading.options if o.value == value)
+        readings.append(
+            {"key": key, "value": value, "label": label, "question": reading.question, "default": reading.default}
+        )
+    return RuleResult(
+        document=document,
+        provision=rule.provision.id,
+        rule=rule.rule.id,
+        label=rule.rule.label,
+        quote=rule.rule.quote,
+        span=rule.rule.span,
+        status=Status.NOT_ELIGIBLE,
+        reason="",
+        is_ceiling=rule.is_ceiling,
+        recipient=rule.rule.recipient or rule.rule.applies_to,
+        payer=rule.rule.payer,
+        readings=readings,
+    )
+
+
+def _resolve_current_year(facts: dict[str, Any], period: int) -> dict[str, Any]:
+    """Annual facts given as one value (``{None: v}``) belong to the assessed year."""
+    resolved = {}
+    for key, value in facts.items():
+        if isinstance(value, dict) and None in value:
+            value = {period: value[None], **{y: v for y, v in value.items() if y is not None}}
+        resolved[key] = value
+    return resolved
+
+
+def _document_flags(document: CompiledDocument, options: Options, *, explicit: bool) -> tuple[list[str], str]:
+    meta = document.loaded.policy.document
+    flags: list[str] = []
+    if meta.status is DocumentStatus.DRAFT:
+        flags.append("征求意见稿：尚未正式施行，结果仅供参考")
+        if not (explicit or options.include_drafts):
+            return flags, "征求意见稿，默认不参与评估（使用 --include-drafts 或 --document 指定）"
+    if meta.status in (DocumentStatus.REPEALED, DocumentStatus.EXPIRED):
+        flags.append(f"文件状态：{meta.status.value}")
+        if not (explicit or options.include_expired):
+            return flags, f"{meta.status.value}，默认不参与评估（使用 --include-expired 或 --document 指定）"
+    start = meta.effective_from or meta.issue_date
+    if start is not None and options.as_of < start:
+        flags.append(f"评价日早于施行日 {start.isoformat()}")
+        if not (explicit or options.include_expired):
+            return flags, f"评价日早于施行日 {start.isoformat()}"
+    if meta.effective_to is not None and options.as_of > meta.effective_to:
+        flags.append(f"已过有效期（至 {meta.effective_to.isoformat()}）")
+        if not (explicit or options.include_expired):
+            return (
+                flags,
+                f"已过有效期（至 {meta.effective_to.isoformat()}），默认不参与评估（使用 --include-expired 或 --document 指定）",
+            )
+    return flags, ""
+
+
+def _jurisdiction(region: str, profile: Profile, any_jurisdiction: bool) -> tuple[bool | None, str]:
+    if any_jurisdiction:
+        return True, ""
+    if not profile.region:
+        return None, f"属地：本文件适用于{region}，档案未填写所在地区"
+    if region in profile.region:
+        return True, ""
+    return False, f"属地不符：本文件适用于{region}，主体所在地区为{'·'.join(profile.region)}"
+
+
+def _failed_labels(trace: Trace) -> list[str]:
+    if trace.result is not False:
+        return []
+    if trace.kind == "leaf":
+        return [trace.label]
+    if trace.kind == "all":
+        return [label for child in trace.children for label in _failed_labels(child)]
+    return [trace.label]
+
+
+_SPECIAL_NAMES = {"region": "所在地区"}
+
+
+def _missing(unknown: Unknown, catalogue: Catalogue) -> list[Missing]:
+    found = []
+    for key, year in sorted(unknown.missing, key=lambda item: (item[0], item[1] or 0)):
+        fact = catalogue.get(key)
+        found.append(Missing(key, fact.name if fact else _SPECIAL_NAMES.get(key, key), year))
+    return found
+
+
+def _apply_caps(rule: CompiledRule, env: Env, amount: Fraction, result: RuleResult) -> Fraction | None:
+    for scope, over, cap_fn in rule.caps:
+        cap = Fraction(cap_fn(env))
+        if scope == "cumulative":
+            already = env.paid(provision=rule.provision_ref) if over == "provision" else env.paid(rule=rule.ref)
+            where = "本条" if over == "provision" else "本规则"
+            remaining = cap - already
+            result.calculation.append(
+                f"累计上限{format_cn(cap)}，{where}已领取{format_cn(already)}，剩余额度{format_cn(max(remaining, Fraction(0)))}"
+            )
+            if remaining <= 0:
+                result.reason = f"已达累计上限{format_cn(cap)}"
+                return None
+        else:
+            already = env.paid(rule=rule.ref, period=env.period)
+            remaining = cap - already
+            result.calculation.append(f"{env.period}年度上限{format_cn(cap)}，本年已领取{format_cn(already)}")
+            if remaining <= 0:
+                result.reason = f"已达{env.period}年度上限{format_cn(cap)}"
+                return None
+        if amount > remaining:
+            result.calculation.append(f"按剩余额度计：{format_cn(remaining)}")
+            amount = remaining
+    return amount
+
+
+def _instalments(rule: CompiledRule, env: Env, fen: int) -> list[dict[str, Any]]:
+    """Split an amount by the rule's shares; rounding differences go to the last instalment."""
+    if not rule.instalments:
+        return []
+    from huiqi.money import format_yuan
+
+    parts = []
+    paid = 0
+    for index, (share_fn, label) in enumerate(rule.instalments):
+        share = Fraction(share_fn(env))
+        part = fen - paid if index == len(rule.instalments) - 1 else round_half_up(fen * share)
+        paid += part
+        parts.append({"label": label, "share": format_rate(share), "amount": format_yuan(part)})
+    return parts
+
+
+def _apply_exclusions(document: CompiledDocument, by_provision: dict[str, list[RuleResult]], env: Env) -> None:
+    doc_id = document.loaded.id
+    active = [
+        e for e in document.exclusions if all(env.readings.get(f"{doc_id}:{k}") == v for k, v in e.when_reading.items())
+    ]
+    if not active:
+        return
+    index = {f"{r.provision}/{r.rule}": r for results in by_provision.values() for r in results}
+    members = sorted({ref for e in active for ref in e.rules if ref in index and index[ref].status is Status.ELIGIBLE})
+    if not members:
+        return
+
+    def allowed(chosen: Iterable[str]) -> bool:
+        chosen_set = set(chosen)
+        return all(len(chosen_set & set(e.rules)) <= e.max for e in active)
+
+    best: tuple[int, tuple[str, ...]] = (-1, ())
+    if len(members) <= 16:
+        for size in range(len(members), -1, -1):
+            for combo in itertools.combinations(members, size):
+                if allowed(combo):
+                    total = sum(index[ref].amount_fen or 0 for ref in combo)
+                    if total > best[0]:
+                        best = (total, combo)
+    else:  # greedy by amount for very large groups
+        chosen: list[str] = []
+        for ref in sorted(members, key=lambda r: -(index[r].amount_fen or 0)):
+            if allowed([*chosen, ref]):
+                chosen.append(ref)
+        best = (0, tuple(chosen))
+    kept = set(best[1])
+    for ref in members:
+        if ref in kept:
+            continue
+        result = index[ref]
+        exclusion = next(e for e in active if ref in e.rules)
+        keepers = [k for k in kept if k in exclusion.rules]
+        kept_text = "、".join(f"{index[k].label}（{format_cn(index[k].amount_fen or 0)}）" for k in keepers)
+        result.status = Status.EXCLUDED
+        result.excluded_by = exclusion.id
+        result.reason = f"{exclusion.reason}；已保留对申请人更有利的：{kept_text}" if kept_text else exclusion.reason
+
+
+def _provision_result(document: str, provision: Any, rules: list[RuleResult]) -> ProvisionResult:
+    if not rules:
+        reason = (
+            f"本条为{KIND_LABELS[provision.kind.value]}条款，不直接产生可计算的奖补"
+            if not provision.rules
+            else "按当前口径，本条没有适用的规则"
+        )
+        return ProvisionResult(document, provision.id, provision.number, provision.heading, provision.kind.value,
+                               provision.quote, provision.span, Status.NOT_APPLICABLE, reason, [], None, False,
+                               provision.lead_unit)  # fmt: skip
+    best = min(rules, key=lambda r: STATUS_ORDER.index(r.status))
+    eligible = [r for r in rules if r.status is Status.ELIGIBLE and r.amount_fen is not None]
+    amount = sum(r.amount_fen or 0 for r in eligible) if eligible else None
+    if amount is None:
+        reviews = [r.amount_fen for r in rules if r.status is Status.NEEDS_REVIEW and r.amount_fen is not None]
+        amount = max(reviews) if reviews else None
+    is_ceiling = any(r.is_ceiling for r in rules if r.status in (Status.ELIGIBLE, Status.NEEDS_REVIEW))
+    return ProvisionResult(document, provision.id, provision.number, provision.heading, provision.kind.value,
+                           provision.quote, provision.span, best.status, best.reason, rules, amount, is_ceiling,
+                           provision.lead_unit)  # fmt: skip
+
+
+_ = Type  # re-exported type names used in annotations elsewhere

@@ -1,0 +1,264 @@
+"""Profiles: the facts of one entity, read from YAML/JSON, checked against the catalogue.
+
+Every problem is a ``ProfileError`` naming the field (``facts.revenue.2023``) and saying what to do.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import json
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+import yaml
+from stdnum.cn import ric, uscc
+from stdnum.exceptions import ValidationError as StdnumError
+
+from huiqi.errors import ProfileError
+from huiqi.expr.ast import Type
+from huiqi.facts.catalogue import ENTITY_LABELS, Catalogue, EntityType, Fact, Period
+from huiqi.money import MONEY_UNITS, parse_money
+
+from .env import LedgerEntry
+
+
+@dataclass
+class Profile:
+    """One entity's facts, typed: money in fen (``Fraction``), dates as ``date``, sets as ``frozenset``."""
+
+    entity_type: EntityType
+    facts: dict[str, Any]
+    region: tuple[str, ...] = ()
+    name: str | None = None
+    uscc: str | None = None
+    id_number: str | None = None
+    ledger: tuple[LedgerEntry, ...] = ()
+    notes: list[str] = field(default_factory=list)
+
+
+def load_profile_file(path: Path, catalogue: Catalogue) -> Profile:
+    """Read a profile from a ``.yaml``/``.yml``/``.json`` file."""
+    if not path.exists():
+        raise ProfileError(f"找不到档案文件 {path}")
+    text = path.read_text(encoding="utf-8")
+    try:
+        raw = json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
+    except (json.JSONDecodeError, yaml.YAMLError) as exc:
+        raise ProfileError(f"档案文件格式错误：{exc}", where=str(path)) from None
+    return parse_profile(raw, catalogue, where=str(path))
+
+
+def parse_profile(raw: Any, catalogue: Catalogue, *, where: str = "profile", document: str | None = None) -> Profile:
+    """Check and type a raw profile mapping; ``document`` lets ledger entries say just ``provision/rule``."""
+    if not isinstance(raw, dict):
+        raise ProfileError("档案应为映射，含 entity_type、facts 等字段", where=where)
+    unknown_keys = set(raw) - {
+        "entity_type",
+        "facts",
+        "region",
+        "name",
+        "uscc",
+        "id_number",
+        "ledger",
+        "money_unit",
+        "id",
+    }
+    if unknown_keys:
+        raise ProfileError(
+            f"档案含未知字段 {sorted(unknown_keys)}：可用 entity_type、name、uscc、id_number、region、facts、ledger、money_unit",
+            where=where,
+        )
+    try:
+        entity_type = EntityType(raw.get("entity_type", "enterprise"))
+    except ValueError:
+        allowed = "、".join(f"{e.value}（{ENTITY_LABELS[e.value]}）" for e in EntityType)
+        raise ProfileError(
+            f"entity_type {raw.get('entity_type')!r} 无效：可用 {allowed}", where=f"{where}.entity_type"
+        ) from None
+    money_unit = raw.get("money_unit")
+    if money_unit is not None and money_unit not in MONEY_UNITS:
+        raise ProfileError(f"money_unit {money_unit!r} 无效：可用 元、万元、亿元", where=f"{where}.money_unit")
+    region = raw.get("region") or []
+    if isinstance(region, str):
+        region = [region]
+    if not isinstance(region, list) or not all(isinstance(r, str) for r in region):
+        raise ProfileError("region 应为地区名称列表，如 [江苏省, 苏州市]", where=f"{where}.region")
+    code = raw.get("uscc")
+    if code is not None:
+        code = check_uscc(str(code), where=f"{where}.uscc")
+    id_number = raw.get("id_number")
+    if id_number is not None:
+        id_number = check_id_number(str(id_number), where=f"{where}.id_number")
+    facts_raw = raw.get("facts") or {}
+    if not isinstance(facts_raw, dict):
+        raise ProfileError("facts 应为 事实键: 值 的映射", where=f"{where}.facts")
+    facts: dict[str, Any] = {}
+    for key, value in facts_raw.items():
+        fact = catalogue.get(str(key))
+        path = f"{where}.facts.{key}"
+        if fact is None:
+            close = difflib.get_close_matches(str(key), list(catalogue.facts), n=3)
+            hint = f"；是否指 {'、'.join(close)}？" if close else "；`huiqi facts` 列出全部事实"
+            raise ProfileError(f"未知的事实 {key!r}{hint}", where=path)
+        if entity_type not in fact.entity:
+            owners = "、".join(ENTITY_LABELS[e.value] for e in fact.entity)
+            raise ProfileError(
+                f"事实 {key}（{fact.name}）属于{owners}，不适用于{ENTITY_LABELS[entity_type.value]}", where=path
+            )
+        facts[fact.key] = _fact_value(fact, value, money_unit, path)
+    ledger = tuple(_ledger(raw.get("ledger") or [], money_unit, f"{where}.ledger", document))
+    return Profile(
+        entity_type=entity_type,
+        facts=facts,
+        region=tuple(region),
+        name=raw.get("name"),
+        uscc=code,
+        id_number=id_number,
+        ledger=ledger,
+    )
+
+
+def check_uscc(code: str, *, where: str = "uscc") -> str:
+    """Validate a 统一社会信用代码 (GB 32100-2015 check character)."""
+    try:
+        return str(uscc.validate(code))
+    except StdnumError as exc:
+        raise ProfileError(
+            f"统一社会信用代码 {code!r} 无效（{_reason(exc)}）：请核对18位代码，特别是最后一位校验码", where=where
+        ) from None
+
+
+def check_id_number(number: str, *, where: str = "id_number") -> str:
+    """Validate a 居民身份证号码 (GB 11643 check digit and birth date)."""
+    try:
+        return str(ric.validate(number))
+    except StdnumError as exc:
+        raise ProfileError(f"身份证号码无效（{_reason(exc)}）：请核对18位号码及最后一位校验码", where=where) from None
+
+
+def _reason(exc: StdnumError) -> str:
+    name = type(exc).__name__
+    return {
+        "InvalidChecksum": "校验码不符",
+        "InvalidLength": "长度不符",
+        "InvalidFormat": "格式不符",
+        "InvalidComponent": "某一组成部分不符",
+    }.get(name, name)
+
+
+def _fact_value(fact: Fact, value: Any, money_unit: str | None, path: str) -> Any:
+    if fact.period is Period.ANNUAL:
+        if isinstance(value, dict):
+            series: dict[int, Any] = {}
+            for year, item in value.items():
+                try:
+                    year_int = int(year)
+                except (TypeError, ValueError):
+                    raise ProfileError(f"年度 {year!r} 应为四位年份，如 2023", where=f"{path}.{year}") from None
+                if not 1900 <= year_int <= 2200:
+                    raise ProfileError(f"年度 {year!r} 超出范围", where=f"{path}.{year}")
+                series[year_int] = _scalar(fact, item, money_unit, f"{path}.{year}")
+            return series
+        return {None: _scalar(fact, value, money_unit, path)}  # resolved to the assessed year by the engine
+    return _scalar(fact, value, money_unit, path)
+
+
+def _scalar(fact: Fact, value: Any, money_unit: str | None, path: str) -> Any:
+    kind = fact.type
+    if value is None:
+        raise ProfileError(f"{fact.name}（{fact.key}）的值为空：未知的事实请不要填写", where=path)
+    if kind is Type.MONEY:
+        fen = parse_money(value, default_unit=money_unit, where=path)
+        if fen < 0:
+            raise ProfileError(f"{fact.name}不能为负数（{value}）", where=path)
+        return Fraction(fen)
+    if kind is Type.NUMBER:
+        if isinstance(value, bool):
+            raise ProfileError(f"{fact.name}应为数值，得到 {value!r}", where=path)
+        number = _number(value, fact, path)
+        if number < 0:
+            raise ProfileError(f"{fact.name}不能为负数（{value}）", where=path)
+        if fact.unit in ("人", "家", "个", "项") and number.denominator != 1:
+            raise ProfileError(f"{fact.name}应为整数（{fact.unit}）", where=path)
+        return number
+    if kind is Type.BOOL:
+        if isinstance(value, bool):
+            return value
+        if value in ("是", "否"):
+            return value == "是"
+        raise ProfileError(f"{fact.name}应为 true/false（是/否），得到 {value!r}", where=path)
+    if kind is Type.DATE:
+        if isinstance(value, dt.datetime):
+            return value.date()
+        if isinstance(value, dt.date):
+            return value
+        try:
+            return dt.date.fromisoformat(str(value))
+        except ValueError:
+            raise ProfileError(
+                f"{fact.name}的日期格式应为 YYYY-MM-DD（如 2023-03-01），得到 {value!r}", where=path
+            ) from None
+    if kind is Type.SET:
+        items = [value] if isinstance(value, str) else value
+        if not isinstance(items, list):
+            raise ProfileError(f"{fact.name}应为列表，如 [CMMI3, ITSS]", where=path)
+        result = frozenset(str(v) for v in items)
+        _check_values(fact, result, path)
+        return result
+    if kind is Type.TEXT:
+        text = str(value)
+        _check_values(fact, frozenset({text}), path)
+        return text
+    raise ProfileError(f"{fact.name}的类型 {kind.value} 不能直接填写", where=path)  # pragma: no cover
+
+
+def _number(value: Any, fact: Fact, path: str) -> Fraction:
+    text = str(value).strip()
+    for unit in ("人", "家", "个", "项", "年", "天", "月"):
+        text = text.removesuffix(unit)
+    if text.endswith("%"):
+        try:
+            return Fraction(Decimal(text[:-1])) / 100
+        except InvalidOperation:
+            pass
+    try:
+        return Fraction(Decimal(text))
+    except InvalidOperation:
+        raise ProfileError(f"{fact.name}应为数值，得到 {value!r}", where=path) from None
+
+
+def _check_values(fact: Fact, values: frozenset[str], path: str) -> None:
+    if fact.values is None:
+        return
+    wrong = sorted(values - set(fact.values))
+    if wrong:
+        raise ProfileError(f"{fact.name}含无效取值 {wrong}：可用 {'、'.join(fact.values)}", where=path)
+
+
+def _ledger(items: Any, money_unit: str | None, where: str, document: str | None) -> list[LedgerEntry]:
+    if not isinstance(items, list):
+        raise ProfileError("ledger 应为列表", where=where)
+    entries = []
+    for index, item in enumerate(items):
+        path = f"{where}[{index}]"
+        if not isinstance(item, dict) or "rule" not in item or "period" not in item or "amount" not in item:
+            raise ProfileError("台账条目应含 rule（文件:条款/规则）、period（年度）、amount（金额）", where=path)
+        rule = str(item["rule"])
+        if document is not None and ":" not in rule:
+            rule = f"{document}:{rule}"
+        if ":" not in rule or "/" not in rule:
+            raise ProfileError(f"台账条目的 rule 应写成 文件编号:条款编号/规则编号，得到 {rule!r}", where=path)
+        fen = parse_money(item["amount"], default_unit=money_unit, where=f"{path}.amount")
+        if fen < 0:
+            raise ProfileError("台账金额不能为负数", where=f"{path}.amount")
+        try:
+            period = int(item["period"])
+        except (TypeError, ValueError):
+            raise ProfileError("台账条目的 period 应为年份", where=f"{path}.period") from None
+        tier = item.get("tier")
+        entries.append(LedgerEntry(rule=rule, period=period, amount_fen=fen, tier=None if tier is None else str(tier)))
+    return entries

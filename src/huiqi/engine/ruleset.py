@@ -1,0 +1,232 @@
+"""Compile a loaded document's rules into evaluators (done once per policy base)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from fractions import Fraction
+
+from huiqi.expr import ast
+from huiqi.expr.ast import Type
+from huiqi.expr.parser import parse
+from huiqi.facts.catalogue import Catalogue
+from huiqi.policy.base import LoadedDocument, PolicyBase
+from huiqi.policy.models import Exclusion, Provision, Reading, Rule
+
+from .compiler import CompileScope, Fn, compile_node
+from .conditions import CompiledCondition, compile_condition
+
+
+@dataclass(frozen=True)
+class CompiledTier:
+    """One tier: its condition and amount."""
+
+    id: str
+    label: str
+    when: CompiledCondition
+    amount: Fn
+
+
+@dataclass(frozen=True)
+class CompiledBenefit:
+    """The compiled figures of a benefit."""
+
+    form: str
+    mode: str | None
+    review: bool
+    amount: Fn | None = None
+    base: Fn | None = None
+    base_label: str = ""
+    rate: Fn | None = None
+    ceiling: Fn | None = None
+    index: Fn | None = None
+    index_label: str = ""
+    tiers: tuple[CompiledTier, ...] = ()
+    steps: tuple[tuple[int, int, Fn], ...] = ()
+
+
+@dataclass(frozen=True)
+class CompiledRule:
+    """A rule ready to evaluate."""
+
+    ref: str
+    provision_ref: str
+    document: LoadedDocument
+    provision: Provision
+    rule: Rule
+    condition: CompiledCondition | None
+    benefit: CompiledBenefit
+    caps: tuple[tuple[str, str, Fn], ...]
+    instalments: tuple[tuple[Fn, str], ...]
+    is_ceiling: bool
+    readings: tuple[str, ...]
+    catalogue: Catalogue
+    money_type: Type = Type.MONEY
+
+
+@dataclass
+class CompiledDocument:
+    """All compiled rules of one document, in the document's order."""
+
+    loaded: LoadedDocument
+    rules: list[CompiledRule] = field(default_factory=list)
+    readings: dict[str, Reading] = field(default_factory=dict)
+    exclusions: list[Exclusion] = field(default_factory=list)
+
+
+def compile_document(document: LoadedDocument, catalogue: Catalogue) -> CompiledDocument:
+    """Compile every rule of a document."""
+    scope = CompileScope(
+        catalogue=catalogue,
+        document=document.id,
+        definitions=dict(document.scope.definitions),
+        reading_names=dict(document.scope.reading_names),
+    )
+    compiled = CompiledDocument(
+        loaded=document,
+        readings={r.key: r for r in document.policy.readings},
+        exclusions=list(document.policy.exclusions),
+    )
+    ceilings = bool(
+        document.policy.document.budget_semantics and document.policy.document.budget_semantics.amounts_are_ceilings
+    )
+    for provision in document.policy.provisions:
+        for rule in provision.rules:
+            compiled.rules.append(_compile_rule(document, provision, rule, scope, catalogue, ceilings))
+    return compiled
+
+
+def compile_base(base: PolicyBase) -> dict[str, CompiledDocument]:
+    """Compile every document of a policy base."""
+    return {
+        doc_id: compile_document(doc, base.catalogue) for doc_id, doc in base.documents.items() if doc_id not in base.broken
+    }
+
+
+def _fn(text: str | int | None, scope: CompileScope) -> Fn | None:
+    return None if text is None else compile_node(parse(str(text)), scope)
+
+
+def _compile_rule(
+    document: LoadedDocument,
+    provision: Provision,
+    rule: Rule,
+    scope: CompileScope,
+    catalogue: Catalogue,
+    ceilings: bool,
+) -> CompiledRule:
+    benefit = rule.benefit
+    tiers = tuple(
+        CompiledTier(
+            id=tier.id,
+            label=tier.label or tier.id,
+            when=compile_condition(tier.when, scope),
+            amount=compile_node(parse(str(tier.amount)), scope),
+        )
+        for tier in benefit.tiers or []
+    )
+    steps = tuple(
+        (step.years[0], step.years[1], compile_node(parse(str(step.rate)), scope)) for step in benefit.steps or []
+    )
+    compiled_benefit = CompiledBenefit(
+        form=benefit.form,
+        mode=benefit.mode,
+        # form none without an explicit `review` means "officials decide the amount"; `review: false` on
+        # form none marks a pure eligibility rule (e.g. 创建条件: eligible to apply, no money attached).
+        review=benefit.review if "review" in benefit.model_fields_set else benefit.form == "none",
+        amount=_fn(benefit.amount, scope),
+        base=_fn(benefit.base, scope),
+        base_label=_label(benefit.base, scope),
+        rate=_fn(benefit.rate, scope),
+        ceiling=_fn(benefit.ceiling, scope),
+        index=_fn(benefit.index, scope),
+        index_label=_label(benefit.index, scope),
+        tiers=tiers,
+        steps=steps,
+    )
+    caps = tuple((cap.scope, cap.over, compile_node(parse(str(cap.amount)), scope)) for cap in rule.caps)
+    instalments = tuple((compile_node(parse(str(i.share)), scope), i.label) for i in rule.instalments)
+    ref = f"{document.id}:{provision.id}/{rule.id}"
+    return CompiledRule(
+        ref=ref,
+        provision_ref=f"{document.id}:{provision.id}",
+        document=document,
+        provision=provision,
+        rule=rule,
+        condition=None if rule.conditions is None else compile_condition(rule.conditions, scope),
+        benefit=compiled_benefit,
+        caps=caps,
+        instalments=instalments,
+        is_ceiling=benefit.is_ceiling or ceilings or benefit.review,
+        readings=tuple(sorted(set(rule.when_reading) | _readings_used(rule, scope))),
+        catalogue=catalogue,
+    )
+
+
+def _label(text: str | None, scope: CompileScope) -> str:
+    if text is None:
+        return ""
+    from huiqi.expr.render import render
+
+    return render(parse(text), scope.label)
+
+
+def _readings_used(rule: Rule, scope: CompileScope) -> set[str]:
+    texts: list[str] = []
+    benefit = rule.benefit
+    for value in (benefit.amount, benefit.base, benefit.rate, benefit.ceiling, benefit.index):
+        if value is not None:
+            texts.append(str(value))
+    for tier in benefit.tiers or []:
+        texts.append(str(tier.amount))
+        texts.extend(_condition_texts(tier.when))
+    if rule.conditions is not None:
+        texts.extend(_condition_texts(rule.conditions))
+    seen: set[str] = set()
+    found: set[str] = set()
+    pending = [name for text in texts for name in ast.names(parse(text))]
+    while pending:
+        name = pending.pop()
+        if name in seen:
+            continue
+        seen.add(name)
+        if name in scope.reading_names:
+            key, options = scope.reading_names[name]
+            found.add(key)
+            for node in options.values():
+                pending.extend(ast.names(node))
+        elif name in scope.definitions:
+            pending.extend(ast.names(scope.definitions[name]))
+    return found
+
+
+def _condition_texts(raw: object) -> list[str]:
+    if isinstance(raw, str | int | bool):
+        return [str(raw).lower() if isinstance(raw, bool) else str(raw)]
+    if isinstance(raw, dict):
+        if "expr" in raw:
+            return [str(raw["expr"])]
+        out: list[str] = []
+        for key in ("all", "any"):
+            for member in raw.get(key, []):
+                out.extend(_condition_texts(member))
+        if "not" in raw:
+            out.extend(_condition_texts(raw["not"]))
+        return out
+    return []
+
+
+def format_rate(rate: Fraction) -> str:
+    """A rate as the text writes it: 5%, 2‰, or a fraction.
+
+    >>> format_rate(Fraction(1, 500))
+    '2‰'
+    >>> format_rate(Fraction(9, 10))
+    '90%'
+    """
+    percent = rate * 100
+    if percent.denominator == 1:
+        return f"{percent.numerator}%"
+    permille = rate * 1000
+    if permille.denominator == 1:
+        return f"{permille.numerator}‰"
+    return f"{rate.numerator}/{rate.denominator}"

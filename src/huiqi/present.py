@@ -1,0 +1,156 @@
+"""Rich renderings of evaluations, policies and facts for the terminal (zh-CN)."""
+
+from __future__ import annotations
+
+from rich.console import Console, Group
+from rich.panel import Panel
+from rich.table import Table
+from rich.text import Text
+from rich.tree import Tree
+
+from huiqi.engine.results import STATUS_LABELS, Evaluation, RuleResult, Status, Trace
+from huiqi.facts.catalogue import ENTITY_LABELS, Catalogue
+from huiqi.money import format_cn
+from huiqi.policy.base import PolicyBase
+from huiqi.policy.models import KIND_LABELS
+
+_STYLE = {
+    Status.ELIGIBLE: "bold green",
+    Status.NEEDS_REVIEW: "yellow",
+    Status.NEEDS_INFORMATION: "cyan",
+    Status.EXCLUDED: "magenta",
+    Status.NOT_ELIGIBLE: "red",
+    Status.NOT_APPLICABLE: "dim",
+}
+
+
+def amount_text(result: RuleResult) -> str:
+    if result.amount_fen is None:
+        return "—"
+    text = format_cn(result.amount_fen)
+    return f"最高{text}" if result.is_ceiling else text
+
+
+def evaluation_table(evaluation: Evaluation, *, show_all: bool = False, explain: bool = False) -> Group:
+    """One table per document: each rule's status, amount and reason; totals at the end."""
+    parts: list[object] = []
+    entity = evaluation.entity
+    head = f"主体：{entity.get('name') or '（未命名）'}（{ENTITY_LABELS.get(entity['entity_type'], entity['entity_type'])}）"
+    if entity.get("region"):
+        head += f" · 地区：{'·'.join(entity['region'])}"
+    head += f" · 评价日：{evaluation.as_of.isoformat()} · 评价年度：{evaluation.period}"
+    parts.append(Text(head, style="bold"))
+    for document in evaluation.documents:
+        table = Table(title=document.title, title_justify="left", show_lines=False, expand=True)
+        table.add_column("条款", no_wrap=True)
+        table.add_column("规则")
+        table.add_column("结果", no_wrap=True)
+        table.add_column("金额", justify="right", no_wrap=True)
+        table.add_column("说明")
+        shown = 0
+        for provision in document.provisions:
+            for rule in provision.rules:
+                if not show_all and rule.status is Status.NOT_APPLICABLE:
+                    continue
+                shown += 1
+                reason = rule.reason
+                if rule.suggestion:
+                    reason += f"\n→ {rule.suggestion.text}"
+                if rule.readings:
+                    reason += "\n口径：" + "；".join(f"{r['label']}" for r in rule.readings)
+                table.add_row(
+                    provision.number or provision.provision,
+                    rule.label,
+                    Text(STATUS_LABELS[rule.status], style=_STYLE[rule.status]),
+                    amount_text(rule),
+                    reason,
+                )
+        if document.flags:
+            parts.append(Text("；".join(document.flags), style="yellow"))
+        if shown:
+            parts.append(table)
+        else:
+            parts.append(Text(f"{document.title}：没有适用于该主体的规则", style="dim"))
+        parts.append(Text(f"合计（符合条件、可确定金额）：{format_cn(document.total_fen)}", style="bold green"))
+        if explain:
+            for provision in document.provisions:
+                for rule in provision.rules:
+                    if rule.status is not Status.NOT_APPLICABLE:
+                        parts.append(rule_explanation(rule))
+    for skip in evaluation.skipped:
+        parts.append(Text(f"未评估 {skip['document']}：{skip['reason']}", style="dim"))
+    return Group(*parts)
+
+
+def rule_explanation(result: RuleResult) -> Panel:
+    """A panel with the quote, the condition tree, the calculation and the readings of one rule."""
+    tree = Tree(
+        Text(
+            f"{result.ref} {result.label} — {STATUS_LABELS[result.status]} {amount_text(result)}",
+            style=_STYLE[result.status],
+        )
+    )
+    tree.add(Text(f"原文：{result.quote}", style="italic"))
+    for trace in result.trace:
+        _add_trace(tree, trace)
+    for line in result.calculation:
+        tree.add(f"计算：{line}")
+    for reading in result.readings:
+        tree.add(f"口径（{reading['key']}={reading['value']}）：{reading['label']}")
+    for missing in result.missing:
+        tree.add(Text(f"缺少：{missing.label()}", style="cyan"))
+    if result.suggestion:
+        tree.add(Text(f"建议：{result.suggestion.text}", style="green"))
+    for part in result.instalments:
+        tree.add(f"分期：{part['label']} {part['share']} {part['amount']}元")
+    return Panel(tree, expand=True)
+
+
+def _add_trace(parent: Tree, trace: Trace) -> None:
+    mark = {True: "✔", False: "✘", None: "?"}[trace.result]
+    style = {True: "green", False: "red", None: "cyan"}[trace.result]
+    label = f"{mark} {trace.label}"
+    if trace.inputs:
+        label += "（" + "，".join(f"{i['label']}={i['value']}" for i in trace.inputs) + "）"
+    node = parent.add(Text(label, style=style))
+    for child in trace.children:
+        _add_trace(node, child)
+
+
+def policies_table(base: PolicyBase) -> Table:
+    table = Table(title="政策库", expand=True)
+    for column in ("编号", "标题", "文号", "发文单位", "状态", "条款", "规则"):
+        table.add_column(column)
+    for document in base.documents.values():
+        meta = document.policy.document
+        rules = sum(len(p.rules) for p in document.policy.provisions)
+        table.add_row(meta.id, meta.title, meta.doc_number or "—", "、".join(meta.issuers), meta.status.value,
+                      str(len(document.policy.provisions)), str(rules))  # fmt: skip
+    return table
+
+
+def provisions_table(base: PolicyBase, document_id: str) -> Table:
+    document = base.document(document_id)
+    table = Table(title=document.policy.document.title, expand=True, show_lines=True)
+    for column in ("条款", "类型", "牵头单位", "规则", "原文"):
+        table.add_column(column)
+    for provision in document.policy.provisions:
+        rules = "\n".join(f"{r.id}：{r.label}" for r in provision.rules) or "—"
+        table.add_row(
+            provision.id, KIND_LABELS[provision.kind.value], provision.lead_unit or "—", rules, provision.quote
+        )
+    return table
+
+
+def facts_table(catalogue: Catalogue) -> Table:
+    table = Table(title=f"事实目录（{len(catalogue)} 项）", expand=True)
+    for column in ("键", "中文名", "类型", "单位", "期间", "主体", "定义"):
+        table.add_column(column)
+    for fact in catalogue:
+        table.add_row(fact.key, fact.name, fact.type.value, fact.unit or "—", fact.period.value,
+                      "、".join(ENTITY_LABELS[e.value] for e in fact.entity), fact.definition)  # fmt: skip
+    return table
+
+
+def print_to(console: Console, renderable: object) -> None:
+    console.print(renderable)
