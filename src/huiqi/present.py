@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from rich.console import Console, Group
+from rich.console import Console, Group, RenderableType
 from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
@@ -33,7 +33,7 @@ def amount_text(result: RuleResult) -> str:
 
 def evaluation_table(evaluation: Evaluation, *, show_all: bool = False, explain: bool = False) -> Group:
     """One table per document: each rule's status, amount and reason; totals at the end."""
-    parts: list[object] = []
+    parts: list[RenderableType] = []
     entity = evaluation.entity
     head = f"主体：{entity.get('name') or '（未命名）'}（{ENTITY_LABELS.get(entity['entity_type'], entity['entity_type'])}）"
     if entity.get("region"):
@@ -101,6 +101,8 @@ def rule_explanation(result: RuleResult) -> Panel:
         tree.add(Text(f"缺少：{missing.label()}", style="cyan"))
     if result.suggestion:
         tree.add(Text(f"建议：{result.suggestion.text}", style="green"))
+    for key in result.defaults_used:
+        tree.add(Text(f"默认值：{key} 未填写，按事实目录的默认值处理", style="yellow"))
     for part in result.instalments:
         tree.add(f"分期：{part['label']} {part['share']} {part['amount']}元")
     return Panel(tree, expand=True)

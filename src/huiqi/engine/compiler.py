@@ -239,6 +239,18 @@ def years_between(start: dt.date, end: dt.date) -> int:
     return years
 
 
+def add_years(day: dt.date, years: int) -> dt.date:
+    """The same calendar day ``years`` later; 29 February becomes 28 February in common years.
+
+    >>> add_years(dt.date(2024, 2, 29), 1)
+    datetime.date(2025, 2, 28)
+    """
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:
+        return day.replace(year=day.year + years, day=28)
+
+
 def _compile_call(node: ast.Call, scope: CompileScope) -> Fn:
     name = node.func
     args = [compile_node(a, scope) for a in node.args]
@@ -295,6 +307,8 @@ def _compile_call(node: ast.Call, scope: CompileScope) -> Fn:
             return value if is_unknown(value) else Fraction(years_between(value, env.as_of))
 
         return years_since
+    if name == "add_years":
+        return strict(lambda d, n: add_years(d, int(n)))
     if name == "in_region":
         wanted = args[0]
         no_region = Unknown(frozenset({("region", None)}))

@@ -58,6 +58,7 @@ def suggest(
                 "year": env.period if fact.period is Period.ANNUAL else None,
                 "current": display(current, fact.type),
                 "needed": display(needed, fact.type),
+                "direction": "up" if threshold.op in (">=", ">") else "down",
             }
         )
     trial = Env(
@@ -69,7 +70,7 @@ def suggest(
     parts = []
     for change in changes:
         year = f"（{change['year']}年）" if change["year"] else ""
-        verb = "达到" if change["needed"] >= change["current"] or True else "降至"
+        verb = "达到" if change["direction"] == "up" else "降至"
         parts.append(f"{change['name']}{year}{verb}{change['needed']}（现为{change['current']}）")
     gain = "可获" + (display(amount, rule.money_type) if amount is not None else "资格（金额由审核确定）")
     if amount is not None and is_ceiling:

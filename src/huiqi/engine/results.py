@@ -107,6 +107,7 @@ class RuleResult:
     reason: str
     amount_fen: int | None = None
     is_ceiling: bool = False
+    is_floor: bool = False
     recipient: str | None = None
     payer: str | None = None
     tier: list[str] = field(default_factory=list)
@@ -137,6 +138,7 @@ class RuleResult:
             "reason": self.reason,
             "amount": None if self.amount_fen is None else format_yuan(self.amount_fen),
             "is_ceiling": self.is_ceiling,
+            "is_floor": self.is_floor,
             "recipient": self.recipient,
             "payer": self.payer,
             "tier": self.tier,

@@ -32,7 +32,7 @@ HISTORY_FUNCTIONS = {"at", "max_before", "sum_years", "first_reached"}
 LEDGER_FUNCTIONS = {"paid", "paid_years", "paid_provision"}
 FUNCTIONS = {
     "min", "max", "abs", "floor", "ceil", "round", "if", "year", "years_since", "days_between", "date",
-    "has", "count", "in_region", *HISTORY_FUNCTIONS, *LEDGER_FUNCTIONS,
+    "has", "count", "in_region", "add_years", *HISTORY_FUNCTIONS, *LEDGER_FUNCTIONS,
 }  # fmt: skip
 
 
@@ -175,6 +175,11 @@ def _call(node: ast.Call, scope: Scope) -> Type:
         if not isinstance(args[0], ast.Name):
             raise ExpressionError("has() 的参数应为一个事实名称")
         return Type.BOOL
+    if name == "add_years":
+        arity(2)
+        _expect(types[0], Type.DATE, name)
+        _expect(types[1], Type.NUMBER, name)
+        return Type.DATE
     if name == "in_region":
         arity(1)
         _expect(types[0], Type.TEXT, name)

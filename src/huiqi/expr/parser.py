@@ -62,7 +62,7 @@ class _ToAst(Transformer[Token, ast.Node]):
     def name(self, items: list[Token]) -> ast.Node:
         return ast.Name(str(items[0]))
 
-    def args(self, items: list[ast.Node]) -> tuple[ast.Node, ...]:  # type: ignore[override]
+    def args(self, items: list[ast.Node]) -> tuple[ast.Node, ...]:
         return tuple(items)
 
     def call(self, items: list[Any]) -> ast.Node:
@@ -116,8 +116,9 @@ def parse(text: str) -> ast.Node:
         tree = _parser().parse(source)
         node = _ToAst().transform(tree)
     except UnexpectedCharacters as exc:
+        position = exc.pos_in_stream or 0
         raise ExpressionError(
-            f"表达式第{exc.column}个字符处无法识别 {source[exc.pos_in_stream : exc.pos_in_stream + 1]!r}："
+            f"表达式第{exc.column}个字符处无法识别 {source[position : position + 1]!r}："
             f"{source!r}（金额请写成 1000万元，比较用 >= 等，字符串用引号）"
         ) from None
     except UnexpectedEOF:

@@ -166,6 +166,7 @@ class Benefit(_Model):
     index: str | None = None
     steps: list[Step] | None = None
     is_ceiling: bool = False
+    is_floor: bool = False
     review: bool = False
 
     @model_validator(mode="after")
