@@ -61,7 +61,9 @@ def mini(tmp_path: Path) -> MiniFactory:
                 rules.append({"label": rule.get("id"), "applies_to": "enterprise", **rule, "quote": quote,
                               "span": [offset, offset + len(quote)]})  # fmt: skip
             item = {k: v for k, v in provision.items() if k not in ("text", "rules")}
-            out.append({"kind": "computable", **item, "quote": text, "span": [start, start + len(text)], "rules": rules})
+            out.append(
+                {"kind": "computable", **item, "quote": text, "span": [start, start + len(text)], "rules": rules}
+            )
         (folder / "source.txt").write_text(source, "utf-8")
         meta = {
             "id": "test-doc",

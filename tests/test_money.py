@@ -10,7 +10,13 @@ from huiqi.money import format_cn, format_yuan, parse_money, round_half_up
 
 @pytest.mark.parametrize(
     ("text", "fen"),
-    [("1200万元", 1_200_000_000), ("1.5亿元", 15_000_000_000), ("12,000,000元", 1_200_000_000), ("0.01元", 1), ("3万", 3_000_000)],
+    [
+        ("1200万元", 1_200_000_000),
+        ("1.5亿元", 15_000_000_000),
+        ("12,000,000元", 1_200_000_000),
+        ("0.01元", 1),
+        ("3万", 3_000_000),
+    ],
 )
 def test_written_amounts_become_exact_fen(text: str, fen: int) -> None:
     assert parse_money(text) == fen

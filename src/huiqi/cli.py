@@ -37,7 +37,7 @@ app = typer.Typer(
 policies_app = typer.Typer(help="查看政策库：文件与条款。", no_args_is_help=True)
 app.add_typer(policies_app, name="policies")
 
-console = Console(soft_wrap=False)
+console = Console(soft_wrap=False, width=None if sys.stdout.isatty() else 160)
 err = Console(stderr=True)
 
 

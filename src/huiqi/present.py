@@ -40,6 +40,7 @@ def evaluation_table(evaluation: Evaluation, *, show_all: bool = False, explain:
         head += f" · 地区：{'·'.join(entity['region'])}"
     head += f" · 评价日：{evaluation.as_of.isoformat()} · 评价年度：{evaluation.period}"
     parts.append(Text(head, style="bold"))
+    quiet: list[str] = []
     for document in evaluation.documents:
         table = Table(title=document.title, title_justify="left", show_lines=False, expand=True)
         table.add_column("条款", no_wrap=True)
@@ -59,24 +60,26 @@ def evaluation_table(evaluation: Evaluation, *, show_all: bool = False, explain:
                 if rule.readings:
                     reason += "\n口径：" + "；".join(f"{r['label']}" for r in rule.readings)
                 table.add_row(
-                    provision.number or provision.provision,
+                    provision.provision,
                     rule.label,
                     Text(STATUS_LABELS[rule.status], style=_STYLE[rule.status]),
                     amount_text(rule),
                     reason,
                 )
+        if not shown:
+            quiet.append(document.title)
+            continue
         if document.flags:
             parts.append(Text("；".join(document.flags), style="yellow"))
-        if shown:
-            parts.append(table)
-        else:
-            parts.append(Text(f"{document.title}：没有适用于该主体的规则", style="dim"))
+        parts.append(table)
         parts.append(Text(f"合计（符合条件、可确定金额）：{format_cn(document.total_fen)}", style="bold green"))
         if explain:
             for provision in document.provisions:
                 for rule in provision.rules:
                     if rule.status is not Status.NOT_APPLICABLE:
                         parts.append(rule_explanation(rule))
+    if quiet:
+        parts.append(Text("无适用规则（主体类型或属地不符）：" + "；".join(quiet), style="dim"))
     for skip in evaluation.skipped:
         parts.append(Text(f"未评估 {skip['document']}：{skip['reason']}", style="dim"))
     return Group(*parts)

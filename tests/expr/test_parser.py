@@ -28,7 +28,9 @@ def test_and_binds_tighter_than_or_and_chains_flatten() -> None:
 
 
 def test_membership_and_negated_membership() -> None:
-    assert parse("'ITSS' in certifications") == ast.Contains(ast.Text("ITSS"), ast.Name("certifications"), negated=False)
+    assert parse("'ITSS' in certifications") == ast.Contains(
+        ast.Text("ITSS"), ast.Name("certifications"), negated=False
+    )
     node = parse("district not in ['天河区', '黄埔区']")
     assert isinstance(node, ast.Contains) and node.negated
 

@@ -244,7 +244,11 @@ class Engine:
             return
         result.status = Status.ELIGIBLE
         result.is_floor = rule.rule.benefit.is_floor
-        result.reason = "符合条件" + ("（金额为上限）" if rule.is_ceiling else "") + ("（金额为下限，不低于）" if result.is_floor else "")
+        result.reason = (
+            "符合条件"
+            + ("（金额为上限）" if rule.is_ceiling else "")
+            + ("（金额为下限，不低于）" if result.is_floor else "")
+        )
 
     def _benefit(self, rule: CompiledRule, env: Env, result: RuleResult, outcome: _Outcome) -> Any:
         benefit = rule.benefit

@@ -98,7 +98,9 @@ def compile_document(document: LoadedDocument, catalogue: Catalogue) -> Compiled
 def compile_base(base: PolicyBase) -> dict[str, CompiledDocument]:
     """Compile every document of a policy base."""
     return {
-        doc_id: compile_document(doc, base.catalogue) for doc_id, doc in base.documents.items() if doc_id not in base.broken
+        doc_id: compile_document(doc, base.catalogue)
+        for doc_id, doc in base.documents.items()
+        if doc_id not in base.broken
     }
 
 
