@@ -375,15 +375,12 @@ class _Outcome:
 
 
 def _blank(rule: CompiledRule, env: Env) -> RuleResult:
-    document = rule.document.policy.document.id
-    readings = []
-    for key in rule.readings:
-        reading = next(r for r in rule.document.policy.readings if r.key == key)
-        value = env.readings.get(f"{document}:{key}", reading.default)
-        label = next(o.label for o in reading.options if o.value == value)
-        readings.append(
-            {"key": key, "value": value, "label": label, "question": reading.question, "default": reading.default}
-        )
+    document = rule.document.id
+    readings = [
+        {"key": key, "value": (value := env.readings.get(f"{document}:{key}", default)), "label": labels[value],
+         "question": question, "default": default}
+        for key, question, default, labels in rule.reading_meta
+    ]  # fmt: skip
     return RuleResult(
         document=document,
         provision=rule.provision.id,
@@ -552,6 +549,9 @@ def _apply_exclusions(document: CompiledDocument, by_provision: dict[str, list[R
         result.reason = f"{exclusion.reason}；已保留对申请人更有利的：{kept_text}" if kept_text else exclusion.reason
 
 
+_RANK = {status: index for index, status in enumerate(STATUS_ORDER)}
+
+
 def _provision_result(document: str, provision: Any, rules: list[RuleResult]) -> ProvisionResult:
     if not rules:
         reason = (
@@ -562,7 +562,7 @@ def _provision_result(document: str, provision: Any, rules: list[RuleResult]) ->
         return ProvisionResult(document, provision.id, provision.number, provision.heading, provision.kind.value,
                                provision.quote, provision.span, Status.NOT_APPLICABLE, reason, [], None, False,
                                provision.lead_unit)  # fmt: skip
-    best = min(rules, key=lambda r: STATUS_ORDER.index(r.status))
+    best = min(rules, key=lambda r: _RANK[r.status])
     eligible = [r for r in rules if r.status is Status.ELIGIBLE and r.amount_fen is not None]
     amount = sum(r.amount_fen or 0 for r in eligible) if eligible else None
     if amount is None:

@@ -93,7 +93,7 @@ class Suggestion:
         }
 
 
-@dataclass
+@dataclass(slots=True)
 class RuleResult:
     """The outcome of one rule for one entity."""
 

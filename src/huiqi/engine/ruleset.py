@@ -61,6 +61,10 @@ class CompiledRule:
     readings: tuple[str, ...]
     catalogue: Catalogue
     money_type: Type = Type.MONEY
+    #: (key, question, default, {option value: label}) of each reading the rule depends on
+    reading_meta: tuple[tuple[str, str, str, dict[str, str]], ...] = ()
+    #: (key, question, default, {option value: label}) of each reading the rule depends on
+    reading_meta: tuple[tuple[str, str, str, dict[str, str]], ...] = ()
 
 
 @dataclass
@@ -148,6 +152,11 @@ def _compile_rule(
     caps = tuple((cap.scope, cap.over, compile_node(parse(str(cap.amount)), scope)) for cap in rule.caps)
     instalments = tuple((compile_node(parse(str(i.share)), scope), i.label) for i in rule.instalments)
     ref = f"{document.id}:{provision.id}/{rule.id}"
+    readings = tuple(sorted(set(rule.when_reading) | _readings_used(rule, scope)))
+    by_key = {r.key: r for r in document.policy.readings}
+    reading_meta = tuple(
+        (key, by_key[key].question, by_key[key].default, {o.value: o.label for o in by_key[key].options}) for key in readings
+    )
     return CompiledRule(
         ref=ref,
         provision_ref=f"{document.id}:{provision.id}",
@@ -159,8 +168,9 @@ def _compile_rule(
         caps=caps,
         instalments=instalments,
         is_ceiling=benefit.is_ceiling or ceilings or benefit.review,
-        readings=tuple(sorted(set(rule.when_reading) | _readings_used(rule, scope))),
+        readings=readings,
         catalogue=catalogue,
+        reading_meta=reading_meta,
     )
 
 

@@ -1,0 +1,91 @@
+"""Time the evaluation of one entity against all five seed documents, with the full explanation.
+
+Prints median and p99 latency for:
+  * full      — every document (drafts and expired included), traces, suggestions, readings;
+  * full+json — the same, serialised to the CLI's JSON schema;
+  * no-hints  — without the "nearest way to qualify" re-evaluations;
+  * floor     — a hand-written Python function computing the same profile's headline amounts
+                (Suzhou 1/2/3, Guangzhou 5, Xinjiang 8) with no explanation: the baseline.
+
+Usage: python bench/evaluate_one.py [--rounds N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import statistics
+import time
+from collections.abc import Callable
+from fractions import Fraction
+from pathlib import Path
+
+from huiqi.engine.evaluate import Engine, Options
+from huiqi.engine.profile import load_profile_file
+from huiqi.policy.base import PolicyBase
+
+ROOT = Path(__file__).resolve().parents[1]
+WAN = 1_000_000  # fen per 万元
+
+
+def floor_baseline(facts: dict[str, object]) -> int:
+    """Hand-coded amounts of the headline rules for a Suzhou firm: the floor any engine competes with."""
+    paid_in = int(facts["paid_in_capital"])  # type: ignore[call-overload]
+    staff = int(facts["social_insurance_staff"])  # type: ignore[call-overload]
+    revenue: dict[int, Fraction] = facts["revenue"]  # type: ignore[assignment]
+    now, before = revenue[2023], max(v for y, v in revenue.items() if y < 2023)
+    total = 0
+    if paid_in >= 1000 * WAN and staff >= 50:
+        total += min(paid_in * 5 // 100, 100 * WAN)
+    if staff >= 50 and now >= 5000 * WAN:
+        total += 100 * WAN
+    elif staff >= 20 and now >= 2000 * WAN:
+        total += 50 * WAN
+    for threshold, amount in ((10 * 10_000 * WAN, 500 * WAN), (5 * 10_000 * WAN, 300 * WAN), (10_000 * WAN, 200 * WAN)):
+        if now >= threshold > before:
+            total += amount
+            break
+    return total
+
+
+def measure(fn: Callable[[], object], rounds: int) -> list[float]:
+    for _ in range(min(50, rounds)):
+        fn()
+    timings = []
+    for _ in range(rounds):
+        start = time.perf_counter_ns()
+        fn()
+        timings.append((time.perf_counter_ns() - start) / 1e6)
+    return timings
+
+
+def report(name: str, timings: list[float]) -> None:
+    ordered = sorted(timings)
+    p99 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))]
+    print(f"{name:<12} median {statistics.median(ordered):8.3f} ms   p99 {p99:8.3f} ms   ({len(ordered)} runs)")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rounds", type=int, default=2000)
+    args = parser.parse_args()
+    start = time.perf_counter()
+    base = PolicyBase.load()
+    engine = Engine(base)
+    print(f"load + compile policy base: {(time.perf_counter() - start) * 1000:.1f} ms "
+          f"({len(engine.documents)} documents, {sum(len(d.rules) for d in engine.documents.values())} rules)")  # fmt: skip
+    profile = load_profile_file(ROOT / "examples" / "profiles" / "suzhou-software-firm.yaml", base.catalogue)
+    options = Options(as_of=dt.date(2024, 6, 30), include_drafts=True, include_expired=True, any_jurisdiction=True)
+    quiet = Options(**{**options.__dict__, "suggestions": False})
+    evaluation = engine.evaluate(profile, options)
+    rules = evaluation.rules()
+    print(f"one entity × all documents: {len(rules)} rule results, {sum(len(p.provisions) for p in evaluation.documents)} provisions")
+    report("full", measure(lambda: engine.evaluate(profile, options), args.rounds))
+    report("full+json", measure(lambda: json.dumps(engine.evaluate(profile, options).to_json(), ensure_ascii=False), args.rounds))
+    report("no-hints", measure(lambda: engine.evaluate(profile, quiet), args.rounds))
+    report("floor", measure(lambda: floor_baseline(profile.facts), args.rounds))
+
+
+if __name__ == "__main__":
+    main()
