@@ -116,7 +116,7 @@ def _add_trace(parent: Tree, trace: Trace) -> None:
     style = {True: "green", False: "red", None: "cyan"}[trace.result]
     label = f"{mark} {trace.label}"
     if trace.inputs:
-        label += "（" + "，".join(f"{i['label']}={i['value']}" for i in trace.inputs) + "）"
+        label += "（" + "，".join(f"{i['label']}={i['value']}" for i in trace.input_rows()) + "）"
     node = parent.add(Text(label, style=style))
     for child in trace.children:
         _add_trace(node, child)

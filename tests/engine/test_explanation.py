@@ -53,7 +53,7 @@ def test_trace_shows_fact_values(mini: MiniFactory) -> None:
     tier_b = result.trace[1]
     leaf = tier_b.children[0]
     assert leaf.result is True
-    assert {"name": "revenue", "label": "营业收入", "value": "6000万元"} in leaf.inputs
+    assert {"name": "revenue", "label": "营业收入", "value": "6000万元"} in leaf.input_rows()
 
 
 def test_wrong_entity_type_is_not_applicable(mini: MiniFactory) -> None:

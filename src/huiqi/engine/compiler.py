@@ -45,7 +45,7 @@ class CompileScope(DocumentScope):
         if name == "period":
 
             def fn(env: Env) -> Any:
-                return Fraction(env.period)
+                return env.period
 
         elif name == "as_of":
 
@@ -106,11 +106,9 @@ _ABSENT = object()
 
 def compile_node(node: ast.Node, scope: CompileScope) -> Fn:
     """Compile one node (recursively) into a closure."""
-    if isinstance(node, ast.Money):
-        fen = node.fen
-        return lambda env: fen
-    if isinstance(node, ast.Number):
-        number = node.value
+    if isinstance(node, ast.Money | ast.Number):
+        # Whole numbers stay Python ints: exact, and far faster to compare than Fractions.
+        number = _exact(node.fen if isinstance(node, ast.Money) else node.value)
         return lambda env: number
     if isinstance(node, ast.Text | ast.Boolean):
         constant = node.value
@@ -144,6 +142,11 @@ def compile_node(node: ast.Node, scope: CompileScope) -> Fn:
     if isinstance(node, ast.Call):
         return _compile_call(node, scope)
     raise ExpressionError(f"无法编译的表达式节点 {type(node).__name__}")  # pragma: no cover
+
+
+def _exact(value: Fraction) -> int | Fraction:
+    """An exact number as an ``int`` when whole, else the ``Fraction``."""
+    return value.numerator if value.denominator == 1 else value
 
 
 def _neg(value: Any) -> Any:
@@ -277,9 +280,9 @@ def _compile_call(node: ast.Call, scope: CompileScope) -> Fn:
     if name == "round":
         return strict(lambda v: Fraction(round_half_up(Fraction(v))))
     if name == "year":
-        return strict(lambda d: Fraction(d.year))
+        return strict(lambda d: d.year)
     if name == "days_between":
-        return strict(lambda a, b: Fraction((b - a).days))
+        return strict(lambda a, b: (b - a).days)
     if name == "date":
         text = node.args[0].value if isinstance(node.args[0], ast.Text) else ""
         try:
@@ -288,7 +291,7 @@ def _compile_call(node: ast.Call, scope: CompileScope) -> Fn:
             raise ExpressionError(f"date() 的日期格式应为 YYYY-MM-DD，得到 {text!r}") from None
         return lambda env: constant
     if name == "count":
-        return strict(lambda s: Fraction(len(s)))
+        return strict(lambda s: len(s))
     if name == "if":
         cond, then, other = args
 
@@ -304,7 +307,7 @@ def _compile_call(node: ast.Call, scope: CompileScope) -> Fn:
 
         def years_since(env: Env) -> Any:
             value = start(env)
-            return value if is_unknown(value) else Fraction(years_between(value, env.as_of))
+            return value if is_unknown(value) else years_between(value, env.as_of)
 
         return years_since
     if name == "add_years":
@@ -354,10 +357,10 @@ def _compile_call(node: ast.Call, scope: CompileScope) -> Fn:
 
 def _ledger_function(name: str) -> Fn:
     if name == "paid":
-        return lambda env: Fraction(env.paid(rule=env.rule_key))
+        return lambda env: env.paid(rule=env.rule_key)
     if name == "paid_provision":
-        return lambda env: Fraction(env.paid(provision=env.provision_key))
-    return lambda env: Fraction(env.paid_years(env.rule_key))
+        return lambda env: env.paid(provision=env.provision_key)
+    return lambda env: env.paid_years(env.rule_key)
 
 
 def _at(key: str, year_fn: Fn) -> Fn:
@@ -382,7 +385,7 @@ def _max_before(key: str) -> Fn:
             return max(earlier)
         established = env.facts.get("established_on")
         if isinstance(established, dt.date) and established.year >= env.period:
-            return Fraction(0)  # founded in the assessed year: there is no earlier year
+            return 0  # founded in the assessed year: there is no earlier year
         return Unknown(frozenset({(key, env.period - 1)}))
 
     return max_before
@@ -394,7 +397,7 @@ def _sum_years(key: str, first_fn: Fn, last_fn: Fn) -> Fn:
         if is_unknown(first) or is_unknown(last):
             return merge_unknown(first, last)
         series = env.facts.get(key) or {}
-        total = Fraction(0)
+        total: int | Fraction = 0
         missing = set()
         # Years after the assessed year cannot be known yet: the sum runs to min(last, period).
         for year in range(int(first), min(int(last), env.period) + 1):

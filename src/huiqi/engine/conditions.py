@@ -15,7 +15,7 @@ from huiqi.policy.models import Condition
 from .compiler import CompileScope, Fn, compile_node
 from .env import Env
 from .results import Trace
-from .values import Unknown, display, is_unknown, merge_unknown
+from .values import Unknown, is_unknown, merge_unknown
 
 
 @dataclass(frozen=True)
@@ -46,10 +46,7 @@ class CompiledCondition:
         if self.kind == "leaf":
             assert self.fn is not None
             value = self.fn(env)
-            inputs = [
-                {"name": name, "label": label, "value": display(reader(env), kind)}
-                for name, label, reader, kind in self.inputs
-            ]
+            inputs = [(name, label, reader(env), kind) for name, label, reader, kind in self.inputs]
             result = None if is_unknown(value) else bool(value)
             return value, Trace("leaf", self.label, result, self.expr, inputs)
         if self.kind == "not":

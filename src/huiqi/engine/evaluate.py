@@ -60,6 +60,8 @@ class Engine:
         self.base = base
         self.catalogue: Catalogue = base.catalogue
         self.documents: dict[str, CompiledDocument] = compile_base(base)
+        self._not_applicable: dict[tuple[str, str], RuleResult] = {}
+        self._rule_less: dict[tuple[str, str], ProvisionResult] = {}
 
     def resolve_readings(self, overrides: dict[str, str]) -> dict[str, str]:
         """Defaults of every document, overridden by ``key=value`` or ``document:key=value``."""
@@ -123,15 +125,21 @@ class Engine:
         jurisdiction = _jurisdiction(meta.jurisdiction.region, profile, options.any_jurisdiction)
         by_provision: dict[str, list[RuleResult]] = {}
         for rule in document.rules:
-            if any(env.readings.get(f"{meta.id}:{k}") != v for k, v in rule.rule.when_reading.items()):
+            if rule.when_reading and any(env.readings.get(k) != v for k, v in rule.when_reading):
                 continue
             result = self.evaluate_rule(rule, profile, env, jurisdiction, suggestions=options.suggestions)
             by_provision.setdefault(rule.provision.id, []).append(result)
         _apply_exclusions(document, by_provision, env)
-        provisions = [
-            _provision_result(meta.id, provision, by_provision.get(provision.id, []))
-            for provision in document.loaded.policy.provisions
-        ]
+        provisions = []
+        for provision in document.loaded.policy.provisions:
+            rules = by_provision.get(provision.id)
+            if rules:
+                provisions.append(_provision_result(meta.id, provision, rules))
+                continue
+            key = (meta.id, provision.id)  # rule-less results never change: built once, shared
+            if key not in self._rule_less:
+                self._rule_less[key] = _provision_result(meta.id, provision, [])
+            provisions.append(self._rule_less[key])
         return DocumentResult(
             document=meta.id, title=meta.title, status=meta.status.value, flags=flags, provisions=provisions
         )
@@ -146,13 +154,21 @@ class Engine:
         suggestions: bool = True,
     ) -> RuleResult:
         """Evaluate one rule for one entity."""
+        entity = profile.entity_type.value
+        if entity not in rule.applies_to:
+            # Read-only and the same for every entity of this type: built once, shared.
+            key = (rule.ref, entity)
+            cached = self._not_applicable.get(key)
+            if cached is None:
+                cached = _blank(rule, env, with_readings=False)
+                cached.status = Status.NOT_APPLICABLE
+                wanted = "或".join(ENTITY_LABELS[e] for e in rule.applies_to)
+                cached.reason = f"本规则适用于{wanted}，当前主体为{ENTITY_LABELS[entity]}"
+                self._not_applicable[key] = cached
+            return cached
         env.rule_key, env.provision_key = rule.ref, rule.provision_ref
         env.defaults_used = set()
         result = _blank(rule, env)
-        if rule.rule.applies_to != profile.entity_type.value:
-            result.status = Status.NOT_APPLICABLE
-            result.reason = f"本规则适用于{ENTITY_LABELS[rule.rule.applies_to]}，当前主体为{ENTITY_LABELS[profile.entity_type.value]}"
-            return result
         in_region, region_text = jurisdiction
         if in_region is False:
             result.status = Status.NOT_APPLICABLE
@@ -374,12 +390,12 @@ class _Outcome:
     thresholds: Any = None
 
 
-def _blank(rule: CompiledRule, env: Env) -> RuleResult:
+def _blank(rule: CompiledRule, env: Env, *, with_readings: bool = True) -> RuleResult:
     document = rule.document.id
     readings = [
         {"key": key, "value": (value := env.readings.get(f"{document}:{key}", default)), "label": labels[value],
          "question": question, "default": default}
-        for key, question, default, labels in rule.reading_meta
+        for key, question, default, labels in (rule.reading_meta if with_readings else ())
     ]  # fmt: skip
     return RuleResult(
         document=document,
@@ -391,7 +407,7 @@ def _blank(rule: CompiledRule, env: Env) -> RuleResult:
         status=Status.NOT_ELIGIBLE,
         reason="",
         is_ceiling=rule.is_ceiling,
-        recipient=rule.rule.recipient or rule.rule.applies_to,
+        recipient=rule.rule.recipient or rule.applies_to[0],
         payer=rule.rule.payer,
         readings=readings,
     )

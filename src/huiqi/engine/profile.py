@@ -28,7 +28,7 @@ from .env import LedgerEntry
 
 @dataclass
 class Profile:
-    """One entity's facts, typed: money in fen (``Fraction``), dates as ``date``, sets as ``frozenset``."""
+    """One entity's facts, typed: money in integer fen, numbers exact (int or Fraction), dates, frozensets."""
 
     entity_type: EntityType
     facts: dict[str, Any]
@@ -175,7 +175,7 @@ def _scalar(fact: Fact, value: Any, money_unit: str | None, path: str) -> Any:
         fen = parse_money(value, default_unit=money_unit, where=path)
         if fen < 0:
             raise ProfileError(f"{fact.name}不能为负数（{value}）", where=path)
-        return Fraction(fen)
+        return fen
     if kind is Type.NUMBER:
         if isinstance(value, bool):
             raise ProfileError(f"{fact.name}应为数值，得到 {value!r}", where=path)
@@ -184,7 +184,7 @@ def _scalar(fact: Fact, value: Any, money_unit: str | None, path: str) -> Any:
             raise ProfileError(f"{fact.name}不能为负数（{value}）", where=path)
         if fact.unit in ("人", "家", "个", "项") and number.denominator != 1:
             raise ProfileError(f"{fact.name}应为整数（{fact.unit}）", where=path)
-        return number
+        return number.numerator if number.denominator == 1 else number
     if kind is Type.BOOL:
         if isinstance(value, bool):
             return value

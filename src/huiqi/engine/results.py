@@ -38,7 +38,7 @@ STATUS_LABELS: dict[Status, str] = {
 STATUS_ORDER = list(STATUS_LABELS)
 
 
-@dataclass
+@dataclass(slots=True)
 class Trace:
     """One node of a condition's explanation."""
 
@@ -46,21 +46,30 @@ class Trace:
     label: str
     result: bool | None
     expr: str = ""
-    inputs: list[dict[str, Any]] = field(default_factory=list)
+    #: (name, Chinese label, raw value, type) — formatted only when shown, to keep evaluation fast
+    inputs: list[tuple[str, str, Any, Any]] = field(default_factory=list)
     children: list[Trace] = field(default_factory=list)
+
+    def input_rows(self) -> list[dict[str, Any]]:
+        """The inputs of a leaf as ``{name, label, value}`` with the value rendered in Chinese."""
+        from .values import display
+
+        return [
+            {"name": name, "label": label, "value": display(value, kind)} for name, label, value, kind in self.inputs
+        ]
 
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {"kind": self.kind, "label": self.label, "result": self.result}
         if self.expr:
             data["expr"] = self.expr
         if self.inputs:
-            data["inputs"] = self.inputs
+            data["inputs"] = self.input_rows()
         if self.children:
             data["children"] = [child.to_json() for child in self.children]
         return data
 
 
-@dataclass
+@dataclass(slots=True)
 class Missing:
     """A fact that is needed and not given."""
 

@@ -63,8 +63,9 @@ class CompiledRule:
     money_type: Type = Type.MONEY
     #: (key, question, default, {option value: label}) of each reading the rule depends on
     reading_meta: tuple[tuple[str, str, str, dict[str, str]], ...] = ()
-    #: (key, question, default, {option value: label}) of each reading the rule depends on
-    reading_meta: tuple[tuple[str, str, str, dict[str, str]], ...] = ()
+    applies_to: tuple[str, ...] = ()
+    #: ("<document>:<reading key>", option) pairs the rule exists under
+    when_reading: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass
@@ -155,7 +156,8 @@ def _compile_rule(
     readings = tuple(sorted(set(rule.when_reading) | _readings_used(rule, scope)))
     by_key = {r.key: r for r in document.policy.readings}
     reading_meta = tuple(
-        (key, by_key[key].question, by_key[key].default, {o.value: o.label for o in by_key[key].options}) for key in readings
+        (key, by_key[key].question, by_key[key].default, {o.value: o.label for o in by_key[key].options})
+        for key in readings
     )
     return CompiledRule(
         ref=ref,
@@ -171,6 +173,8 @@ def _compile_rule(
         readings=readings,
         catalogue=catalogue,
         reading_meta=reading_meta,
+        when_reading=tuple((f"{document.id}:{k}", v) for k, v in rule.when_reading.items()),
+        applies_to=(rule.applies_to,) if isinstance(rule.applies_to, str) else tuple(rule.applies_to),
     )
 
 

@@ -213,7 +213,7 @@ class Rule(_Model):
     label: str
     quote: str
     span: Span
-    applies_to: EntityName
+    applies_to: EntityName | list[EntityName]
     recipient: RecipientName | None = None
     when_reading: dict[str, str] = Field(default_factory=dict)
     once: bool = False
