@@ -111,3 +111,29 @@ def test_rule_less_provision_is_not_applicable_with_reason(mini: MiniFactory) ->
     provision = run(engine, {}).provision("9")
     assert provision.status is Status.NOT_APPLICABLE
     assert "定性" in provision.reason
+
+
+def test_exclusion_counts_what_the_ledger_already_paid(mini: MiniFactory) -> None:
+    engine = mini(
+        [
+            {"id": "1", "text": "甲奖励60万元。", "rules": [{"id": "a", "benefit": {"form": "fixed", "amount": "60万元"}}]},
+            {"id": "2", "text": "乙奖励100万元。", "rules": [{"id": "b", "benefit": {"form": "fixed", "amount": "100万元"}}]},
+        ],
+        exclusions=[{"id": "x", "rules": ["1/a", "2/b"], "max": 1, "reason": "不得重复享受"}],
+    )  # fmt: skip
+    evaluation = run(engine, {}, ledger=[{"rule": "test-doc:1/a", "period": 2022, "amount": "60万元"}])
+    later = evaluation.rule("2/b")
+    assert later.status is Status.EXCLUDED
+    assert "台账显示已享受：1/a" in later.reason
+
+
+def test_alternative_reading_rules_share_the_ledger(mini: MiniFactory) -> None:
+    engine = mini(
+        [{"id": "1", "text": "一次性奖励20万元。", "rules": [
+            {"id": "r", "once": True, "when_reading": {"v": "a"}, "benefit": {"form": "fixed", "amount": "20万元"}},
+            {"id": "r-alt", "once": True, "when_reading": {"v": "b"}, "ledger_as": "1/r", "benefit": {"form": "fixed", "amount": "30万元"}},
+        ]}],
+        readings=[{"key": "v", "question": "?", "default": "a", "options": [{"value": "a", "label": "甲"}, {"value": "b", "label": "乙"}]}],
+    )  # fmt: skip
+    ledger = [{"rule": "test-doc:1/r", "period": 2022, "amount": "20万元"}]
+    assert run(engine, {}, ledger=ledger, readings={"v": "b"}).rule("1/r-alt").status is Status.NOT_ELIGIBLE

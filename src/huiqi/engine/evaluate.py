@@ -166,7 +166,7 @@ class Engine:
                 cached.reason = f"本规则适用于{wanted}，当前主体为{ENTITY_LABELS[entity]}"
                 self._not_applicable[key] = cached
             return cached
-        env.rule_key, env.provision_key = rule.ref, rule.provision_ref
+        env.rule_key, env.provision_key = rule.ledger_ref, rule.provision_ref
         env.defaults_used = set()
         result = _blank(rule, env)
         in_region, region_text = jurisdiction
@@ -188,7 +188,7 @@ class Engine:
 
             def trial(trial_env: Env) -> tuple[Any, int | None, bool]:
                 probe = _blank(rule, trial_env)
-                trial_env.rule_key, trial_env.provision_key = rule.ref, rule.provision_ref
+                trial_env.rule_key, trial_env.provision_key = rule.ledger_ref, rule.provision_ref
                 self._run(rule, trial_env, probe, _Outcome())
                 return probe.status.value, probe.amount_fen, probe.is_ceiling
 
@@ -207,18 +207,18 @@ class Engine:
                 return
             if is_unknown(value):
                 unknowns.append(value)
-        if rule.rule.once and env.paid(rule=rule.ref) > 0:
+        if rule.rule.once and env.paid(rule=rule.ledger_ref) > 0:
             result.status = Status.NOT_ELIGIBLE
             result.reason = "一次性奖励，台账显示已经领取"
             return
         if (
             rule.rule.duration is not None
-            and env.paid_years(rule.ref) >= rule.rule.duration.max_years
-            and env.paid(rule=rule.ref, period=env.period) == 0
+            and env.paid_years(rule.ledger_ref) >= rule.rule.duration.max_years
+            and env.paid(rule=rule.ledger_ref, period=env.period) == 0
         ):
             result.status = Status.NOT_ELIGIBLE
             result.reason = (
-                f"已连续支持{env.paid_years(rule.ref)}年，达到“不超过{rule.rule.duration.max_years}年”的上限"
+                f"已连续支持{env.paid_years(rule.ledger_ref)}年，达到“不超过{rule.rule.duration.max_years}年”的上限"
             )
             return
         amount = self._benefit(rule, env, result, outcome)
@@ -327,7 +327,7 @@ class Engine:
         reached: list[tuple[str, str, Fraction]] = []
         pending: list[Unknown] = []
         unreached_fix: list[Any] = []
-        paid_tiers = env.paid_tiers(rule.ref)
+        paid_tiers = env.paid_tiers(rule.ledger_ref)
         for tier in benefit.tiers:
             value, trace = tier.when.evaluate(env)
             amount = tier.amount(env)
@@ -367,7 +367,7 @@ class Engine:
             pass  # a higher tier might be reached, but the reached one is certain; report it and note the gap
         result.tier = [best_id]
         if mode == "top_up":
-            already = Fraction(env.paid(rule=rule.ref))
+            already = Fraction(env.paid(rule=rule.ledger_ref))
             result.calculation.append(
                 f"进档补差：已达最高档“{best_label}” {format_cn(best)} − 本条已领取 {format_cn(already)} = {format_cn(max(best - already, Fraction(0)))}"
             )
@@ -484,7 +484,7 @@ def _apply_caps(rule: CompiledRule, env: Env, amount: Fraction, result: RuleResu
     for scope, over, cap_fn in rule.caps:
         cap = Fraction(cap_fn(env))
         if scope == "cumulative":
-            already = env.paid(provision=rule.provision_ref) if over == "provision" else env.paid(rule=rule.ref)
+            already = env.paid(provision=rule.provision_ref) if over == "provision" else env.paid(rule=rule.ledger_ref)
             where = "本条" if over == "provision" else "本规则"
             remaining = cap - already
             result.calculation.append(
@@ -494,7 +494,7 @@ def _apply_caps(rule: CompiledRule, env: Env, amount: Fraction, result: RuleResu
                 result.reason = f"已达累计上限{format_cn(cap)}"
                 return None
         else:
-            already = env.paid(rule=rule.ref, period=env.period)
+            already = env.paid(rule=rule.ledger_ref, period=env.period)
             remaining = cap - already
             result.calculation.append(f"{env.period}年度上限{format_cn(cap)}，本年已领取{format_cn(already)}")
             if remaining <= 0:
@@ -533,10 +533,13 @@ def _apply_exclusions(document: CompiledDocument, by_provision: dict[str, list[R
     members = sorted({ref for e in active for ref in e.rules if ref in index and index[ref].status is Status.ELIGIBLE})
     if not members:
         return
+    # Rules already paid (in the ledger) use up their group's allowance: 不重复享受 holds across years.
+    ledger_of = {f"{r.provision.id}/{r.rule.id}": r.ledger_ref for r in document.rules}
+    paid_before = {ref for e in active for ref in e.rules if env.paid(rule=ledger_of.get(ref, "")) > 0}
 
     def allowed(chosen: Iterable[str]) -> bool:
-        chosen_set = set(chosen)
-        return all(len(chosen_set & set(e.rules)) <= e.max for e in active)
+        taken = set(chosen) | paid_before
+        return all(len(taken & set(e.rules)) <= e.max for e in active)
 
     best: tuple[int, tuple[str, ...]] = (-1, ())
     if len(members) <= 16:
@@ -560,9 +563,15 @@ def _apply_exclusions(document: CompiledDocument, by_provision: dict[str, list[R
         exclusion = next(e for e in active if ref in e.rules)
         keepers = [k for k in kept if k in exclusion.rules]
         kept_text = "、".join(f"{index[k].label}（{format_cn(index[k].amount_fen or 0)}）" for k in keepers)
+        earlier = [k for k in paid_before if k in exclusion.rules and k != ref]
         result.status = Status.EXCLUDED
         result.excluded_by = exclusion.id
-        result.reason = f"{exclusion.reason}；已保留对申请人更有利的：{kept_text}" if kept_text else exclusion.reason
+        parts = [exclusion.reason]
+        if earlier:
+            parts.append(f"台账显示已享受：{'、'.join(sorted(earlier))}")
+        if kept_text:
+            parts.append(f"已保留对申请人更有利的：{kept_text}")
+        result.reason = "；".join(parts)
 
 
 _RANK = {status: index for index, status in enumerate(STATUS_ORDER)}

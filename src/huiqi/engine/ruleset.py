@@ -66,6 +66,8 @@ class CompiledRule:
     applies_to: tuple[str, ...] = ()
     #: ("<document>:<reading key>", option) pairs the rule exists under
     when_reading: tuple[tuple[str, str], ...] = ()
+    #: the ledger key: the rule's own reference, or the rule it shares payments with (``ledger_as``)
+    ledger_ref: str = ""
 
 
 @dataclass
@@ -173,6 +175,7 @@ def _compile_rule(
         readings=readings,
         catalogue=catalogue,
         reading_meta=reading_meta,
+        ledger_ref=f"{document.id}:{rule.ledger_as}" if rule.ledger_as else ref,
         when_reading=tuple((f"{document.id}:{k}", v) for k, v in rule.when_reading.items()),
         applies_to=(rule.applies_to,) if isinstance(rule.applies_to, str) else tuple(rule.applies_to),
     )

@@ -203,6 +203,15 @@ def check_document(document: LoadedDocument, catalogue: Catalogue) -> list[Huiqi
             _check_when_reading(
                 errors, readings, rule.when_reading, document.where("provisions", p_index, "rules", r_index)
             )
+    for p_index, provision in enumerate(policy.provisions):
+        for r_index, rule in enumerate(provision.rules):
+            if rule.ledger_as is not None and rule.ledger_as not in rule_refs:
+                errors.append(
+                    PolicyError(
+                        f"ledger_as 引用了不存在的规则 {rule.ledger_as!r}（格式：条款编号/规则编号）",
+                        where=document.where("provisions", p_index, "rules", r_index),
+                    )
+                )
     for e_index, exclusion in enumerate(policy.exclusions):
         where = document.where("exclusions", e_index)
         for ref in exclusion.rules:

@@ -223,6 +223,7 @@ class Rule(_Model):
     duration: Duration | None = None
     instalments: list[Instalment] = Field(default_factory=list)
     exclusive_group: str | None = None
+    ledger_as: str | None = None
     payer: str | None = None
     units_quote: str | None = None
     note: str | None = None
