@@ -8,6 +8,7 @@ combination that gives the applicant most.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import itertools
 from collections.abc import Iterable
@@ -62,6 +63,10 @@ class Engine:
         self.documents: dict[str, CompiledDocument] = compile_base(base)
         self._not_applicable: dict[tuple[str, str], RuleResult] = {}
         self._rule_less: dict[tuple[str, str], ProvisionResult] = {}
+        #: payments recorded under a reading's variant rule count for the rule it shares a ledger with
+        self._ledger_alias = {
+            r.ref: r.ledger_ref for d in self.documents.values() for r in d.rules if r.ref != r.ledger_ref
+        }
 
     def resolve_readings(self, overrides: dict[str, str]) -> dict[str, str]:
         """Defaults of every document, overridden by ``key=value`` or ``document:key=value``."""
@@ -89,6 +94,10 @@ class Engine:
         period = options.period if options.period is not None else options.as_of.year - 1
         readings = self.resolve_readings(options.readings)
         facts = _resolve_current_year(profile.facts, period)
+        ledger = tuple(
+            dataclasses.replace(e, rule=self._ledger_alias[e.rule]) if e.rule in self._ledger_alias else e
+            for e in profile.ledger
+        )
         results: list[DocumentResult] = []
         skipped: list[dict[str, str]] = []
         for doc_id in options.documents or tuple(self.documents):
@@ -105,7 +114,7 @@ class Engine:
                 facts=facts,
                 period=period,
                 as_of=options.as_of,
-                ledger=profile.ledger,
+                ledger=ledger,
                 readings=readings,
                 region=profile.region,
             )
