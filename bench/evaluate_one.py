@@ -1,9 +1,11 @@
 """Time the evaluation of one entity against all five seed documents, with the full explanation.
 
 Prints median and p99 latency for:
-  * full      — every document (drafts and expired included), traces, suggestions, readings;
+  * full      — every rule of every document (drafts and expired included, jurisdiction ignored so that
+                every rule is evaluated for the entity), traces, suggestions, readings;
   * full+json — the same, serialised to the CLI's JSON schema;
   * no-hints  — without the "nearest way to qualify" re-evaluations;
+  * in-region — jurisdiction respected (the other cities' rules are not applicable to a Suzhou firm);
   * floor     — a hand-written Python function computing the same profile's headline amounts
                 (Suzhou 1/2/3, Guangzhou 5, Xinjiang 8) with no explanation: the baseline.
 
@@ -92,6 +94,8 @@ def main() -> None:
         measure(lambda: json.dumps(engine.evaluate(profile, options).to_json(), ensure_ascii=False), args.rounds),
     )
     report("no-hints", measure(lambda: engine.evaluate(profile, quiet), args.rounds))
+    local = Options(as_of=dt.date(2024, 6, 30), include_drafts=True, include_expired=True)
+    report("in-region", measure(lambda: engine.evaluate(profile, local), args.rounds))
     report("floor", measure(lambda: floor_baseline(profile.facts), args.rounds))
 
 

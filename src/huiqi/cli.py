@@ -46,6 +46,12 @@ class Format(StrEnum):
     json = "json"
 
 
+class FactsFormat(StrEnum):
+    table = "table"
+    json = "json"
+    markdown = "markdown"
+
+
 PoliciesOption = Annotated[
     Path | None, typer.Option("--policies", help="政策库目录（默认：项目的 policies/ 或 $HUIQI_POLICIES）")
 ]
@@ -198,13 +204,15 @@ def policies_show(
 
 @app.command()
 def facts(
-    format: FormatOption = Format.table,
+    format: Annotated[
+        FactsFormat, typer.Option("--format", "-f", help="输出格式：table、json 或 markdown")
+    ] = FactsFormat.table,
     entity: Annotated[str | None, typer.Option("--entity", help="只列出某类主体的事实，如 enterprise")] = None,
     policies: PoliciesOption = None,
 ) -> None:
     """列出事实目录：键、中文名、类型、单位、期间、所属主体与定义。  例：huiqi facts --format json"""
     from huiqi.facts.catalogue import Catalogue
-    from huiqi.present import facts_table
+    from huiqi.present import facts_markdown, facts_table
 
     try:
         catalogue = Catalogue.load((policies or default_policies_dir()) / "_facts")
@@ -212,8 +220,10 @@ def facts(
         _fail(exc)
         return
     chosen = [f for f in catalogue if entity is None or entity in {e.value for e in f.entity}]
-    if format is Format.json:
+    if format is FactsFormat.json:
         _emit_json([f.model_dump(mode="json", exclude={"source_file"}) for f in chosen])
+    elif format is FactsFormat.markdown:
+        sys.stdout.write(facts_markdown(chosen))
     else:
         console.print(facts_table(Catalogue({f.key: f for f in chosen})))
 

@@ -136,7 +136,7 @@ def compile_node(node: ast.Node, scope: CompileScope) -> Fn:
 
         def not_(env: Env) -> Any:
             value = operand(env)
-            return value if is_unknown(value) else not value
+            return value if (type(value) is Unknown) else not value
 
         return not_
     if isinstance(node, ast.Call):
@@ -150,7 +150,7 @@ def _exact(value: Fraction) -> int | Fraction:
 
 
 def _neg(value: Any) -> Any:
-    return value if is_unknown(value) else -value
+    return value if (type(value) is Unknown) else -value
 
 
 def _compile_binop(node: ast.BinOp, scope: CompileScope) -> Fn:
@@ -158,7 +158,7 @@ def _compile_binop(node: ast.BinOp, scope: CompileScope) -> Fn:
 
     def binop(env: Env) -> Any:
         a, b = left(env), right(env)
-        if is_unknown(a) or is_unknown(b):
+        if (type(a) is Unknown) or (type(b) is Unknown):
             return merge_unknown(a, b)
         if op == "+":
             return a + b
@@ -180,7 +180,7 @@ def _compile_compare(node: ast.Compare, scope: CompileScope) -> Fn:
 
     def comparison(env: Env) -> Any:
         a, b = left(env), right(env)
-        if is_unknown(a) or is_unknown(b):
+        if (type(a) is Unknown) or (type(b) is Unknown):
             return merge_unknown(a, b)
         return compare(a, b)
 
@@ -192,7 +192,7 @@ def _compile_contains(node: ast.Contains, scope: CompileScope) -> Fn:
 
     def contains(env: Env) -> Any:
         a, b = item(env), container(env)
-        if is_unknown(a) or is_unknown(b):
+        if (type(a) is Unknown) or (type(b) is Unknown):
             return merge_unknown(a, b)
         found = a in b
         return not found if negated else found
@@ -207,7 +207,7 @@ def _compile_and(items: list[Fn]) -> Fn:
             value = item(env)
             if value is False:
                 return False
-            if is_unknown(value):
+            if type(value) is Unknown:
                 unknown.append(value)
         return merge_unknown(*unknown) if unknown else True
 
@@ -221,7 +221,7 @@ def _compile_or(items: list[Fn]) -> Fn:
             value = item(env)
             if value is True:
                 return True
-            if is_unknown(value):
+            if type(value) is Unknown:
                 unknown.append(value)
         return merge_unknown(*unknown) if unknown else False
 
@@ -261,7 +261,7 @@ def _compile_call(node: ast.Call, scope: CompileScope) -> Fn:
     def strict(fn: Callable[..., Any]) -> Fn:
         def call(env: Env) -> Any:
             values = [a(env) for a in args]
-            if any(is_unknown(v) for v in values):
+            if any((type(v) is Unknown) for v in values):
                 return merge_unknown(*values)
             return fn(*values)
 
@@ -297,7 +297,7 @@ def _compile_call(node: ast.Call, scope: CompileScope) -> Fn:
 
         def if_(env: Env) -> Any:
             value = cond(env)
-            if is_unknown(value):
+            if type(value) is Unknown:
                 return value
             return then(env) if value else other(env)
 
@@ -307,7 +307,7 @@ def _compile_call(node: ast.Call, scope: CompileScope) -> Fn:
 
         def years_since(env: Env) -> Any:
             value = start(env)
-            return value if is_unknown(value) else years_between(value, env.as_of)
+            return value if (type(value) is Unknown) else years_between(value, env.as_of)
 
         return years_since
     if name == "add_years":
@@ -342,12 +342,12 @@ def _compile_call(node: ast.Call, scope: CompileScope) -> Fn:
 
         def first_reached(env: Env) -> Any:
             now, limit = current(env), threshold(env)
-            if is_unknown(now) or is_unknown(limit):
+            if (type(now) is Unknown) or (type(limit) is Unknown):
                 return merge_unknown(now, limit)
             if now < limit:
                 return False
             earlier = before(env)
-            if is_unknown(earlier):
+            if type(earlier) is Unknown:
                 return earlier
             return earlier < limit
 
@@ -366,7 +366,7 @@ def _ledger_function(name: str) -> Fn:
 def _at(key: str, year_fn: Fn) -> Fn:
     def at(env: Env) -> Any:
         year = year_fn(env)
-        if is_unknown(year):
+        if type(year) is Unknown:
             return year
         series = env.facts.get(key)
         wanted = int(year)
@@ -394,7 +394,7 @@ def _max_before(key: str) -> Fn:
 def _sum_years(key: str, first_fn: Fn, last_fn: Fn) -> Fn:
     def sum_years(env: Env) -> Any:
         first, last = first_fn(env), last_fn(env)
-        if is_unknown(first) or is_unknown(last):
+        if (type(first) is Unknown) or (type(last) is Unknown):
             return merge_unknown(first, last)
         series = env.facts.get(key) or {}
         total: int | Fraction = 0

@@ -15,7 +15,7 @@ from huiqi.policy.models import Condition
 from .compiler import CompileScope, Fn, compile_node
 from .env import Env
 from .results import Trace
-from .values import Unknown, is_unknown, merge_unknown
+from .values import Unknown, merge_unknown
 
 
 @dataclass(frozen=True)
@@ -47,19 +47,19 @@ class CompiledCondition:
             assert self.fn is not None
             value = self.fn(env)
             inputs = [(name, label, reader(env), kind) for name, label, reader, kind in self.inputs]
-            result = None if is_unknown(value) else bool(value)
+            result = None if (type(value) is Unknown) else bool(value)
             return value, Trace("leaf", self.label, result, self.expr, inputs)
         if self.kind == "not":
             value, child = self.children[0].evaluate(env)
-            negated = value if is_unknown(value) else not value
-            return negated, Trace("not", self.label, None if is_unknown(negated) else negated, children=[child])
+            negated = value if (type(value) is Unknown) else not value
+            return negated, Trace("not", self.label, None if (type(negated) is Unknown) else negated, children=[child])
         traces: list[Trace] = []
         unknown: list[Any] = []
         decided: bool | None = None
         for member in self.children:
             value, trace = member.evaluate(env)
             traces.append(trace)
-            if is_unknown(value):
+            if type(value) is Unknown:
                 unknown.append(value)
             elif self.kind == "all" and value is False:
                 decided = False
@@ -69,7 +69,7 @@ class CompiledCondition:
             overall: Any = merge_unknown(*unknown) if unknown else self.kind == "all"
         else:
             overall = decided
-        result = None if is_unknown(overall) else overall
+        result = None if (type(overall) is Unknown) else overall
         return overall, Trace(self.kind, self.label, result, children=traces)
 
     def failing_thresholds(self, env: Env) -> list[Threshold] | None:
@@ -81,13 +81,13 @@ class CompiledCondition:
         if self.kind == "leaf":
             assert self.fn is not None
             value = self.fn(env)
-            if value is True or is_unknown(value):
+            if value is True or (type(value) is Unknown):
                 return []
             failing = [t for t in self.thresholds if _threshold_fails(t, env)]
             return failing or None
         if self.kind == "not":
             value, _ = self.evaluate(env)
-            return [] if value is True or is_unknown(value) else None
+            return [] if value is True or (type(value) is Unknown) else None
         if self.kind == "all":
             found: list[Threshold] = []
             for member in self.children:
@@ -111,7 +111,7 @@ def _threshold_fails(threshold: Threshold, env: Env) -> bool:
 
     current = current_value(threshold, env)
     target = threshold.target(env)
-    if is_unknown(current) or is_unknown(target):
+    if (type(current) is Unknown) or (type(target) is Unknown):
         return False
     return not _holds(threshold.op, current, target)
 
@@ -191,7 +191,7 @@ def _thresholds(node: ast.Node, scope: CompileScope) -> list[Threshold]:
 def needed_value(threshold: Threshold, env: Env) -> Fraction | Unknown:
     """The smallest change of the fact that meets the threshold (one fen / one unit past a strict bound)."""
     target = threshold.target(env)
-    if is_unknown(target):
+    if type(target) is Unknown:
         return target  # type: ignore[no-any-return]
     step = Fraction(1)
     if threshold.op == ">":

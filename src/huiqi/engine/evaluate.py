@@ -191,7 +191,8 @@ class Engine:
                 result.status = Status.NEEDS_INFORMATION
                 result.reason = "需补充所在地区"
                 result.missing.insert(0, Missing("region", "所在地区"))
-        result.defaults_used = sorted(env.defaults_used)
+        if env.defaults_used:
+            result.defaults_used = sorted(env.defaults_used)
         if suggestions and result.status is Status.NOT_ELIGIBLE and outcome.thresholds is not None:
             ledger_note = outcome.thresholds
 

@@ -87,6 +87,7 @@ def compile_document(document: LoadedDocument, catalogue: Catalogue) -> Compiled
         document=document.id,
         definitions=dict(document.scope.definitions),
         reading_names=dict(document.scope.reading_names),
+        labels=dict(document.scope.labels),
     )
     compiled = CompiledDocument(
         loaded=document,

@@ -130,6 +130,7 @@ def _load_document(folder: Path, catalogue: Catalogue) -> LoadedDocument:
     scope = DocumentScope(catalogue=catalogue, document=policy.document.id)
     for definition in policy.definitions:
         scope.definitions[definition.name] = _parse(definition.expr)
+        scope.labels[definition.name] = definition.label.split("（", 1)[0]
     for reading in policy.readings:
         for option in reading.options:
             for name, text in option.define.items():

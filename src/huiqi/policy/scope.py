@@ -18,6 +18,8 @@ class DocumentScope:
     document: str
     definitions: dict[str, ast.Node] = field(default_factory=dict)
     reading_names: dict[str, tuple[str, dict[str, ast.Node]]] = field(default_factory=dict)
+    #: short Chinese labels of definitions (the label up to its first parenthesis)
+    labels: dict[str, str] = field(default_factory=dict)
     _types: dict[str, Type] = field(default_factory=dict)
     _checking: set[str] = field(default_factory=set)
 
@@ -68,4 +70,8 @@ class DocumentScope:
         fact = self.catalogue.get(name)
         if fact is not None:
             return fact.name
+        if name in self.labels:
+            return self.labels[name]
+        if name in self.reading_names:
+            return f"{name}（随口径 {self.reading_names[name][0]}）"
         return name
