@@ -14,21 +14,35 @@ DOCS = Path(__file__).resolve().parents[1] / "docs"
 
 
 def test_cli_reference_is_up_to_date() -> None:
-    assert (DOCS / "cli.md").read_text("utf-8") == cli_reference(app), "regenerate: python -m huiqi.docgen cli > docs/cli.md"
+    assert (DOCS / "cli.md").read_text("utf-8") == cli_reference(app), (
+        "regenerate: python -m huiqi.docgen cli > docs/cli.md"
+    )
 
 
 def test_readings_reference_is_up_to_date(seed_base: PolicyBase) -> None:
     expected = readings_reference(seed_base)
-    assert (DOCS / "readings.md").read_text("utf-8") == expected, "regenerate: python -m huiqi.docgen readings > docs/readings.md"
+    assert (DOCS / "readings.md").read_text("utf-8") == expected, (
+        "regenerate: python -m huiqi.docgen readings > docs/readings.md"
+    )
 
 
 def test_facts_page_is_up_to_date() -> None:
     result = CliRunner().invoke(app, ["facts", "--format", "markdown"])
-    assert (DOCS / "facts.md").read_text("utf-8") == result.stdout, "regenerate: huiqi facts --format markdown > docs/facts.md"
+    assert (DOCS / "facts.md").read_text("utf-8") == result.stdout, (
+        "regenerate: huiqi facts --format markdown > docs/facts.md"
+    )
 
 
 def test_every_command_answers_help() -> None:
-    for command in (["evaluate"], ["demo"], ["facts"], ["validate"], ["cases"], ["policies", "list"], ["policies", "show"]):
+    for command in (
+        ["evaluate"],
+        ["demo"],
+        ["facts"],
+        ["validate"],
+        ["cases"],
+        ["policies", "list"],
+        ["policies", "show"],
+    ):
         result = CliRunner().invoke(app, [*command, "--help"])
         assert result.exit_code == 0, command
         assert "例" in result.output or "Usage" in result.output
