@@ -51,8 +51,9 @@ class CompiledCondition:
             return value, Trace("leaf", self.label, result, self.expr, inputs)
         if self.kind == "not":
             value, child = self.children[0].evaluate(env)
-            negated = value if (type(value) is Unknown) else not value
-            return negated, Trace("not", self.label, None if (type(negated) is Unknown) else negated, children=[child])
+            if type(value) is Unknown:
+                return value, Trace("not", self.label, None, children=[child])
+            return not value, Trace("not", self.label, not value, children=[child])
         traces: list[Trace] = []
         unknown: list[Any] = []
         decided: bool | None = None
@@ -192,7 +193,7 @@ def needed_value(threshold: Threshold, env: Env) -> Fraction | Unknown:
     """The smallest change of the fact that meets the threshold (one fen / one unit past a strict bound)."""
     target = threshold.target(env)
     if type(target) is Unknown:
-        return target  # type: ignore[no-any-return]
+        return target
     step = Fraction(1)
     if threshold.op == ">":
         return Fraction(target) + step
