@@ -1,0 +1,78 @@
+"""Engines and sessions from a URL: SQLite files by default, PostgreSQL (psycopg 3) in production.
+
+SQLite gets foreign keys, WAL, a busy timeout and ``BEGIN IMMEDIATE`` transactions: every transaction
+takes the write lock up front, so two writers queue instead of failing half-way with "database is
+locked" when one of them upgrades a read to a write.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import NullPool
+
+DEFAULT_URL = "sqlite:///huiqi.db"
+
+
+def make_engine(url: str, *, pool_size: int = 5, schema: str | None = None, echo: bool = False) -> Engine:
+    """An engine for ``url``; ``schema`` puts a PostgreSQL connection's ``search_path`` there (tests)."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        engine = create_engine(
+            url,
+            echo=echo,
+            connect_args={"check_same_thread": False, "timeout": 30},
+            poolclass=NullPool if parsed.database in (None, "", ":memory:") else None,
+        )
+        _configure_sqlite(engine)
+        return engine
+    connect_args: dict[str, Any] = {}
+    if schema:
+        connect_args["options"] = f"-csearch_path={schema}"
+    return create_engine(
+        url, echo=echo, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True, connect_args=connect_args
+    )
+
+
+def _configure_sqlite(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None  # we issue BEGIN ourselves
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def is_postgresql(engine: Engine) -> bool:
+    """Whether row locks (``FOR UPDATE``) mean anything on this engine."""
+    return engine.dialect.name == "postgresql"
+
+
+class Database:
+    """An engine and its session factory: what the workflow and the API are given."""
+
+    def __init__(self, url: str, *, pool_size: int = 5, schema: str | None = None) -> None:
+        self.url = url
+        self.engine = make_engine(url, pool_size=pool_size, schema=schema)
+        self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+
+    @contextmanager
+    def transaction(self) -> Iterator[Session]:
+        """A session inside one transaction: committed on success, rolled back on any error."""
+        with self.sessions() as session, session.begin():
+            yield session
+
+    def dispose(self) -> None:
+        self.engine.dispose()

@@ -1,0 +1,160 @@
+"""The registry's repository: entities with checked identifiers, facts with provenance, profiles.
+
+Identifiers are checked by the engine's own validators (``check_uscc``, ``check_id_number``) and fact
+values by the engine's profile parser, so the registry never holds what an evaluation would refuse.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from huiqi.engine.profile import check_id_number, check_uscc, parse_profile
+from huiqi.errors import ProfileError
+from huiqi.facts.catalogue import ENTITY_LABELS, Catalogue, EntityType, Period
+from huiqi.store.errors import Conflict, InvalidInput, NotFound
+from huiqi.store.models import PROVENANCES, Entity, Fact
+
+#: Which fact wins for one key and year: a verified figure stands until an official verifies another;
+#: an import beats a declaration; among equals the latest row.
+PROVENANCE_RANK = {"declared": 1, "imported": 2, "verified": 3}
+
+#: Entity types that are legal persons and so must carry a 统一社会信用代码.
+NEEDS_USCC = {"enterprise", "park_operator", "institution"}
+
+
+def create_entity(
+    session: Session,
+    *,
+    entity_type: str,
+    name: str,
+    uscc: str | None = None,
+    id_number: str | None = None,
+    region: list[str] | None = None,
+) -> Entity:
+    """Register an entity; its code is checked and must not be registered already."""
+    if entity_type not in {e.value for e in EntityType}:
+        allowed = "、".join(f"{e.value}（{ENTITY_LABELS[e.value]}）" for e in EntityType)
+        raise InvalidInput(f"主体类型 {entity_type!r} 无效：可用 {allowed}", where="entity_type")
+    if not name.strip():
+        raise InvalidInput("主体名称不能为空", where="name")
+    if entity_type in NEEDS_USCC and not uscc:
+        raise InvalidInput(f"{ENTITY_LABELS[entity_type]}须填写18位统一社会信用代码", where="uscc")
+    if entity_type == "talent" and not id_number:
+        raise InvalidInput("人才须填写18位居民身份证号码", where="id_number")
+    try:
+        checked_uscc = check_uscc(uscc.strip().upper(), where="uscc") if uscc else None
+        checked_id = check_id_number(id_number.strip().upper(), where="id_number") if id_number else None
+    except ProfileError as exc:
+        raise InvalidInput(exc.message, where=exc.where) from None
+    if checked_uscc and session.scalar(select(Entity.id).where(Entity.uscc == checked_uscc)) is not None:
+        raise Conflict(f"统一社会信用代码 {checked_uscc} 已登记，请勿重复登记", where="uscc")
+    if checked_id and session.scalar(select(Entity.id).where(Entity.id_number == checked_id)) is not None:
+        raise Conflict("该身份证号码已登记，请勿重复登记", where="id_number")
+    entity = Entity(
+        entity_type=entity_type, name=name.strip(), uscc=checked_uscc, id_number=checked_id, region=list(region or [])
+    )
+    session.add(entity)
+    session.flush()
+    return entity
+
+
+def get_entity(session: Session, entity_id: int) -> Entity:
+    """An entity by id, or ``NotFound``."""
+    entity = session.get(Entity, entity_id)
+    if entity is None:
+        raise NotFound(f"没有编号为 {entity_id} 的主体", where="entity_id")
+    return entity
+
+
+def record_fact(
+    session: Session,
+    *,
+    entity: Entity,
+    key: str,
+    value: Any,
+    year: int | None,
+    provenance: str,
+    recorded_by: str,
+    catalogue: Catalogue,
+    source: str | None = None,
+) -> Fact:
+    """Record one value of a fact, checked exactly as a profile would be (units, type, allowed values)."""
+    if provenance not in PROVENANCES:
+        raise InvalidInput(f"来源 {provenance!r} 无效：可用 {'、'.join(PROVENANCES)}", where="provenance")
+    fact = catalogue.get(key)
+    if fact is None:
+        raise InvalidInput(f"未知的事实 {key!r}：`huiqi facts` 列出全部事实", where="key")
+    if fact.period is Period.ANNUAL and year is None:
+        raise InvalidInput(f"{fact.name}（{key}）是年度事实，须填写年度", where="year")
+    if fact.period is not Period.ANNUAL and year is not None:
+        raise InvalidInput(f"{fact.name}（{key}）不分年度，请不要填写年度", where="year")
+    raw_value = {str(year): value} if year is not None else value
+    try:
+        parse_profile({"entity_type": entity.entity_type, "facts": {key: raw_value}}, catalogue, where="fact")
+    except ProfileError as exc:
+        where = (exc.where or "").replace("fact.facts.", "value.").replace(f"value.{key}", "value")
+        raise InvalidInput(exc.message, where=where or "value") from None
+    row = Fact(
+        entity_id=entity.id,
+        key=key,
+        year=year,
+        value=value,
+        provenance=provenance,
+        recorded_by=recorded_by,
+        source=source,
+    )
+    session.add(row)
+    session.flush()
+    return row
+
+
+def current_facts(session: Session, entity_id: int) -> list[Fact]:
+    """The fact row in force for each key and year (see ``PROVENANCE_RANK``), in key order."""
+    rows = session.scalars(select(Fact).where(Fact.entity_id == entity_id).order_by(Fact.id)).all()
+    chosen: dict[tuple[str, int | None], Fact] = {}
+    for row in rows:
+        slot = (row.key, row.year)
+        held = chosen.get(slot)
+        if held is None or PROVENANCE_RANK[row.provenance] >= PROVENANCE_RANK[held.provenance]:
+            chosen[slot] = row
+    return sorted(chosen.values(), key=lambda f: (f.key, f.year or 0))
+
+
+def raw_profile(entity: Entity, facts: list[Fact]) -> dict[str, Any]:
+    """The profile mapping ``parse_profile`` reads, built from the facts in force."""
+    values: dict[str, Any] = {}
+    for fact in facts:
+        if fact.year is None:
+            values[fact.key] = fact.value
+        else:
+            values.setdefault(fact.key, {})[str(fact.year)] = fact.value
+    raw: dict[str, Any] = {"entity_type": entity.entity_type, "name": entity.name, "region": list(entity.region)}
+    if entity.uscc:
+        raw["uscc"] = entity.uscc
+    if entity.id_number:
+        raw["id_number"] = entity.id_number
+    raw["facts"] = values
+    return raw
+
+
+def facts_used(facts: list[Fact]) -> list[dict[str, Any]]:
+    """The facts in force with their provenance: what an application freezes beside its evaluation."""
+    return [
+        {
+            "fact_id": f.id,
+            "key": f.key,
+            "year": f.year,
+            "value": f.value,
+            "provenance": f.provenance,
+            "recorded_by": f.recorded_by,
+            "recorded_at": f.recorded_at.isoformat(),
+        }
+        for f in facts
+    ]
+
+
+def count_entities(session: Session) -> int:
+    return session.scalar(select(func.count(Entity.id))) or 0

@@ -1,0 +1,158 @@
+"""The audit chain: every state change and money movement, append-only, hash-chained (SHA-256).
+
+Each event's hash covers its sequence number, time, actor, action, object, the canonical JSON of the
+state before and after, and the previous event's hash; ``verify`` recomputes the chain and the head, so
+an edited, deleted, inserted or reordered event — or a truncated tail — is found.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import inspect, select, update
+from sqlalchemy.orm import Session
+
+from huiqi.store.base import utcnow
+from huiqi.store.models import GENESIS_HASH, AuditEvent, AuditHead
+from huiqi.workflow.actors import Actor
+
+#: Columns too large or too secret for an event; their SHA-256 is recorded instead.
+_DIGESTED = {"content", "evaluation", "facts_used", "password_hash"}
+
+
+def canonical(value: Any) -> str:
+    """JSON with sorted keys and no spaces: the same value always gives the same text."""
+    return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=_default)
+
+
+def _default(value: Any) -> Any:
+    if isinstance(value, dt.datetime | dt.date):
+        return value.isoformat()
+    if isinstance(value, bytes):
+        return hashlib.sha256(value).hexdigest()
+    return str(value)
+
+
+def snapshot(obj: Any) -> dict[str, Any]:
+    """The columns of a mapped object as plain JSON values (large ones as their digest)."""
+    data: dict[str, Any] = {}
+    for column in inspect(obj).mapper.column_attrs:
+        value = getattr(obj, column.key)
+        if column.key in _DIGESTED and value is not None:
+            data[column.key] = "sha256:" + hashlib.sha256(canonical(value).encode()).hexdigest()
+        else:
+            data[column.key] = json.loads(canonical(value))
+    return data
+
+
+def event_hash(
+    *,
+    seq: int,
+    occurred_at: str,
+    actor: str,
+    action: str,
+    object_type: str,
+    object_id: str,
+    before: str,
+    after: str,
+    prev_hash: str,
+) -> str:
+    """SHA-256 of the event's fields and the previous hash."""
+    payload = canonical([seq, occurred_at, actor, action, object_type, object_id, before, after, prev_hash])
+    return hashlib.sha256(payload.encode()).hexdigest()
+
+
+def record(
+    session: Session,
+    *,
+    actor: Actor,
+    action: str,
+    object_type: str,
+    object_id: int | str,
+    before: dict[str, Any] | None,
+    after: dict[str, Any] | None,
+    now: dt.datetime | None = None,
+) -> AuditEvent:
+    """Append one event in the caller's transaction.
+
+    Pending changes are flushed first and the head row is updated before it is read: the update takes
+    the lock, so concurrent transactions chain one after the other, and the head is always locked last
+    (after the rows the operation changed), which keeps lock order the same everywhere.
+    """
+    session.flush()
+    session.execute(update(AuditHead).where(AuditHead.id == 1).values(seq=AuditHead.seq + 1))
+    seq, prev_hash = session.execute(select(AuditHead.seq, AuditHead.hash).where(AuditHead.id == 1)).one()
+    fields: dict[str, Any] = {
+        "seq": seq,
+        "occurred_at": (now or utcnow()).astimezone(dt.UTC).isoformat(),
+        "actor": actor.username,
+        "action": action,
+        "object_type": object_type,
+        "object_id": str(object_id),
+        "before": canonical(before),
+        "after": canonical(after),
+        "prev_hash": prev_hash,
+    }
+    digest = event_hash(**fields)
+    event = AuditEvent(**fields, hash=digest)
+    session.add(event)
+    session.execute(update(AuditHead).where(AuditHead.id == 1).values(hash=digest))
+    return event
+
+
+@dataclass
+class Verification:
+    """The outcome of checking the chain."""
+
+    events: int = 0
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def verify(session: Session, *, batch: int = 5000) -> Verification:
+    """Recompute every hash and link, in sequence order, then compare the head."""
+    result = Verification()
+    expected_prev, expected_seq = GENESIS_HASH, 1
+    last_id = 0
+    while True:
+        events = session.scalars(select(AuditEvent).where(AuditEvent.id > last_id).order_by(AuditEvent.id).limit(batch))
+        rows = list(events)
+        if not rows:
+            break
+        for event in rows:
+            last_id = event.id
+            result.events += 1
+            where = f"审计事件 #{event.seq}（{event.action} {event.object_type}:{event.object_id}）"
+            if event.seq != expected_seq:
+                result.problems.append(f"{where}：序号应为 {expected_seq}，事件被删除、插入或重排")
+            if event.prev_hash != expected_prev:
+                result.problems.append(f"{where}：与前一事件的哈希链接断开")
+            recomputed = event_hash(
+                seq=event.seq,
+                occurred_at=event.occurred_at,
+                actor=event.actor,
+                action=event.action,
+                object_type=event.object_type,
+                object_id=event.object_id,
+                before=event.before,
+                after=event.after,
+                prev_hash=event.prev_hash,
+            )
+            if recomputed != event.hash:
+                result.problems.append(f"{where}：内容与哈希不符，事件被篡改")
+            expected_prev, expected_seq = event.hash, event.seq + 1
+    head = session.get(AuditHead, 1)
+    if head is None:
+        result.problems.append("审计链头缺失：audit_head 表被清空")
+    elif head.seq != expected_seq - 1 or head.hash != expected_prev:
+        result.problems.append(
+            f"审计链头（序号 {head.seq}）与最后一个事件（序号 {expected_seq - 1}）不符：链尾事件被删除或链头被改"
+        )
+    return result

@@ -1,0 +1,192 @@
+"""Approval, awards and payments: where money moves, each in one transaction with its audit events.
+
+Approval reserves the budget (``budget.reserve``), writes one award per rule into the ledger (unique per
+entity, rule and period: the database refuses a second), and schedules the instalments. Paying an
+instalment is a conditional UPDATE from ``scheduled`` to ``paid``: a second attempt matches nothing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from huiqi.money import format_cn
+from huiqi.store.base import utcnow
+from huiqi.store.errors import Conflict, IllegalTransition, InvalidInput, NotFound, PermissionDenied
+from huiqi.store.models import Application, Award, Call, Payment, Report
+from huiqi.workflow import audit, budget
+from huiqi.workflow.actors import Actor
+from huiqi.workflow.budget import largest_remainder
+from huiqi.workflow.lifecycle import check, move
+from huiqi.workflow.publicity import approval_blocker
+from huiqi.workflow.states import State
+
+
+def approve(session: Session, *, application: Application, actor: Actor, today: dt.date | None = None) -> list[Award]:
+    """Approve: reserve the budget, write the awards and the payment schedule, in the caller's transaction."""
+    today = today or dt.date.today()
+    call, transition = check(session, application, "approve", actor)
+    blocker = approval_blocker(session, application, today)
+    if blocker:
+        raise Conflict(blocker, where="publicity")
+    amount = application.approved_fen
+    if not amount:
+        raise Conflict("拟支持金额未确定，不能批准；请先确定拟支持名单", where="approved_fen")
+    for rule in application.rules:
+        taken = session.scalar(
+            select(Award.id).where(
+                Award.entity_id == application.entity_id, Award.rule_ref == rule["ref"], Award.period == call.period
+            )
+        )
+        if taken is not None and rule.get("approved_fen"):
+            raise Conflict(
+                f"该主体已就 {rule['ref']} 获得 {call.period} 年度的奖励（奖励编号 {taken}），同一条款同一年度不能重复享受",
+                where="rules",
+            )
+    budget.reserve(session, call_id=call.id, amount_fen=amount)
+    awards = create_awards(session, call=call, application=application, actor=actor)
+    schedule_reports(session, call=call, application=application, today=today)
+    move(session, application, transition, actor=actor)
+    audit.record(session, actor=actor, action="budget.reserve", object_type="call", object_id=call.id,
+                 before={"application": application.id}, after={"reserved_fen": call.reserved_fen,
+                                                                "amount_fen": amount})  # fmt: skip
+    return awards
+
+
+def create_awards(
+    session: Session,
+    *,
+    call: Call,
+    application: Application | None,
+    actor: Actor,
+    entity_id: int | None = None,
+    rules: list[dict[str, Any]] | None = None,
+    batch_id: int | None = None,
+) -> list[Award]:
+    """Awards and their instalments for approved rules (an application's, or a 免申即享 item's)."""
+    awards = []
+    for rule in rules if rules is not None else (application.rules if application else []):
+        amount = int(rule.get("approved_fen") or 0)
+        if amount <= 0:
+            continue
+        award = Award(
+            call_id=call.id,
+            application_id=application.id if application else None,
+            batch_id=batch_id,
+            entity_id=application.entity_id if application else entity_id,
+            rule_ref=str(rule["ref"]),
+            period=call.period,
+            tiers=list(rule.get("tiers") or []),
+            amount_fen=amount,
+            paid_fen=0,
+            state="approved",
+            approved_by=actor.username,
+        )
+        session.add(award)
+        try:
+            session.flush()
+        except IntegrityError:
+            raise Conflict(
+                f"该主体已就 {award.rule_ref} 获得 {call.period} 年度的奖励，同一条款同一年度不能重复享受",
+                where="rules",
+            ) from None
+        shares = call.instalments or [100]
+        parts = largest_remainder(amount, shares)
+        for number, (share, part) in enumerate(zip(shares, parts, strict=True), start=1):
+            if part > 0:
+                session.add(Payment(award_id=award.id, application_id=award.application_id, instalment=number,
+                                    share=share, amount_fen=part, status="scheduled"))  # fmt: skip
+        audit.record(session, actor=actor, action="award.create", object_type="award", object_id=award.id,
+                     before=None, after=audit.snapshot(award))  # fmt: skip
+        awards.append(award)
+    return awards
+
+
+def schedule_reports(session: Session, *, call: Call, application: Application, today: dt.date) -> list[Report]:
+    """Follow-up reports due on the call's dates, for ``report_years`` years from the approval year."""
+    reports = []
+    for year in range(today.year, today.year + call.report_years):
+        for month_day in call.report_due:
+            due = dt.date.fromisoformat(f"{year}-{month_day}")
+            if due < today:
+                continue
+            title = f"{year}年{'上半年' if due.month <= 6 else '下半年'}绩效报告"
+            reports.append(Report(application_id=application.id, title=title, due_on=due))
+    session.add_all(reports)
+    return reports
+
+
+def pay(session: Session, *, payment_id: int, actor: Actor, reference: str, now: dt.datetime | None = None) -> Payment:
+    """Pay one instalment, in order; the same instalment can never be paid twice."""
+    now = now or utcnow()
+    if actor.role != "finance":
+        raise PermissionDenied(f"资金拨付只能由财政（资金拨付）执行，当前用户是{actor.role_label}")
+    if not reference.strip():
+        raise InvalidInput("须填写拨付凭证号", where="reference")
+    payment = session.get(Payment, payment_id)
+    if payment is None:
+        raise NotFound(f"没有编号为 {payment_id} 的拨付计划", where="payment_id")
+    award = session.get(Award, payment.award_id)
+    assert award is not None
+    if award.state == "clawed_back":
+        raise IllegalTransition("该奖励已追回，不能拨付", where="award")
+    earlier = session.scalar(
+        select(Payment.instalment).where(
+            Payment.award_id == award.id, Payment.instalment < payment.instalment, Payment.status == "scheduled"
+        )
+    )
+    if earlier is not None:
+        raise Conflict(f"请先拨付第{earlier}期，再拨付第{payment.instalment}期", where="payment_id")
+    application = session.get(Application, award.application_id) if award.application_id else None
+    transition = None
+    if application is not None:
+        _call, transition = check(session, application, "pay", actor)
+    claimed = session.execute(
+        update(Payment)
+        .where(Payment.id == payment.id, Payment.status == "scheduled")
+        .values(status="paid", paid_at=now, paid_by=actor.username, reference=reference.strip())
+        .execution_options(synchronize_session=False)
+    )
+    if claimed.rowcount != 1:  # type: ignore[attr-defined]
+        raise Conflict(f"第{payment.instalment}期已拨付（或已取消），不能重复拨付", where="payment_id")
+    session.refresh(payment)
+    before = audit.snapshot(award)
+    award.paid_fen += payment.amount_fen
+    if award.paid_fen == award.amount_fen:
+        award.state = "paid"
+    budget.record_payment(session, call_id=award.call_id, amount_fen=payment.amount_fen)
+    audit.record(session, actor=actor, action="payment.pay", object_type="payment", object_id=payment.id, now=now,
+                 before={"status": "scheduled", "award": before},
+                 after={"status": "paid", "amount_fen": payment.amount_fen, "reference": payment.reference,
+                        "award": audit.snapshot(award)})  # fmt: skip
+    if application is not None and transition is not None:
+        outstanding = session.scalar(
+            select(Payment.id).where(Payment.application_id == application.id, Payment.status == "scheduled")
+        )
+        if outstanding is not None:
+            target = State.PAYING
+        else:
+            has_reports = session.scalar(select(Report.id).where(Report.application_id == application.id))
+            target = State.FOLLOW_UP if has_reports is not None else State.PAID
+        move(session, application, transition, actor=actor, target=target, now=now)
+    return payment
+
+
+def close(session: Session, *, application: Application, actor: Actor) -> Application:
+    """结项: every follow-up report must have been handed in."""
+    _call, transition = check(session, application, "close", actor)
+    outstanding = session.scalars(
+        select(Report).where(Report.application_id == application.id, Report.submitted_at.is_(None))
+    ).all()
+    if outstanding:
+        due = "、".join(f"{r.title}（{r.due_on}）" for r in outstanding)
+        raise Conflict(f"尚有绩效报告未提交：{due}；全部提交后方可结项", where="reports")
+    return move(session, application, transition, actor=actor)
+
+
+def award_summary(award: Award) -> str:
+    return f"{award.rule_ref} {award.period}年度 {format_cn(award.amount_fen)}（已拨付{format_cn(award.paid_fen)}）"

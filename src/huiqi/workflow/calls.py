@@ -1,0 +1,172 @@
+"""Opening and closing calls (申报批次): provisions, window, budget, materials, review, 公示, payment plan."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from sqlalchemy.orm import Session
+
+from huiqi.errors import HuiqiError
+from huiqi.money import parse_money
+from huiqi.store.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from huiqi.store.models import Call
+from huiqi.workflow import audit
+from huiqi.workflow.actors import Actor
+from huiqi.workflow.policy import PolicyEngine
+from huiqi.workflow.states import StateMachine, machine_for
+
+_MONTH_DAY = re.compile(r"^(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$")
+
+
+class Criterion(BaseModel):
+    """One scoring criterion of expert review (评审标准), scored 0..max."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    key: str = Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=32)
+    label: str = Field(min_length=1, max_length=100)
+    max: int = Field(ge=1, le=1000)
+
+
+class CallSpec(BaseModel):
+    """What an official fills in to open a call. Money is written like a profile: ``"500万元"``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    title: str = Field(min_length=1, max_length=200)
+    document_id: str = Field(min_length=1, max_length=64)
+    provisions: list[str] = Field(min_length=1, max_length=100)
+    period: int = Field(ge=1990, le=2200)
+    as_of: dt.date | None = None
+    readings: dict[str, str] = Field(default_factory=dict)
+    opens_on: dt.date
+    closes_on: dt.date
+    budget: str = Field(min_length=1, max_length=40, examples=["500万元"])
+    materials: list[str] = Field(default_factory=list, max_length=30)
+    review_mode: Literal["none", "formal", "expert", "competitive"] = "formal"
+    quota: int | None = Field(default=None, ge=1, le=10000)
+    experts_per_application: int = Field(default=5, ge=1, le=15)
+    criteria: list[Criterion] = Field(default_factory=list, max_length=20)
+    aggregation: Literal["trimmed_mean", "mean"] = "trimmed_mean"
+    pass_score: int | None = Field(default=None, ge=0)
+    publicity_days: int = Field(default=7, ge=0, le=60)
+    publicity_day_kind: Literal["calendar", "working"] = "calendar"
+    oversubscription: Literal["ranking", "pro_rata"] = "ranking"
+    instalments: list[int] = Field(default_factory=list, max_length=10)
+    report_due: list[str] = Field(default_factory=list, max_length=12)
+    report_years: int = Field(default=0, ge=0, le=10)
+    transition_roles: dict[str, str] = Field(default_factory=dict)
+    payer: str | None = Field(default=None, max_length=100)
+
+    @field_validator("materials")
+    @classmethod
+    def _materials(cls, value: list[str]) -> list[str]:
+        names = [v.strip() for v in value]
+        if any(not n or len(n) > 100 for n in names) or len(set(names)) != len(names):
+            raise ValueError("材料名称不能为空、不能超过100字、不能重复")
+        return names
+
+    @field_validator("report_due")
+    @classmethod
+    def _report_due(cls, value: list[str]) -> list[str]:
+        for item in value:
+            if not _MONTH_DAY.match(item):
+                raise ValueError(f"报告截止日应写成 MM-DD，如 06-30，得到 {item!r}")
+        return sorted(set(value))
+
+    @field_validator("instalments")
+    @classmethod
+    def _instalments(cls, value: list[int]) -> list[int]:
+        if value and (any(v <= 0 for v in value) or sum(value) != 100):
+            raise ValueError("分期比例应为正整数百分比，合计100，如 [60, 40]")
+        return value
+
+    @model_validator(mode="after")
+    def _consistent(self) -> CallSpec:
+        if self.closes_on < self.opens_on:
+            raise ValueError("申报截止日不能早于开始日")
+        if self.review_mode == "competitive" and self.quota is None:
+            raise ValueError("竞争性评审须设定名额 quota")
+        if self.review_mode in ("expert", "competitive") and not self.criteria:
+            raise ValueError("专家评审须设定评分标准 criteria")
+        if self.report_years and not self.report_due:
+            raise ValueError("设定了报告年数 report_years，还须设定每年的截止日 report_due，如 [06-30, 12-31]")
+        return self
+
+
+def open_call(session: Session, *, spec: CallSpec, actor: Actor, policy: PolicyEngine) -> Call:
+    """Open a call; the document and provisions must exist and carry rules, the budget must be positive."""
+    if actor.role != "official":
+        raise PermissionDenied(f"只有主管部门经办人可以发布申报批次，当前用户是{actor.role_label}")
+    try:
+        document = policy.base.document(spec.document_id)
+    except HuiqiError as exc:
+        raise InvalidInput(exc.message, where="document_id") from None
+    with_rules = {p.id for p in document.policy.provisions if p.rules}
+    for index, provision in enumerate(spec.provisions):
+        if provision not in {p.id for p in document.policy.provisions}:
+            raise InvalidInput(f"文件 {spec.document_id} 没有条款 {provision!r}", where=f"provisions[{index}]")
+        if provision not in with_rules:
+            raise InvalidInput(f"条款 {provision} 没有可计算的规则，不能作为申报条款", where=f"provisions[{index}]")
+    try:
+        budget = parse_money(spec.budget, default_unit="元", where="budget")
+    except HuiqiError as exc:
+        raise InvalidInput(exc.message, where="budget") from None
+    if budget <= 0:
+        raise InvalidInput("预算须大于0", where="budget")
+    if spec.criteria and spec.pass_score is not None and spec.pass_score > sum(c.max for c in spec.criteria):
+        raise InvalidInput("及格分不能高于评分标准的满分", where="pass_score")
+    machine_for(review_mode=spec.review_mode, publicity_days=spec.publicity_days, roles=spec.transition_roles)
+    try:
+        policy.engine.resolve_readings(spec.readings)
+    except HuiqiError as exc:
+        raise InvalidInput(exc.message, where="readings") from None
+    data: dict[str, Any] = spec.model_dump(exclude={"budget"})
+    data["criteria"] = [c.model_dump() for c in spec.criteria]
+    call = Call(**data, budget_fen=budget, reserved_fen=0, paid_fen=0, status="open", created_by=actor.username)
+    session.add(call)
+    session.flush()
+    audit.record(session, actor=actor, action="call.open", object_type="call", object_id=call.id, before=None,
+                 after=audit.snapshot(call))  # fmt: skip
+    return call
+
+
+def get_call(session: Session, call_id: int) -> Call:
+    call = session.get(Call, call_id)
+    if call is None:
+        raise NotFound(f"没有编号为 {call_id} 的申报批次", where="call_id")
+    return call
+
+
+def close_call(session: Session, *, call: Call, actor: Actor) -> Call:
+    """Stop accepting applications (what is already submitted goes on)."""
+    if actor.role != "official":
+        raise PermissionDenied(f"只有主管部门经办人可以关闭申报批次，当前用户是{actor.role_label}")
+    if call.status == "closed":
+        raise Conflict("申报批次已关闭")
+    before = audit.snapshot(call)
+    call.status = "closed"
+    audit.record(session, actor=actor, action="call.close", object_type="call", object_id=call.id, before=before,
+                 after=audit.snapshot(call))  # fmt: skip
+    return call
+
+
+def accepting(call: Call, today: dt.date) -> str | None:
+    """Why the call does not accept submissions today, or None when it does."""
+    if call.status != "open":
+        return "申报批次已关闭"
+    if today < call.opens_on:
+        return f"申报尚未开始（{call.opens_on} 开始）"
+    if today > call.closes_on:
+        return f"申报已截止（截止日 {call.closes_on}）"
+    return None
+
+
+def machine_of(call: Call) -> StateMachine:
+    """The state machine of a call's applications."""
+    return machine_for(
+        review_mode=call.review_mode, publicity_days=call.publicity_days, roles=call.transition_roles or {}
+    )

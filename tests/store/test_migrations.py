@@ -1,0 +1,28 @@
+"""The schema is made by migrations only, identically on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+
+from huiqi.store.db import Database
+from huiqi.store.migrate import current_revision, head_revision, upgrade
+from huiqi.store.models import AuditHead, Base
+
+
+def test_migrations_bring_the_database_to_head_with_the_chain_head_seeded(db: Database) -> None:
+    assert current_revision(db.engine) == head_revision() == "0001"
+    with db.sessions() as session:
+        head = session.get(AuditHead, 1)
+        assert head is not None and head.seq == 0 and head.hash == "0" * 64
+
+
+def test_the_migrated_schema_matches_the_models_exactly(db: Database) -> None:
+    with db.engine.connect() as connection:
+        differences = compare_metadata(MigrationContext.configure(connection), Base.metadata)
+    assert differences == []
+
+
+def test_upgrading_twice_changes_nothing(db: Database) -> None:
+    upgrade(db.engine)
+    assert current_revision(db.engine) == "0001"
