@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import pytest
-from platform_fixtures import make_id_number, make_uscc
 
 from huiqi.store.db import Database
 from huiqi.store.entities import create_entity, current_facts, raw_profile, record_fact
 from huiqi.store.errors import Conflict, InvalidInput
 from huiqi.workflow.policy import PolicyEngine
+from platform_fixtures import make_id_number, make_uscc
 
 
 def test_an_enterprise_with_a_wrong_check_character_is_refused_naming_the_field(db: Database) -> None:

@@ -1,15 +1,16 @@
+# ruff: noqa: S106  (test accounts have literal passwords)
 """Passwords are kept as scrypt hashes and tokens as SHA-256; only live tokens of active users work."""
 
 from __future__ import annotations
 
 import pytest
-from platform_fixtures import make_uscc
 
 from huiqi.store.db import Database
 from huiqi.store.entities import create_entity
 from huiqi.store.errors import Conflict, InvalidInput
 from huiqi.store.models import Token
 from huiqi.store.users import authenticate, create_user, issue_token, revoke_token, user_for_token
+from platform_fixtures import make_uscc
 
 
 def test_a_password_is_hashed_with_a_salt_and_checked(db: Database) -> None:
