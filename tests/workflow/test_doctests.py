@@ -1,0 +1,15 @@
+"""The examples in the workflow's docstrings (rounding, allocation, aggregation, 公示 days) hold."""
+
+from __future__ import annotations
+
+import doctest
+
+import pytest
+
+from huiqi.workflow import budget, holidays, proposals, review
+
+
+@pytest.mark.parametrize("module", [budget, holidays, proposals, review], ids=lambda m: m.__name__)
+def test_docstring_examples(module: object) -> None:
+    failures, tried = doctest.testmod(module)  # type: ignore[arg-type]
+    assert tried > 0 and failures == 0
