@@ -29,6 +29,7 @@ from huiqi.store.models import Application, Base, Call, Entity
 from huiqi.workflow.actors import Actor
 from huiqi.workflow.applications import create_draft, pass_check, submit
 from huiqi.workflow.calls import CallSpec, open_call
+from huiqi.workflow.lifecycle import check, move
 from huiqi.workflow.policy import PolicyEngine, policy_engine
 from huiqi.workflow.proposals import make_proposed_list
 
@@ -246,6 +247,19 @@ def propose_all(database: Database, policy: PolicyEngine, call_id: int, entity_i
         call = session.get(Call, call_id)
         assert call is not None
         make_proposed_list(session, call=call, actor=OFFICIAL)
+    return ids
+
+
+def proposed_in_full(db: Database, policy: PolicyEngine, call_id: int, count: int) -> list[int]:
+    """Applications proposed at their full amount, more than the budget holds (as two lists made at once could)."""
+    ids = [submit_application(db, policy, call_id, add_firm(db, policy, n)) for n in range(1, count + 1)]
+    with db.transaction() as session:
+        for application_id in ids:
+            application = session.get_one(Application, application_id)
+            pass_check(session, application=application, actor=OFFICIAL)
+            _call, transition = check(session, application, "propose", OFFICIAL)
+            move(session, application, transition, actor=OFFICIAL, approved_fen=application.requested_fen,
+                 rules=[{**r, "approved_fen": r["amount_fen"]} for r in application.rules])  # fmt: skip
     return ids
 
 

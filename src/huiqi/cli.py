@@ -282,3 +282,8 @@ def cases(
 
 def main() -> None:  # pragma: no cover - console entry point
     app()
+
+
+from huiqi.cli_platform import register_platform  # noqa: E402 - the platform's commands join the app last
+
+register_platform(app)

@@ -9,29 +9,14 @@ from sqlalchemy import func, select
 from huiqi.store.db import Database
 from huiqi.store.errors import BudgetExceeded, Conflict
 from huiqi.store.models import Application, Award, Call, Payment
-from huiqi.workflow.applications import pass_check
 from huiqi.workflow.audit import verify
 from huiqi.workflow.awards import approve, pay
-from huiqi.workflow.lifecycle import check, move
 from huiqi.workflow.policy import PolicyEngine
-from platform_fixtures import FINANCE, OFFICIAL, add_call, add_firm, submit_application
+from platform_fixtures import FINANCE, OFFICIAL, add_call, proposed_in_full
 
 APPLICATIONS = 24
 AWARD = 2_000_000_00
 BUDGET_AWARDS = 9  # the budget holds nine awards of 200万元
-
-
-def _proposed_in_full(db: Database, policy: PolicyEngine, call_id: int, count: int) -> list[int]:
-    """Applications proposed at their full amount, more than the budget holds (as two lists made at once could)."""
-    ids = [submit_application(db, policy, call_id, add_firm(db, policy, n)) for n in range(1, count + 1)]
-    with db.transaction() as session:
-        for application_id in ids:
-            application = session.get_one(Application, application_id)
-            pass_check(session, application=application, actor=OFFICIAL)
-            _call, transition = check(session, application, "propose", OFFICIAL)
-            move(session, application, transition, actor=OFFICIAL, approved_fen=application.requested_fen,
-                 rules=[{**r, "approved_fen": r["amount_fen"]} for r in application.rules])  # fmt: skip
-    return ids
 
 
 def _race(workers: int, work: list[int], job: object) -> dict[str, int]:
@@ -67,7 +52,7 @@ def test_concurrent_approvals_on_postgresql_never_overspend_and_the_sums_match(
     pg_db: Database, policy: PolicyEngine
 ) -> None:
     call_id = add_call(pg_db, policy, budget=f"{BUDGET_AWARDS * 200}万元")
-    ids = _proposed_in_full(pg_db, policy, call_id, APPLICATIONS)
+    ids = proposed_in_full(pg_db, policy, call_id, APPLICATIONS)
 
     def approve_one(application_id: int) -> None:
         with pg_db.transaction() as session:  # each worker: its own connection and transaction
@@ -89,7 +74,7 @@ def test_the_same_instalment_paid_from_many_connections_at_once_is_paid_once(
     pg_db: Database, policy: PolicyEngine
 ) -> None:
     call_id = add_call(pg_db, policy)
-    [application_id] = _proposed_in_full(pg_db, policy, call_id, 1)
+    [application_id] = proposed_in_full(pg_db, policy, call_id, 1)
     with pg_db.transaction() as session:
         approve(session, application=session.get_one(Application, application_id), actor=OFFICIAL)
         payment_id = session.scalars(select(Payment.id)).one()

@@ -10,13 +10,12 @@ import sys
 import time
 
 from sqlalchemy import func, select
-from test_concurrency import _proposed_in_full
 
 from huiqi.store.db import Database
 from huiqi.store.models import Application, Award, Call, Payment
 from huiqi.workflow.audit import verify
 from huiqi.workflow.policy import PolicyEngine
-from platform_fixtures import add_call
+from platform_fixtures import add_call, proposed_in_full
 
 APPROVER = """
 import os, sys
@@ -34,7 +33,7 @@ for application_id in map(int, os.environ["IDS"].split(",")):
 
 def test_a_killed_approver_leaves_only_whole_approvals(db: Database, policy: PolicyEngine) -> None:
     call_id = add_call(db, policy, budget="1亿元", instalments=[50, 30, 20])
-    ids = _proposed_in_full(db, policy, call_id, 40)
+    ids = proposed_in_full(db, policy, call_id, 40)
     schema = db.engine.dialect.name == "postgresql" and _search_path(db)
     env = {**os.environ, "URL": db.url, "SCHEMA": schema or "", "IDS": ",".join(map(str, ids))}
     process = subprocess.Popen([sys.executable, "-c", APPROVER], env=env, stdout=subprocess.PIPE, text=True)  # noqa: S603

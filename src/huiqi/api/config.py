@@ -1,0 +1,65 @@
+"""Settings: one object, read from ``HUIQI_*`` environment variables, that refuses insecure defaults
+outside development (a default admin password, demo accounts, a throwaway SQLite file)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from huiqi.errors import HuiqiError
+from huiqi.store.db import DEFAULT_URL
+
+INSECURE_PASSWORD = "changethis"  # noqa: S105 - the known default that production refuses
+
+
+class Settings(BaseModel):
+    """Service settings. ``Settings.from_env()`` reads ``HUIQI_<NAME>`` for each field.
+
+    (pydantic-settings is not a dependency of the project; reading the environment takes a few lines.)
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    environment: Literal["development", "test", "production"] = "development"
+    database_url: str = DEFAULT_URL
+    database_pool_size: int = Field(default=10, ge=1, le=200)
+    token_hours: int = Field(default=12, ge=1, le=24 * 30)
+    first_admin: str = "admin"
+    first_admin_password: str = INSECURE_PASSWORD
+    demo_data: bool = False
+    policies: Path | None = None
+    holidays_file: Path | None = None
+    max_upload_mb: int = Field(default=10, ge=1, le=100)
+
+    @model_validator(mode="after")
+    def _secure_outside_development(self) -> Settings:
+        if self.environment != "production":
+            return self
+        problems = []
+        if self.first_admin_password == INSECURE_PASSWORD or len(self.first_admin_password) < 12:
+            problems.append("HUIQI_FIRST_ADMIN_PASSWORD 仍为默认值或少于12位")
+        if self.demo_data:
+            problems.append("HUIQI_DEMO_DATA 不能在生产环境开启（演示账号的密码是公开的）")
+        if self.database_url.startswith("sqlite"):
+            problems.append("生产环境应使用 PostgreSQL（HUIQI_DATABASE_URL=postgresql+psycopg://…）")
+        if problems:
+            raise ValueError("生产环境的设置不安全：" + "；".join(problems))
+        return self
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None, **overrides: object) -> Settings:
+        """Settings from ``HUIQI_*`` variables (and keyword overrides), refusing insecure production ones."""
+        env = os.environ if environ is None else environ
+        values: dict[str, object] = {}
+        for name in cls.model_fields:
+            key = f"HUIQI_{name.upper()}"
+            if key in env:
+                values[name] = env[key]
+        values.update(overrides)
+        try:
+            return cls.model_validate(values)
+        except ValueError as exc:
+            raise HuiqiError(f"服务设置有误：{exc}") from None

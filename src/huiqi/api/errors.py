@@ -1,0 +1,72 @@
+"""Every error as ``{"code", "message", "field"}``: workflow errors by their class, validation errors with
+the field path, concurrent edits and database refusals as conflicts — never a bare 500."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.orm.exc import StaleDataError
+from starlette.exceptions import HTTPException
+
+from huiqi.errors import HuiqiError, WorkflowError
+from huiqi.store.errors import error_code
+
+_HTTP_CODES = {401: "unauthenticated", 403: "permission_denied", 404: "not_found", 405: "method_not_allowed"}
+
+
+def body(code: str, message: str, field: str | None = None) -> dict[str, Any]:
+    return {"code": code, "message": message, "field": field}
+
+
+def _field(loc: tuple[Any, ...]) -> str:
+    parts = [str(p) for p in loc if p not in ("body", "query", "path", "header", "form", "cookie")]
+    return ".".join(parts) or (str(loc[0]) if loc else "")
+
+
+def install(app: FastAPI) -> None:
+    """Register the handlers on ``app``."""
+
+    @app.exception_handler(WorkflowError)
+    async def _workflow(_request: Request, exc: WorkflowError) -> JSONResponse:
+        code, status = error_code(exc)
+        return JSONResponse(body(code, exc.message, exc.where), status_code=status)
+
+    @app.exception_handler(HuiqiError)
+    async def _huiqi(_request: Request, exc: HuiqiError) -> JSONResponse:
+        return JSONResponse(body("invalid_input", exc.message, exc.where), status_code=422)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = exc.errors()
+        first = errors[0] if errors else {"loc": (), "msg": "请求格式有误"}
+        field = _field(tuple(first.get("loc", ())))
+        message = f"字段 {field or '（请求）'} 有误：{first.get('msg', '')}"
+        if len(errors) > 1:
+            message += f"（另有{len(errors) - 1}处错误）"
+        return JSONResponse(body("invalid_input", message, field or None), status_code=422)
+
+    @app.exception_handler(StaleDataError)
+    async def _stale(_request: Request, _exc: StaleDataError) -> JSONResponse:
+        return JSONResponse(body("conflict", "该申请刚被他人修改，请刷新后重试"), status_code=409)
+
+    @app.exception_handler(IntegrityError)
+    async def _integrity(_request: Request, _exc: IntegrityError) -> JSONResponse:
+        return JSONResponse(body("conflict", "与已有记录冲突（重复或超出约束），操作未执行"), status_code=409)
+
+    @app.exception_handler(OperationalError)
+    async def _operational(_request: Request, _exc: OperationalError) -> JSONResponse:
+        return JSONResponse(body("unavailable", "数据库暂时不可用或繁忙，请稍后重试"), status_code=503)
+
+    @app.exception_handler(HTTPException)
+    async def _http(_request: Request, exc: HTTPException) -> JSONResponse:
+        code = _HTTP_CODES.get(exc.status_code, "error")
+        message = exc.detail if isinstance(exc.detail, str) else "请求有误"
+        if exc.status_code == 404 and message == "Not Found":
+            message = "没有这个地址：API 位于 /api/v1，文档见 /api/v1/docs"
+        elif exc.status_code == 405:
+            message = "该地址不支持此方法"
+        return JSONResponse(body(code, message), status_code=exc.status_code, headers=exc.headers)

@@ -1,0 +1,33 @@
+"""The policy base: documents, provisions and rules (read-only)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+
+from huiqi.api.deps import CurrentActor, PolicyDep
+from huiqi.api.schemas.common import ERRORS
+from huiqi.store.errors import NotFound
+
+router = APIRouter(prefix="/policies", tags=["policies"], responses=ERRORS)
+
+
+@router.get("")
+def list_policies(_actor: CurrentActor, policy: PolicyDep) -> list[dict[str, Any]]:
+    """政策库中的全部文件（与 `huiqi policies list --format json` 相同），附版本哈希。"""
+    return [
+        {**d.policy.document.model_dump(mode="json"), "version": policy.version(doc_id)}
+        for doc_id, d in policy.base.documents.items()
+    ]
+
+
+@router.get("/{document_id}")
+def read_policy(document_id: str, _actor: CurrentActor, policy: PolicyDep) -> dict[str, Any]:
+    """一个文件的全部条款与规则（与 `huiqi policies show ID --format json` 相同）。"""
+    document = policy.base.documents.get(document_id)
+    if document is None:
+        raise NotFound(
+            f"没有编号为 {document_id!r} 的文件；现有：{'、'.join(policy.base.documents)}", where="document_id"
+        )
+    return {**document.policy.model_dump(mode="json"), "version": policy.version(document_id)}

@@ -1,0 +1,54 @@
+"""Login, tokens and users."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from huiqi.store.models import User
+
+Role = Literal["applicant", "official", "expert", "finance", "administrator"]
+
+
+class LoginRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    username: str = Field(min_length=1, max_length=64)
+    password: str = Field(min_length=1, max_length=200)
+
+
+class TokenPublic(BaseModel):
+    access_token: str
+    token_type: Literal["bearer"] = "bearer"  # noqa: S105 - the scheme, not a secret
+    role: Role
+    username: str
+
+
+class UserCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    username: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")
+    password: str = Field(min_length=8, max_length=200)
+    role: Role
+    display_name: str | None = Field(default=None, max_length=100)
+    entity_id: int | None = Field(default=None, ge=1)
+    expert_id: int | None = Field(default=None, ge=1)
+
+
+class UserPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    username: str
+    display_name: str
+    role: Role
+    entity_id: int | None
+    expert_id: int | None
+    active: bool
+    created_at: dt.datetime
+
+    @classmethod
+    def of(cls, user: User) -> UserPublic:
+        return cls.model_validate(user)

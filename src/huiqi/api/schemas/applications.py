@@ -1,0 +1,165 @@
+"""Applications, materials, objections."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from huiqi.api.schemas.common import yuan
+from huiqi.store.models import Application, Material, Objection
+from huiqi.workflow.states import STATE_LABELS, State
+
+
+class ApplicationCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    call_id: int = Field(ge=1)
+
+
+class RulePublic(BaseModel):
+    ref: str
+    label: str
+    status: str
+    amount: str | None
+    approved: str | None
+    is_ceiling: bool
+    tiers: list[str]
+
+
+class ApplicationPublic(BaseModel):
+    id: int
+    call_id: int
+    entity_id: int
+    state: str
+    state_label: str
+    requested: str | None
+    approved: str | None
+    rules: list[RulePublic]
+    policy_version: str | None
+    pledge: str | None
+    submitted_at: dt.datetime | None
+    returned_count: int
+    corrections: list[dict[str, str]]
+    score: str | None
+    rank: int | None
+    reason: str | None
+    version: int
+
+    @classmethod
+    def of(cls, application: Application) -> ApplicationPublic:
+        rules = [
+            RulePublic(
+                ref=r["ref"],
+                label=r.get("label", ""),
+                status=r.get("status", ""),
+                amount=yuan(r.get("amount_fen")),
+                approved=yuan(r.get("approved_fen")),
+                is_ceiling=bool(r.get("is_ceiling")),
+                tiers=list(r.get("tiers") or []),
+            )
+            for r in application.rules or []
+        ]
+        return cls(
+            id=application.id, call_id=application.call_id, entity_id=application.entity_id, state=application.state,
+            state_label=STATE_LABELS[State(application.state)], requested=yuan(application.requested_fen),
+            approved=yuan(application.approved_fen), rules=rules, policy_version=application.policy_version,
+            pledge=application.pledge, submitted_at=application.submitted_at, returned_count=application.returned_count,
+            corrections=application.corrections or [], score=application.score, rank=application.rank,
+            reason=application.reason, version=application.version,
+        )  # fmt: skip
+
+
+class FrozenPublic(BaseModel):
+    """What the application was judged on at submission."""
+
+    evaluation: dict[str, Any] | None
+    policy_version: str | None
+    facts_used: list[dict[str, Any]] | None
+
+
+class SubmitRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    pledge: bool = Field(description="信用承诺：所填信息和材料真实、准确、完整")
+
+
+class CorrectionItem(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    field: str = Field(default="", max_length=100)
+    problem: str = Field(min_length=1, max_length=1000)
+
+
+class CorrectionRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    items: list[CorrectionItem] = Field(min_length=1, max_length=50)
+
+
+class ReasonRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    reason: str = Field(default="", max_length=2000)
+
+
+class ClawbackRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    reason: str = Field(min_length=1, max_length=2000)
+    blacklist_until: dt.date
+
+
+class MaterialPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    application_id: int
+    name: str
+    filename: str
+    content_type: str
+    size: int
+    sha256: str
+    uploaded_by: str
+    uploaded_at: dt.datetime
+
+    @classmethod
+    def of(cls, material: Material) -> MaterialPublic:
+        return cls.model_validate(material)
+
+
+class ObjectionCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=100, description="真实姓名")
+    id_number: str = Field(min_length=1, max_length=18, description="身份证号码")
+    contact: str = Field(min_length=1, max_length=100)
+    content: str = Field(min_length=1, max_length=5000)
+    evidence: str = Field(min_length=1, max_length=5000)
+
+
+class ObjectionResolve(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    outcome: Literal["upheld", "dismissed"]
+    resolution: str = Field(min_length=1, max_length=5000)
+
+
+class ObjectionPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    application_id: int
+    objector_name: str
+    content: str
+    evidence: str
+    submitted_at: dt.datetime
+    outcome: str | None
+    resolution: str | None
+    resolved_by: str | None
+    resolved_at: dt.datetime | None
+
+    @classmethod
+    def of(cls, objection: Objection) -> ObjectionPublic:
+        return cls.model_validate(objection)

@@ -1,0 +1,145 @@
+"""The administration platform's commands: ``serve``, ``db upgrade``, ``audit verify``, ``users create``.
+
+Registered on the main ``huiqi`` app by ``register_platform`` (the last lines of ``huiqi/cli.py``).
+The database is ``--database URL``, else ``$HUIQI_DATABASE_URL``, else ``sqlite:///huiqi.db``.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from sqlalchemy.engine import make_url
+
+from huiqi.errors import HuiqiError
+from huiqi.store.db import DEFAULT_URL, Database
+
+console = Console()
+err = Console(stderr=True)
+
+db_app = typer.Typer(help="数据库：迁移。", no_args_is_help=True)
+audit_app = typer.Typer(help="审计：校验哈希链。", no_args_is_help=True)
+users_app = typer.Typer(help="账号：新建用户。", no_args_is_help=True)
+
+DatabaseOption = Annotated[
+    str | None, typer.Option("--database", help="数据库 URL（默认 $HUIQI_DATABASE_URL 或 sqlite:///huiqi.db）")
+]
+
+
+def _url(database: str | None) -> str:
+    return database or os.environ.get("HUIQI_DATABASE_URL") or DEFAULT_URL
+
+
+def _fail(exc: HuiqiError) -> None:
+    where = f"{exc.where}: " if exc.where else ""
+    err.print(f"[bold red]错误[/]：{where}{exc.message}", highlight=False)
+    raise typer.Exit(2)
+
+
+def is_fresh_sqlite(url: str) -> bool:
+    """A SQLite URL whose file does not exist yet (``huiqi serve`` then loads the demo)."""
+    parsed = make_url(url)
+    return parsed.get_backend_name() == "sqlite" and bool(parsed.database) and not Path(str(parsed.database)).exists()
+
+
+def serve(
+    host: Annotated[str, typer.Option("--host", help="监听地址")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", help="端口")] = 8000,
+    database: DatabaseOption = None,
+    demo: Annotated[
+        bool | None, typer.Option("--demo/--no-demo", help="载入演示数据（默认：新建的 SQLite 文件才载入）")
+    ] = None,
+) -> None:
+    """启动管理平台服务（REST API /api/v1，文档 /api/v1/docs）；启动时自动迁移数据库。
+
+    例：huiqi serve --port 8000    （首次在新的 huiqi.db 上运行时载入演示数据并列出演示账号）
+    """
+    import uvicorn
+
+    from huiqi.api.app import create_app
+    from huiqi.api.config import Settings
+
+    url = _url(database)
+    load_demo = is_fresh_sqlite(url) if demo is None else demo
+    try:
+        settings = Settings.from_env(database_url=url, demo_data=load_demo)
+        app = create_app(settings)
+    except HuiqiError as exc:
+        _fail(exc)
+        return
+    console.print(f"数据库：{make_url(url).render_as_string(hide_password=True)}")
+    for line in app.state.demo_accounts:
+        console.print(f"  演示账号 {line}", highlight=False)
+    console.print(f"API：http://{host}:{port}/api/v1   文档：http://{host}:{port}/api/v1/docs")
+    uvicorn.run(app, host=host, port=port, log_level="info")
+
+
+@db_app.command("upgrade")
+def db_upgrade(database: DatabaseOption = None) -> None:
+    """把数据库迁移到最新版本（Alembic）。  例：huiqi db upgrade --database postgresql+psycopg://root@127.0.0.1/huiqi"""
+    from huiqi.store.migrate import current_revision, upgrade
+
+    db = Database(_url(database))
+    upgrade(db.engine)
+    console.print(f"[green]✔[/] 数据库已是最新版本（{current_revision(db.engine)}）")
+    db.dispose()
+
+
+@audit_app.command("verify")
+def audit_verify(database: DatabaseOption = None) -> None:
+    """重新计算审计事件的哈希链，发现任何篡改、删除或截断即报告并以1退出。  例：huiqi audit verify"""
+    from huiqi.workflow.audit import verify
+
+    db = Database(_url(database))
+    with db.sessions() as session:
+        result = verify(session)
+    db.dispose()
+    if result.ok:
+        console.print(f"[green]✔[/] 审计链完整：{result.events} 个事件")
+        return
+    for problem in result.problems:
+        err.print(f"[red]✘[/] {problem}", highlight=False)
+    err.print(f"[bold red]审计链被篡改：{len(result.problems)} 处问题[/]（共 {result.events} 个事件）")
+    raise typer.Exit(1)
+
+
+@users_app.command("create")
+def users_create(
+    username: Annotated[str, typer.Argument(help="用户名")],
+    role: Annotated[str, typer.Option("--role", help="applicant、official、expert、finance 或 administrator")],
+    password: Annotated[str, typer.Option("--password", prompt=True, hide_input=True, help="密码（至少8位）")],
+    entity_id: Annotated[int | None, typer.Option("--entity-id", help="申报主体账号关联的主体编号")] = None,
+    expert_id: Annotated[int | None, typer.Option("--expert-id", help="专家账号关联的专家编号")] = None,
+    database: DatabaseOption = None,
+) -> None:
+    """新建账号（密码以 scrypt 散列保存）。  例：huiqi users create wang --role official"""
+    from huiqi.store.migrate import upgrade
+    from huiqi.store.users import create_user
+    from huiqi.workflow import audit
+    from huiqi.workflow.actors import SYSTEM
+
+    db = Database(_url(database))
+    upgrade(db.engine)
+    try:
+        with db.transaction() as session:
+            user = create_user(session, username=username, password=password, role=role, entity_id=entity_id,
+                               expert_id=expert_id)  # fmt: skip
+            audit.record(session, actor=SYSTEM, action="user.create", object_type="user", object_id=user.id,
+                         before=None, after=audit.snapshot(user))  # fmt: skip
+    except HuiqiError as exc:
+        _fail(exc)
+        return
+    finally:
+        db.dispose()
+    console.print(f"[green]✔[/] 已新建用户 {username}（{role}）")
+
+
+def register_platform(app: typer.Typer) -> None:
+    """Add the platform's commands to the main ``huiqi`` app."""
+    app.command("serve")(serve)
+    app.add_typer(db_app, name="db")
+    app.add_typer(audit_app, name="audit")
+    app.add_typer(users_app, name="users")
