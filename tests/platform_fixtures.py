@@ -13,6 +13,7 @@ import os
 import secrets
 import shutil
 import tempfile
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -32,6 +33,11 @@ from huiqi.workflow.calls import CallSpec, open_call
 from huiqi.workflow.lifecycle import check, move
 from huiqi.workflow.policy import PolicyEngine, policy_engine
 from huiqi.workflow.proposals import make_proposed_list
+
+with warnings.catch_warnings():
+    # Starlette asks for its httpx fork ("httpx2"), which the project does not depend on; the client works.
+    warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient`")
+    from starlette.testclient import TestClient
 
 PG_URL = os.environ.get("HUIQI_TEST_PG_URL", "postgresql+psycopg://root@127.0.0.1:5432/test")
 BACKENDS = ["sqlite", "postgresql"]
@@ -263,4 +269,33 @@ def proposed_in_full(db: Database, policy: PolicyEngine, call_id: int, count: in
     return ids
 
 
-__all__ = ["Call", "Entity"]
+#: One scrypt hash computed once: test accounts share it so that making users costs nothing.
+TEST_PASSWORD = "password-123"  # noqa: S105 - a test account's password
+_HASH: dict[str, str] = {}
+
+
+def add_user(database: Database, username: str, role: str, **links: int | None) -> str:
+    """Create a user (password ``TEST_PASSWORD``) and return a bearer token for it."""
+    from huiqi.store.models import User
+    from huiqi.store.users import hash_password, issue_token
+
+    if "hash" not in _HASH:
+        _HASH["hash"] = hash_password(TEST_PASSWORD)
+    with database.transaction() as session:
+        user = User(username=username, display_name=username, role=role, password_hash=_HASH["hash"],
+                    entity_id=links.get("entity_id"), expert_id=links.get("expert_id"))  # fmt: skip
+        session.add(user)
+        session.flush()
+        return issue_token(session, user=user)
+
+
+def make_app(database: Database, **settings: Any) -> Any:
+    """The API over ``database`` with test settings."""
+    from huiqi.api.app import create_app
+    from huiqi.api.config import Settings
+
+    values = {"environment": "test", "database_url": database.url, "first_admin_password": TEST_PASSWORD, **settings}
+    return create_app(Settings.from_env({}, **values), database=database)
+
+
+__all__ = ["Call", "Entity", "TestClient"]
