@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Annotated
 
-from fastapi import Depends, Query, Request
+from fastapi import Depends, Path, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
@@ -97,3 +97,10 @@ def require(actor: Actor, *roles: str) -> None:
 
         allowed = "、".join(ROLE_LABELS[r] for r in roles)
         raise PermissionDenied(f"此操作仅限{allowed}，当前用户是{actor.role_label}", where="role")
+
+
+#: Ids fit the database's integer columns (schemathesis found that a 20-digit id overflowed SQLite).
+MAX_ID = 2_147_483_647
+Id = Annotated[int, Path(ge=1, le=MAX_ID)]
+IdQuery = Annotated[int | None, Query(ge=1, le=MAX_ID)]
+YearQuery = Annotated[int | None, Query(ge=1900, le=2200)]

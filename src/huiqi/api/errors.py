@@ -8,7 +8,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException
 
@@ -56,6 +56,10 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(IntegrityError)
     async def _integrity(_request: Request, _exc: IntegrityError) -> JSONResponse:
         return JSONResponse(body("conflict", "与已有记录冲突（重复或超出约束），操作未执行"), status_code=409)
+
+    @app.exception_handler(DataError)
+    async def _data(_request: Request, _exc: DataError) -> JSONResponse:
+        return JSONResponse(body("invalid_input", "数值超出范围或格式不符，请检查输入"), status_code=422)
 
     @app.exception_handler(OperationalError)
     async def _operational(_request: Request, _exc: OperationalError) -> JSONResponse:

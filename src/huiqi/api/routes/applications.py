@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, File, Form, UploadFile
 from sqlalchemy import Select, func, select
 
-from huiqi.api.deps import CurrentActor, PagingDep, PolicyDep, SessionDep, SettingsDep
+from huiqi.api.deps import CurrentActor, Id, IdQuery, PagingDep, PolicyDep, SessionDep, SettingsDep
 from huiqi.api.schemas.applications import (
     ApplicationCreate,
     ApplicationPublic,
@@ -54,9 +54,9 @@ def list_applications(
     actor: CurrentActor,
     session: SessionDep,
     paging: PagingDep,
-    call_id: int | None = None,
+    call_id: IdQuery = None,
     state: str | None = None,
-    entity_id: int | None = None,
+    entity_id: IdQuery = None,
 ) -> Page[ApplicationPublic]:
     """申请列表：申报主体只看到本单位的，专家只看到分配给自己的；可按批次、状态、主体筛选。"""
     query = visible(select(Application), actor)
@@ -72,13 +72,13 @@ def list_applications(
 
 
 @router.get("/{application_id}", response_model=ApplicationPublic)
-def read(application_id: int, actor: CurrentActor, session: SessionDep) -> ApplicationPublic:
+def read(application_id: Id, actor: CurrentActor, session: SessionDep) -> ApplicationPublic:
     """一项申请（无权查看的按不存在处理）。"""
     return ApplicationPublic.of(get_application(session, application_id, actor=actor))
 
 
 @router.get("/{application_id}/frozen", response_model=FrozenPublic)
-def frozen(application_id: int, actor: CurrentActor, session: SessionDep) -> FrozenPublic:
+def frozen(application_id: Id, actor: CurrentActor, session: SessionDep) -> FrozenPublic:
     """提交时冻结的评估结果（huiqi.evaluation/1）、政策版本哈希和所用事实（含来源）。"""
     application = get_application(session, application_id, actor=actor)
     return FrozenPublic(evaluation=application.evaluation, policy_version=application.policy_version,
@@ -87,7 +87,7 @@ def frozen(application_id: int, actor: CurrentActor, session: SessionDep) -> Fro
 
 @router.post("/{application_id}/materials", response_model=MaterialPublic, status_code=201)
 async def upload(
-    application_id: int,
+    application_id: Id,
     name: Annotated[str, Form(min_length=1, max_length=100, description="材料名称（须为批次要求的材料之一）")],
     file: Annotated[UploadFile, File(description="PDF、PNG、JPEG 或 OFD，不超过上限")],
     actor: CurrentActor,
@@ -107,7 +107,7 @@ async def upload(
 
 
 @router.get("/{application_id}/materials", response_model=list[MaterialPublic])
-def list_materials(application_id: int, actor: CurrentActor, session: SessionDep) -> list[MaterialPublic]:
+def list_materials(application_id: Id, actor: CurrentActor, session: SessionDep) -> list[MaterialPublic]:
     """该申请已上传的材料（文件名、类型、大小、SHA-256）。"""
     get_application(session, application_id, actor=actor)
     rows = session.scalars(select(Material).where(Material.application_id == application_id).order_by(Material.id))
@@ -116,7 +116,7 @@ def list_materials(application_id: int, actor: CurrentActor, session: SessionDep
 
 @router.post("/{application_id}/submit", response_model=ApplicationPublic)
 def submit(
-    application_id: int, body: SubmitRequest, actor: CurrentActor, session: SessionDep, policy: PolicyDep
+    application_id: Id, body: SubmitRequest, actor: CurrentActor, session: SessionDep, policy: PolicyDep
 ) -> ApplicationPublic:
     """提交（或补正后重新提交）并作出信用承诺；评估结果冻结进申请。"""
     application = get_application(session, application_id, actor=actor, lock=True)
@@ -126,7 +126,7 @@ def submit(
 
 @router.post("/{application_id}/return", response_model=ApplicationPublic)
 def return_for_correction(
-    application_id: int, body: CorrectionRequest, actor: CurrentActor, session: SessionDep
+    application_id: Id, body: CorrectionRequest, actor: CurrentActor, session: SessionDep
 ) -> ApplicationPublic:
     """退回补正：一次性告知全部需补正事项（每项申请只能退回一次）。"""
     application = get_application(session, application_id, actor=actor, lock=True)
@@ -135,28 +135,28 @@ def return_for_correction(
 
 
 @router.post("/{application_id}/pass-check", response_model=ApplicationPublic)
-def pass_check(application_id: int, actor: CurrentActor, session: SessionDep) -> ApplicationPublic:
+def pass_check(application_id: Id, actor: CurrentActor, session: SessionDep) -> ApplicationPublic:
     """形式审查通过。"""
     application = get_application(session, application_id, actor=actor, lock=True)
     return ApplicationPublic.of(flow.pass_check(session, application=application, actor=actor))
 
 
 @router.post("/{application_id}/reject", response_model=ApplicationPublic)
-def reject(application_id: int, body: ReasonRequest, actor: CurrentActor, session: SessionDep) -> ApplicationPublic:
+def reject(application_id: Id, body: ReasonRequest, actor: CurrentActor, session: SessionDep) -> ApplicationPublic:
     """不予支持（须写明理由）。"""
     application = get_application(session, application_id, actor=actor, lock=True)
     return ApplicationPublic.of(flow.reject(session, application=application, actor=actor, reason=body.reason))
 
 
 @router.post("/{application_id}/withdraw", response_model=ApplicationPublic)
-def withdraw(application_id: int, body: ReasonRequest, actor: CurrentActor, session: SessionDep) -> ApplicationPublic:
+def withdraw(application_id: Id, body: ReasonRequest, actor: CurrentActor, session: SessionDep) -> ApplicationPublic:
     """申报主体撤回申请（拟支持名单确定之前）。"""
     application = get_application(session, application_id, actor=actor, lock=True)
     return ApplicationPublic.of(flow.withdraw(session, application=application, actor=actor, reason=body.reason))
 
 
 @router.post("/{application_id}/approve", response_model=ApplicationPublic)
-def approve_application(application_id: int, actor: CurrentActor, session: SessionDep) -> ApplicationPublic:
+def approve_application(application_id: Id, actor: CurrentActor, session: SessionDep) -> ApplicationPublic:
     """批准：在同一事务中预留预算、写入奖励台账、生成分期拨付计划和绩效报告。"""
     application = get_application(session, application_id, actor=actor, lock=True)
     approve(session, application=application, actor=actor, today=dt.date.today())
@@ -164,7 +164,7 @@ def approve_application(application_id: int, actor: CurrentActor, session: Sessi
 
 
 @router.post("/{application_id}/close", response_model=ApplicationPublic)
-def close_application(application_id: int, actor: CurrentActor, session: SessionDep) -> ApplicationPublic:
+def close_application(application_id: Id, actor: CurrentActor, session: SessionDep) -> ApplicationPublic:
     """结项（绩效报告须全部提交）。"""
     application = get_application(session, application_id, actor=actor, lock=True)
     return ApplicationPublic.of(close(session, application=application, actor=actor))
@@ -172,7 +172,7 @@ def close_application(application_id: int, actor: CurrentActor, session: Session
 
 @router.post("/{application_id}/claw-back", response_model=ApplicationPublic)
 def claw_back_application(
-    application_id: int, body: ClawbackRequest, actor: CurrentActor, session: SessionDep
+    application_id: Id, body: ClawbackRequest, actor: CurrentActor, session: SessionDep
 ) -> ApplicationPublic:
     """追回：取消未拨付的分期、释放预算，并将主体列入失信名单至指定日期。"""
     application = get_application(session, application_id, actor=actor, lock=True)

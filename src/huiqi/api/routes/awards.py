@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 from sqlalchemy import func, select
 
-from huiqi.api.deps import CurrentActor, PagingDep, SessionDep, require
+from huiqi.api.deps import CurrentActor, Id, IdQuery, PagingDep, SessionDep, YearQuery, require
 from huiqi.api.schemas.common import ERRORS, Page
 from huiqi.api.schemas.money import AwardPublic
 from huiqi.store.errors import NotFound
@@ -19,9 +19,9 @@ def list_awards(
     actor: CurrentActor,
     session: SessionDep,
     paging: PagingDep,
-    call_id: int | None = None,
-    entity_id: int | None = None,
-    period: int | None = None,
+    call_id: IdQuery = None,
+    entity_id: IdQuery = None,
+    period: YearQuery = None,
     state: str | None = None,
 ) -> Page[AwardPublic]:
     """奖励台账：申报主体只看到本单位的；可按批次、主体、年度、状态筛选。"""
@@ -39,7 +39,7 @@ def list_awards(
 
 
 @router.get("/{award_id}", response_model=AwardPublic)
-def read(award_id: int, actor: CurrentActor, session: SessionDep) -> AwardPublic:
+def read(award_id: Id, actor: CurrentActor, session: SessionDep) -> AwardPublic:
     """一条奖励。"""
     require(actor, "applicant", "official", "finance", "administrator")
     award = session.get(Award, award_id)

@@ -7,7 +7,7 @@ import datetime as dt
 from fastapi import APIRouter
 from sqlalchemy import func, select
 
-from huiqi.api.deps import CalendarDep, CurrentActor, PagingDep, PolicyDep, SessionDep
+from huiqi.api.deps import CalendarDep, CurrentActor, Id, PagingDep, PolicyDep, SessionDep
 from huiqi.api.schemas.calls import CallCreate, CallPublic, ProposedListPublic, PublicityCreate, PublicityPublic
 from huiqi.api.schemas.common import ERRORS, Page, yuan
 from huiqi.store.errors import NotFound
@@ -48,25 +48,25 @@ def list_calls(
 
 
 @router.get("/{call_id}", response_model=CallPublic)
-def read(call_id: int, _actor: CurrentActor, session: SessionDep) -> CallPublic:
+def read(call_id: Id, _actor: CurrentActor, session: SessionDep) -> CallPublic:
     """一个申报批次，含预算、已预留、已拨付、剩余。"""
     return CallPublic.of(get_call(session, call_id))
 
 
 @router.get("/{call_id}/lifecycle")
-def lifecycle(call_id: int, _actor: CurrentActor, session: SessionDep) -> list[dict[str, str]]:
+def lifecycle(call_id: Id, _actor: CurrentActor, session: SessionDep) -> list[dict[str, str]]:
     """本批次申请的状态机：每一步的名称、起止状态与唯一可执行的角色。"""
     return machine_of(get_call(session, call_id)).table()
 
 
 @router.post("/{call_id}/close", response_model=CallPublic)
-def close(call_id: int, actor: CurrentActor, session: SessionDep) -> CallPublic:
+def close(call_id: Id, actor: CurrentActor, session: SessionDep) -> CallPublic:
     """关闭申报批次（不再受理新申请）。"""
     return CallPublic.of(close_call(session, call=get_call(session, call_id), actor=actor))
 
 
 @router.post("/{call_id}/proposed-list", response_model=ProposedListPublic)
-def proposed_list(call_id: int, actor: CurrentActor, session: SessionDep) -> ProposedListPublic:
+def proposed_list(call_id: Id, actor: CurrentActor, session: SessionDep) -> ProposedListPublic:
     """确定拟支持名单：按评分排序、按名额取舍，再按超额规则（排序或按比例）分配预算。"""
     result = make_proposed_list(session, call=get_call(session, call_id), actor=actor)
     return ProposedListPublic(proposed=result["proposed"], declined=result["declined"],
@@ -75,7 +75,7 @@ def proposed_list(call_id: int, actor: CurrentActor, session: SessionDep) -> Pro
 
 @router.post("/{call_id}/publicity", response_model=PublicityPublic, status_code=201)
 def publish(
-    call_id: int, body: PublicityCreate, actor: CurrentActor, session: SessionDep, calendar: CalendarDep
+    call_id: Id, body: PublicityCreate, actor: CurrentActor, session: SessionDep, calendar: CalendarDep
 ) -> PublicityPublic:
     """开始公示：拟支持的申请进入公示，截止日按自然日或工作日（含调休）计算。"""
     publicity = start_publicity(session, call=get_call(session, call_id), actor=actor,
@@ -85,7 +85,7 @@ def publish(
 
 
 @router.get("/{call_id}/publicity", response_model=PublicityPublic)
-def read_publicity(call_id: int, _actor: CurrentActor, session: SessionDep) -> PublicityPublic:
+def read_publicity(call_id: Id, _actor: CurrentActor, session: SessionDep) -> PublicityPublic:
     """本批次的公示（起止日期）。"""
     get_call(session, call_id)
     publicity = current_publicity(session, call_id)

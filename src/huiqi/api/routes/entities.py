@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 from sqlalchemy import func, select
 
-from huiqi.api.deps import CurrentActor, PagingDep, PolicyDep, SessionDep, require
+from huiqi.api.deps import CurrentActor, Id, PagingDep, PolicyDep, SessionDep, require
 from huiqi.api.schemas.common import ERRORS, Page
 from huiqi.api.schemas.registry import EntityCreate, EntityPublic, FactCreate, FactPublic
 from huiqi.store.entities import create_entity, current_facts, get_entity, record_fact
@@ -17,7 +17,7 @@ from huiqi.workflow.actors import Actor
 router = APIRouter(prefix="/entities", tags=["entities"], responses=ERRORS)
 
 
-def _visible(actor: Actor, entity_id: int) -> None:
+def _visible(actor: Actor, entity_id: Id) -> None:
     if actor.role == "applicant" and actor.entity_id != entity_id:
         raise NotFound(f"没有编号为 {entity_id} 的主体，或您无权查看", where="entity_id")
     if actor.role == "expert":
@@ -58,7 +58,7 @@ def list_entities(
 
 
 @router.get("/{entity_id}", response_model=EntityPublic)
-def read(entity_id: int, actor: CurrentActor, session: SessionDep) -> EntityPublic:
+def read(entity_id: Id, actor: CurrentActor, session: SessionDep) -> EntityPublic:
     """一个主体。"""
     _visible(actor, entity_id)
     return EntityPublic.of(get_entity(session, entity_id))
@@ -66,7 +66,7 @@ def read(entity_id: int, actor: CurrentActor, session: SessionDep) -> EntityPubl
 
 @router.post("/{entity_id}/facts", response_model=FactPublic, status_code=201)
 def add_fact(
-    entity_id: int, body: FactCreate, actor: CurrentActor, session: SessionDep, policy: PolicyDep
+    entity_id: Id, body: FactCreate, actor: CurrentActor, session: SessionDep, policy: PolicyDep
 ) -> FactPublic:
     """记录一项事实：申报主体填报为“declared”，主管部门记录为“verified”，管理员导入为“imported”。"""
     require(actor, "applicant", "official", "administrator")
@@ -81,7 +81,7 @@ def add_fact(
 
 
 @router.get("/{entity_id}/facts", response_model=list[FactPublic])
-def list_facts(entity_id: int, actor: CurrentActor, session: SessionDep) -> list[FactPublic]:
+def list_facts(entity_id: Id, actor: CurrentActor, session: SessionDep) -> list[FactPublic]:
     """该主体现行有效的事实（每项事实、每个年度一条，注明来源）。"""
     require(actor, "applicant", "official", "finance", "administrator")
     _visible(actor, entity_id)

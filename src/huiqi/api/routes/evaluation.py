@@ -8,7 +8,7 @@ from typing import Any
 from fastapi import APIRouter
 from starlette.concurrency import run_in_threadpool
 
-from huiqi.api.deps import CurrentActor, PolicyDep, SessionDep
+from huiqi.api.deps import CurrentActor, Id, PolicyDep, SessionDep, YearQuery
 from huiqi.api.schemas.common import ERRORS
 from huiqi.api.schemas.money import EvaluationRequest
 from huiqi.engine.evaluate import Options
@@ -42,12 +42,12 @@ async def evaluate(body: EvaluationRequest, _actor: CurrentActor, policy: Policy
 
 @router.post("/entities/{entity_id}/evaluate")
 def evaluate_registered(
-    entity_id: int,
+    entity_id: Id,
     actor: CurrentActor,
     session: SessionDep,
     policy: PolicyDep,
     as_of: dt.date | None = None,
-    period: int | None = None,
+    period: YearQuery = None,
     document: str | None = None,
 ) -> dict[str, Any]:
     """按登记的事实和奖励台账评估一个主体（申报主体只能评估自己）。"""

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 from sqlalchemy import func, select
 
-from huiqi.api.deps import CurrentActor, PagingDep, SessionDep, require
+from huiqi.api.deps import CurrentActor, Id, IdQuery, PagingDep, SessionDep, require
 from huiqi.api.schemas.common import ERRORS, Page
 from huiqi.api.schemas.money import PaymentPublic, PayRequest
 from huiqi.store.models import Award, Payment
@@ -20,8 +20,8 @@ def list_payments(
     session: SessionDep,
     paging: PagingDep,
     status: str | None = None,
-    award_id: int | None = None,
-    application_id: int | None = None,
+    award_id: IdQuery = None,
+    application_id: IdQuery = None,
 ) -> Page[PaymentPublic]:
     """拨付计划：财政、主管部门看全部，申报主体看本单位的；可按状态、奖励、申请筛选。"""
     require(actor, "applicant", "official", "finance", "administrator")
@@ -39,6 +39,6 @@ def list_payments(
 
 
 @router.post("/{payment_id}/pay", response_model=PaymentPublic)
-def pay_instalment(payment_id: int, body: PayRequest, actor: CurrentActor, session: SessionDep) -> PaymentPublic:
+def pay_instalment(payment_id: Id, body: PayRequest, actor: CurrentActor, session: SessionDep) -> PaymentPublic:
     """拨付一期（按期次顺序；同一期不能重复拨付）。"""
     return PaymentPublic.of(pay(session, payment_id=payment_id, actor=actor, reference=body.reference))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 from sqlalchemy import select
 
-from huiqi.api.deps import CurrentActor, SessionDep, require
+from huiqi.api.deps import CurrentActor, Id, SessionDep, require
 from huiqi.api.schemas.applications import ObjectionCreate, ObjectionPublic, ObjectionResolve
 from huiqi.api.schemas.common import ERRORS
 from huiqi.store.models import Objection
@@ -17,7 +17,7 @@ router = APIRouter(tags=["publicity"], responses=ERRORS)
 
 @router.post("/applications/{application_id}/objections", response_model=ObjectionPublic, status_code=201)
 def create_objection(
-    application_id: int, body: ObjectionCreate, actor: CurrentActor, session: SessionDep
+    application_id: Id, body: ObjectionCreate, actor: CurrentActor, session: SessionDep
 ) -> ObjectionPublic:
     """对公示中的申请实名提出异议（姓名、身份证号码、联系方式、内容、证据）。"""
     require(actor, "applicant", "official")
@@ -33,7 +33,7 @@ def create_objection(
 
 
 @router.get("/applications/{application_id}/objections", response_model=list[ObjectionPublic])
-def list_objections(application_id: int, actor: CurrentActor, session: SessionDep) -> list[ObjectionPublic]:
+def list_objections(application_id: Id, actor: CurrentActor, session: SessionDep) -> list[ObjectionPublic]:
     """一项申请收到的异议及处理结果（主管部门、本单位）。"""
     require(actor, "applicant", "official", "administrator")
     get_application(session, application_id, actor=actor)
@@ -42,7 +42,7 @@ def list_objections(application_id: int, actor: CurrentActor, session: SessionDe
 
 
 @router.post("/objections/{objection_id}/resolve", response_model=ObjectionPublic)
-def resolve(objection_id: int, body: ObjectionResolve, actor: CurrentActor, session: SessionDep) -> ObjectionPublic:
+def resolve(objection_id: Id, body: ObjectionResolve, actor: CurrentActor, session: SessionDep) -> ObjectionPublic:
     """处理异议：成立则该申请不予支持；处理结果记录在案，不能更改。"""
     return ObjectionPublic.of(resolve_objection(session, objection_id=objection_id, outcome=body.outcome,
                                                 resolution=body.resolution, actor=actor))  # fmt: skip

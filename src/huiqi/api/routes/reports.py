@@ -7,7 +7,7 @@ import datetime as dt
 from fastapi import APIRouter
 from sqlalchemy import func, select
 
-from huiqi.api.deps import CurrentActor, PagingDep, SessionDep, require
+from huiqi.api.deps import CurrentActor, Id, IdQuery, PagingDep, SessionDep, require
 from huiqi.api.schemas.common import ERRORS, Page
 from huiqi.api.schemas.money import ReportPublic, ReportSubmit
 from huiqi.store.models import Application, Report
@@ -21,7 +21,7 @@ def list_reports(
     actor: CurrentActor,
     session: SessionDep,
     paging: PagingDep,
-    application_id: int | None = None,
+    application_id: IdQuery = None,
     overdue: bool | None = None,
 ) -> Page[ReportPublic]:
     """绩效报告：到期日与逾期标记；申报主体只看到本单位的；可筛选逾期。"""
@@ -43,7 +43,7 @@ def list_reports(
 
 
 @router.post("/{report_id}/submit", response_model=ReportPublic)
-def submit(report_id: int, body: ReportSubmit, actor: CurrentActor, session: SessionDep) -> ReportPublic:
+def submit(report_id: Id, body: ReportSubmit, actor: CurrentActor, session: SessionDep) -> ReportPublic:
     """申报主体提交绩效报告。"""
     return ReportPublic.of(submit_report(session, report_id=report_id, content=body.content, actor=actor),
                            dt.date.today())  # fmt: skip

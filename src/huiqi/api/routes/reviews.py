@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 from sqlalchemy import func, select
 
-from huiqi.api.deps import CurrentActor, PagingDep, SessionDep, require
+from huiqi.api.deps import CurrentActor, Id, IdQuery, PagingDep, SessionDep, require
 from huiqi.api.schemas.common import ERRORS, Page
 from huiqi.api.schemas.review import AssignmentPublic, DrawRequest, ExpertCreate, ExpertPublic, ScoreCreate
 from huiqi.store.models import Assignment, Expert
@@ -36,7 +36,7 @@ def list_experts(
 
 
 @router.post("/applications/{application_id}/draw", response_model=list[AssignmentPublic], status_code=201)
-def draw(application_id: int, body: DrawRequest, actor: CurrentActor, session: SessionDep) -> list[AssignmentPublic]:
+def draw(application_id: Id, body: DrawRequest, actor: CurrentActor, session: SessionDep) -> list[AssignmentPublic]:
     """随机抽取专家（先排除利益冲突），开始评审；抽取种子记录在案，可复核。"""
     application = get_application(session, application_id, actor=actor, lock=True)
     assignments = draw_experts(session, application=application, actor=actor, field=body.field, seed=body.seed)
@@ -45,7 +45,7 @@ def draw(application_id: int, body: DrawRequest, actor: CurrentActor, session: S
 
 @router.get("/assignments", response_model=Page[AssignmentPublic])
 def list_assignments(
-    actor: CurrentActor, session: SessionDep, paging: PagingDep, application_id: int | None = None
+    actor: CurrentActor, session: SessionDep, paging: PagingDep, application_id: IdQuery = None
 ) -> Page[AssignmentPublic]:
     """评审任务：专家只看到自己的；主管部门看到全部。"""
     require(actor, "expert", "official", "administrator")
@@ -62,7 +62,7 @@ def list_assignments(
 
 
 @router.post("/assignments/{assignment_id}/score", response_model=AssignmentPublic)
-def score(assignment_id: int, body: ScoreCreate, actor: CurrentActor, session: SessionDep) -> AssignmentPublic:
+def score(assignment_id: Id, body: ScoreCreate, actor: CurrentActor, session: SessionDep) -> AssignmentPublic:
     """专家独立评分（每项标准在其满分内，提交后不能修改）。"""
     return AssignmentPublic.of(submit_score(session, assignment_id=assignment_id, scores=body.scores,
                                             comment=body.comment, actor=actor))  # fmt: skip

@@ -33,8 +33,8 @@ class UserCreate(BaseModel):
     password: str = Field(min_length=8, max_length=200)
     role: Role
     display_name: str | None = Field(default=None, max_length=100)
-    entity_id: int | None = Field(default=None, ge=1)
-    expert_id: int | None = Field(default=None, ge=1)
+    entity_id: int | None = Field(default=None, ge=1, le=2_147_483_647)
+    expert_id: int | None = Field(default=None, ge=1, le=2_147_483_647)
 
 
 class UserPublic(BaseModel):

@@ -15,7 +15,7 @@ from huiqi.workflow.states import STATE_LABELS, State
 class ApplicationCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    call_id: int = Field(ge=1)
+    call_id: int = Field(ge=1, le=2_147_483_647)
 
 
 class RulePublic(BaseModel):
