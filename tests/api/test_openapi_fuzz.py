@@ -52,4 +52,6 @@ def _cleanup() -> Iterator[None]:
 )
 def test_no_operation_answers_with_a_server_error(case: Any) -> None:
     response = case.call(headers={"Authorization": f"Bearer {_world['token']}"})
-    assert response.status_code < 500, f"{case.method} {case.formatted_path}: {response.status_code} {response.text[:300]}"
+    assert response.status_code < 500, (
+        f"{case.method} {case.formatted_path}: {response.status_code} {response.text[:300]}"
+    )
