@@ -1,0 +1,51 @@
+"""Run compiled document queries on DuckDB, in process."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+from huiqi.engine.evaluate import Engine
+
+from .document import DocumentQuery, build_document_query
+
+
+class DuckDBRunner:
+    """Population evaluation on one DuckDB connection holding ``entities``, ``history`` and ``ledger``."""
+
+    def __init__(self, engine: Engine, connection: duckdb.DuckDBPyConnection | None = None) -> None:
+        self.engine = engine
+        self.connection = connection or duckdb.connect()
+
+    def load_arrow(self, entities: pa.Table, history: pa.Table, ledger: pa.Table) -> None:
+        """Make Arrow tables the population (copied into DuckDB tables)."""
+        con = self.connection
+        for name, table in (("entities", entities), ("history", history), ("ledger", ledger)):
+            con.register(f"_{name}_arrow", table)
+            con.execute(f"CREATE OR REPLACE TABLE {name} AS SELECT * FROM _{name}_arrow")
+            con.unregister(f"_{name}_arrow")
+
+    def query(
+        self, document: str, *, period: int, as_of: dt.date, readings: dict[str, str] | None = None,
+        any_jurisdiction: bool = False,
+    ) -> DocumentQuery:  # fmt: skip
+        resolved = self.engine.resolve_readings(readings or {})
+        return build_document_query(
+            self.engine.documents[document], self.engine.catalogue, period=period, as_of=as_of, readings=resolved,
+            any_jurisdiction=any_jurisdiction,
+        )  # fmt: skip
+
+    def evaluate(
+        self, document: str, *, period: int, as_of: dt.date, readings: dict[str, str] | None = None,
+        any_jurisdiction: bool = False,
+    ) -> tuple[DocumentQuery, pa.Table]:  # fmt: skip
+        """The document's wide result: ``entity_id`` and each rule's status code and amount."""
+        query = self.query(document, period=period, as_of=as_of, readings=readings, any_jurisdiction=any_jurisdiction)
+        return query, self.connection.sql(query.sql).to_arrow_table()
+
+    def rows(self, table: pa.Table) -> Iterable[dict[str, Any]]:
+        return table.to_pylist()

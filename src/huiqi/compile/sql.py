@@ -1,0 +1,277 @@
+"""One expression → SQL text over the ``base`` relation (DuckDB dialect; sqlglot transpiles it).
+
+NULL is the SQL form of the scalar engine's ``Unknown``: SQL's three-valued AND/OR/NOT are Kleene logic,
+the same as the engine's. Where SQL would silently skip NULLs (GREATEST, CASE WHEN NULL) the generated
+text tests for NULL explicitly, so both paths agree. Money is BIGINT fen; rates are exact DECIMAL
+literals; an expression without an exact SQL form raises ``NoTranslation`` rather than approximating.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from fractions import Fraction
+
+from huiqi.errors import HuiqiError
+from huiqi.expr import ast
+from huiqi.facts.catalogue import Catalogue, Period
+from huiqi.policy.scope import DocumentScope
+
+
+class NoTranslation(HuiqiError):
+    """An expression has no exact SQL translation (say which, and where)."""
+
+
+def quote_ident(name: str) -> str:
+    """A double-quoted SQL identifier."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+def sql_string(text: str) -> str:
+    """A single-quoted SQL string literal."""
+    return "'" + text.replace("'", "''") + "'"
+
+
+def sql_number(value: Fraction | int) -> str:
+    """An exact numeric literal: an integer, or a DECIMAL when the fraction terminates."""
+    value = Fraction(value)
+    if value.denominator == 1:
+        return str(value.numerator)
+    scale = 0
+    denominator = value.denominator
+    for prime in (2, 5):
+        while denominator % prime == 0:
+            denominator //= prime
+    if denominator != 1:
+        raise NoTranslation(f"数值 {value} 不是有限小数，SQL 无法精确表示")
+    while (value * 10**scale).denominator != 1:
+        scale += 1
+    text = str(Decimal(value.numerator) / Decimal(value.denominator))
+    return f"CAST('{text}' AS DECIMAL(38, {max(scale, 1)}))"
+
+
+@dataclass
+class HistoryNeeds:
+    """Columns the base relation must provide for history functions (filled while compiling)."""
+
+    current: set[str] = field(default_factory=set)  # annual facts at the assessed year
+    offsets: dict[int, set[str]] = field(default_factory=dict)  # year offset → annual facts (at(f, period - k))
+    max_before: set[str] = field(default_factory=set)
+    sums: dict[str, tuple[str, str, str]] = field(default_factory=dict)  # alias → (fact, first sql, last sql)
+
+
+@dataclass
+class SqlContext:
+    """What an expression may refer to while compiling for one document, one period, one date."""
+
+    scope: DocumentScope
+    catalogue: Catalogue
+    period: int
+    as_of: dt.date
+    readings: dict[str, str]  # "<document>:<key>" → option
+    ledger_column: Callable[[str], str]  # "paid" | "paid_years" | "paid_provision" → column for the current rule
+    needs: HistoryNeeds = field(default_factory=HistoryNeeds)
+    _definitions: dict[str, str] = field(default_factory=dict)
+
+    def fact_column(self, key: str) -> str:
+        fact = self.catalogue[key]
+        if fact.period is Period.ANNUAL:
+            self.needs.current.add(key)
+            return quote_ident(f"{key}__p0")
+        column = quote_ident(key)
+        if fact.default is not None:
+            return f"COALESCE({column}, {literal(fact.default)})"
+        return column
+
+
+def literal(value: object) -> str:
+    """A Python constant as SQL."""
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, int | Fraction):
+        return sql_number(value)
+    if isinstance(value, dt.date):
+        return f"DATE '{value.isoformat()}'"
+    return sql_string(str(value))
+
+
+def translate(node: ast.Node, ctx: SqlContext) -> str:
+    """SQL text of an expression (DuckDB dialect)."""
+    if isinstance(node, ast.Money):
+        return sql_number(node.fen)
+    if isinstance(node, ast.Number):
+        return sql_number(node.value)
+    if isinstance(node, ast.Text):
+        return sql_string(node.value)
+    if isinstance(node, ast.Boolean):
+        return "TRUE" if node.value else "FALSE"
+    if isinstance(node, ast.ListOf):
+        return "[" + ", ".join(translate(i, ctx) for i in node.items) + "]"
+    if isinstance(node, ast.Name):
+        return _name(node.id, ctx)
+    if isinstance(node, ast.Negate):
+        return f"(-{translate(node.operand, ctx)})"
+    if isinstance(node, ast.BinOp):
+        left, right = translate(node.left, ctx), translate(node.right, ctx)
+        if node.op in "+-*":
+            return f"({left} {node.op} {right})"
+        if node.op == "/":
+            return f"(CAST({left} AS DECIMAL(38, 10)) / NULLIF({right}, 0))"
+        return f"FLOOR(CAST({left} AS DECIMAL(38, 10)) / NULLIF({right}, 0))"
+    if isinstance(node, ast.Compare):
+        op = "=" if node.op == "==" else "<>" if node.op == "!=" else node.op
+        return f"({translate(node.left, ctx)} {op} {translate(node.right, ctx)})"
+    if isinstance(node, ast.Contains):
+        item, container = translate(node.item, ctx), node.container
+        if isinstance(container, ast.ListOf):
+            text = f"({item} IN ({', '.join(translate(i, ctx) for i in container.items)}))"
+        else:
+            text = f"list_contains({translate(container, ctx)}, {item})"
+            # list_contains(NULL-list, x) is NULL and x NULL must be unknown too
+            text = f"(CASE WHEN {item} IS NULL THEN NULL ELSE {text} END)"
+        return f"(NOT {text})" if node.negated else text
+    if isinstance(node, ast.And):
+        return "(" + " AND ".join(translate(i, ctx) for i in node.items) + ")"
+    if isinstance(node, ast.Or):
+        return "(" + " OR ".join(translate(i, ctx) for i in node.items) + ")"
+    if isinstance(node, ast.Not):
+        return f"(NOT {translate(node.operand, ctx)})"
+    if isinstance(node, ast.Call):
+        return _call(node, ctx)
+    raise NoTranslation(f"没有 SQL 翻译规则：{type(node).__name__}")  # pragma: no cover
+
+
+def _name(name: str, ctx: SqlContext) -> str:
+    if name == "period":
+        return str(ctx.period)
+    if name == "as_of":
+        return literal(ctx.as_of)
+    if name in ctx.catalogue:
+        return ctx.fact_column(name)
+    scope = ctx.scope
+    if name in scope.definitions:
+        if name not in ctx._definitions:
+            ctx._definitions[name] = translate(scope.definitions[name], ctx)
+        return ctx._definitions[name]
+    if name in scope.reading_names:
+        key, options = scope.reading_names[name]
+        chosen = ctx.readings[f"{scope.document}:{key}"]
+        return translate(options[chosen], ctx)
+    raise NoTranslation(f"未知的名称 {name!r}")
+
+
+def _all_known(parts: list[str]) -> str:
+    return " OR ".join(f"{p} IS NULL" for p in parts)
+
+
+def _call(node: ast.Call, ctx: SqlContext) -> str:
+    name, args = node.func, node.args
+    if name in ("min", "max"):
+        parts = [translate(a, ctx) for a in args]
+        op = "LEAST" if name == "min" else "GREATEST"
+        return f"(CASE WHEN {_all_known(parts)} THEN NULL ELSE {op}({', '.join(parts)}) END)"
+    if name == "abs":
+        return f"ABS({translate(args[0], ctx)})"
+    if name == "floor":
+        return f"FLOOR({translate(args[0], ctx)})"
+    if name == "ceil":
+        return f"CEIL({translate(args[0], ctx)})"
+    if name == "round":
+        value = translate(args[0], ctx)
+        return f"(CASE WHEN {value} >= 0 THEN FLOOR({value} + 0.5) ELSE -FLOOR(-({value}) + 0.5) END)"
+    if name == "if":
+        cond, then, other = (translate(a, ctx) for a in args)
+        return f"(CASE WHEN {cond} IS NULL THEN NULL WHEN {cond} THEN {then} ELSE {other} END)"
+    if name == "year":
+        return f"EXTRACT(YEAR FROM {translate(args[0], ctx)})"
+    if name == "years_since":
+        day = translate(args[0], ctx)
+        as_of = ctx.as_of
+        return (
+            f"({as_of.year} - EXTRACT(YEAR FROM {day}) - CASE WHEN ({as_of.month} < EXTRACT(MONTH FROM {day}) OR "
+            f"({as_of.month} = EXTRACT(MONTH FROM {day}) AND {as_of.day} < EXTRACT(DAY FROM {day}))) THEN 1 ELSE 0 END)"
+        )
+    if name == "days_between":
+        return f"DATE_DIFF('day', {translate(args[0], ctx)}, {translate(args[1], ctx)})"
+    if name == "date":
+        text = args[0].value if isinstance(args[0], ast.Text) else ""
+        return f"DATE '{dt.date.fromisoformat(text).isoformat()}'"
+    if name == "add_years":
+        years = args[1]
+        if not isinstance(years, ast.Number) or years.value.denominator != 1:
+            raise NoTranslation("add_years() 的年数须为整数常量才能翻译为 SQL")
+        return f"CAST({translate(args[0], ctx)} + INTERVAL {years.value.numerator} YEAR AS DATE)"
+    if name == "count":
+        return f"array_length({translate(args[0], ctx)})"
+    if name == "in_region":
+        wanted = translate(args[0], ctx)
+        return (
+            f"(CASE WHEN region IS NULL OR array_length(region) = 0 THEN NULL ELSE list_contains(region, {wanted}) END)"
+        )
+    if name == "has":
+        return f"({translate(args[0], ctx)} IS NOT NULL)"
+    if name in ("paid", "paid_years", "paid_provision"):
+        return f"COALESCE({ctx.ledger_column(name)}, 0)"
+    key = args[0].id if isinstance(args[0], ast.Name) else ""
+    if name == "at":
+        offset = _constant_offset(args[1], ctx)
+        ctx.needs.offsets.setdefault(offset, set()).add(key)
+        return quote_ident(f"{key}__p{offset}" if offset >= 0 else f"{key}__m{-offset}")
+    if name == "max_before":
+        return _max_before(key, ctx)
+    if name == "sum_years":
+        first, last = translate(args[1], ctx), translate(args[2], ctx)
+        for bound in args[1:]:
+            if any(
+                ctx.catalogue.get(n) is not None and ctx.catalogue[n].period is Period.ANNUAL for n in ast.names(bound)
+            ):
+                raise NoTranslation("sum_years() 的年份界限不能依赖按年度的事实")
+        alias = f"sum{len(ctx.needs.sums) + 1}__{key}"
+        ctx.needs.sums.setdefault(alias, (key, first, last))
+        needed = f"GREATEST(LEAST({last}, {ctx.period}) - ({first}) + 1, 0)"
+        total, count = quote_ident(f"{alias}__sum"), quote_ident(f"{alias}__count")
+        return (
+            f"(CASE WHEN ({first}) IS NULL OR ({last}) IS NULL THEN NULL "
+            f"WHEN COALESCE({count}, 0) < {needed} THEN NULL ELSE COALESCE({total}, 0) END)"
+        )
+    if name == "first_reached":
+        now = ctx.fact_column(key)
+        limit = translate(args[1], ctx)
+        before = _max_before(key, ctx)
+        return (
+            f"(CASE WHEN {now} IS NULL OR ({limit}) IS NULL THEN NULL WHEN {now} < ({limit}) THEN FALSE "
+            f"WHEN {before} IS NULL THEN NULL ELSE {before} < ({limit}) END)"
+        )
+    raise NoTranslation(f"没有 SQL 翻译规则：函数 {name}()")
+
+
+def _max_before(key: str, ctx: SqlContext) -> str:
+    ctx.needs.max_before.add(key)
+    column = quote_ident(f"{key}__maxb")
+    established = quote_ident("established_on") if "established_on" in ctx.catalogue else "NULL"
+    # Founded in the assessed year: there is no earlier year, the maximum before it is 0.
+    return (
+        f"(CASE WHEN {column} IS NOT NULL THEN {column} "
+        f"WHEN EXTRACT(YEAR FROM {established}) >= {ctx.period} THEN 0 ELSE NULL END)"
+    )
+
+
+def _constant_offset(node: ast.Node, ctx: SqlContext) -> int:
+    """``period - 1`` → −1: ``at()`` is translated for years a constant distance from the assessed year."""
+    if isinstance(node, ast.Name) and node.id == "period":
+        return 0
+    if (
+        isinstance(node, ast.BinOp)
+        and node.op in "+-"
+        and isinstance(node.left, ast.Name)
+        and node.left.id == "period"
+        and isinstance(node.right, ast.Number)
+        and node.right.value.denominator == 1
+    ):
+        step = node.right.value.numerator
+        return step if node.op == "+" else -step
+    if isinstance(node, ast.Number) and node.value.denominator == 1:
+        return node.value.numerator - ctx.period
+    raise NoTranslation("at() 的年份须为 period ± 常数 或 年份常量才能翻译为 SQL")
