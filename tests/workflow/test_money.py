@@ -176,3 +176,17 @@ def test_clawback_cancels_unpaid_instalments_releases_budget_and_blacklists_unti
         assert again.rule(MILESTONE).status is Status.ELIGIBLE  # a clawed-back award is not in the ledger
     with pytest.raises(IllegalTransition), db.transaction() as session:
         pay(session, payment_id=2, actor=FINANCE, reference="PZ-2")
+
+
+def test_without_a_call_plan_the_rules_own_instalments_are_followed(db: Database, policy: PolicyEngine) -> None:
+    from huiqi.workflow.awards import instalment_plan
+
+    call_id = add_call(db, policy)
+    with db.sessions() as session:
+        call = session.get_one(Call, call_id)
+        rule = {"instalments": [{"label": "首期", "share": "50%", "amount": "1000000.00"},
+                                {"label": "验收后", "share": "50%", "amount": "1000000.00"}]}  # fmt: skip
+        assert instalment_plan(call, rule, 1_999_999_99) == ([50, 50], [1_000_000_00, 999_999_99])
+        assert instalment_plan(call, {}, 5) == ([100], [5])
+        call.instalments = [70, 30]
+        assert instalment_plan(call, rule, 100) == ([70, 30], [70, 30])

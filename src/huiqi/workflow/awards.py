@@ -8,13 +8,14 @@ instalment is a conditional UPDATE from ``scheduled`` to ``paid``: a second atte
 from __future__ import annotations
 
 import datetime as dt
+from fractions import Fraction
 from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from huiqi.money import format_cn
+from huiqi.money import format_cn, parse_money, round_half_up
 from huiqi.store.base import utcnow
 from huiqi.store.errors import Conflict, IllegalTransition, InvalidInput, NotFound, PermissionDenied
 from huiqi.store.models import Application, Award, Call, Payment, Report
@@ -94,8 +95,7 @@ def create_awards(
                 f"该主体已就 {award.rule_ref} 获得 {call.period} 年度的奖励，同一条款同一年度不能重复享受",
                 where="rules",
             ) from None
-        shares = call.instalments or [100]
-        parts = largest_remainder(amount, shares)
+        shares, parts = instalment_plan(call, rule, amount)
         for number, (share, part) in enumerate(zip(shares, parts, strict=True), start=1):
             if part > 0:
                 session.add(Payment(award_id=award.id, application_id=award.application_id, instalment=number,
@@ -104,6 +104,18 @@ def create_awards(
                      before=None, after=audit.snapshot(award))  # fmt: skip
         awards.append(award)
     return awards
+
+
+def instalment_plan(call: Call, rule: dict[str, Any], amount: int) -> tuple[list[int], list[int]]:
+    """Percent shares and fen amounts of the instalments: the call's plan; else the rule's own (分期拨付 in
+    the policy text, as the engine computed it); else one payment. Split by largest remainder to the fen."""
+    if call.instalments:
+        return list(call.instalments), largest_remainder(amount, list(call.instalments))
+    from_rule = [parse_money(f"{part['amount']}元") for part in rule.get("instalments") or []]
+    if from_rule and sum(from_rule) > 0:
+        shares = [round_half_up(Fraction(100 * part, sum(from_rule))) for part in from_rule]
+        return shares, largest_remainder(amount, from_rule)
+    return [100], [amount]
 
 
 def schedule_reports(session: Session, *, call: Call, application: Application, today: dt.date) -> list[Report]:
