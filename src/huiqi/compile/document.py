@@ -154,17 +154,17 @@ class _Builder:
             assert benefit.index is not None and benefit.base is not None
             index = self.expr(benefit.index)
             base = self.expr(benefit.base)
-            state = [f"CASE WHEN ({index}) IS NULL THEN {_UNKNOWN}"]
-            amount = ["CASE"]
+            states = [f"CASE WHEN ({index}) IS NULL THEN {_UNKNOWN}"]
+            amounts = ["CASE"]
             for step in benefit.steps or []:
                 low, high = step.years
-                product = f"(({base}) * ({self.expr(step.rate)}))"
+                step_product = f"(({base}) * ({self.expr(step.rate)}))"
                 within = f"({index}) BETWEEN {low} AND {high}"
-                state.append(f"WHEN {within} THEN (CASE WHEN {product} IS NULL THEN {_UNKNOWN} ELSE {_OK} END)")
-                amount.append(f"WHEN {within} THEN {product}")
-            state.append(f"ELSE {_NOT_REACHED} END")
-            amount.append("END")
-            return "(" + " ".join(state) + ")", "(" + " ".join(amount) + ")"
+                states.append(f"WHEN {within} THEN (CASE WHEN {step_product} IS NULL THEN {_UNKNOWN} ELSE {_OK} END)")
+                amounts.append(f"WHEN {within} THEN {step_product}")
+            states.append(f"ELSE {_NOT_REACHED} END")
+            amounts.append("END")
+            return "(" + " ".join(states) + ")", "(" + " ".join(amounts) + ")"
         return self._tiers(rule)
 
     def _tiers(self, rule: CompiledRule) -> tuple[str, str]:
@@ -368,12 +368,12 @@ def _exclusions(
             kept_sql = f"{pick} IN ({', '.join(kept)})" if kept else "FALSE"
             excluded_expr[local[ref]] = f"({eligible[ref]} AND NOT COALESCE({kept_sql}, FALSE))"
     for index in range(len(rules)):
-        status, amount = f"r{index}_s0", f"r{index}_m0"
+        status = f"r{index}_s0"
         if index in excluded_expr:
             excluded = _status(Status.EXCLUDED)
             status = f"CAST((CASE WHEN {excluded_expr[index]} THEN {excluded} ELSE {status} END) AS TINYINT)"
         finals.append(f"{status} AS r{index}_s")
-        finals.append(f"{amount} AS r{index}_m")
+        finals.append(f"r{index}_m0 AS r{index}_m")
     return subset_columns, best_column, finals
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
 from typing import Any
 
 import duckdb
@@ -46,6 +45,3 @@ class DuckDBRunner:
         """The document's wide result: ``entity_id`` and each rule's status code and amount."""
         query = self.query(document, period=period, as_of=as_of, readings=readings, any_jurisdiction=any_jurisdiction)
         return query, self.connection.sql(query.sql).to_arrow_table()
-
-    def rows(self, table: pa.Table) -> Iterable[dict[str, Any]]:
-        return table.to_pylist()

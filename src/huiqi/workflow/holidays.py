@@ -18,7 +18,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-import chinese_calendar  # type: ignore[import-untyped]  # ships no type hints
+import chinese_calendar  # ships no type hints (ignored in pyproject mypy overrides)
 import yaml
 
 from huiqi.store.errors import InvalidInput
