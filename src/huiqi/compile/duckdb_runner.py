@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 import duckdb
 import pyarrow as pa
 
 from huiqi.engine.evaluate import Engine
+from huiqi.errors import HuiqiError
 
 from .document import DocumentQuery, build_document_query
+from .sql import sql_string
+
+
+class PopulationError(HuiqiError):
+    """A population folder or file is missing or malformed."""
 
 
 class DuckDBRunner:
@@ -26,6 +33,15 @@ class DuckDBRunner:
             con.register(f"_{name}_arrow", table)
             con.execute(f"CREATE OR REPLACE TABLE {name} AS SELECT * FROM _{name}_arrow")
             con.unregister(f"_{name}_arrow")
+
+    def load_parquet(self, folder: Path) -> None:
+        """Make the Parquet files of a population folder the population, as views: DuckDB streams them, so a
+        registry larger than memory is read in pieces rather than loaded whole."""
+        for name in ("entities", "history", "ledger"):
+            path = folder / f"{name}.parquet"
+            if not path.exists():
+                raise PopulationError(f"人口数据目录缺少 {name}.parquet：{folder}（可用 huiqi population generate 生成样例）")
+            self.connection.execute(f"CREATE OR REPLACE VIEW {name} AS SELECT * FROM read_parquet({sql_string(str(path))})")
 
     def query(
         self, document: str, *, period: int, as_of: dt.date, readings: dict[str, str] | None = None,
