@@ -1,0 +1,1 @@
+"""Populations: synthetic registries, and what analysts ask of them (simulate, reform, compare, budget)."""
