@@ -22,7 +22,6 @@ Money is int64 fen; numbers are exact decimals; nothing here uses floats for mon
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -112,27 +111,64 @@ class _Columns:
         return self.rng.integers(start, end + 1, size)
 
 
-def _with_missing(rng: np.random.Generator, values: list[Any], share: float = MISSING) -> list[Any]:
-    blank = rng.random(len(values)) < share
-    return [None if b else v for v, b in zip(values, blank, strict=True)]
+_EPOCH = dt.date(1970, 1, 1).toordinal()
 
 
-def _fact_values(columns: _Columns, fact: Fact, entity: EntityType, size: int) -> list[Any]:
+def _column(columns: _Columns, fact: Fact, kinds: np.ndarray, shape: tuple[int, ...]) -> pa.Array:
+    """One fact's values for a chunk (``shape`` = (entities,) or (entities, years)), blank where the fact does
+    not apply to the entity's type or is left unknown; built with numpy, never a Python loop per entity."""
     rng = columns.rng
+    size = shape[0]
+    applies = np.zeros(size, dtype=bool)
+    for index, (entity, _) in enumerate(TYPES):
+        if entity in fact.entity:
+            applies |= kinds == index
+    mask = np.broadcast_to(~applies.reshape((size,) + (1,) * (len(shape) - 1)), shape) | (rng.random(shape) < MISSING)
+    flat_mask = mask.ravel()
+    arrow_type = _arrow_type(fact)
     if fact.type is Type.MONEY:
-        return [int(v) for v in columns.money(fact, entity, size)]
+        values = np.zeros(shape, dtype=np.int64)
+        for index, (entity, _) in enumerate(TYPES):
+            members = np.flatnonzero((kinds == index) & applies)
+            if members.size == 0:
+                continue
+            last = columns.money(fact, entity, members.size)
+            if len(shape) == 1:
+                values[members] = last
+            else:  # a growth path back from the assessed year
+                growth = rng.lognormal(np.log(1.10), 0.20, (members.size, shape[1]))
+                path = np.empty((members.size, shape[1]))
+                path[:, -1] = last
+                for y in range(shape[1] - 2, -1, -1):
+                    path[:, y] = path[:, y + 1] / growth[:, y + 1]
+                values[members] = np.round(path).astype(np.int64)
+        return pa.array(values.ravel(), type=pa.int64(), mask=flat_mask)
     if fact.type is Type.NUMBER:
-        return [Decimal(int(v)) for v in columns.number(fact, size)]
+        numbers = np.resize(columns.number(fact, int(np.prod(shape))), shape).astype(np.int64)
+        return pa.array(numbers.ravel(), type=pa.int64(), mask=flat_mask).cast(arrow_type)
     if fact.type is Type.BOOL:
-        return [bool(v) for v in rng.random(size) < _bool_probability(fact)]
+        flags = rng.random(shape) < _bool_probability(fact)
+        return pa.array(flags.ravel(), type=pa.bool_(), mask=flat_mask)
     if fact.type is Type.DATE:
-        return [dt.date.fromordinal(int(v)) for v in columns.dates(size)]
+        days = columns.dates(int(np.prod(shape))) - _EPOCH
+        return pa.array(days.astype(np.int32), type=pa.int32(), mask=flat_mask).cast(pa.date32())
+    options = fact.values or (["甲", "乙"] if fact.type is Type.SET else ["其他"])
+    count = int(np.prod(shape))
     if fact.type is Type.SET:
-        options = fact.values or ["甲", "乙"]
-        picks = rng.random((size, len(options))) < 0.1
-        return [[o for o, p in zip(options, row, strict=True) if p] for row in picks]
-    options = fact.values or ["其他"]
-    return [options[int(i)] for i in rng.integers(0, len(options), size)]
+        picks = rng.random((count, len(options))) < 0.1
+        cells: list[Any] = [
+            None if m else [o for o, p in zip(options, row, strict=True) if p]
+            for row, m in zip(picks, flat_mask, strict=True)
+        ]
+        return pa.array(cells, type=arrow_type)
+    chosen = np.array(options, dtype=object)[rng.integers(0, len(options), count)]
+    return pa.array(chosen, type=pa.string(), mask=flat_mask)
+
+
+def _arrow_type(fact: Fact) -> pa.DataType:
+    from huiqi.compile.tables import arrow_type
+
+    return arrow_type(fact)
 
 
 def generate_chunk(
@@ -140,89 +176,57 @@ def generate_chunk(
     rng: np.random.Generator,
 ) -> tuple[pa.Table, pa.Table, pa.Table]:  # fmt: skip
     """``size`` entities numbered from ``start``, with ``years`` years of history up to ``period``."""
-    ids = [f"E{start + i:09d}" for i in range(size)]
+    ids = np.array([f"E{start + i:09d}" for i in range(size)], dtype=object)
     kinds = rng.choice(len(TYPES), size, p=[p for _, p in TYPES])
     region_pick = rng.choice(len(REGIONS) + 1, size, p=[p for _, p, _ in REGIONS] + [0.02])
     district_pick = rng.integers(0, 8, size)
-    regions: list[list[str] | None] = []
-    for r, d in zip(region_pick, district_pick, strict=True):
-        if r == len(REGIONS):
-            regions.append(None)
-        else:
-            base, _, districts = REGIONS[int(r)]
-            regions.append([*base, districts[int(d) % len(districts)]])
-    columns = _Columns(rng, period)
-    entity_cols: dict[str, list[Any]] = {
-        "entity_id": ids,
-        "entity_type": [TYPES[int(k)][0].value for k in kinds],
-        "region": regions,
-        "name": [f"样例主体{start + i}" for i in range(size)],
-    }
-    instant = [f for f in catalogue if f.period is not Period.ANNUAL]
-    annual = [f for f in catalogue if f.period is Period.ANNUAL]
-    for fact in instant:
-        entity_cols[fact.key] = [None] * size
-    year_list = list(range(period - years + 1, period + 1))
-    history_cols: dict[str, list[Any]] = {"entity_id": [], "year": []}
-    for fact in annual:
-        history_cols[fact.key] = []
-    for index, (entity, _) in enumerate(TYPES):
-        members = np.flatnonzero(kinds == index)
-        if members.size == 0:
-            continue
-        for fact in instant:
-            if entity not in fact.entity:
-                continue
-            values = _with_missing(rng, _fact_values(columns, fact, entity, members.size))
-            target = entity_cols[fact.key]
-            for position, value in zip(members, values, strict=True):
-                target[int(position)] = value
-    # history: one row per entity and year; revenue-like money follows a growth path
-    growth = rng.lognormal(np.log(1.10), 0.20, (size, years))
-    annual_values: dict[str, list[list[Any]]] = {}
-    for fact in annual:
-        per_entity: list[list[Any]] = [[None] * years for _ in range(size)]
-        for index, (entity, _) in enumerate(TYPES):
-            if entity not in fact.entity:
-                continue
-            members = np.flatnonzero(kinds == index)
-            if members.size == 0:
-                continue
-            if fact.type is Type.MONEY:
-                last = columns.money(fact, entity, members.size).astype(np.float64)
-                path = np.empty((members.size, years))
-                path[:, -1] = last
-                for y in range(years - 2, -1, -1):
-                    path[:, y] = path[:, y + 1] / growth[members, y + 1]
-                cells = np.round(path).astype(np.int64)
-                blank = rng.random((members.size, years)) < MISSING
-                for row, position in enumerate(members):
-                    per_entity[int(position)] = [None if blank[row, y] else int(cells[row, y]) for y in range(years)]
+    options: list[list[str] | None] = []
+    lookup: dict[tuple[int, int], int] = {}
+    codes = np.empty(size, dtype=np.int64)
+    for i, (r, d) in enumerate(zip(region_pick.tolist(), district_pick.tolist(), strict=True)):
+        key = (r, d)
+        if key not in lookup:
+            lookup[key] = len(options)
+            if r == len(REGIONS):
+                options.append(None)
             else:
-                for y in range(years):
-                    values = _with_missing(rng, _fact_values(columns, fact, entity, members.size))
-                    for position, value in zip(members, values, strict=True):
-                        per_entity[int(position)][y] = value
-        annual_values[fact.key] = per_entity
-    for i, entity_id in enumerate(ids):
-        for y, year in enumerate(year_list):
-            history_cols["entity_id"].append(entity_id)
-            history_cols["year"].append(year)
-            for fact in annual:
-                history_cols[fact.key].append(annual_values[fact.key][i][y])
+                base, _, districts = REGIONS[r]
+                options.append([*base, districts[d % len(districts)]])
+        codes[i] = lookup[key]
+    regions = pa.array(options, type=pa.list_(pa.string())).take(pa.array(codes))
+    columns = _Columns(rng, period)
+    type_names = np.array([t.value for t, _ in TYPES], dtype=object)
+    entity_arrays: dict[str, pa.Array] = {
+        "entity_id": pa.array(ids, type=pa.string()),
+        "entity_type": pa.array(type_names[kinds], type=pa.string()),
+        "region": regions,
+        "name": pa.array(
+            np.char.add("样例主体", np.arange(start, start + size).astype(str)).astype(object), type=pa.string()
+        ),
+    }
+    for fact in catalogue:
+        if fact.period is not Period.ANNUAL:
+            entity_arrays[fact.key] = _column(columns, fact, kinds, (size,))
+    history_arrays: dict[str, pa.Array] = {
+        "entity_id": pa.array(np.repeat(ids, years), type=pa.string()),
+        "year": pa.array(np.tile(np.arange(period - years + 1, period + 1, dtype=np.int32), size), type=pa.int32()),
+    }
+    for fact in catalogue:
+        if fact.period is Period.ANNUAL:
+            history_arrays[fact.key] = _column(columns, fact, kinds, (size, years))
     ledger_rows: dict[str, list[Any]] = {"entity_id": [], "rule": [], "period": [], "amount_fen": [], "tier": []}
     if rule_refs:
         paid = np.flatnonzero(rng.random(size) < 0.03)
         picks = rng.integers(0, len(rule_refs), paid.size)
-        for position, pick in zip(paid, picks, strict=True):
-            ref, tier = rule_refs[int(pick)]
-            ledger_rows["entity_id"].append(ids[int(position)])
+        for position, pick in zip(paid.tolist(), picks.tolist(), strict=True):
+            ref, tier = rule_refs[pick]
+            ledger_rows["entity_id"].append(ids[position])
             ledger_rows["rule"].append(ref)
             ledger_rows["period"].append(period - 1 - int(rng.integers(0, max(years - 1, 1))))
             ledger_rows["amount_fen"].append(50 * WAN)
             ledger_rows["tier"].append(tier)
-    entities = pa.Table.from_pydict(entity_cols, schema=entity_schema(catalogue))
-    history = pa.Table.from_pydict(history_cols, schema=history_schema(catalogue))
+    entities = pa.Table.from_pydict(entity_arrays, schema=entity_schema(catalogue))
+    history = pa.Table.from_pydict(history_arrays, schema=history_schema(catalogue))
     ledger = pa.Table.from_pydict(ledger_rows, schema=LEDGER_SCHEMA)
     return entities, history, ledger
 

@@ -24,7 +24,9 @@ def _value(fact: Fact, cell: Any) -> Any:
     return cell
 
 
-def tables_to_profiles(entities: pa.Table, history: pa.Table, ledger: pa.Table, catalogue: Catalogue) -> list[tuple[str, Profile]]:
+def tables_to_profiles(
+    entities: pa.Table, history: pa.Table, ledger: pa.Table, catalogue: Catalogue
+) -> list[tuple[str, Profile]]:
     """(entity id, profile) for every entity row, with its annual facts and ledger entries."""
     series: dict[str, dict[str, dict[int, Any]]] = defaultdict(lambda: defaultdict(dict))
     annual = [f for f in catalogue if f.period is Period.ANNUAL]
@@ -35,7 +37,9 @@ def tables_to_profiles(entities: pa.Table, history: pa.Table, ledger: pa.Table, 
                 series[row["entity_id"]][fact.key][int(row["year"])] = _value(fact, cell)
     entries: dict[str, list[LedgerEntry]] = defaultdict(list)
     for row in ledger.to_pylist():
-        entries[row["entity_id"]].append(LedgerEntry(row["rule"], int(row["period"]), int(row["amount_fen"]), row["tier"]))
+        entries[row["entity_id"]].append(
+            LedgerEntry(row["rule"], int(row["period"]), int(row["amount_fen"]), row["tier"])
+        )
     instant = [f for f in catalogue if f.period is not Period.ANNUAL]
     profiles = []
     for row in entities.to_pylist():
