@@ -10,7 +10,7 @@ and, in the same run, the baselines: the same number of inserts by raw psycopg (
 concurrency), approvals through the library without HTTP, and the engine's evaluation without HTTP.
 Everything is bounded in count and time, and the script stops its server and drops its schema.
 
-    .venv/bin/python bench/platform.py [--firms 120] [--clients 8] [--seconds 8]
+    .venv/bin/python bench/platform_load.py [--firms 120] [--clients 8] [--seconds 8]
 """
 
 from __future__ import annotations

@@ -1,0 +1,137 @@
+"""Write a ``Report`` to a folder: Parquet (fen), CSV (元), one Excel workbook, PNG charts, one HTML page.
+
+- Parquet keeps the machine form: money BIGINT fen, statuses as names;
+- CSV (UTF-8, header row) writes each ``*_fen`` column as ``*_yuan``, a decimal string with two places
+  built from the integer (``12345.67``) — exact, no float;
+- ``summary.xlsx`` has a sheet of notes, one per summary table (Chinese headers, money as exact decimals
+  of 元 formatted ``#,##0.00``), and the per-entity tables when they have at most ``EXCEL_ROW_LIMIT`` rows;
+- ``charts/*.png`` and ``report.html`` (self-contained: the charts are embedded).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+import pyarrow.parquet as pq
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.styles import Font
+
+from huiqi.compile.sql import quote_ident, sql_string
+
+from .html import render_html
+from .labels import VALUE_LABELS, column_label, yuan
+from .report import Report
+
+EXCEL_ROW_LIMIT = 100_000
+
+YUAN_MACRO = (
+    "CREATE OR REPLACE TEMP MACRO huiqi_yuan(fen) AS CASE WHEN fen IS NULL THEN NULL ELSE "
+    "(CASE WHEN fen < 0 THEN '-' ELSE '' END) || CAST(abs(fen) // 100 AS VARCHAR) || '.' || "
+    "lpad(CAST(abs(fen) % 100 AS VARCHAR), 2, '0') END"
+)
+
+
+def _csv_columns(columns: list[str]) -> str:
+    """Select list turning every ``*_fen`` column into a ``*_yuan`` decimal string."""
+    parts = []
+    for name in columns:
+        if name.endswith("_fen"):
+            parts.append(f"huiqi_yuan({quote_ident(name)}) AS {quote_ident(name.removesuffix('_fen') + '_yuan')}")
+        else:
+            parts.append(quote_ident(name))
+    return ", ".join(parts)
+
+
+def _copy_csv(connection: duckdb.DuckDBPyConnection, relation: str, columns: list[str], path: Path) -> None:
+    connection.execute(
+        f"COPY (SELECT {_csv_columns(columns)} FROM {relation}) TO {sql_string(str(path))} (HEADER, DELIMITER ',')"  # noqa: S608
+    )
+
+
+def write_report(report: Report, out: Path, connection: duckdb.DuckDBPyConnection) -> list[Path]:
+    """Write every part of ``report`` into ``out``; returns the files written."""
+    out.mkdir(parents=True, exist_ok=True)
+    connection.execute(YUAN_MACRO)
+    written: list[Path] = []
+    sheets: list[tuple[str, pa.Table]] = []
+    for table in report.tables:
+        parquet = out / f"{table.name}.parquet"
+        pq.write_table(table.data, parquet)
+        connection.register("_summary_arrow", table.data)
+        try:
+            _copy_csv(connection, "_summary_arrow", table.data.column_names, out / f"{table.name}.csv")
+        finally:
+            connection.unregister("_summary_arrow")
+        written += [parquet, out / f"{table.name}.csv"]
+        sheets.append((table.title, table.data))
+    for export in report.exports:
+        parquet = out / f"{export.name}.parquet"
+        connection.execute(f"COPY ({export.sql}) TO {sql_string(str(parquet))} (FORMAT parquet)")
+        source = f"read_parquet({sql_string(str(parquet))})"
+        columns = connection.sql(f"SELECT * FROM {source} LIMIT 0").columns  # noqa: S608
+        _copy_csv(connection, source, columns, out / f"{export.name}.csv")
+        written += [parquet, out / f"{export.name}.csv"]
+        if pq.ParquetFile(parquet).metadata.num_rows <= EXCEL_ROW_LIMIT:
+            sheets.append((export.title, pq.read_table(parquet)))
+    if report.charts:
+        (out / "charts").mkdir(exist_ok=True)
+    for chart in report.charts:
+        path = out / "charts" / f"{chart.name}.png"
+        path.write_bytes(chart.png)
+        written.append(path)
+    excel = out / "summary.xlsx"
+    _write_excel(excel, report, sheets)
+    html = out / "report.html"
+    html.write_text(render_html(report), encoding="utf-8")
+    return [*written, excel, html]
+
+
+def _sheet_title(title: str, used: set[str]) -> str:
+    clean = "".join("_" if ch in "[]:*?/\\" else ch for ch in title)[:28] or "sheet"
+    name, index = clean, 2
+    while name in used:
+        name, index = f"{clean}{index}", index + 1
+    used.add(name)
+    return name
+
+
+def _cell(sheet: Any, column: str, value: Any) -> Any:
+    if value is None:
+        return None
+    if column.endswith("_fen"):
+        cell = WriteOnlyCell(sheet, value=yuan(value))
+        cell.number_format = "#,##0.00"
+        return cell
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    labels = VALUE_LABELS.get(column)
+    return labels.get(str(value), value) if labels else value
+
+
+def _write_excel(path: Path, report: Report, sheets: list[tuple[str, pa.Table]]) -> None:
+    workbook = Workbook(write_only=True)
+    used: set[str] = set()
+    notes = workbook.create_sheet(_sheet_title("说明", used))
+    title = WriteOnlyCell(notes, value=report.title)
+    title.font = Font(bold=True)
+    notes.append([title])
+    for line in report.notes:
+        notes.append([line])
+    notes.append(["金额单位：元（由整数分换算，精确到分）；Parquet 文件中金额为整数分（*_fen），CSV 中为元（*_yuan）。"])
+    for sheet_title, data in sheets:
+        sheet = workbook.create_sheet(_sheet_title(sheet_title, used))
+        header = []
+        for name in data.column_names:
+            cell = WriteOnlyCell(sheet, value=column_label(name))
+            cell.font = Font(bold=True)
+            header.append(cell)
+        sheet.append(header)
+        columns = data.column_names
+        for batch in data.to_batches(max_chunksize=10_000):
+            for row in batch.to_pylist():
+                sheet.append([_cell(sheet, name, row[name]) for name in columns])
+    workbook.save(path)

@@ -1,0 +1,223 @@
+"""One DuckDB connection over a population folder, and scenario runs on it.
+
+A *run* evaluates documents under one engine (the policy base, or a reform of it) and one scenario
+(assessed year, evaluation date, readings) and keeps every applicable rule result in DuckDB:
+
+- ``<run>``: ``entity_id``, ``rule_no``, ``status`` (code), ``amount_fen`` — one row per entity and rule
+  that is not ``not_applicable``; ``amount_fen`` only where the status carries money (eligible,
+  needs_review, excluded);
+- ``<run>_rules``: what each ``rule_no`` is (document, provision, rule, label, whether the amount is a
+  ceiling);
+- ``<run>_prov``: one row per entity and provision: the provision's status (the best of its rules, as the
+  engine reports it) and its money.
+
+Aggregation happens in DuckDB; Python only sees summaries. The population files are views, so a registry
+larger than memory is streamed, and intermediate results spill to a temporary folder.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+from huiqi.compile.document import CODE_STATUS, STATUS_CODES
+from huiqi.compile.duckdb_runner import DuckDBRunner, PopulationError
+from huiqi.compile.sql import quote_ident, sql_string
+from huiqi.engine.evaluate import Engine
+from huiqi.engine.results import Status
+
+ELIGIBLE = STATUS_CODES[Status.ELIGIBLE]
+REVIEW = STATUS_CODES[Status.NEEDS_REVIEW]
+INFORMATION = STATUS_CODES[Status.NEEDS_INFORMATION]
+EXCLUDED = STATUS_CODES[Status.EXCLUDED]
+NOT_ELIGIBLE = STATUS_CODES[Status.NOT_ELIGIBLE]
+NOT_APPLICABLE = STATUS_CODES[Status.NOT_APPLICABLE]
+#: statuses whose amount means something (the rest carry no money)
+MONEY_CODES = (ELIGIBLE, REVIEW, EXCLUDED)
+
+
+def status_name_sql(column: str) -> str:
+    """SQL turning a status code column into its name (``eligible`` …)."""
+    names = ", ".join(sql_string(CODE_STATUS[code].value) for code in sorted(CODE_STATUS))
+    return f"([{names}])[{column} + 1]"
+
+
+Progress = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """What a run assumes: the assessed year (评价年度), the evaluation date, the readings (口径)."""
+
+    as_of: dt.date
+    period: int
+    readings: tuple[tuple[str, str], ...] = ()
+    any_jurisdiction: bool = False
+
+    def describe(self) -> str:
+        readings = "、".join(f"{k}={v}" for k, v in self.readings) or "默认口径"
+        scope = "；忽略属地" if self.any_jurisdiction else ""
+        return f"评价年度 {self.period}，评价日 {self.as_of.isoformat()}，{readings}{scope}"
+
+
+@dataclass(frozen=True)
+class RuleInfo:
+    """What one ``rule_no`` of a run is."""
+
+    rule_no: int
+    document: str
+    provision: str
+    provision_label: str
+    rule: str
+    label: str
+    is_ceiling: bool
+
+
+@dataclass
+class Run:
+    """The tables of one evaluated scenario (see the module docstring)."""
+
+    name: str
+    scenario: Scenario
+    documents: list[str] = field(default_factory=list)
+    rules: list[RuleInfo] = field(default_factory=list)
+
+    @property
+    def prov(self) -> str:
+        return f"{self.name}_prov"
+
+    @property
+    def rules_table(self) -> str:
+        return f"{self.name}_rules"
+
+
+RULES_SCHEMA = pa.schema(
+    [
+        pa.field("rule_no", pa.int32()),
+        pa.field("document", pa.string()),
+        pa.field("provision", pa.string()),
+        pa.field("provision_label", pa.string()),
+        pa.field("rule", pa.string()),
+        pa.field("label", pa.string()),
+        pa.field("is_ceiling", pa.bool_()),
+    ]
+)
+
+
+class PopulationSession:
+    """A population folder opened in DuckDB (``entities``, ``history``, ``ledger`` as streaming views)."""
+
+    def __init__(self, folder: Path, engine: Engine) -> None:
+        if not folder.is_dir():
+            raise PopulationError(
+                f"找不到人口数据目录 {folder}：应包含 entities.parquet、history.parquet、ledger.parquet"
+                "（可用 huiqi population generate 生成样例）",
+                where="--population",
+            )
+        self.folder = folder
+        self._spill = tempfile.TemporaryDirectory(prefix="huiqi-simulate-")
+        self.connection = duckdb.connect(config={"temp_directory": self._spill.name})
+        DuckDBRunner(engine, self.connection).load_parquet(folder)
+        self._check_columns()
+
+    def close(self) -> None:
+        self.connection.close()
+        self._spill.cleanup()
+
+    def __enter__(self) -> PopulationSession:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def columns(self, table: str) -> set[str]:
+        return {row[0] for row in self.connection.execute(f"DESCRIBE {table}").fetchall()}
+
+    def _check_columns(self) -> None:
+        required = {"entities": {"entity_id", "entity_type", "region"}, "history": {"entity_id", "year"},
+                    "ledger": {"entity_id", "rule", "period", "amount_fen", "tier"}}  # fmt: skip
+        for table, needed in required.items():
+            missing = needed - self.columns(table)
+            if missing:
+                raise PopulationError(
+                    f"{table}.parquet 缺少列 {'、'.join(sorted(missing))}（格式见 docs/population.md）",
+                    where=str(self.folder / f"{table}.parquet"),
+                )
+
+    def latest_year(self) -> int | None:
+        """The latest year in the history table (the default assessed year)."""
+        value = self.scalar("SELECT max(year) FROM history")
+        return None if value is None else int(value)
+
+    def entity_count(self) -> int:
+        return int(self.scalar("SELECT count(*) FROM entities") or 0)
+
+    def scalar(self, sql: str) -> Any:
+        """The one value a query returns (read to the end: DuckDB keeps a half-read result open)."""
+        rows = self.connection.execute(sql).fetchall()
+        return rows[0][0] if rows else None
+
+    def run(
+        self, engine: Engine, documents: list[str], scenario: Scenario, *, name: str, progress: Progress | None = None
+    ) -> Run:
+        """Evaluate ``documents`` for every entity; one progress step per document."""
+        con = self.connection
+        runner = DuckDBRunner(engine, con)
+        table = quote_ident(name)
+        con.execute(f"CREATE OR REPLACE TABLE {table} (entity_id VARCHAR, rule_no INTEGER, status TINYINT, amount_fen BIGINT)")
+        run = Run(name=name, scenario=scenario, documents=list(documents))
+        money = ", ".join(str(c) for c in MONEY_CODES)
+        for document in documents:
+            query = runner.query(document, period=scenario.period, as_of=scenario.as_of,
+                                 readings=dict(scenario.readings), any_jurisdiction=scenario.any_jurisdiction)  # fmt: skip
+            if query.rules:
+                offset = len(run.rules)
+                loaded = engine.documents[document].loaded
+                for index, columns in enumerate(query.rules):
+                    provision = loaded.provision(columns.provision)
+                    heading = " ".join(p for p in (provision.number, provision.heading) if p) or provision.id
+                    run.rules.append(RuleInfo(offset + index, document, columns.provision, heading, columns.rule,
+                                              columns.label, columns.is_ceiling))  # fmt: skip
+                statuses = ", ".join(quote_ident(c.status) for c in query.rules)
+                amounts = ", ".join(quote_ident(c.amount) for c in query.rules)
+                con.execute(
+                    f"INSERT INTO {table} SELECT entity_id, {offset} + rule_no, status, "  # noqa: S608 - identifiers quoted
+                    f"CASE WHEN status IN ({money}) THEN amount END FROM ("
+                    f"SELECT entity_id, UNNEST(range({len(query.rules)})) AS rule_no, UNNEST([{statuses}]) AS status, "
+                    f"UNNEST([{amounts}]) AS amount FROM ({query.sql})) WHERE status <> {NOT_APPLICABLE}"
+                )
+            if progress is not None:
+                progress(document)
+        rules = pa.Table.from_pylist([vars(r) for r in run.rules], schema=RULES_SCHEMA)
+        con.register("_rules_arrow", rules)
+        con.execute(f"CREATE OR REPLACE TABLE {quote_ident(run.rules_table)} AS SELECT * FROM _rules_arrow")
+        con.unregister("_rules_arrow")
+        self._provisions(run)
+        return run
+
+    def _provisions(self, run: Run) -> None:
+        """``<run>_prov``: per entity and provision, the best status and the money of its rules."""
+        self.connection.execute(
+            f"CREATE OR REPLACE TABLE {quote_ident(run.prov)} AS SELECT r.entity_id, u.document, u.provision, "  # noqa: S608
+            f"MIN(r.status) AS status, "
+            f"SUM(r.amount_fen) FILTER (WHERE r.status = {ELIGIBLE} AND NOT u.is_ceiling) AS cost_fen, "
+            f"SUM(r.amount_fen) FILTER (WHERE r.status = {ELIGIBLE} AND u.is_ceiling) AS ceiling_fen, "
+            f"SUM(r.amount_fen) FILTER (WHERE r.status = {REVIEW}) AS review_ceiling_fen "
+            f"FROM {quote_ident(run.name)} r JOIN {quote_ident(run.rules_table)} u USING (rule_no) "
+            f"GROUP BY r.entity_id, u.document, u.provision"
+        )
+
+    def long_sql(self, run: Run) -> str:
+        """Per-entity results in the documented long format (document, provision, rule, status name)."""
+        return (
+            f"SELECT r.entity_id, u.document, u.provision, u.rule, {status_name_sql('r.status')} "  # noqa: S608
+            f"AS status, r.amount_fen FROM {quote_ident(run.name)} r JOIN {quote_ident(run.rules_table)} u "
+            f"USING (rule_no) ORDER BY r.entity_id, r.rule_no"
+        )

@@ -1,0 +1,173 @@
+"""``huiqi simulate``: every (or one) document over a population, summed the way an analyst asks.
+
+From Python::
+
+    engine = Engine(PolicyBase.load())
+    with PopulationSession(Path("population"), engine) as session:
+        scenario = resolve_scenario(session, engine, as_of=None, period=None, readings={})
+        run, report = simulate(session, engine, select_documents(engine, []), scenario)
+        write_report(report, Path("simulation"), session.connection)
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from huiqi.compile.duckdb_runner import PopulationError
+from huiqi.engine.evaluate import Engine
+from huiqi.errors import EvaluationError
+
+from .charts import Series, bar_chart, chinese_font, text
+from .dimensions import SIZE_BANDS, UNKNOWN, band_order, build_dimensions
+from .report import Chart, Export, Report, Table
+from .session import PopulationSession, Progress, Run, Scenario
+from .summary import by_document, by_provision, by_rule, distribution
+
+COST_NOTE = (
+    "确定金额：符合条件、金额由条文确定的规则之和；上限金额：符合条件、条文写“最高/不超过”的规则之和；"
+    "金额合计为二者之和（可申请的最高额）。待审核定额的上限另列，不计入合计。"
+)
+COUNT_NOTE = "主体数按该层级的状态计（条款取其规则中最好的状态，文件取其条款中最好的状态），每个主体只计一次。"
+
+
+def resolve_scenario(
+    session: PopulationSession,
+    engine: Engine,
+    *,
+    as_of: dt.date | None,
+    period: int | None,
+    readings: dict[str, str],
+    any_jurisdiction: bool = False,
+) -> Scenario:
+    """The assessed year and date: as given; else the year before ``as_of``; else the latest year of the
+    history with 30 June of the next year as the evaluation date. Readings are checked here."""
+    if period is None and as_of is not None:
+        period = as_of.year - 1
+    if period is None:
+        period = session.latest_year()
+        if period is None:
+            raise PopulationError("history.parquet 没有任何年度数据，无法确定评价年度：请用 --period 指定", where="--period")
+    if as_of is None:
+        as_of = dt.date(period + 1, 6, 30)
+    engine.resolve_readings(readings)
+    return Scenario(as_of=as_of, period=period, readings=tuple(sorted(readings.items())),
+                    any_jurisdiction=any_jurisdiction)  # fmt: skip
+
+
+def select_documents(engine: Engine, wanted: list[str]) -> list[str]:
+    """The documents to evaluate: those asked for (each must exist and have rules), else every document
+    with rules, in the policy base's order."""
+    for document in wanted:
+        if document not in engine.documents:
+            known = "、".join(engine.documents)
+            raise EvaluationError(f"没有编号为 {document!r} 的文件；现有：{known}", where="--document")
+        if not engine.documents[document].rules:
+            raise EvaluationError(f"文件 {document} 没有可计算的规则，无法模拟", where="--document")
+    if wanted:
+        return list(dict.fromkeys(wanted))
+    return [d for d, compiled in engine.documents.items() if compiled.rules]
+
+
+def document_meta(engine: Engine) -> dict[str, tuple[str, str]]:
+    """(short title, status) of every document."""
+    meta = {}
+    for doc_id, compiled in engine.documents.items():
+        document = compiled.loaded.policy.document
+        meta[doc_id] = (document.short_title or document.title, document.status.value)
+    return meta
+
+
+def population_notes(session: PopulationSession, scenario: Scenario, documents: list[str]) -> list[str]:
+    return [
+        f"人口数据：{session.folder}（{session.entity_count():,} 个主体）",
+        f"情景：{scenario.describe()}",
+        f"文件：{'、'.join(documents)}",
+    ]
+
+
+def simulate(
+    session: PopulationSession, engine: Engine, documents: list[str], scenario: Scenario, *,
+    progress: Progress | None = None, name: str = "baseline",
+) -> tuple[Run, Report]:  # fmt: skip
+    """Evaluate ``documents`` over the population and build the report (tables, per-entity results, charts)."""
+    run = session.run(engine, documents, scenario, name=name, progress=progress)
+    connection = session.connection
+    build_dimensions(connection, period=scenario.period)
+    report = Report(title="政策模拟：受益主体与资金需求", notes=[*population_notes(session, scenario, documents), COST_NOTE,
+                                                            COUNT_NOTE])  # fmt: skip
+    report.tables = [
+        Table("by_document", "按文件汇总", by_document(connection, run, document_meta(engine))),
+        Table("by_provision", "按条款汇总", by_provision(connection, run)),
+        Table("by_rule", "按规则汇总", by_rule(connection, run)),
+        Table("distribution", "分布：规模、区县、行业", distribution(connection, run)),
+    ]
+    report.exports = [Export("results", "逐主体逐规则结果（不含不适用）", session.long_sql(run))]
+    report.charts = simulation_charts(report)
+    return run, report
+
+
+def _top(table: pa.Table, column: str, count: int) -> pa.Table:
+    if table.num_rows == 0:
+        return table
+    order = pc.sort_indices(table, sort_keys=[(column, "descending")])
+    return table.take(order).slice(0, count)
+
+
+def simulation_charts(report: Report) -> list[Chart]:
+    """Money by document, the 15 provisions costing most, and money by size band, district and industry."""
+    charts: list[Chart] = []
+    documents = report.table("by_document").to_pylist()
+    if documents:
+        charts.append(
+            Chart("by_document", text("各文件金额", "Amount by document"), bar_chart(
+                text("各文件金额（确定 / 上限）", "Amount by document (fixed / ceilings)"),
+                [d["document"] for d in documents],
+                [Series(text("确定金额", "fixed"), [d["cost_fen"] for d in documents]),
+                 Series(text("上限金额", "ceilings"), [d["ceiling_fen"] for d in documents])],
+            ))
+        )
+    provisions = _top(report.table("by_provision"), "total_fen", 15).to_pylist()
+    if provisions:
+        names = [text(f"{p['document']} {p['provision_label']}", f"{p['document']}:{p['provision']}") for p in provisions]
+        charts.append(
+            Chart("top_provisions", text("金额最高的条款", "Provisions by amount"), bar_chart(
+                text("金额最高的条款（金额合计）", "Top provisions by amount (fixed + ceilings)"), names,
+                [Series(text("金额合计", "total"), [p["total_fen"] for p in provisions])],
+            ))
+        )
+    charts += _distribution_charts(report.table("distribution"), [d["document"] for d in documents])
+    return charts
+
+
+def _distribution_charts(table: pa.Table, documents: list[str]) -> list[Chart]:
+    rows = [r for r in table.to_pylist() if r["provision"] is None]
+    charts: list[Chart] = []
+    english_bands = {b.label: b.english for b in SIZE_BANDS} | {UNKNOWN: "unknown"}
+    dimensions = [("size_band", "规模", "size band")]
+    if chinese_font():  # district and industry names have no English form
+        dimensions += [("district", "区县", "district"), ("industry", "行业", "industry")]
+    for dimension, chinese, english in dimensions:
+        subset = [r for r in rows if r["dimension"] == dimension]
+        if not subset:
+            continue
+        if dimension == "size_band":
+            values = [b for b in band_order() if any(r["value"] == b for r in subset)]
+        else:
+            totals: dict[str, int] = {}
+            for r in subset:
+                totals[r["value"]] = totals.get(r["value"], 0) + r["total_fen"]
+            values = sorted(totals, key=lambda v: (-totals[v], v))[:15]
+        series = []
+        for document in documents:
+            amounts = {r["value"]: r["total_fen"] for r in subset if r["document"] == document}
+            if amounts:
+                series.append(Series(document, [amounts.get(v, 0) for v in values]))
+        labels = [text(v, english_bands.get(v, v)) for v in values]
+        charts.append(
+            Chart(f"by_{dimension}", text(f"按{chinese}的金额", f"Amount by {english}"),
+                  bar_chart(text(f"按{chinese}的金额合计", f"Amount by {english}"), labels, series))
+        )
+    return charts

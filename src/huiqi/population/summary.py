@@ -1,0 +1,145 @@
+"""What a run adds up to, per rule, provision and document, and by size band, district and industry.
+
+Counts at each level are of entities by the status the engine would report at that level (a provision
+takes the best status of its rules, a document the best of its provisions), so they partition the
+entities assessed. Money (BIGINT fen, exact) is summed only where it means something:
+
+- ``cost_fen`` (确定金额): amounts of eligible rules whose amount is fixed by the text;
+- ``ceiling_fen`` (上限金额): amounts of eligible rules whose amount is a ceiling (最高/不超过);
+- ``total_fen``: the two together — what the eligible entities can claim at most;
+- ``review_ceiling_fen``: ceilings of rules left to officials (needs_review), reported apart.
+"""
+
+from __future__ import annotations
+
+import duckdb
+import pyarrow as pa
+
+from huiqi.compile.sql import quote_ident, sql_string
+
+from .dimensions import DIMENSIONS, band_order
+from .session import ELIGIBLE, EXCLUDED, INFORMATION, NOT_ELIGIBLE, REVIEW, Run
+
+
+def _fen(expression: str, name: str) -> str:
+    return f"CAST(COALESCE(SUM({expression}), 0) AS BIGINT) AS {name}"
+
+
+def aggregates() -> str:
+    """Aggregates over a relation of (entity_id, status, cost_fen, ceiling_fen, review_ceiling_fen)."""
+    counts = [
+        "COUNT(entity_id) AS assessed",
+        f"COUNT(*) FILTER (WHERE status = {ELIGIBLE}) AS beneficiaries",
+        _fen("cost_fen", "cost_fen"),
+        _fen("ceiling_fen", "ceiling_fen"),
+        _fen("COALESCE(cost_fen, 0) + COALESCE(ceiling_fen, 0)", "total_fen"),
+        f"COUNT(*) FILTER (WHERE status = {REVIEW}) AS review_count",
+        _fen("review_ceiling_fen", "review_ceiling_fen"),
+        f"COUNT(*) FILTER (WHERE status = {INFORMATION}) AS information_count",
+        f"COUNT(*) FILTER (WHERE status = {EXCLUDED}) AS excluded_count",
+        f"COUNT(*) FILTER (WHERE status = {NOT_ELIGIBLE}) AS not_eligible_count",
+    ]
+    return ", ".join(counts)
+
+
+def per_rule_relation(run: Run) -> str:
+    """Each entity's result for each rule, in the shape ``aggregates`` reads."""
+    return (
+        f"SELECT r.entity_id, r.rule_no, r.status, "  # noqa: S608
+        f"CASE WHEN r.status = {ELIGIBLE} AND NOT u.is_ceiling THEN r.amount_fen END AS cost_fen, "
+        f"CASE WHEN r.status = {ELIGIBLE} AND u.is_ceiling THEN r.amount_fen END AS ceiling_fen, "
+        f"CASE WHEN r.status = {REVIEW} THEN r.amount_fen END AS review_ceiling_fen "
+        f"FROM {quote_ident(run.name)} r JOIN {quote_ident(run.rules_table)} u USING (rule_no)"
+    )
+
+
+def per_document_relation(run: Run) -> str:
+    """Each entity's result for each document (best provision status, money summed)."""
+    return (
+        f"SELECT entity_id, document, MIN(status) AS status, SUM(cost_fen) AS cost_fen, "  # noqa: S608
+        f"SUM(ceiling_fen) AS ceiling_fen, SUM(review_ceiling_fen) AS review_ceiling_fen "
+        f"FROM {quote_ident(run.prov)} GROUP BY entity_id, document"
+    )
+
+
+def document_order(run: Run, column: str = "document") -> str:
+    """SQL giving a document's position in the run (for ORDER BY)."""
+    if not run.documents:
+        return "0"
+    cases = " ".join(f"WHEN {sql_string(d)} THEN {i}" for i, d in enumerate(run.documents))
+    return f"CASE {column} {cases} END"
+
+
+def by_rule(connection: duckdb.DuckDBPyConnection, run: Run) -> pa.Table:
+    """One row per rule evaluated."""
+    return connection.sql(
+        f"SELECT u.document, u.provision, u.provision_label, u.rule, u.label, u.is_ceiling, {aggregates()} "  # noqa: S608
+        f"FROM {quote_ident(run.rules_table)} u LEFT JOIN ({per_rule_relation(run)}) p USING (rule_no) "
+        f"GROUP BY u.rule_no, u.document, u.provision, u.provision_label, u.rule, u.label, u.is_ceiling "
+        f"ORDER BY u.rule_no"
+    ).to_arrow_table()
+
+
+def by_provision(connection: duckdb.DuckDBPyConnection, run: Run) -> pa.Table:
+    """One row per provision with rules."""
+    return connection.sql(
+        f"WITH provisions AS (SELECT document, provision, provision_label, MIN(rule_no) AS first_rule "  # noqa: S608
+        f"FROM {quote_ident(run.rules_table)} GROUP BY document, provision, provision_label) "
+        f"SELECT u.document, u.provision, u.provision_label, {aggregates()} "
+        f"FROM provisions u LEFT JOIN {quote_ident(run.prov)} p USING (document, provision) "
+        f"GROUP BY u.first_rule, u.document, u.provision, u.provision_label ORDER BY u.first_rule"
+    ).to_arrow_table()
+
+
+def by_document(connection: duckdb.DuckDBPyConnection, run: Run, meta: dict[str, tuple[str, str]]) -> pa.Table:
+    """One row per document evaluated (documents without rules are left out); ``meta`` maps a document to
+    its (title, status)."""
+    evaluated = [d for d in run.documents if any(r.document == d for r in run.rules)]
+    documents = pa.table(
+        {
+            "document": evaluated,
+            "title": [meta.get(d, (d, ""))[0] for d in evaluated],
+            "document_status": [meta.get(d, (d, ""))[1] for d in evaluated],
+        },
+        schema=pa.schema([("document", pa.string()), ("title", pa.string()), ("document_status", pa.string())]),
+    )
+    connection.register("_documents_arrow", documents)
+    try:
+        return connection.sql(
+            f"SELECT u.document, u.title, u.document_status, {aggregates()} FROM _documents_arrow u "  # noqa: S608
+            f"LEFT JOIN ({per_document_relation(run)}) p USING (document) "
+            f"GROUP BY u.document, u.title, u.document_status ORDER BY {document_order(run, 'u.document')}"
+        ).to_arrow_table()
+    finally:
+        connection.unregister("_documents_arrow")
+
+
+def distribution(connection: duckdb.DuckDBPyConnection, run: Run) -> pa.Table:
+    """Beneficiaries and money by size band, district and industry, per document and per provision.
+
+    ``provision`` is NULL on the rows that total a whole document.
+    """
+    bands = "[" + ", ".join(sql_string(b) for b in band_order()) + "]"
+    parts = []
+    for dimension in DIMENSIONS:
+        parts.append(
+            f"SELECT {sql_string(dimension)} AS dimension, d.{dimension} AS value, p.document, p.provision, "  # noqa: S608
+            f"COUNT(*) FILTER (WHERE p.status = {ELIGIBLE}) AS beneficiaries, {_fen('p.cost_fen', 'cost_fen')}, "
+            f"{_fen('p.ceiling_fen', 'ceiling_fen')}, "
+            f"{_fen('COALESCE(p.cost_fen, 0) + COALESCE(p.ceiling_fen, 0)', 'total_fen')} "
+            f"FROM (SELECT entity_id, document, provision, status, cost_fen, ceiling_fen FROM {quote_ident(run.prov)} "
+            f"UNION ALL SELECT entity_id, document, NULL, status, cost_fen, ceiling_fen "
+            f"FROM ({per_document_relation(run)})) p JOIN dims d USING (entity_id) "
+            f"GROUP BY d.{dimension}, p.document, p.provision"
+        )
+    first_rule = (
+        f"(SELECT document, provision, MIN(rule_no) AS first_rule FROM {quote_ident(run.rules_table)} "  # noqa: S608
+        f"GROUP BY document, provision)"
+    )
+    dimension_order = "CASE dimension " + " ".join(f"WHEN {sql_string(d)} THEN {i}" for i, d in enumerate(DIMENSIONS))
+    return connection.sql(
+        f"SELECT x.* FROM ({' UNION ALL '.join(parts)}) x LEFT JOIN {first_rule} f USING (document, provision) "  # noqa: S608
+        f"WHERE x.beneficiaries > 0 OR x.total_fen > 0 "
+        f"ORDER BY {dimension_order} END, {document_order(run)}, f.first_rule NULLS FIRST, "
+        f"CASE WHEN dimension = 'size_band' THEN list_position({bands}, value) END, total_fen DESC, value"
+    ).to_arrow_table()
