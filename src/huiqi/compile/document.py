@@ -70,6 +70,7 @@ class _Builder:
         self.readings = readings
         self.any_jurisdiction = any_jurisdiction
         self.ledger_rules: dict[str, int] = {}  # ledger ref → index of its ledger columns
+        self.ledger_kinds: set[tuple[str, int]] = set()  # (paid | years | paidp | tiers, index) actually used
         self.ledger_provisions: dict[str, int] = {}
         self.current_rule: CompiledRule | None = None
         self.ctx = SqlContext(
@@ -87,6 +88,7 @@ class _Builder:
 
     def ledger(self, kind: str, ref: str) -> str:
         index = self._ledger_index(ref)
+        self.ledger_kinds.add((kind, index))
         return quote_ident(f"led_{kind}__{index}")
 
     def _ledger_column(self, name: str) -> str:
@@ -211,14 +213,12 @@ class _Builder:
         )
         return state, best
 
-    # -- one rule, stage 2: status and final amount ----------------------------------------------
-    def stage_two(self, index: int, rule: CompiledRule) -> tuple[str, str]:
+    # -- one rule, stage 2: caps and rounding; stage 3: the status before applicability; stage 4: final --
+    def stage_two(self, index: int, rule: CompiledRule) -> list[str]:
+        """The capped, rounded amount (``_f``) and whether a cap is already used up (``_x``)."""
         self.current_rule = rule
         prefix = f"r{index}"
-        c, k, a = f"{prefix}_c", f"{prefix}_k", f"{prefix}_a"
-        applies = "entity_type IN (" + ", ".join(sql_string(e) for e in rule.applies_to) + ")"
-        paid = f"COALESCE({self.ledger('paid', rule.ledger_ref)}, 0)"
-        capped = a
+        capped = f"{prefix}_a"
         exhausted: list[str] = []
         for cap_rule in rule.rule.caps:
             cap = self.expr(cap_rule.amount)
@@ -227,15 +227,25 @@ class _Builder:
                     index_p = self.ledger_provisions.setdefault(rule.provision_ref, len(self.ledger_provisions))
                     already = f"COALESCE({quote_ident(f'ledprov__{index_p}')}, 0)"
                 else:
-                    already = paid
+                    already = f"COALESCE({self.ledger('paid', rule.ledger_ref)}, 0)"
             else:
                 already = f"COALESCE({self.ledger('paidp', rule.ledger_ref)}, 0)"
             remaining = f"(({cap}) - {already})"
             exhausted.append(f"{remaining} <= 0")
             capped = f"(CASE WHEN {capped} > {remaining} THEN {remaining} ELSE {capped} END)"
-        rounded = f"CAST(FLOOR({capped} + 0.5) AS BIGINT)"
+        return [
+            f"CAST(FLOOR({capped} + 0.5) AS BIGINT) AS {prefix}_f",
+            f"({' OR '.join(exhausted) or 'FALSE'}) AS {prefix}_x",
+        ]
+
+    def stage_three(self, index: int, rule: CompiledRule) -> str:
+        """The status as the scalar engine's ``_run`` decides it, before applicability and jurisdiction."""
+        self.current_rule = rule
+        prefix = f"r{index}"
+        c, k = f"{prefix}_c", f"{prefix}_k"
         checks = [f"WHEN {c} = FALSE THEN {_status(Status.NOT_ELIGIBLE)}"]
         if rule.rule.once:
+            paid = f"COALESCE({self.ledger('paid', rule.ledger_ref)}, 0)"
             checks.append(f"WHEN {paid} > 0 THEN {_status(Status.NOT_ELIGIBLE)}")
         if rule.rule.duration is not None:
             years = f"COALESCE({self.ledger('years', rule.ledger_ref)}, 0)"
@@ -245,24 +255,28 @@ class _Builder:
             )
         checks.append(f"WHEN {c} IS NULL OR {k} = {_UNKNOWN} THEN {_status(Status.NEEDS_INFORMATION)}")
         checks.append(f"WHEN {k} = {_NOT_REACHED} THEN {_status(Status.NOT_ELIGIBLE)}")
-        if exhausted:
-            checks.append(f"WHEN {k} = {_OK} AND ({' OR '.join(exhausted)}) THEN {_status(Status.NOT_ELIGIBLE)}")
-        checks.append(f"WHEN {k} = {_OK} AND {rounded} <= 0 THEN {_status(Status.NOT_ELIGIBLE)}")
-        review = rule.benefit.review
-        final = _status(Status.NEEDS_REVIEW) if review else _status(Status.ELIGIBLE)
-        inner = "(CASE " + " ".join(checks) + f" ELSE {final} END)"
-        region = self._region()
-        if region is None:
+        if rule.rule.caps:
+            checks.append(f"WHEN {k} = {_OK} AND {prefix}_x THEN {_status(Status.NOT_ELIGIBLE)}")
+        checks.append(f"WHEN {k} = {_OK} AND {prefix}_f <= 0 THEN {_status(Status.NOT_ELIGIBLE)}")
+        final = _status(Status.NEEDS_REVIEW) if rule.benefit.review else _status(Status.ELIGIBLE)
+        return "(CASE " + " ".join(checks) + f" ELSE {final} END) AS {prefix}_i"
+
+    def stage_four(self, index: int, rule: CompiledRule) -> tuple[str, str]:
+        """The final status (applicability, jurisdiction) and amount of one rule."""
+        prefix = f"r{index}"
+        inner = f"{prefix}_i"
+        applies = "entity_type IN (" + ", ".join(sql_string(e) for e in rule.applies_to) + ")"
+        if self.any_jurisdiction:
             status = inner
         else:
             info = _status(Status.NEEDS_INFORMATION)
             keep = ", ".join(_status(s) for s in (Status.ELIGIBLE, Status.NEEDS_REVIEW, Status.NEEDS_INFORMATION))
             status = (
-                f"(CASE WHEN ({region}) = FALSE THEN {_status(Status.NOT_APPLICABLE)} "
-                f"WHEN ({region}) IS NULL AND {inner} IN ({keep}) THEN {info} ELSE {inner} END)"
+                f"(CASE WHEN _region_ok = FALSE THEN {_status(Status.NOT_APPLICABLE)} "
+                f"WHEN _region_ok IS NULL AND {inner} IN ({keep}) THEN {info} ELSE {inner} END)"
             )
         status = f"CAST((CASE WHEN NOT ({applies}) THEN {_status(Status.NOT_APPLICABLE)} ELSE {status} END) AS TINYINT)"
-        amount = f"(CASE WHEN {k} = {_OK} THEN {rounded} END)"
+        amount = f"(CASE WHEN {prefix}_k = {_OK} THEN {prefix}_f END)"
         return status, amount
 
     def _region(self) -> str | None:
@@ -289,13 +303,16 @@ def build_document_query(
     rules = [r for r in document.rules if all(readings.get(k) == v for k, v in r.when_reading)]
     stage_one: list[str] = []
     stage_two: list[str] = []
+    stage_three: list[str] = []
+    stage_four: list[str] = []
     outputs: list[RuleColumns] = []
     for index, rule in enumerate(rules):
         stage_one.extend(builder.stage_one(index, rule))
-    for index, rule in enumerate(rules):
-        status, amount = builder.stage_two(index, rule)
-        stage_two.append(f"{status} AS r{index}_s0")
-        stage_two.append(f"{amount} AS r{index}_m0")
+        stage_two.extend(builder.stage_two(index, rule))
+        stage_three.append(builder.stage_three(index, rule))
+        status, amount = builder.stage_four(index, rule)
+        stage_four.append(f"{status} AS r{index}_s0")
+        stage_four.append(f"{amount} AS r{index}_m0")
         outputs.append(
             RuleColumns(
                 ref=rule.ref, provision=rule.provision.id, rule=rule.rule.id, label=rule.rule.label,
@@ -304,16 +321,25 @@ def build_document_query(
         )  # fmt: skip
     subset_columns, best_column, final = _exclusions(document, rules, builder, readings)
     base = _base_relation(builder, catalogue, period)
-    sql = (
-        f"WITH {base},\n"
-        f"s1 AS (SELECT base.*, {', '.join(stage_one) or 'TRUE AS nothing'} FROM base),\n"
-        f"s2 AS (SELECT s1.*, {', '.join(stage_two) or 'TRUE AS nothing2'} FROM s1),\n"
-        f"s3 AS (SELECT s2.*, {', '.join(subset_columns) or 'TRUE AS nothing3'} FROM s2),\n"
-        f"s4 AS (SELECT s3.*, {best_column or 'TRUE AS nothing4'} FROM s3)\n"
-        f"SELECT entity_id, {', '.join(final) or 'TRUE AS nothing5'} FROM s4"
-    )
+    region = builder.document.loaded.policy.document.jurisdiction.region
+    region_ok = f"(CASE WHEN region IS NULL OR array_length(region) = 0 THEN NULL ELSE list_contains(region, {sql_string(region)}) END)"
+    stages = [
+        f"s1 AS (SELECT base.*, {region_ok} AS _region_ok, {', '.join(stage_one) or 'TRUE AS _1'} FROM base)",
+        f"s2 AS (SELECT s1.*, {', '.join(stage_two) or 'TRUE AS _2'} FROM s1)",
+        f"s3 AS (SELECT s2.*, {', '.join(stage_three) or 'TRUE AS _3'} FROM s2)",
+        f"s4 AS (SELECT entity_id, {', '.join(stage_four) or 'TRUE AS _4'}{_ledger_passthrough(builder)} FROM s3)",
+        f"s5 AS (SELECT s4.*, {', '.join(subset_columns) or 'TRUE AS _5'} FROM s4)",
+        f"s6 AS (SELECT s5.*, {best_column or 'TRUE AS _6'} FROM s5)",
+    ]
+    sql = f"WITH {base},\n" + ",\n".join(stages) + f"\nSELECT entity_id, {', '.join(final) or 'TRUE AS _7'} FROM s6"
     _ = doc_id
     return DocumentQuery(document=doc_id, sql=sql, rules=outputs)
+
+
+def _ledger_passthrough(builder: _Builder) -> str:
+    """The ledger columns the exclusion stage reads, carried past stage four (which keeps only results)."""
+    columns = [f"led_paid__{index}" for kind, index in sorted(builder.ledger_kinds) if kind == "paid"]
+    return "".join(f", {quote_ident(c)}" for c in columns)
 
 
 def _exclusions(
@@ -382,21 +408,21 @@ def _base_relation(builder: _Builder, catalogue: Catalogue, period: int) -> str:
     needs = builder.ctx.needs
     ctes: list[str] = []
     joins: list[str] = []
-    current = sorted(needs.current | needs.offsets.pop(0, set()))
-    if current:
-        cols = ", ".join(f"{quote_ident(f)} AS {quote_ident(f + '__p0')}" for f in current)
-        ctes.append(f"h0 AS (SELECT entity_id, {cols} FROM history WHERE year = {period})")
-        joins.append("LEFT JOIN h0 USING (entity_id)")
+    # One pass over the history: each needed (fact, year) becomes a column of one grouped row per entity.
+    picks: list[str] = []
+    for fact in sorted(needs.current | needs.offsets.get(0, set())):
+        picks.append(f"any_value({quote_ident(fact)}) FILTER (WHERE year = {period}) AS {quote_ident(fact + '__p0')}")
     for offset, facts in sorted(needs.offsets.items()):
-        name = f"hm{-offset}" if offset < 0 else f"hp{offset}"
+        if offset == 0:
+            continue
         suffix = f"__m{-offset}" if offset < 0 else f"__p{offset}"
-        cols = ", ".join(f"{quote_ident(f)} AS {quote_ident(f + suffix)}" for f in sorted(facts))
-        ctes.append(f"{name} AS (SELECT entity_id, {cols} FROM history WHERE year = {period + offset})")
-        joins.append(f"LEFT JOIN {name} USING (entity_id)")
-    if needs.max_before:
-        cols = ", ".join(f"MAX({quote_ident(f)}) AS {quote_ident(f + '__maxb')}" for f in sorted(needs.max_before))
-        ctes.append(f"hb AS (SELECT entity_id, {cols} FROM history WHERE year < {period} GROUP BY entity_id)")
-        joins.append("LEFT JOIN hb USING (entity_id)")
+        for fact in sorted(facts):
+            picks.append(f"any_value({quote_ident(fact)}) FILTER (WHERE year = {period + offset}) AS {quote_ident(fact + suffix)}")
+    for fact in sorted(needs.max_before):
+        picks.append(f"MAX({quote_ident(fact)}) FILTER (WHERE year < {period}) AS {quote_ident(fact + '__maxb')}")
+    if picks:
+        ctes.append(f"hist AS (SELECT entity_id, {', '.join(picks)} FROM history GROUP BY entity_id)")
+        joins.append("LEFT JOIN hist USING (entity_id)")
     for alias, (fact, first, last) in needs.sums.items():
         ctes.append(
             f"{alias} AS (SELECT e.entity_id, SUM(h.{quote_ident(fact)}) AS {quote_ident(alias + '__sum')}, "
