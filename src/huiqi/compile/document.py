@@ -14,16 +14,17 @@ Tables it reads (see docs/population.md):
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import itertools
 from dataclasses import dataclass, field
 
 from huiqi.engine.results import Status
 from huiqi.engine.ruleset import CompiledDocument, CompiledRule
 from huiqi.expr.parser import parse
-from huiqi.facts.catalogue import Catalogue, Period
+from huiqi.facts.catalogue import Catalogue
 from huiqi.policy.models import Condition
 
-from .sql import NoTranslation, SqlContext, quote_ident, sql_string, translate
+from .sql import HistoryNeeds, NoTranslation, SqlContext, quote_ident, sql_string, translate
 
 #: Status codes in the SQL result (TINYINT), in the engine's order of preference.
 STATUS_CODES: dict[Status, int] = {status: index for index, status in enumerate(Status)}
@@ -45,6 +46,30 @@ class RuleColumns:
     amount: str  # column name (BIGINT fen, NULL when none)
 
 
+def ledger_column(kind: str, ref: str) -> str:
+    """A stable column name for a ledger aggregate, the same in every document's query."""
+    return f"led_{kind}__{hashlib.sha1(ref.encode(), usedforsecurity=False).hexdigest()[:12]}"
+
+
+@dataclass
+class BaseNeeds:
+    """What the base relation must provide: history columns and ledger aggregates."""
+
+    history: HistoryNeeds = field(default_factory=HistoryNeeds)
+    ledger: set[tuple[str, str]] = field(default_factory=set)  # (paid | years | paidp | tiers, ledger ref)
+    provisions: set[str] = field(default_factory=set)
+
+    def merge(self, other: BaseNeeds) -> None:
+        """Add another query's needs (to build one base relation for several documents)."""
+        self.history.current |= other.history.current
+        for offset, facts in other.history.offsets.items():
+            self.history.offsets.setdefault(offset, set()).update(facts)
+        self.history.max_before |= other.history.max_before
+        self.history.sums.update(other.history.sums)
+        self.ledger |= other.ledger
+        self.provisions |= other.provisions
+
+
 @dataclass
 class DocumentQuery:
     """The SQL (DuckDB dialect) of one document and the map of its output columns."""
@@ -52,6 +77,7 @@ class DocumentQuery:
     document: str
     sql: str
     rules: list[RuleColumns] = field(default_factory=list)
+    needs: BaseNeeds = field(default_factory=lambda: BaseNeeds())
 
 
 def _status(status: Status) -> str:
@@ -69,9 +95,7 @@ class _Builder:
         self.as_of = as_of
         self.readings = readings
         self.any_jurisdiction = any_jurisdiction
-        self.ledger_rules: dict[str, int] = {}  # ledger ref → index of its ledger columns
-        self.ledger_kinds: set[tuple[str, int]] = set()  # (paid | years | paidp | tiers, index) actually used
-        self.ledger_provisions: dict[str, int] = {}
+        self.needs = BaseNeeds()
         self.current_rule: CompiledRule | None = None
         self.ctx = SqlContext(
             scope=document.loaded.scope,
@@ -83,13 +107,14 @@ class _Builder:
         )
 
     # -- ledger columns ------------------------------------------------------------------------
-    def _ledger_index(self, ref: str) -> int:
-        return self.ledger_rules.setdefault(ref, len(self.ledger_rules))
-
     def ledger(self, kind: str, ref: str) -> str:
-        index = self._ledger_index(ref)
-        self.ledger_kinds.add((kind, index))
-        return quote_ident(f"led_{kind}__{index}")
+        """The column of one ledger aggregate (paid | years | paidp | tiers) of a rule, registered as needed."""
+        self.needs.ledger.add((kind, ref))
+        return quote_ident(ledger_column(kind, ref))
+
+    def provision_paid(self, provision_ref: str) -> str:
+        self.needs.provisions.add(provision_ref)
+        return quote_ident(ledger_column("prov", provision_ref))
 
     def _ledger_column(self, name: str) -> str:
         assert self.current_rule is not None
@@ -98,8 +123,7 @@ class _Builder:
             return self.ledger("paid", rule.ledger_ref)
         if name == "paid_years":
             return self.ledger("years", rule.ledger_ref)
-        index = self.ledger_provisions.setdefault(rule.provision_ref, len(self.ledger_provisions))
-        return quote_ident(f"ledprov__{index}")
+        return self.provision_paid(rule.provision_ref)
 
     # -- expressions ---------------------------------------------------------------------------
     def expr(self, text: str | int) -> str:
@@ -224,8 +248,7 @@ class _Builder:
             cap = self.expr(cap_rule.amount)
             if cap_rule.scope == "cumulative":
                 if cap_rule.over == "provision":
-                    index_p = self.ledger_provisions.setdefault(rule.provision_ref, len(self.ledger_provisions))
-                    already = f"COALESCE({quote_ident(f'ledprov__{index_p}')}, 0)"
+                    already = f"COALESCE({self.provision_paid(rule.provision_ref)}, 0)"
                 else:
                     already = f"COALESCE({self.ledger('paid', rule.ledger_ref)}, 0)"
             else:
@@ -294,8 +317,13 @@ def build_document_query(
     as_of: dt.date,
     readings: dict[str, str],
     any_jurisdiction: bool = False,
+    base_table: str | None = None,
 ) -> DocumentQuery:
-    """The SQL of one document for one assessed year, evaluation date and set of readings."""
+    """The SQL of one document for one assessed year, evaluation date and set of readings.
+
+    With ``base_table`` the query reads a base relation built once for several documents
+    (``base_relation`` of their merged ``needs``) instead of building its own.
+    """
     doc_id = document.loaded.id
     builder = _Builder(
         document, catalogue, period=period, as_of=as_of, readings=readings, any_jurisdiction=any_jurisdiction
@@ -320,7 +348,8 @@ def build_document_query(
             )
         )  # fmt: skip
     subset_columns, best_column, final = _exclusions(document, rules, builder, readings)
-    base = _base_relation(builder, catalogue, period)
+    builder.needs.history = builder.ctx.needs
+    base = f"base AS (SELECT * FROM {base_table})" if base_table else base_relation(builder.needs, period)
     region = builder.document.loaded.policy.document.jurisdiction.region
     region_ok = f"(CASE WHEN region IS NULL OR array_length(region) = 0 THEN NULL ELSE list_contains(region, {sql_string(region)}) END)"
     stages = [
@@ -333,12 +362,12 @@ def build_document_query(
     ]
     sql = f"WITH {base},\n" + ",\n".join(stages) + f"\nSELECT entity_id, {', '.join(final) or 'TRUE AS _7'} FROM s6"
     _ = doc_id
-    return DocumentQuery(document=doc_id, sql=sql, rules=outputs)
+    return DocumentQuery(document=doc_id, sql=sql, rules=outputs, needs=builder.needs)
 
 
 def _ledger_passthrough(builder: _Builder) -> str:
     """The ledger columns the exclusion stage reads, carried past stage four (which keeps only results)."""
-    columns = [f"led_paid__{index}" for kind, index in sorted(builder.ledger_kinds) if kind == "paid"]
+    columns = [ledger_column("paid", ref) for kind, ref in sorted(builder.needs.ledger) if kind == "paid"]
     return "".join(f", {quote_ident(c)}" for c in columns)
 
 
@@ -403,27 +432,29 @@ def _exclusions(
     return subset_columns, best_column, finals
 
 
-def _base_relation(builder: _Builder, catalogue: Catalogue, period: int) -> str:
-    """CTEs joining entities with the history and ledger columns the rules need."""
-    needs = builder.ctx.needs
+def base_relation(needs: BaseNeeds, period: int) -> str:
+    """CTEs joining entities with the history and ledger columns the rules need, ending in ``base``."""
+    history = needs.history
     ctes: list[str] = []
     joins: list[str] = []
     # One pass over the history: each needed (fact, year) becomes a column of one grouped row per entity.
     picks: list[str] = []
-    for fact in sorted(needs.current | needs.offsets.get(0, set())):
+    for fact in sorted(history.current | history.offsets.get(0, set())):
         picks.append(f"any_value({quote_ident(fact)}) FILTER (WHERE year = {period}) AS {quote_ident(fact + '__p0')}")
-    for offset, facts in sorted(needs.offsets.items()):
+    for offset, facts in sorted(history.offsets.items()):
         if offset == 0:
             continue
         suffix = f"__m{-offset}" if offset < 0 else f"__p{offset}"
         for fact in sorted(facts):
-            picks.append(f"any_value({quote_ident(fact)}) FILTER (WHERE year = {period + offset}) AS {quote_ident(fact + suffix)}")
-    for fact in sorted(needs.max_before):
+            picks.append(
+                f"any_value({quote_ident(fact)}) FILTER (WHERE year = {period + offset}) AS {quote_ident(fact + suffix)}"
+            )
+    for fact in sorted(history.max_before):
         picks.append(f"MAX({quote_ident(fact)}) FILTER (WHERE year < {period}) AS {quote_ident(fact + '__maxb')}")
     if picks:
         ctes.append(f"hist AS (SELECT entity_id, {', '.join(picks)} FROM history GROUP BY entity_id)")
         joins.append("LEFT JOIN hist USING (entity_id)")
-    for alias, (fact, first, last) in needs.sums.items():
+    for alias, (fact, first, last) in sorted(history.sums.items()):
         ctes.append(
             f"{alias} AS (SELECT e.entity_id, SUM(h.{quote_ident(fact)}) AS {quote_ident(alias + '__sum')}, "
             f"COUNT(h.{quote_ident(fact)}) AS {quote_ident(alias + '__count')} FROM entities e JOIN history h "
@@ -431,22 +462,22 @@ def _base_relation(builder: _Builder, catalogue: Catalogue, period: int) -> str:
         )
         joins.append(f"LEFT JOIN {alias} USING (entity_id)")
     ledger_cols = []
-    for ref, index in builder.ledger_rules.items():
+    for kind, ref in sorted(needs.ledger):
         match = f"rule = {sql_string(ref)}"
-        ledger_cols.append(f"SUM(CASE WHEN {match} THEN amount_fen END) AS {quote_ident(f'led_paid__{index}')}")
-        ledger_cols.append(f"COUNT(DISTINCT CASE WHEN {match} THEN period END) AS {quote_ident(f'led_years__{index}')}")
-        ledger_cols.append(
-            f"SUM(CASE WHEN {match} AND period = {period} THEN amount_fen END) AS {quote_ident(f'led_paidp__{index}')}"
-        )
-        ledger_cols.append(
-            f"list(DISTINCT tier) FILTER (WHERE {match} AND tier IS NOT NULL) AS {quote_ident(f'led_tiers__{index}')}"
-        )
-    for ref, index in builder.ledger_provisions.items():
+        name = quote_ident(ledger_column(kind, ref))
+        if kind == "paid":
+            ledger_cols.append(f"SUM(CASE WHEN {match} THEN amount_fen END) AS {name}")
+        elif kind == "years":
+            ledger_cols.append(f"COUNT(DISTINCT CASE WHEN {match} THEN period END) AS {name}")
+        elif kind == "paidp":
+            ledger_cols.append(f"SUM(CASE WHEN {match} AND period = {period} THEN amount_fen END) AS {name}")
+        else:
+            ledger_cols.append(f"list(DISTINCT tier) FILTER (WHERE {match} AND tier IS NOT NULL) AS {name}")
+    for ref in sorted(needs.provisions):
         match = f"starts_with(rule, {sql_string(ref + '/')})"
-        ledger_cols.append(f"SUM(CASE WHEN {match} THEN amount_fen END) AS {quote_ident(f'ledprov__{index}')}")
+        ledger_cols.append(f"SUM(CASE WHEN {match} THEN amount_fen END) AS {quote_ident(ledger_column('prov', ref))}")
     if ledger_cols:
         ctes.append(f"led AS (SELECT entity_id, {', '.join(ledger_cols)} FROM ledger GROUP BY entity_id)")
         joins.append("LEFT JOIN led USING (entity_id)")
     ctes.append(f"base AS (SELECT * FROM entities {' '.join(joins)})")
-    _ = catalogue, Period
     return ",\n".join(ctes)

@@ -9,6 +9,7 @@ literals; an expression without an exact SQL form raises ``NoTranslation`` rathe
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -228,7 +229,8 @@ def _call(node: ast.Call, ctx: SqlContext) -> str:
                 ctx.catalogue.get(n) is not None and ctx.catalogue[n].period is Period.ANNUAL for n in ast.names(bound)
             ):
                 raise NoTranslation("sum_years() 的年份界限不能依赖按年度的事实")
-        alias = f"sum{len(ctx.needs.sums) + 1}__{key}"
+        digest = hashlib.sha1(f"{key}|{first}|{last}".encode(), usedforsecurity=False).hexdigest()[:12]
+        alias = f"sum__{key}__{digest}"
         ctx.needs.sums.setdefault(alias, (key, first, last))
         needed = f"GREATEST(LEAST({last}, {ctx.period}) - ({first}) + 1, 0)"
         total, count = quote_ident(f"{alias}__sum"), quote_ident(f"{alias}__count")
