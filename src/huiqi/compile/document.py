@@ -349,7 +349,10 @@ def build_document_query(
         )  # fmt: skip
     subset_columns, best_column, final = _exclusions(document, rules, builder, readings)
     builder.needs.history = builder.ctx.needs
-    base = f"base AS (SELECT * FROM {base_table})" if base_table else base_relation(builder.needs, period)
+    if base_table:  # history and ledger columns computed once for several documents
+        base = f"base AS (SELECT * FROM entities LEFT JOIN {base_table} USING (entity_id))"
+    else:
+        base = base_relation(builder.needs, period)
     region = builder.document.loaded.policy.document.jurisdiction.region
     region_ok = f"(CASE WHEN region IS NULL OR array_length(region) = 0 THEN NULL ELSE list_contains(region, {sql_string(region)}) END)"
     stages = [
@@ -432,7 +435,7 @@ def _exclusions(
     return subset_columns, best_column, finals
 
 
-def base_relation(needs: BaseNeeds, period: int) -> str:
+def base_relation(needs: BaseNeeds, period: int, *, ids_only: bool = False) -> str:
     """CTEs joining entities with the history and ledger columns the rules need, ending in ``base``."""
     history = needs.history
     ctes: list[str] = []
@@ -479,5 +482,8 @@ def base_relation(needs: BaseNeeds, period: int) -> str:
     if ledger_cols:
         ctes.append(f"led AS (SELECT entity_id, {', '.join(ledger_cols)} FROM ledger GROUP BY entity_id)")
         joins.append("LEFT JOIN led USING (entity_id)")
-    ctes.append(f"base AS (SELECT * FROM entities {' '.join(joins)})")
+    if ids_only:  # the shared columns alone, joined to each document's entities later
+        ctes.append(f"base AS (SELECT * FROM (SELECT entity_id FROM entities) AS ids {' '.join(joins)})")
+    else:
+        ctes.append(f"base AS (SELECT * FROM entities {' '.join(joins)})")
     return ",\n".join(ctes)

@@ -86,7 +86,7 @@ class DuckDBRunner:
         for query in queries.values():
             needs.merge(query.needs)
         self.connection.execute(
-            f"CREATE OR REPLACE TEMP TABLE base_all AS WITH {base_relation(needs, period)} SELECT * FROM base"
+            f"CREATE OR REPLACE TEMP TABLE base_all AS WITH {base_relation(needs, period, ids_only=True)} SELECT * FROM base"
         )
         results = {}
         for document, query in queries.items():
