@@ -57,3 +57,20 @@ def test_spark_equals_scalar_on_a_random_population(spark: Any) -> None:
         compared, diffs = differences(ENGINE, batch, profiles, spark_run(ENGINE, spark))
         assert compared > 0
         assert diffs[:5] == [], document
+
+
+def test_all_documents_over_one_shared_base_equal_one_document_at_a_time() -> None:
+    import duckdb
+
+    from huiqi.compile.duckdb_runner import DuckDBRunner
+
+    rng = np.random.default_rng(3)
+    tables = generate_chunk(ENGINE.catalogue, rule_refs(ENGINE), start=0, size=400, years=5, period=PERIOD, rng=rng)
+    runner = DuckDBRunner(ENGINE, duckdb.connect())
+    runner.load_arrow(*tables)
+    shared = runner.evaluate_all(DOCUMENTS, period=PERIOD, as_of=dt.date(2024, 6, 30))
+    for document in DOCUMENTS:
+        _, alone = runner.evaluate(document, period=PERIOD, as_of=dt.date(2024, 6, 30))
+        _, table = shared[document]
+        together = runner.connection.sql(f'SELECT * FROM "{table}" ORDER BY entity_id').to_arrow_table()
+        assert together.to_pylist() == alone.sort_by("entity_id").to_pylist()
