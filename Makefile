@@ -3,7 +3,7 @@ PY ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test setup lint bench clean
+.PHONY: run demo test setup lint bench clean
 
 $(BIN)/huiqi: pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -13,9 +13,15 @@ $(BIN)/huiqi: pyproject.toml
 
 setup: $(BIN)/huiqi
 
-## run: set up and run the main job (demo evaluation of the sample profiles against all seed policies)
+## run: set up and run the main job: check the policy base, show a demo evaluation, then start the service
+## on SQLite (huiqi.db) with the seed policies and demo data at http://127.0.0.1:8000/api/v1 (Ctrl-C stops it)
 run: setup
 	$(BIN)/huiqi validate
+	$(BIN)/huiqi demo
+	$(BIN)/huiqi serve
+
+## demo: the demo evaluation alone (sample profiles × all documents, printed as tables)
+demo: setup
 	$(BIN)/huiqi demo
 
 ## test: set up and run every check: lint, types, policy validation, the test suite
@@ -28,6 +34,8 @@ test: setup
 
 bench: setup
 	$(BIN)/python bench/evaluate_one.py
+	$(BIN)/python bench/population.py --n 1000000 --spark 100000
+	$(BIN)/python bench/platform_load.py
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache .hypothesis
