@@ -323,3 +323,7 @@ def main() -> None:  # pragma: no cover - console entry point
 from huiqi.cli_platform import register_platform  # noqa: E402 - the platform's commands join the app last
 
 register_platform(app)
+
+from huiqi.cli_population import register_population  # noqa: E402 - the population commands join the app last
+
+register_population(app)

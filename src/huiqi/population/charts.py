@@ -41,6 +41,18 @@ def text(chinese: str, english: str) -> str:
     return chinese if chinese_font() else english
 
 
+def provision_names(rows: list[dict[str, object]]) -> list[str]:
+    """Chart labels of provisions (rows with document, provision, provision_label): Chinese when a font
+    can show it, else ``document:provision`` where that is ASCII, else the provision's position."""
+    names = []
+    for row in rows:
+        document, provision = str(row["document"]), str(row["provision"])
+        chinese = f"{document} {row['provision_label']}"
+        english = f"{document}:{provision}" if provision.isascii() else f"{document} #{row.get('position', '?')}"
+        names.append(text(chinese, english))
+    return names
+
+
 @dataclass(frozen=True)
 class Series:
     """One set of bars: a name and one value per category (fen when ``money``, else a count)."""
@@ -52,9 +64,8 @@ class Series:
 def bar_chart(title: str, categories: list[str], series: list[Series], *, money: bool = True) -> bytes:
     """Horizontal grouped bars, first category on top; returns PNG bytes."""
     font = chinese_font()
-    params = {"font.family": [font, "DejaVu Sans"]} if font else {}
     height = max(2.5, 0.45 * len(categories) * max(1, len(series)) ** 0.5 + 1.2)
-    with matplotlib.rc_context(params):
+    with matplotlib.rc_context({"font.family": [font, "DejaVu Sans"]} if font else None):
         figure = Figure(figsize=(8, height), dpi=100)
         axes = figure.subplots()
         width = 0.8 / max(1, len(series))

@@ -64,7 +64,9 @@ def build_dimensions(connection: duckdb.DuckDBPyConnection, *, period: int) -> N
         if "revenue" in history
         else ""
     )
-    industry = f"COALESCE(NULLIF(e.industry, ''), {sql_string(UNKNOWN)})" if "industry" in entities else sql_string(UNKNOWN)
+    industry = (
+        f"COALESCE(NULLIF(e.industry, ''), {sql_string(UNKNOWN)})" if "industry" in entities else sql_string(UNKNOWN)
+    )
     district = (
         f"CASE WHEN e.region IS NULL OR len(e.region) = 0 THEN {sql_string(UNKNOWN)} "
         f"ELSE array_to_string(e.region[-2:], ' ') END"

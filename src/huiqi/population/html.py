@@ -25,14 +25,14 @@ p.note { color: #555; margin: 0.2em 0; }
 
 def _table_html(data: pa.Table) -> str:
     columns = data.column_names
-    numeric = {
-        name for name in columns if pa.types.is_integer(data.schema.field(name).type) or name.endswith("_fen")
-    }
+    numeric = {name for name in columns if pa.types.is_integer(data.schema.field(name).type) or name.endswith("_fen")}
     head = "".join(f"<th>{escape(column_label(name))}</th>" for name in columns)
     rows = []
     for row in data.slice(0, HTML_ROW_LIMIT).to_pylist():
         cells = "".join(
-            f'<td class="num">{escape(display(n, row[n]))}</td>' if n in numeric else f"<td>{escape(display(n, row[n]))}</td>"
+            f'<td class="num">{escape(display(n, row[n]))}</td>'
+            if n in numeric
+            else f"<td>{escape(display(n, row[n]))}</td>"
             for n in columns
         )
         rows.append(f"<tr>{cells}</tr>")

@@ -26,7 +26,7 @@ from .html import render_html
 from .labels import VALUE_LABELS, column_label, yuan
 from .report import Report
 
-EXCEL_ROW_LIMIT = 100_000
+EXCEL_ROW_LIMIT = 50_000
 
 YUAN_MACRO = (
     "CREATE OR REPLACE TEMP MACRO huiqi_yuan(fen) AS CASE WHEN fen IS NULL THEN NULL ELSE "
@@ -121,7 +121,9 @@ def _write_excel(path: Path, report: Report, sheets: list[tuple[str, pa.Table]])
     notes.append([title])
     for line in report.notes:
         notes.append([line])
-    notes.append(["金额单位：元（由整数分换算，精确到分）；Parquet 文件中金额为整数分（*_fen），CSV 中为元（*_yuan）。"])
+    notes.append(
+        ["金额单位：元（由整数分换算，精确到分）；Parquet 文件中金额为整数分（*_fen），CSV 中为元（*_yuan）。"]
+    )
     for sheet_title, data in sheets:
         sheet = workbook.create_sheet(_sheet_title(sheet_title, used))
         header = []

@@ -19,6 +19,8 @@ class Table:
     name: str
     title: str
     data: pa.Table
+    #: columns the command line prints (none: the table is only written to files)
+    console: tuple[str, ...] = ()
 
 
 @dataclass

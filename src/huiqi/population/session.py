@@ -124,8 +124,12 @@ class PopulationSession:
         self.folder = folder
         self._spill = tempfile.TemporaryDirectory(prefix="huiqi-simulate-")
         self.connection = duckdb.connect(config={"temp_directory": self._spill.name})
-        DuckDBRunner(engine, self.connection).load_parquet(folder)
-        self._check_columns()
+        try:
+            DuckDBRunner(engine, self.connection).load_parquet(folder)
+            self._check_columns()
+        except BaseException:
+            self.close()
+            raise
 
     def close(self) -> None:
         self.connection.close()
@@ -171,7 +175,9 @@ class PopulationSession:
         con = self.connection
         runner = DuckDBRunner(engine, con)
         table = quote_ident(name)
-        con.execute(f"CREATE OR REPLACE TABLE {table} (entity_id VARCHAR, rule_no INTEGER, status TINYINT, amount_fen BIGINT)")
+        con.execute(
+            f"CREATE OR REPLACE TABLE {table} (entity_id VARCHAR, rule_no INTEGER, status TINYINT, amount_fen BIGINT)"
+        )
         run = Run(name=name, scenario=scenario, documents=list(documents))
         money = ", ".join(str(c) for c in MONEY_CODES)
         for document in documents:
@@ -197,7 +203,7 @@ class PopulationSession:
                 progress(document)
         rules = pa.Table.from_pylist([vars(r) for r in run.rules], schema=RULES_SCHEMA)
         con.register("_rules_arrow", rules)
-        con.execute(f"CREATE OR REPLACE TABLE {quote_ident(run.rules_table)} AS SELECT * FROM _rules_arrow")
+        con.execute(f"CREATE OR REPLACE TABLE {quote_ident(run.rules_table)} AS SELECT * FROM _rules_arrow")  # noqa: S608
         con.unregister("_rules_arrow")
         self._provisions(run)
         return run

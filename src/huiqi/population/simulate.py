@@ -20,7 +20,7 @@ from huiqi.compile.duckdb_runner import PopulationError
 from huiqi.engine.evaluate import Engine
 from huiqi.errors import EvaluationError
 
-from .charts import Series, bar_chart, chinese_font, text
+from .charts import Series, bar_chart, chinese_font, provision_names, text
 from .dimensions import SIZE_BANDS, UNKNOWN, band_order, build_dimensions
 from .report import Chart, Export, Report, Table
 from .session import PopulationSession, Progress, Run, Scenario
@@ -30,6 +30,10 @@ COST_NOTE = (
     "确定金额：符合条件、金额由条文确定的规则之和；上限金额：符合条件、条文写“最高/不超过”的规则之和；"
     "金额合计为二者之和（可申请的最高额）。待审核定额的上限另列，不计入合计。"
 )
+DOCUMENT_COLUMNS = ("document", "document_status", "beneficiaries", "cost_fen", "ceiling_fen", "total_fen",
+                    "review_count", "review_ceiling_fen", "information_count")  # fmt: skip
+PROVISION_COLUMNS = ("document", "provision", "provision_label", "beneficiaries", "cost_fen", "ceiling_fen", "total_fen",
+                     "review_count", "information_count")  # fmt: skip
 COUNT_NOTE = "主体数按该层级的状态计（条款取其规则中最好的状态，文件取其条款中最好的状态），每个主体只计一次。"
 
 
@@ -49,7 +53,9 @@ def resolve_scenario(
     if period is None:
         period = session.latest_year()
         if period is None:
-            raise PopulationError("history.parquet 没有任何年度数据，无法确定评价年度：请用 --period 指定", where="--period")
+            raise PopulationError(
+                "history.parquet 没有任何年度数据，无法确定评价年度：请用 --period 指定", where="--period"
+            )
     if as_of is None:
         as_of = dt.date(period + 1, 6, 30)
     engine.resolve_readings(readings)
@@ -99,14 +105,24 @@ def simulate(
     report = Report(title="政策模拟：受益主体与资金需求", notes=[*population_notes(session, scenario, documents), COST_NOTE,
                                                             COUNT_NOTE])  # fmt: skip
     report.tables = [
-        Table("by_document", "按文件汇总", by_document(connection, run, document_meta(engine))),
-        Table("by_provision", "按条款汇总", by_provision(connection, run)),
+        Table("by_document", "按文件汇总", by_document(connection, run, document_meta(engine)), DOCUMENT_COLUMNS),
+        Table("by_provision", "按条款汇总", by_provision(connection, run), PROVISION_COLUMNS),
         Table("by_rule", "按规则汇总", by_rule(connection, run)),
         Table("distribution", "分布：规模、区县、行业", distribution(connection, run)),
     ]
     report.exports = [Export("results", "逐主体逐规则结果（不含不适用）", session.long_sql(run))]
     report.charts = simulation_charts(report)
     return run, report
+
+
+def _with_position(table: pa.Table) -> pa.Table:
+    """Add each provision's 1-based position within its document (a label when ids are not ASCII)."""
+    seen: dict[str, int] = {}
+    positions = []
+    for document in table["document"].to_pylist():
+        seen[document] = seen.get(document, 0) + 1
+        positions.append(seen[document])
+    return table.append_column("position", pa.array(positions, pa.int64()))
 
 
 def _top(table: pa.Table, column: str, count: int) -> pa.Table:
@@ -122,21 +138,32 @@ def simulation_charts(report: Report) -> list[Chart]:
     documents = report.table("by_document").to_pylist()
     if documents:
         charts.append(
-            Chart("by_document", text("各文件金额", "Amount by document"), bar_chart(
-                text("各文件金额（确定 / 上限）", "Amount by document (fixed / ceilings)"),
-                [d["document"] for d in documents],
-                [Series(text("确定金额", "fixed"), [d["cost_fen"] for d in documents]),
-                 Series(text("上限金额", "ceilings"), [d["ceiling_fen"] for d in documents])],
-            ))
+            Chart(
+                "by_document",
+                text("各文件金额", "Amount by document"),
+                bar_chart(
+                    text("各文件金额（确定 / 上限）", "Amount by document (fixed / ceilings)"),
+                    [d["document"] for d in documents],
+                    [
+                        Series(text("确定金额", "fixed"), [d["cost_fen"] for d in documents]),
+                        Series(text("上限金额", "ceilings"), [d["ceiling_fen"] for d in documents]),
+                    ],
+                ),
+            )
         )
-    provisions = _top(report.table("by_provision"), "total_fen", 15).to_pylist()
+    provisions = _top(_with_position(report.table("by_provision")), "total_fen", 15).to_pylist()
     if provisions:
-        names = [text(f"{p['document']} {p['provision_label']}", f"{p['document']}:{p['provision']}") for p in provisions]
+        names = provision_names(provisions)
         charts.append(
-            Chart("top_provisions", text("金额最高的条款", "Provisions by amount"), bar_chart(
-                text("金额最高的条款（金额合计）", "Top provisions by amount (fixed + ceilings)"), names,
-                [Series(text("金额合计", "total"), [p["total_fen"] for p in provisions])],
-            ))
+            Chart(
+                "top_provisions",
+                text("金额最高的条款", "Provisions by amount"),
+                bar_chart(
+                    text("金额最高的条款（金额合计）", "Top provisions by amount (fixed + ceilings)"),
+                    names,
+                    [Series(text("金额合计", "total"), [p["total_fen"] for p in provisions])],
+                ),
+            )
         )
     charts += _distribution_charts(report.table("distribution"), [d["document"] for d in documents])
     return charts
@@ -167,7 +194,10 @@ def _distribution_charts(table: pa.Table, documents: list[str]) -> list[Chart]:
                 series.append(Series(document, [amounts.get(v, 0) for v in values]))
         labels = [text(v, english_bands.get(v, v)) for v in values]
         charts.append(
-            Chart(f"by_{dimension}", text(f"按{chinese}的金额", f"Amount by {english}"),
-                  bar_chart(text(f"按{chinese}的金额合计", f"Amount by {english}"), labels, series))
+            Chart(
+                f"by_{dimension}",
+                text(f"按{chinese}的金额", f"Amount by {english}"),
+                bar_chart(text(f"按{chinese}的金额合计", f"Amount by {english}"), labels, series),
+            )
         )
     return charts

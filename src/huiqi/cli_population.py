@@ -1,0 +1,162 @@
+"""``huiqi simulate``: policies over a whole population — costs, reforms, comparisons and budgets.
+
+Registered on the main ``huiqi`` app by ``register_population`` (the last lines of ``huiqi/cli.py``).
+A thin layer over ``huiqi.population``: it reads the options, shows a progress bar (one step per
+document evaluated), prints the headline tables and writes every output file.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated
+
+import pyarrow as pa
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table as RichTable
+
+from huiqi.errors import HuiqiError
+from huiqi.policy.base import PolicyBase, default_policies_dir
+
+console = Console(soft_wrap=False, width=None if sys.stdout.isatty() else 160)
+err = Console(stderr=True, soft_wrap=True)
+
+CONSOLE_ROWS = 40
+
+
+def _fail(exc: HuiqiError) -> None:
+    where = f"{exc.where}: " if exc.where else ""
+    err.print(f"[bold red]错误[/]：{where}{exc.message}", highlight=False)
+    raise typer.Exit(2)
+
+
+@contextmanager
+def _progress(total: int) -> Iterator[Callable[[str], None]]:
+    with Progress(
+        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+        console=err, transient=True,
+    ) as progress:  # fmt: skip
+        task = progress.add_task("评估中", total=total)
+
+        def step(document: str) -> None:
+            progress.update(task, advance=1, description=f"已评估 {document}")
+
+        yield step
+
+
+def _print_report(report: object, out: Path, files: list[Path]) -> None:
+    from huiqi.population.labels import column_label, display
+    from huiqi.population.report import Report
+
+    assert isinstance(report, Report)
+    console.print(f"[bold]{report.title}[/]", highlight=False)
+    for line in report.notes:
+        console.print(f"  {line}", highlight=False)
+    for table in report.tables:
+        if not table.console:
+            continue
+        view = RichTable(title=table.title, title_justify="left", show_lines=False)
+        for name in table.console:
+            numeric = name.endswith("_fen") or pa.types.is_integer(table.data.schema.field(name).type)
+            view.add_column(column_label(name), justify="right" if numeric else "left")
+        rows = table.data.to_pylist()
+        for row in rows[:CONSOLE_ROWS]:
+            view.add_row(*(display(name, row[name]) for name in table.console))
+        console.print(view)
+        if len(rows) > CONSOLE_ROWS:
+            console.print(f"  （共 {len(rows)} 行，完整表格见 {table.name}.csv）", highlight=False)
+    charts = sum(1 for f in files if f.suffix == ".png")
+    console.print(
+        f"[green]✔[/] 已写入 {out}：summary.xlsx、report.html、{len(files) - charts - 2} 个 Parquet/CSV 文件、{charts} 张图",
+        highlight=False,
+    )
+
+
+def simulate(
+    population: Annotated[
+        Path, typer.Option("--population", "-p", help="人口数据目录（entities/history/ledger.parquet）")
+    ],
+    document: Annotated[list[str], typer.Option("--document", "-d", help="只评估这些文件（可重复）")] = [],  # noqa: B006
+    as_of: Annotated[str | None, typer.Option("--as-of", help="评价日 YYYY-MM-DD（默认评价年度次年6月30日）")] = None,
+    period: Annotated[
+        int | None, typer.Option("--period", help="评价年度（默认评价日的上一年，或历史数据的最后一年）")
+    ] = None,
+    reading: Annotated[list[str], typer.Option("--reading", "-r", help="切换口径 NAME=VALUE（可重复）")] = [],  # noqa: B006
+    any_jurisdiction: Annotated[bool, typer.Option("--any-jurisdiction", help="忽略属地")] = False,
+    out: Annotated[Path, typer.Option("--out", "-o", help="输出目录")] = Path("out/simulation"),
+    reform: Annotated[
+        Path | None, typer.Option("--reform", help="改革方案 YAML：与现行政策逐条款对比（默认只评估方案涉及的文件）")
+    ] = None,
+    compare: Annotated[str | None, typer.Option("--compare", help="并列比较这些文件（逗号分隔，忽略属地）")] = None,
+    budget: Annotated[Path | None, typer.Option("--budget", help="预算 YAML：需求、超额与分配")] = None,
+    policies: Annotated[
+        Path | None, typer.Option("--policies", help="政策库目录（默认：项目的 policies/ 或 $HUIQI_POLICIES）")
+    ] = None,
+) -> None:
+    """在一个主体总体上模拟政策：受益主体数、资金（确定金额与上限）、按规模/区县/行业的分布；可做改革对比、多文件比较和预算分配。
+    结果写为 Parquet、CSV、Excel、PNG 图和一页 HTML 报告（金额以整数分计算，输出为元）。
+
+    例：huiqi simulate --population out/population --out out/simulation
+
+    例：huiqi simulate -p out/population --reform examples/reforms/suzhou-threshold.yaml
+
+    例：huiqi simulate -p out/population --compare suzhou-software-cluster,guangzhou-software,xinjiang-2017-software
+
+    例：huiqi simulate -p out/population -d suzhou-software-cluster --budget examples/budgets/suzhou.yaml
+    """
+    from huiqi.cli import _parse_date, _parse_readings
+    from huiqi.engine.evaluate import Engine
+    from huiqi.population.budget import budget_report, load_budgets
+    from huiqi.population.compare import compare_report
+    from huiqi.population.delta import reform_report
+    from huiqi.population.outputs import write_report
+    from huiqi.population.reform import apply_reform, load_reform
+    from huiqi.population.session import PopulationSession
+    from huiqi.population.simulate import resolve_scenario, select_documents
+    from huiqi.population.simulate import simulate as run_simulation
+
+    if reform is not None and compare is not None:
+        raise typer.BadParameter("--reform 与 --compare 不能同时使用", param_hint="--compare")
+    readings = _parse_readings(reading)
+    try:
+        base = PolicyBase.load(policies or default_policies_dir())
+        engine = Engine(base)
+        plan = load_reform(reform) if reform is not None else None
+        budgets = load_budgets(budget) if budget is not None else None
+        reform_engine = Engine(apply_reform(base, plan)) if plan is not None else None
+        with PopulationSession(population, engine) as session:
+            scenario = resolve_scenario(
+                session, engine, as_of=_parse_date(as_of) if as_of else None, period=period, readings=readings,
+                any_jurisdiction=any_jurisdiction or compare is not None,
+            )  # fmt: skip
+            if compare is not None:
+                documents = select_documents(engine, [d.strip() for d in compare.split(",") if d.strip()])
+            elif plan is not None:
+                documents = select_documents(engine, document or plan.documents)
+            else:
+                documents = select_documents(engine, document)
+            runs = 2 if plan is not None else 1
+            with _progress(len(documents) * runs) as step:
+                if plan is not None and reform_engine is not None:
+                    _, budget_run, report = reform_report(session, engine, reform_engine, plan, documents, scenario,
+                                                          progress=step)  # fmt: skip
+                elif compare is not None:
+                    budget_run, report = compare_report(session, engine, documents, scenario, progress=step)
+                else:
+                    budget_run, report = run_simulation(session, engine, documents, scenario, progress=step)
+            if budgets is not None:
+                report.extend(budget_report(session, budget_run, budgets, base.catalogue))
+            files = write_report(report, out, session.connection)
+    except HuiqiError as exc:
+        _fail(exc)
+        return
+    _print_report(report, out, files)
+
+
+def register_population(app: typer.Typer) -> None:
+    """Add ``simulate`` to the main app."""
+    app.command("simulate")(simulate)

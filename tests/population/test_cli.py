@@ -1,0 +1,74 @@
+"""``huiqi simulate`` end to end through the command line."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from huiqi.cli import app
+
+from .conftest import Synthetic
+
+REFORM = 'overrides:\n  - rule: test-doc:1/scale\n    replace: {"2000万元": "1000万元"}\n'
+BUDGET = "budgets:\n  test-doc:1: 500万元\n"
+
+
+def _invoke(*args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(app, list(args))
+    return result.exit_code, result.output
+
+
+def test_simulate_writes_every_output(synthetic: Synthetic, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    code, output = _invoke("simulate", "-p", str(synthetic.folder), "-o", str(out), "--policies", str(synthetic.policies),
+                           "--as-of", "2024-06-30")  # fmt: skip
+    assert code == 0, output
+    assert "按文件汇总" in output and "评价年度 2023" in output
+    for name in ("by_document.parquet", "by_provision.csv", "results.parquet", "summary.xlsx", "report.html"):
+        assert (out / name).exists(), name
+
+
+def test_simulate_with_a_reform_and_a_budget(synthetic: Synthetic, tmp_path: Path) -> None:
+    reform, budget = tmp_path / "reform.yaml", tmp_path / "budget.yaml"
+    reform.write_text(REFORM, encoding="utf-8")
+    budget.write_text(BUDGET, encoding="utf-8")
+    out = tmp_path / "out"
+    code, output = _invoke("simulate", "-p", str(synthetic.folder), "-o", str(out), "--policies", str(synthetic.policies),
+                           "--reform", str(reform), "--budget", str(budget))  # fmt: skip
+    assert code == 0, output
+    assert "改革前后：按条款" in output and "预算：需求、超额与分配" in output
+    for name in ("reform_entities.parquet", "reform_changes.csv", "budget.parquet", "budget_allocation.csv"):
+        assert (out / name).exists(), name
+
+
+def test_compare_documents(case_population: Path, tmp_path: Path) -> None:
+    code, output = _invoke("simulate", "-p", str(case_population), "-o", str(tmp_path / "out"),
+                           "--compare", "suzhou-software-cluster,guangzhou-software")  # fmt: skip
+    assert code == 0, output
+    assert "各文件受益主体与金额" in output and "忽略属地" in output
+    assert (tmp_path / "out" / "compare_entities.parquet").exists()
+
+
+def test_errors_are_reported_in_chinese(synthetic: Synthetic, tmp_path: Path) -> None:
+    policies = str(synthetic.policies)
+    code, output = _invoke("simulate", "-p", str(tmp_path / "nowhere"), "--policies", policies)
+    assert code == 2 and "找不到人口数据目录" in output
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("overrides:\n  - rule: test-doc:1/nope\n    set: {benefit.amount: 1万元}\n", encoding="utf-8")
+    code, output = _invoke("simulate", "-p", str(synthetic.folder), "--policies", policies, "--reform", str(bad))
+    assert code == 2 and "没有规则 'nope'" in output and f"{bad}:2" in output
+    code, output = _invoke("simulate", "-p", str(synthetic.folder), "--policies", policies, "-d", "nope")
+    assert code == 2 and "没有编号为 'nope' 的文件" in output
+    code, output = _invoke("simulate", "-p", str(synthetic.folder), "--policies", policies, "--compare", "test-doc",
+                           "--reform", str(bad))  # fmt: skip
+    assert code == 2 and "不能同时使用" in output
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    code, output = _invoke("simulate", "-p", str(empty), "--policies", policies)
+    assert code == 2 and "缺少 entities.parquet" in output
+
+
+def test_help_has_examples() -> None:
+    code, output = _invoke("simulate", "--help")
+    assert code == 0 and "例：huiqi simulate" in output
