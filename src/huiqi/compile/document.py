@@ -443,14 +443,14 @@ def base_relation(needs: BaseNeeds, period: int, *, ids_only: bool = False) -> s
     # One pass over the history: each needed (fact, year) becomes a column of one grouped row per entity.
     picks: list[str] = []
     for fact in sorted(history.current | history.offsets.get(0, set())):
-        picks.append(f"any_value({quote_ident(fact)}) FILTER (WHERE year = {period}) AS {quote_ident(fact + '__p0')}")
+        picks.append(f"MAX({quote_ident(fact)}) FILTER (WHERE year = {period}) AS {quote_ident(fact + '__p0')}")
     for offset, facts in sorted(history.offsets.items()):
         if offset == 0:
             continue
         suffix = f"__m{-offset}" if offset < 0 else f"__p{offset}"
         for fact in sorted(facts):
             picks.append(
-                f"any_value({quote_ident(fact)}) FILTER (WHERE year = {period + offset}) AS {quote_ident(fact + suffix)}"
+                f"MAX({quote_ident(fact)}) FILTER (WHERE year = {period + offset}) AS {quote_ident(fact + suffix)}"
             )
     for fact in sorted(history.max_before):
         picks.append(f"MAX({quote_ident(fact)}) FILTER (WHERE year < {period}) AS {quote_ident(fact + '__maxb')}")
