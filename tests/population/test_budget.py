@@ -168,3 +168,13 @@ def test_budgets_must_name_what_was_simulated(synthetic: Synthetic, tmp_path: Pa
         run, _ = simulate(session, engine, ["test-doc"], Scenario(AS_OF, PERIOD))
         with pytest.raises(BudgetError, match=message):
             budget_report(session, run, load_budgets(path), engine.catalogue)
+
+
+def test_the_example_budget_file_reads() -> None:
+    example = Path(__file__).resolve().parents[2] / "examples" / "budgets" / "suzhou.yaml"
+    budgets = load_budgets(example)
+    assert [(b.target, b.amount_fen, b.allocation) for b in budgets] == [
+        ("suzhou-software-cluster:11", 50_000_000_000, "pro_rata"),
+        ("suzhou-software-cluster:10", 10_000_000_000, "ranking"),
+        ("suzhou-software-cluster", 100_000_000_000, "pro_rata"),
+    ]

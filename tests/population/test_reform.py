@@ -117,3 +117,14 @@ def test_a_reform_file_needs_overrides(tmp_path: Path) -> None:
         load_reform(_write(tmp_path, "name: 空\n"))
     with pytest.raises(ReformError, match="找不到改革方案文件"):
         load_reform(tmp_path / "missing.yaml")
+
+
+def test_the_example_reform_applies_to_the_seed_policies(seed_engine: Engine) -> None:
+    example = Path(__file__).resolve().parents[2] / "examples" / "reforms" / "suzhou-threshold.yaml"
+    reform = load_reform(example)
+    reformed = Engine(apply_reform(seed_engine.base, reform))
+    rules = {r.ref: r.rule for r in reformed.documents["suzhou-software-cluster"].rules}
+    assert rules["suzhou-software-cluster:11/first-version"].benefit.rate == "15%"
+    tiers = rules["suzhou-software-cluster:2/new-firm"].benefit.tiers or []
+    assert "800万元" in str(tiers[0].when) and tiers[0].amount == "60万元"
+    assert reform.documents == ["suzhou-software-cluster"]

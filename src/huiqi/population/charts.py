@@ -14,6 +14,7 @@ from functools import lru_cache
 
 import matplotlib
 from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter
 
 WAN = Decimal(1_000_000)
 
@@ -78,6 +79,7 @@ def bar_chart(title: str, categories: list[str], series: list[Series], *, money:
         axes.invert_yaxis()
         axes.set_title(title)
         axes.set_xlabel(text("万元", "10k yuan") if money else text("主体数", "entities"))
+        axes.xaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:,.0f}"))
         if len(series) > 1:
             axes.legend(fontsize="small")
         axes.grid(axis="x", alpha=0.3)

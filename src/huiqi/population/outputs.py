@@ -4,7 +4,7 @@
 - CSV (UTF-8, header row) writes each ``*_fen`` column as ``*_yuan``, a decimal string with two places
   built from the integer (``12345.67``) — exact, no float;
 - ``summary.xlsx`` has a sheet of notes, one per summary table (Chinese headers, money as exact decimals
-  of 元 formatted ``#,##0.00``), and the per-entity tables when they have at most ``EXCEL_ROW_LIMIT`` rows;
+  of 元 formatted ``#,##0.00``), and the per-entity tables when they have at most ``EXCEL_ROW_LIMIT`` rows (the notes say where the others are);
 - ``charts/*.png`` and ``report.html`` (self-contained: the charts are embedded).
 """
 
@@ -26,7 +26,7 @@ from .html import render_html
 from .labels import VALUE_LABELS, column_label, yuan
 from .report import Report
 
-EXCEL_ROW_LIMIT = 50_000
+EXCEL_ROW_LIMIT = 10_000
 
 YUAN_MACRO = (
     "CREATE OR REPLACE TEMP MACRO huiqi_yuan(fen) AS CASE WHEN fen IS NULL THEN NULL ELSE "
@@ -58,6 +58,7 @@ def write_report(report: Report, out: Path, connection: duckdb.DuckDBPyConnectio
     connection.execute(YUAN_MACRO)
     written: list[Path] = []
     sheets: list[tuple[str, pa.Table]] = []
+    omitted: list[str] = []
     for table in report.tables:
         parquet = out / f"{table.name}.parquet"
         pq.write_table(table.data, parquet)
@@ -75,8 +76,13 @@ def write_report(report: Report, out: Path, connection: duckdb.DuckDBPyConnectio
         columns = connection.sql(f"SELECT * FROM {source} LIMIT 0").columns  # noqa: S608
         _copy_csv(connection, source, columns, out / f"{export.name}.csv")
         written += [parquet, out / f"{export.name}.csv"]
-        if pq.ParquetFile(parquet).metadata.num_rows <= EXCEL_ROW_LIMIT:
+        rows = pq.ParquetFile(parquet).metadata.num_rows
+        if rows <= EXCEL_ROW_LIMIT:
             sheets.append((export.title, pq.read_table(parquet)))
+        else:
+            omitted.append(
+                f"{export.title}共 {rows:,} 行，超过 {EXCEL_ROW_LIMIT:,} 行，未放入本工作簿：见 {export.name}.parquet / .csv"
+            )
     if report.charts:
         (out / "charts").mkdir(exist_ok=True)
     for chart in report.charts:
@@ -84,7 +90,7 @@ def write_report(report: Report, out: Path, connection: duckdb.DuckDBPyConnectio
         path.write_bytes(chart.png)
         written.append(path)
     excel = out / "summary.xlsx"
-    _write_excel(excel, report, sheets)
+    _write_excel(excel, report, sheets, omitted)
     html = out / "report.html"
     html.write_text(render_html(report), encoding="utf-8")
     return [*written, excel, html]
@@ -112,14 +118,14 @@ def _cell(sheet: Any, column: str, value: Any) -> Any:
     return labels.get(str(value), value) if labels else value
 
 
-def _write_excel(path: Path, report: Report, sheets: list[tuple[str, pa.Table]]) -> None:
+def _write_excel(path: Path, report: Report, sheets: list[tuple[str, pa.Table]], omitted: list[str]) -> None:
     workbook = Workbook(write_only=True)
     used: set[str] = set()
     notes = workbook.create_sheet(_sheet_title("说明", used))
     title = WriteOnlyCell(notes, value=report.title)
     title.font = Font(bold=True)
     notes.append([title])
-    for line in report.notes:
+    for line in [*report.notes, *omitted]:
         notes.append([line])
     notes.append(
         ["金额单位：元（由整数分换算，精确到分）；Parquet 文件中金额为整数分（*_fen），CSV 中为元（*_yuan）。"]
