@@ -22,8 +22,7 @@ from .session import ELIGIBLE, PopulationSession, Progress, Run, Scenario, statu
 from .simulate import population_notes
 from .summary import document_order
 
-DELTA_COLUMNS = ("baseline_beneficiaries", "reform_beneficiaries", "baseline_total_fen", "reform_total_fen",
-                 "delta_fen", "winners", "losers")  # fmt: skip
+DELTA_COLUMNS = ("baseline_beneficiaries", "reform_beneficiaries", "delta_fen", "winners", "losers")
 
 
 def _benefit(alias: str) -> str:

@@ -169,7 +169,7 @@ def _find_target(raw: dict[str, Any], override: Override) -> dict[str, Any]:
         if str(provision.get("id")) != provision_id:
             continue
         for rule in provision.get("rules") or []:
-            if rule.get("id") == rule_id:
+            if str(rule.get("id")) == rule_id:
                 return rule  # type: ignore[no-any-return]
         rules = "、".join(str(r.get("id")) for r in provision.get("rules") or []) or "（无）"
         raise ReformError(
