@@ -27,6 +27,7 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute
 import pyarrow.parquet as pq
 
 from huiqi.compile.tables import LEDGER_SCHEMA, entity_schema, history_schema
@@ -54,6 +55,8 @@ REGIONS: list[tuple[list[str], float, list[str]]] = [
     (["北京市"], 0.03, ["海淀区", "朝阳区"]),
 ]
 MISSING = 0.05
+#: Text facts that hold the entity's city (the second element of its region).
+CITY_FACTS = ("registered_city", "prefecture_city")
 
 
 def _money_scale(fact: Fact, entity: EntityType) -> tuple[float, float]:
@@ -207,6 +210,12 @@ def generate_chunk(
     for fact in catalogue:
         if fact.period is not Period.ANNUAL:
             entity_arrays[fact.key] = _column(columns, fact, kinds, (size,))
+    # Where a fact names the entity's city, it agrees with the region (blank where the fact is blank).
+    city_names = pa.array([o[1] if o and len(o) > 1 else None for o in options], type=pa.string()).take(pa.array(codes))
+    for key in CITY_FACTS:
+        if key in entity_arrays:
+            present = pa.compute.is_valid(entity_arrays[key])
+            entity_arrays[key] = pa.compute.if_else(present, city_names, pa.nulls(size, pa.string()))
     history_arrays: dict[str, pa.Array] = {
         "entity_id": pa.array(np.repeat(ids, years), type=pa.string()),
         "year": pa.array(np.tile(np.arange(period - years + 1, period + 1, dtype=np.int32), size), type=pa.int32()),
