@@ -104,6 +104,7 @@ class _Builder:
             as_of=as_of,
             readings=readings,
             ledger_column=self._ledger_column,
+            definition_columns={},
         )
 
     # -- ledger columns ------------------------------------------------------------------------
@@ -355,8 +356,11 @@ def build_document_query(
         base = base_relation(builder.needs, period)
     region = builder.document.loaded.policy.document.jurisdiction.region
     region_ok = f"(CASE WHEN region IS NULL OR array_length(region) = 0 THEN NULL ELSE list_contains(region, {sql_string(region)}) END)"
+    definitions = builder.ctx.definition_columns or {}
+    defs = "".join(f", {sql} AS {quote_ident('def__' + name)}" for name, sql in definitions.items())
     stages = [
-        f"s1 AS (SELECT base.*, {region_ok} AS _region_ok, {', '.join(stage_one) or 'TRUE AS _1'} FROM base)",
+        f"s0 AS (SELECT base.*, {region_ok} AS _region_ok{defs} FROM base)",
+        f"s1 AS (SELECT s0.*, {', '.join(stage_one) or 'TRUE AS _1'} FROM s0)",
         f"s2 AS (SELECT s1.*, {', '.join(stage_two) or 'TRUE AS _2'} FROM s1)",
         f"s3 AS (SELECT s2.*, {', '.join(stage_three) or 'TRUE AS _3'} FROM s2)",
         f"s4 AS (SELECT entity_id, {', '.join(stage_four) or 'TRUE AS _4'}{_ledger_passthrough(builder)} FROM s3)",

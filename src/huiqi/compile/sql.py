@@ -75,6 +75,9 @@ class SqlContext:
     ledger_column: Callable[[str], str]  # "paid" | "paid_years" | "paid_provision" → column for the current rule
     needs: HistoryNeeds = field(default_factory=HistoryNeeds)
     _definitions: dict[str, str] = field(default_factory=dict)
+    #: when set, top-level references to definitions become columns ``def__<name>`` listed here
+    definition_columns: dict[str, str] | None = None
+    _depth: int = 0
 
     def fact_column(self, key: str) -> str:
         fact = self.catalogue[key]
@@ -154,7 +157,15 @@ def _name(name: str, ctx: SqlContext) -> str:
     scope = ctx.scope
     if name in scope.definitions:
         if name not in ctx._definitions:
-            ctx._definitions[name] = translate(scope.definitions[name], ctx)
+            ctx._depth += 1
+            try:
+                ctx._definitions[name] = translate(scope.definitions[name], ctx)
+            finally:
+                ctx._depth -= 1
+        if ctx.definition_columns is not None and ctx._depth == 0:
+            # computed once per row in an earlier stage, then read by every rule that names it
+            ctx.definition_columns[name] = ctx._definitions[name]
+            return quote_ident(f"def__{name}")
         return ctx._definitions[name]
     if name in scope.reading_names:
         key, options = scope.reading_names[name]
