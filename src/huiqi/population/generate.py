@@ -212,10 +212,10 @@ def generate_chunk(
             entity_arrays[fact.key] = _column(columns, fact, kinds, (size,))
     # Where a fact names the entity's city, it agrees with the region (blank where the fact is blank).
     city_names = pa.array([o[1] if o and len(o) > 1 else None for o in options], type=pa.string()).take(pa.array(codes))
-    for key in CITY_FACTS:
-        if key in entity_arrays:
-            present = pa.compute.is_valid(entity_arrays[key])
-            entity_arrays[key] = pa.compute.if_else(present, city_names, pa.nulls(size, pa.string()))
+    for city_fact in CITY_FACTS:
+        if city_fact in entity_arrays:
+            present = pa.compute.is_valid(entity_arrays[city_fact])
+            entity_arrays[city_fact] = pa.compute.if_else(present, city_names, pa.nulls(size, pa.string()))
     history_arrays: dict[str, pa.Array] = {
         "entity_id": pa.array(np.repeat(ids, years), type=pa.string()),
         "year": pa.array(np.tile(np.arange(period - years + 1, period + 1, dtype=np.int32), size), type=pa.int32()),
