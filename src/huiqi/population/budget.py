@@ -159,19 +159,19 @@ def claims_sql(budget: Budget, run: Run, catalogue: Catalogue) -> str:
     if budget.provision is not None:
         test += f" AND provision = {sql_string(budget.provision)}"
     claims = (
-        f"SELECT entity_id, CAST(SUM(COALESCE(cost_fen, 0) + COALESCE(ceiling_fen, 0)) AS BIGINT) AS claim_fen "  # noqa: S608
+        f"SELECT entity_id, CAST(SUM(COALESCE(cost_fen, 0) + COALESCE(ceiling_fen, 0)) AS BIGINT) AS claim_fen "
         f"FROM {quote_ident(run.prov)} WHERE {test} GROUP BY entity_id HAVING claim_fen > 0"
     )
     if budget.allocation != "ranking" or budget.rank_by == "amount":
-        return f"SELECT entity_id, claim_fen, claim_fen AS rank_key FROM ({claims})"  # noqa: S608
+        return f"SELECT entity_id, claim_fen, claim_fen AS rank_key FROM ({claims})"
     fact = catalogue[budget.rank_by]
     column = quote_ident(budget.rank_by)
     keys = (
-        f"SELECT entity_id, {column} AS rank_key FROM history WHERE year = {int(run.scenario.period)}"  # noqa: S608
+        f"SELECT entity_id, {column} AS rank_key FROM history WHERE year = {int(run.scenario.period)}"
         if fact.period is Period.ANNUAL
-        else f"SELECT entity_id, {column} AS rank_key FROM entities"  # noqa: S608
+        else f"SELECT entity_id, {column} AS rank_key FROM entities"
     )
-    return f"SELECT c.entity_id, c.claim_fen, k.rank_key FROM ({claims}) c LEFT JOIN ({keys}) k USING (entity_id)"  # noqa: S608
+    return f"SELECT c.entity_id, c.claim_fen, k.rank_key FROM ({claims}) c LEFT JOIN ({keys}) k USING (entity_id)"
 
 
 def allocation_sql(claims: str, budget_fen: int, method: str) -> str:
@@ -180,14 +180,14 @@ def allocation_sql(claims: str, budget_fen: int, method: str) -> str:
     if method == "ranking":
         order = "rank_key DESC NULLS LAST, claim_fen DESC, entity_id"
         return (
-            f"SELECT entity_id, rank, claim_fen, CAST(CASE WHEN running <= {budget} THEN claim_fen ELSE 0 END AS BIGINT) "  # noqa: S608
+            f"SELECT entity_id, rank, claim_fen, CAST(CASE WHEN running <= {budget} THEN claim_fen ELSE 0 END AS BIGINT) "
             f"AS allocated_fen FROM (SELECT entity_id, claim_fen, ROW_NUMBER() OVER (ORDER BY {order}) AS rank, "
             f"SUM(claim_fen) OVER (ORDER BY {order} ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS running "
             f"FROM ({claims})) ORDER BY rank"
         )
     # HUGEINT (128 bits): claim × budget cannot overflow for any int64 pair
     return (
-        f"WITH c AS ({claims}), t AS (SELECT CAST(COALESCE(SUM(claim_fen), 0) AS HUGEINT) AS demand FROM c), "  # noqa: S608
+        f"WITH c AS ({claims}), t AS (SELECT CAST(COALESCE(SUM(claim_fen), 0) AS HUGEINT) AS demand FROM c), "
         f"s AS (SELECT c.entity_id, c.claim_fen, t.demand, "
         f"CASE WHEN t.demand <= {budget} THEN CAST(c.claim_fen AS HUGEINT) "
         f"ELSE (CAST(c.claim_fen AS HUGEINT) * {budget}) // t.demand END AS share, "
@@ -230,7 +230,7 @@ def budget_report(session: PopulationSession, run: Run, budgets: list[Budget], c
     for budget, label in zip(budgets, labels, strict=True):
         sql = allocation_sql(claims_sql(budget, run, catalogue), budget.amount_fen, budget.allocation)
         connection.execute(
-            f"INSERT INTO budget_allocation SELECT {sql_string(budget.target)}, entity_id, rank, claim_fen, "  # noqa: S608
+            f"INSERT INTO budget_allocation SELECT {sql_string(budget.target)}, entity_id, rank, claim_fen, "
             f"allocated_fen FROM ({sql})"
         )
         rows.append(_summary_row(connection, budget, label))
@@ -243,7 +243,7 @@ def budget_report(session: PopulationSession, run: Run, budgets: list[Budget], c
              "unallocated_fen")  # fmt: skip
     report.tables = [Table("budget", "预算：需求、超额与分配", summary, shown)]
     order = " ".join(f"WHEN {sql_string(b.target)} THEN {i}" for i, b in enumerate(budgets))
-    listing = f"SELECT * FROM budget_allocation ORDER BY CASE target {order} END, rank"  # noqa: S608
+    listing = f"SELECT * FROM budget_allocation ORDER BY CASE target {order} END, rank"
     report.exports = [Export("budget_allocation", "逐主体预算分配", listing)]
     report.charts = _charts(rows)
     return report

@@ -28,7 +28,7 @@ def entities_sql(run: Run) -> str:
         for d in run.documents
     )
     return (
-        f"WITH t AS (SELECT entity_id, document, SUM(COALESCE(cost_fen, 0) + COALESCE(ceiling_fen, 0)) AS fen "  # noqa: S608
+        f"WITH t AS (SELECT entity_id, document, SUM(COALESCE(cost_fen, 0) + COALESCE(ceiling_fen, 0)) AS fen "
         f"FROM {quote_ident(run.prov)} GROUP BY entity_id, document), "
         f"best AS (SELECT entity_id, document AS best_document, fen AS best_fen, ROW_NUMBER() OVER "
         f"(PARTITION BY entity_id ORDER BY fen DESC, {document_order(run)}) AS position FROM t WHERE fen > 0) "
@@ -47,12 +47,12 @@ def compare_report(
     connection = session.connection
     summary = by_document(connection, run, document_meta(engine))
     rows = connection.execute(
-        f"SELECT best_document, COUNT(*) FROM ({entities_sql(run)}) GROUP BY best_document"  # noqa: S608
+        f"SELECT best_document, COUNT(*) FROM ({entities_sql(run)}) GROUP BY best_document"
     ).fetchall()
     best = {str(document): int(count) for document, count in rows}
     summary = summary.append_column("best_for", pa.array([best.get(d, 0) for d in summary["document"].to_pylist()],
                                                          pa.int64()))  # fmt: skip
-    top = connection.sql(f"SELECT * FROM ({entities_sql(run)}) LIMIT {TOP}").to_arrow_table()  # noqa: S608
+    top = connection.sql(f"SELECT * FROM ({entities_sql(run)}) LIMIT {TOP}").to_arrow_table()
     notes = [*population_notes(session, scenario, documents), "比较时忽略属地：每个文件都对全部主体评估。", COST_NOTE,
              "最有利文件：该主体金额合计最高的文件（相同时取先列出的文件）。"]  # fmt: skip
     report = Report(title="多文件比较：同一批主体在不同政策下的受益", notes=notes)

@@ -33,7 +33,7 @@ def by_provision(connection: duckdb.DuckDBPyConnection, baseline: Run, reform: R
     """Per provision: beneficiaries, amount (fixed + ceilings), winners and losers, before and after."""
     b, r = quote_ident(baseline.prov), quote_ident(reform.prov)
     return connection.sql(
-        f"WITH pairs AS (SELECT COALESCE(b.document, r.document) AS document, "  # noqa: S608 - identifiers quoted
+        f"WITH pairs AS (SELECT COALESCE(b.document, r.document) AS document, "
         f"COALESCE(b.provision, r.provision) AS provision, "
         f"CASE WHEN b.status = {ELIGIBLE} THEN 1 ELSE 0 END AS before_count, "
         f"CASE WHEN r.status = {ELIGIBLE} THEN 1 ELSE 0 END AS after_count, "
@@ -61,12 +61,12 @@ def by_document(connection: duckdb.DuckDBPyConnection, baseline: Run, reform: Ru
 
     def per_document(table: str) -> str:
         return (
-            f"SELECT entity_id, document, MIN(status) AS status, SUM(cost_fen) AS cost_fen, "  # noqa: S608
+            f"SELECT entity_id, document, MIN(status) AS status, SUM(cost_fen) AS cost_fen, "
             f"SUM(ceiling_fen) AS ceiling_fen FROM {table} GROUP BY entity_id, document"
         )
 
     return connection.sql(
-        f"WITH pairs AS (SELECT COALESCE(b.document, r.document) AS document, "  # noqa: S608
+        f"WITH pairs AS (SELECT COALESCE(b.document, r.document) AS document, "
         f"CASE WHEN b.status = {ELIGIBLE} THEN 1 ELSE 0 END AS before_count, "
         f"CASE WHEN r.status = {ELIGIBLE} THEN 1 ELSE 0 END AS after_count, "
         f"{_benefit('b')} AS before_fen, {_benefit('r')} AS after_fen "
@@ -88,10 +88,10 @@ def entities_sql(baseline: Run, reform: Run) -> str:
     b, r = quote_ident(baseline.prov), quote_ident(reform.prov)
 
     def per_entity(table: str) -> str:
-        return f"SELECT entity_id, SUM({_benefit('t')}) AS fen FROM {table} t GROUP BY entity_id"  # noqa: S608
+        return f"SELECT entity_id, SUM({_benefit('t')}) AS fen FROM {table} t GROUP BY entity_id"
 
     return (
-        f"SELECT entity_id, CAST(COALESCE(b.fen, 0) AS BIGINT) AS baseline_fen, "  # noqa: S608
+        f"SELECT entity_id, CAST(COALESCE(b.fen, 0) AS BIGINT) AS baseline_fen, "
         f"CAST(COALESCE(r.fen, 0) AS BIGINT) AS reform_fen, "
         f"CAST(COALESCE(r.fen, 0) - COALESCE(b.fen, 0) AS BIGINT) AS delta_fen "
         f"FROM ({per_entity(b)}) b FULL OUTER JOIN ({per_entity(r)}) r USING (entity_id) "
@@ -104,13 +104,13 @@ def changes_sql(baseline: Run, reform: Run) -> str:
 
     def named(run: Run) -> str:
         return (
-            f"SELECT x.entity_id, u.document, u.provision, u.rule, x.status, x.amount_fen, "  # noqa: S608
+            f"SELECT x.entity_id, u.document, u.provision, u.rule, x.status, x.amount_fen, "
             f"CASE WHEN x.status = {ELIGIBLE} THEN x.amount_fen ELSE 0 END AS benefit_fen "
             f"FROM {quote_ident(run.name)} x JOIN {quote_ident(run.rules_table)} u USING (rule_no)"
         )
 
     return (
-        f"SELECT entity_id, document, provision, rule, "  # noqa: S608
+        f"SELECT entity_id, document, provision, rule, "
         f"{status_name_sql('b.status')} AS baseline_status, {status_name_sql('r.status')} AS reform_status, "
         f"b.amount_fen AS baseline_amount_fen, r.amount_fen AS reform_amount_fen, "
         f"CAST(COALESCE(r.benefit_fen, 0) - COALESCE(b.benefit_fen, 0) AS BIGINT) AS delta_fen "
@@ -123,7 +123,7 @@ def changes_sql(baseline: Run, reform: Run) -> str:
 def headline(connection: duckdb.DuckDBPyConnection, baseline: Run, reform: Run) -> dict[str, int]:
     """Totals over all documents: change in benefit, winners and losers."""
     rows = connection.execute(
-        f"SELECT CAST(COALESCE(SUM(delta_fen), 0) AS BIGINT), COUNT(*) FILTER (WHERE delta_fen > 0), "  # noqa: S608
+        f"SELECT CAST(COALESCE(SUM(delta_fen), 0) AS BIGINT), COUNT(*) FILTER (WHERE delta_fen > 0), "
         f"COUNT(*) FILTER (WHERE delta_fen < 0) FROM ({entities_sql(baseline, reform)})"
     ).fetchall()
     delta, winners, losers = rows[0]

@@ -60,7 +60,7 @@ def build_dimensions(connection: duckdb.DuckDBPyConnection, *, period: int) -> N
     entities = {row[0] for row in connection.execute("DESCRIBE entities").fetchall()}
     revenue = "h.revenue" if "revenue" in history else "CAST(NULL AS BIGINT)"
     join = (
-        f"LEFT JOIN (SELECT entity_id, revenue FROM history WHERE year = {int(period)}) h USING (entity_id)"  # noqa: S608
+        f"LEFT JOIN (SELECT entity_id, revenue FROM history WHERE year = {int(period)}) h USING (entity_id)"
         if "revenue" in history
         else ""
     )
@@ -72,6 +72,6 @@ def build_dimensions(connection: duckdb.DuckDBPyConnection, *, period: int) -> N
         f"ELSE array_to_string(e.region[-2:], ' ') END"
     )
     connection.execute(
-        f"CREATE OR REPLACE TABLE dims AS SELECT e.entity_id, {_band_sql(revenue)} AS size_band, "  # noqa: S608
+        f"CREATE OR REPLACE TABLE dims AS SELECT e.entity_id, {_band_sql(revenue)} AS size_band, "
         f"{district} AS district, {industry} AS industry FROM entities e {join}"
     )

@@ -194,7 +194,7 @@ class PopulationSession:
                 statuses = ", ".join(quote_ident(c.status) for c in query.rules)
                 amounts = ", ".join(quote_ident(c.amount) for c in query.rules)
                 con.execute(
-                    f"INSERT INTO {table} SELECT entity_id, {offset} + rule_no, status, "  # noqa: S608 - identifiers quoted
+                    f"INSERT INTO {table} SELECT entity_id, {offset} + rule_no, status, "
                     f"CASE WHEN status IN ({money}) THEN amount END FROM ("
                     f"SELECT entity_id, UNNEST(range({len(query.rules)})) AS rule_no, UNNEST([{statuses}]) AS status, "
                     f"UNNEST([{amounts}]) AS amount FROM ({query.sql})) WHERE status <> {NOT_APPLICABLE}"
@@ -203,7 +203,7 @@ class PopulationSession:
                 progress(document)
         rules = pa.Table.from_pylist([vars(r) for r in run.rules], schema=RULES_SCHEMA)
         con.register("_rules_arrow", rules)
-        con.execute(f"CREATE OR REPLACE TABLE {quote_ident(run.rules_table)} AS SELECT * FROM _rules_arrow")  # noqa: S608
+        con.execute(f"CREATE OR REPLACE TABLE {quote_ident(run.rules_table)} AS SELECT * FROM _rules_arrow")
         con.unregister("_rules_arrow")
         self._provisions(run)
         return run
@@ -211,7 +211,7 @@ class PopulationSession:
     def _provisions(self, run: Run) -> None:
         """``<run>_prov``: per entity and provision, the best status and the money of its rules."""
         self.connection.execute(
-            f"CREATE OR REPLACE TABLE {quote_ident(run.prov)} AS SELECT r.entity_id, u.document, u.provision, "  # noqa: S608
+            f"CREATE OR REPLACE TABLE {quote_ident(run.prov)} AS SELECT r.entity_id, u.document, u.provision, "
             f"MIN(r.status) AS status, "
             f"SUM(r.amount_fen) FILTER (WHERE r.status = {ELIGIBLE} AND NOT u.is_ceiling) AS cost_fen, "
             f"SUM(r.amount_fen) FILTER (WHERE r.status = {ELIGIBLE} AND u.is_ceiling) AS ceiling_fen, "
@@ -223,7 +223,7 @@ class PopulationSession:
     def long_sql(self, run: Run) -> str:
         """Per-entity results in the documented long format (document, provision, rule, status name)."""
         return (
-            f"SELECT r.entity_id, u.document, u.provision, u.rule, {status_name_sql('r.status')} "  # noqa: S608
+            f"SELECT r.entity_id, u.document, u.provision, u.rule, {status_name_sql('r.status')} "
             f"AS status, r.amount_fen FROM {quote_ident(run.name)} r JOIN {quote_ident(run.rules_table)} u "
             f"USING (rule_no) ORDER BY r.entity_id, r.rule_no"
         )

@@ -45,7 +45,7 @@ def aggregates() -> str:
 def per_rule_relation(run: Run) -> str:
     """Each entity's result for each rule, in the shape ``aggregates`` reads."""
     return (
-        f"SELECT r.entity_id, r.rule_no, r.status, "  # noqa: S608
+        f"SELECT r.entity_id, r.rule_no, r.status, "
         f"CASE WHEN r.status = {ELIGIBLE} AND NOT u.is_ceiling THEN r.amount_fen END AS cost_fen, "
         f"CASE WHEN r.status = {ELIGIBLE} AND u.is_ceiling THEN r.amount_fen END AS ceiling_fen, "
         f"CASE WHEN r.status = {REVIEW} THEN r.amount_fen END AS review_ceiling_fen "
@@ -56,7 +56,7 @@ def per_rule_relation(run: Run) -> str:
 def per_document_relation(run: Run) -> str:
     """Each entity's result for each document (best provision status, money summed)."""
     return (
-        f"SELECT entity_id, document, MIN(status) AS status, SUM(cost_fen) AS cost_fen, "  # noqa: S608
+        f"SELECT entity_id, document, MIN(status) AS status, SUM(cost_fen) AS cost_fen, "
         f"SUM(ceiling_fen) AS ceiling_fen, SUM(review_ceiling_fen) AS review_ceiling_fen "
         f"FROM {quote_ident(run.prov)} GROUP BY entity_id, document"
     )
@@ -73,7 +73,7 @@ def document_order(run: Run, column: str = "document") -> str:
 def by_rule(connection: duckdb.DuckDBPyConnection, run: Run) -> pa.Table:
     """One row per rule evaluated."""
     return connection.sql(
-        f"SELECT u.document, u.provision, u.provision_label, u.rule, u.label, u.is_ceiling, {aggregates()} "  # noqa: S608
+        f"SELECT u.document, u.provision, u.provision_label, u.rule, u.label, u.is_ceiling, {aggregates()} "
         f"FROM {quote_ident(run.rules_table)} u LEFT JOIN ({per_rule_relation(run)}) p USING (rule_no) "
         f"GROUP BY u.rule_no, u.document, u.provision, u.provision_label, u.rule, u.label, u.is_ceiling "
         f"ORDER BY u.rule_no"
@@ -83,7 +83,7 @@ def by_rule(connection: duckdb.DuckDBPyConnection, run: Run) -> pa.Table:
 def by_provision(connection: duckdb.DuckDBPyConnection, run: Run) -> pa.Table:
     """One row per provision with rules."""
     return connection.sql(
-        f"WITH provisions AS (SELECT document, provision, provision_label, MIN(rule_no) AS first_rule "  # noqa: S608
+        f"WITH provisions AS (SELECT document, provision, provision_label, MIN(rule_no) AS first_rule "
         f"FROM {quote_ident(run.rules_table)} GROUP BY document, provision, provision_label) "
         f"SELECT u.document, u.provision, u.provision_label, {aggregates()} "
         f"FROM provisions u LEFT JOIN {quote_ident(run.prov)} p USING (document, provision) "
@@ -106,7 +106,7 @@ def by_document(connection: duckdb.DuckDBPyConnection, run: Run, meta: dict[str,
     connection.register("_documents_arrow", documents)
     try:
         return connection.sql(
-            f"SELECT u.document, u.title, u.document_status, {aggregates()} FROM _documents_arrow u "  # noqa: S608
+            f"SELECT u.document, u.title, u.document_status, {aggregates()} FROM _documents_arrow u "
             f"LEFT JOIN ({per_document_relation(run)}) p USING (document) "
             f"GROUP BY u.document, u.title, u.document_status ORDER BY {document_order(run, 'u.document')}"
         ).to_arrow_table()
@@ -123,7 +123,7 @@ def distribution(connection: duckdb.DuckDBPyConnection, run: Run) -> pa.Table:
     parts = []
     for dimension in DIMENSIONS:
         parts.append(
-            f"SELECT {sql_string(dimension)} AS dimension, d.{dimension} AS value, p.document, p.provision, "  # noqa: S608
+            f"SELECT {sql_string(dimension)} AS dimension, d.{dimension} AS value, p.document, p.provision, "
             f"COUNT(*) FILTER (WHERE p.status = {ELIGIBLE}) AS beneficiaries, {_fen('p.cost_fen', 'cost_fen')}, "
             f"{_fen('p.ceiling_fen', 'ceiling_fen')}, "
             f"{_fen('COALESCE(p.cost_fen, 0) + COALESCE(p.ceiling_fen, 0)', 'total_fen')} "
@@ -133,12 +133,12 @@ def distribution(connection: duckdb.DuckDBPyConnection, run: Run) -> pa.Table:
             f"GROUP BY d.{dimension}, p.document, p.provision"
         )
     first_rule = (
-        f"(SELECT document, provision, MIN(rule_no) AS first_rule FROM {quote_ident(run.rules_table)} "  # noqa: S608
+        f"(SELECT document, provision, MIN(rule_no) AS first_rule FROM {quote_ident(run.rules_table)} "
         f"GROUP BY document, provision)"
     )
     dimension_order = "CASE dimension " + " ".join(f"WHEN {sql_string(d)} THEN {i}" for i, d in enumerate(DIMENSIONS))
     return connection.sql(
-        f"SELECT x.* FROM ({' UNION ALL '.join(parts)}) x LEFT JOIN {first_rule} f USING (document, provision) "  # noqa: S608
+        f"SELECT x.* FROM ({' UNION ALL '.join(parts)}) x LEFT JOIN {first_rule} f USING (document, provision) "
         f"WHERE x.beneficiaries > 0 OR x.total_fen > 0 "
         f"ORDER BY {dimension_order} END, {document_order(run)}, f.first_rule NULLS FIRST, "
         f"CASE WHEN dimension = 'size_band' THEN list_position({bands}, value) END, total_fen DESC, value"
