@@ -358,9 +358,12 @@ def build_document_query(
     region_ok = f"(CASE WHEN region IS NULL OR array_length(region) = 0 THEN NULL ELSE list_contains(region, {sql_string(region)}) END)"
     definitions = builder.ctx.definition_columns or {}
     defs = "".join(f", {sql} AS {quote_ident('def__' + name)}" for name, sql in definitions.items())
+    # Entities outside the document's jurisdiction get "not applicable" for every rule without computing
+    # anything: only the rest go through the rule stages (a city's measures touch only its own firms).
+    in_scope = "" if any_jurisdiction else " WHERE _region_ok IS NOT FALSE"
     stages = [
         f"s0 AS (SELECT base.*, {region_ok} AS _region_ok{defs} FROM base)",
-        f"s1 AS (SELECT s0.*, {', '.join(stage_one) or 'TRUE AS _1'} FROM s0)",
+        f"s1 AS (SELECT s0.*, {', '.join(stage_one) or 'TRUE AS _1'} FROM s0{in_scope})",
         f"s2 AS (SELECT s1.*, {', '.join(stage_two) or 'TRUE AS _2'} FROM s1)",
         f"s3 AS (SELECT s2.*, {', '.join(stage_three) or 'TRUE AS _3'} FROM s2)",
         f"s4 AS (SELECT entity_id, {', '.join(stage_four) or 'TRUE AS _4'}{_ledger_passthrough(builder)} FROM s3)",
@@ -368,6 +371,12 @@ def build_document_query(
         f"s6 AS (SELECT s5.*, {best_column or 'TRUE AS _6'} FROM s5)",
     ]
     sql = f"WITH {base},\n" + ",\n".join(stages) + f"\nSELECT entity_id, {', '.join(final) or 'TRUE AS _7'} FROM s6"
+    if not any_jurisdiction and outputs:
+        outside = ", ".join(
+            f"CAST({_status(Status.NOT_APPLICABLE)} AS TINYINT) AS {c.status}, CAST(NULL AS BIGINT) AS {c.amount}"
+            for c in outputs
+        )
+        sql += f"\nUNION ALL SELECT entity_id, {outside} FROM s0 WHERE _region_ok = FALSE"
     _ = doc_id
     return DocumentQuery(document=doc_id, sql=sql, rules=outputs, needs=builder.needs)
 
