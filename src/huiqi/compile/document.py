@@ -376,7 +376,8 @@ def build_document_query(
             f"CAST({_status(Status.NOT_APPLICABLE)} AS TINYINT) AS {c.status}, CAST(NULL AS BIGINT) AS {c.amount}"
             for c in outputs
         )
-        sql += f"\nUNION ALL SELECT entity_id, {outside} FROM s0 WHERE _region_ok = FALSE"
+        # read from the entities alone: no history or ledger joins for rows that only get "not applicable"
+        sql += f"\nUNION ALL SELECT entity_id, {outside} FROM entities WHERE {region_ok} = FALSE"
     _ = doc_id
     return DocumentQuery(document=doc_id, sql=sql, rules=outputs, needs=builder.needs)
 
