@@ -11,6 +11,7 @@ Steps, each timed:
 
 Prints wall time, entities per second, peak memory (RSS) and the ratio to the floor.
 Usage: python bench/population.py [--n 1000000] [--years 5] [--seed 7] [--spark 100000] [--threads 2]
+       python bench/population.py --n 10000000 --views --memory-limit 6GB     # larger than memory: streams
 """
 
 from __future__ import annotations
@@ -81,6 +82,9 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--spark", type=int, default=0, help="also run Spark local mode on this many entities")
     parser.add_argument("--memory-limit", default="8GB")
+    parser.add_argument(
+        "--views", action="store_true", help="read the Parquet files as views (streaming) instead of loading them"
+    )
     args = parser.parse_args()
     engine = Engine(PolicyBase.load())
     folder = ROOT / "out" / f"bench-{args.n}-{args.years}-{args.seed}"
