@@ -18,7 +18,7 @@ from .results import Trace
 from .values import Unknown, merge_unknown
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Threshold:
     """A comparison of a fact with a constant inside a leaf: what "nearest way to qualify" can move."""
 
@@ -29,7 +29,7 @@ class Threshold:
     first_reached: bool = False
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class CompiledCondition:
     """A node of a compiled condition tree."""
 

@@ -63,6 +63,7 @@ class Engine:
         self.documents: dict[str, CompiledDocument] = compile_base(base)
         self._not_applicable: dict[tuple[str, str], RuleResult] = {}
         self._rule_less: dict[tuple[str, str], ProvisionResult] = {}
+        self._missing_cache: dict[frozenset[tuple[str, int | None]], list[Missing]] = {}
         #: payments recorded under a reading's variant rule count for the rule it shares a ledger with
         self._ledger_alias = {
             r.ref: r.ledger_ref for d in self.documents.values() for r in d.rules if r.ref != r.ledger_ref
@@ -236,7 +237,13 @@ class Engine:
             unknowns.append(amount)
         if unknowns:
             result.status = Status.NEEDS_INFORMATION
-            result.missing = _missing(merge_unknown(*unknowns), self.catalogue)
+            missing = merge_unknown(*unknowns).missing
+            cached = self._missing_cache.get(missing)
+            if cached is None:  # the same sets of missing facts recur across rules and entities
+                if len(self._missing_cache) > 10_000:
+                    self._missing_cache.clear()
+                cached = self._missing_cache[missing] = _missing(Unknown(missing), self.catalogue)
+            result.missing = list(cached)
             result.reason = "需补充：" + "、".join(m.label() for m in result.missing)
             if not is_unknown(amount) and amount is not None:
                 result.amount_fen = round_half_up(amount)

@@ -16,7 +16,7 @@ from .compiler import CompileScope, Fn, compile_node
 from .conditions import CompiledCondition, compile_condition
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class CompiledTier:
     """One tier: its condition and amount."""
 
@@ -26,7 +26,7 @@ class CompiledTier:
     amount: Fn
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class CompiledBenefit:
     """The compiled figures of a benefit."""
 
@@ -44,7 +44,7 @@ class CompiledBenefit:
     steps: tuple[tuple[int, int, Fn], ...] = ()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class CompiledRule:
     """A rule ready to evaluate."""
 
