@@ -454,23 +454,23 @@ def base_relation(needs: BaseNeeds, period: int, *, ids_only: bool = False) -> s
     history = needs.history
     ctes: list[str] = []
     joins: list[str] = []
-    # One pass over the history: each needed (fact, year) becomes a column of one grouped row per entity.
-    picks: list[str] = []
-    for fact in sorted(history.current | history.offsets.get(0, set())):
-        picks.append(f"MAX({quote_ident(fact)}) FILTER (WHERE year = {period}) AS {quote_ident(fact + '__p0')}")
-    for offset, facts in sorted(history.offsets.items()):
-        if offset == 0:
+    # Exact years: a filtered scan gives one row per entity (entity and year are unique), no grouping.
+    by_offset: dict[int, set[str]] = {0: set(history.current)}
+    for offset, facts in history.offsets.items():
+        by_offset.setdefault(offset, set()).update(facts)
+    for offset, facts in sorted(by_offset.items()):
+        if not facts:
             continue
-        suffix = f"__m{-offset}" if offset < 0 else f"__p{offset}"
-        for fact in sorted(facts):
-            picks.append(
-                f"MAX({quote_ident(fact)}) FILTER (WHERE year = {period + offset}) AS {quote_ident(fact + suffix)}"
-            )
-    for fact in sorted(history.max_before):
-        picks.append(f"MAX({quote_ident(fact)}) FILTER (WHERE year < {period}) AS {quote_ident(fact + '__maxb')}")
-    if picks:
-        ctes.append(f"hist AS (SELECT entity_id, {', '.join(picks)} FROM history GROUP BY entity_id)")
-        joins.append("LEFT JOIN hist USING (entity_id)")
+        suffix = "__p0" if offset == 0 else (f"__m{-offset}" if offset < 0 else f"__p{offset}")
+        name = f"hy{suffix}"
+        cols = ", ".join(f"{quote_ident(f)} AS {quote_ident(f + suffix)}" for f in sorted(facts))
+        ctes.append(f"{name} AS (SELECT entity_id, {cols} FROM history WHERE year = {period + offset})")
+        joins.append(f"LEFT JOIN {name} USING (entity_id)")
+    # The largest value before the assessed year needs a grouping, over the facts that use it only.
+    if history.max_before:
+        cols = ", ".join(f"MAX({quote_ident(f)}) AS {quote_ident(f + '__maxb')}" for f in sorted(history.max_before))
+        ctes.append(f"hb AS (SELECT entity_id, {cols} FROM history WHERE year < {period} GROUP BY entity_id)")
+        joins.append("LEFT JOIN hb USING (entity_id)")
     for alias, (fact, first, last) in sorted(history.sums.items()):
         ctes.append(
             f"{alias} AS (SELECT e.entity_id, SUM(h.{quote_ident(fact)}) AS {quote_ident(alias + '__sum')}, "
