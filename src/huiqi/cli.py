@@ -316,6 +316,42 @@ def population_generate(
     )
 
 
+@population_app.command("import")
+def population_import(
+    entities: Annotated[
+        Path,
+        typer.Option("--entities", help="主体表（.csv UTF-8 或 .xlsx），列：entity_id、entity_type、region、事实键"),
+    ],
+    out: Annotated[Path, typer.Option("--out", "-o", help="输出目录（写入 entities/history/ledger.parquet）")],
+    history: Annotated[
+        Path | None, typer.Option("--history", help="年度历史表：entity_id、year、按年度的事实键")
+    ] = None,
+    ledger: Annotated[
+        Path | None, typer.Option("--ledger", help="奖励台账：entity_id、rule、period、amount、tier")
+    ] = None,
+    money_unit: Annotated[str, typer.Option("--money-unit", help="未写单位的金额按此单位：元、万元或亿元")] = "元",
+    policies: PoliciesOption = None,
+) -> None:
+    """把 CSV 或 Excel 登记表逐格检查后转换为人口数据（Parquet），供 huiqi simulate 使用。
+
+    例：huiqi population import --entities 企业.xlsx --history 年度.xlsx --money-unit 万元 --out out/pop
+    """
+    from huiqi.facts.catalogue import Catalogue
+    from huiqi.population.importer import import_population
+
+    try:
+        catalogue = Catalogue.load((policies or default_policies_dir()) / "_facts")
+        counts = import_population(
+            catalogue, entities=entities, history=history, ledger=ledger, out=out, money_unit=money_unit
+        )
+    except HuiqiError as exc:
+        _fail(exc)
+        return
+    console.print(
+        f"[green]✔[/] {out}：{counts['entities']} 个主体、{counts['history']} 行年度历史、{counts['ledger']} 条台账记录"
+    )
+
+
 def main() -> None:  # pragma: no cover - console entry point
     app()
 

@@ -1,0 +1,125 @@
+"""CSV and Excel registries become population Parquet exactly, and bad cells are refused with row and column."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+from openpyxl import Workbook
+from typer.testing import CliRunner
+
+from huiqi.cli import app
+from huiqi.compile.document import CODE_STATUS
+from huiqi.compile.duckdb_runner import DuckDBRunner
+from huiqi.engine.evaluate import Engine, Options
+from huiqi.engine.results import Status
+from huiqi.errors import HuiqiError
+from huiqi.policy.base import PolicyBase, default_policies_dir
+from huiqi.population.importer import import_population
+from huiqi.population.profiles import tables_to_profiles
+
+ENGINE = Engine(PolicyBase.load(default_policies_dir()))
+ENTITIES = [
+    ["entity_id", "entity_type", "region", "name", "paid_in_capital", "social_insurance_staff", "registered_city",
+     "main_business_software", "in_miit_software_statistics", "is_industrial_software_enterprise",
+     "newly_introduced_independent_entity", "established_on", "certifications"],
+    ["A1", "enterprise", "江苏省/苏州市/工业园区", "甲", "1234.56万元", "56", "苏州市", "是", "是", "true", "1", "2022-03-15", "CMMI3;ITSS"],
+    ["A2", "enterprise", "江苏省/苏州市", "乙", "999", "20", "苏州市", "是", "是", "否", "否", "2010-01-01", ""],
+]  # fmt: skip
+HISTORY = [
+    ["entity_id", "year", "revenue"],
+    ["A1", "2022", "4800"],
+    ["A1", "2023", "13500.5"],
+    ["A2", "2023", "2500万元"],
+]
+
+
+def _csv(path: Path, rows: list[list[str]]) -> Path:
+    path.write_text("\n".join(",".join(r) for r in rows) + "\n", encoding="utf-8")
+    return path
+
+
+def _xlsx(path: Path, rows: list[list[str]]) -> Path:
+    book = Workbook()
+    sheet = book.active
+    for row in rows:
+        sheet.append(row)
+    book.save(path)
+    return path
+
+
+@pytest.mark.parametrize("write", [_csv, _xlsx], ids=["csv", "xlsx"])
+def test_import_converts_exactly_and_evaluates_like_profiles(tmp_path: Path, write: object) -> None:
+    suffix = ".csv" if write is _csv else ".xlsx"
+    entities = write(tmp_path / f"e{suffix}", ENTITIES)  # type: ignore[operator]
+    history = write(tmp_path / f"h{suffix}", HISTORY)  # type: ignore[operator]
+    counts = import_population(ENGINE.catalogue, entities=entities, history=history, ledger=None,
+                               out=tmp_path / "pop", money_unit="万元")  # fmt: skip
+    assert counts == {"entities": 2, "history": 3, "ledger": 0}
+    table = pq.read_table(tmp_path / "pop" / "entities.parquet").to_pylist()
+    assert table[0]["paid_in_capital"] == 1_234_560_000  # 1234.56万元 in fen
+    assert table[1]["paid_in_capital"] == 999_000_000  # bare 999 read in the declared 万元
+    assert table[0]["region"] == ["江苏省", "苏州市", "工业园区"]
+    assert table[0]["certifications"] == ["CMMI3", "ITSS"]
+    assert table[0]["established_on"] == dt.date(2022, 3, 15)
+    revenue = {
+        (r["entity_id"], r["year"]): r["revenue"]
+        for r in pq.read_table(tmp_path / "pop" / "history.parquet").to_pylist()
+    }
+    assert revenue[("A1", 2023)] == 13_500_500_000 and revenue[("A2", 2023)] == 2_500_000_000
+    runner = DuckDBRunner(ENGINE)
+    runner.load_parquet(tmp_path / "pop")
+    query, result = runner.evaluate("suzhou-software-cluster", period=2023, as_of=dt.date(2024, 6, 30))
+    capital = next(c for c in query.rules if c.ref.endswith("1/capital"))
+    tables = [pq.read_table(tmp_path / "pop" / f"{n}.parquet") for n in ("entities", "history", "ledger")]
+    eligible = 0
+    for entity_id, profile in tables_to_profiles(*tables, ENGINE.catalogue):
+        scalar = ENGINE.evaluate(profile, Options(as_of=dt.date(2024, 6, 30), documents=("suzhou-software-cluster",)))
+        row = next(r for r in result.to_pylist() if r["entity_id"] == entity_id)
+        expected = scalar.rule("suzhou-software-cluster:1/capital")
+        assert CODE_STATUS[row[capital.status]] is expected.status
+        if expected.status is Status.ELIGIBLE:
+            assert row[capital.amount] == expected.amount_fen == 61_728_000  # 1234.56万元 × 5%
+            eligible += 1
+    assert eligible == 1  # A1 qualifies; A2 is not an industrial software firm
+
+
+@pytest.mark.parametrize(
+    ("row", "message"),
+    [
+        (["A3", "company", "", "", "", "", "", "", "", "", "", "", ""], "entity_type"),
+        (["A3", "enterprise", "", "", "-5万元", "", "", "", "", "", "", "", ""], "不能为负数"),
+        (["A3", "enterprise", "", "", "", "many", "", "", "", "", "", "", ""], "应为数值"),
+        (["A3", "enterprise", "", "", "", "", "", "maybe", "", "", "", "", ""], "是/否"),
+        (["A3", "enterprise", "", "", "", "", "", "", "", "", "", "2022/03/15", ""], "YYYY-MM-DD"),
+        (["A3", "enterprise", "", "", "", "", "", "", "", "", "", "", "CMMI9"], "无效取值"),
+    ],
+)
+def test_bad_cells_are_refused_with_row_and_column_and_nothing_written(
+    tmp_path: Path, row: list[str], message: str
+) -> None:
+    entities = _csv(tmp_path / "e.csv", [ENTITIES[0], row])
+    with pytest.raises(HuiqiError, match=message) as error:
+        import_population(ENGINE.catalogue, entities=entities, history=None, ledger=None, out=tmp_path / "pop")
+    assert error.value.where is not None and "第2行" in error.value.where
+    assert not (tmp_path / "pop").exists()
+
+
+def test_unknown_column_is_refused(tmp_path: Path) -> None:
+    entities = _csv(tmp_path / "e.csv", [["entity_id", "entity_type", "revenu"], ["A", "enterprise", "1"]])
+    with pytest.raises(HuiqiError, match="未知的列"):
+        import_population(ENGINE.catalogue, entities=entities, history=None, ledger=None, out=tmp_path / "pop")
+
+
+def test_cli_import(tmp_path: Path) -> None:
+    entities = _xlsx(tmp_path / "e.xlsx", ENTITIES)
+    result = CliRunner().invoke(app, ["population", "import", "--entities", str(entities), "--money-unit", "万元",
+                                      "--out", str(tmp_path / "pop")])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "2 个主体" in result.output
+    bad = CliRunner().invoke(
+        app, ["population", "import", "--entities", str(tmp_path / "missing.csv"), "--out", str(tmp_path / "x")]
+    )
+    assert bad.exit_code == 2 and "找不到文件" in bad.stderr
