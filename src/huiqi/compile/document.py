@@ -303,12 +303,6 @@ class _Builder:
         amount = f"(CASE WHEN {prefix}_k = {_OK} THEN {prefix}_f END)"
         return status, amount
 
-    def _region(self) -> str | None:
-        if self.any_jurisdiction:
-            return None
-        region = self.document.loaded.policy.document.jurisdiction.region
-        return f"(CASE WHEN region IS NULL OR array_length(region) = 0 THEN NULL ELSE list_contains(region, {sql_string(region)}) END)"
-
 
 def build_document_query(
     document: CompiledDocument,
@@ -378,7 +372,6 @@ def build_document_query(
         )
         # read from the entities alone: no history or ledger joins for rows that only get "not applicable"
         sql += f"\nUNION ALL SELECT entity_id, {outside} FROM entities WHERE {region_ok} = FALSE"
-    _ = doc_id
     return DocumentQuery(document=doc_id, sql=sql, rules=outputs, needs=builder.needs)
 
 

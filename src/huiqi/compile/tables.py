@@ -6,7 +6,6 @@ year), ``ledger`` one row per award paid. Money is BIGINT fen; numbers are exact
 
 from __future__ import annotations
 
-import datetime as dt
 from decimal import Decimal
 from fractions import Fraction
 from typing import Any
@@ -111,6 +110,3 @@ def profiles_to_tables(
 def _ledger_row(entity_id: str, entry: LedgerEntry, alias: dict[str, str]) -> dict[str, Any]:
     return {"entity_id": entity_id, "rule": alias.get(entry.rule, entry.rule), "period": entry.period,
             "amount_fen": entry.amount_fen, "tier": entry.tier}  # fmt: skip
-
-
-_ = dt

@@ -17,7 +17,6 @@ from fractions import Fraction
 from typing import Any
 
 from huiqi.errors import EvaluationError
-from huiqi.expr.ast import Type
 from huiqi.facts.catalogue import ENTITY_LABELS, Catalogue
 from huiqi.money import format_cn, round_half_up
 from huiqi.policy.base import PolicyBase
@@ -379,9 +378,6 @@ class Engine:
             outcome.thresholds = next((f for f in unreached_fix if f), None)
             return None
         best_id, best_label, best = max(reached, key=lambda item: item[2])
-        higher_pending = [p for p, tier in zip(pending, benefit.tiers, strict=False) if p]
-        if pending and higher_pending and mode == "highest" and len(reached) < len(benefit.tiers):
-            pass  # a higher tier might be reached, but the reached one is certain; report it and note the gap
         result.tier = [best_id]
         if mode == "top_up":
             already = Fraction(env.paid(rule=rule.ledger_ref))
@@ -614,6 +610,3 @@ def _provision_result(document: str, provision: Any, rules: list[RuleResult]) ->
     return ProvisionResult(document, provision.id, provision.number, provision.heading, provision.kind.value,
                            provision.quote, provision.span, best.status, best.reason, rules, amount, is_ceiling,
                            provision.lead_unit)  # fmt: skip
-
-
-_ = Type  # re-exported type names used in annotations elsewhere

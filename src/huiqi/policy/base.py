@@ -127,6 +127,11 @@ def _load_document(folder: Path, catalogue: Catalogue) -> LoadedDocument:
     if not source_path.exists():
         raise PolicyError("缺少 source.txt（官方原文）", where=str(folder))
     source = source_path.read_text(encoding="utf-8")
+    return LoadedDocument(folder=folder, policy=policy, source=source, raw=raw, scope=document_scope(policy, catalogue))
+
+
+def document_scope(policy: PolicyFile, catalogue: Catalogue) -> DocumentScope:
+    """The names a document's expressions may use: its definitions and its reading-defined names, parsed."""
     scope = DocumentScope(catalogue=catalogue, document=policy.document.id)
     for definition in policy.definitions:
         scope.definitions[definition.name] = _parse(definition.expr)
@@ -135,7 +140,7 @@ def _load_document(folder: Path, catalogue: Catalogue) -> LoadedDocument:
         for option in reading.options:
             for name, text in option.define.items():
                 scope.reading_names.setdefault(name, (reading.key, {}))[1][option.value] = _parse(text)
-    return LoadedDocument(folder=folder, policy=policy, source=source, raw=raw, scope=scope)
+    return scope
 
 
 def _parse(text: str | int) -> ast.Node:

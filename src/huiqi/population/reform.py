@@ -31,11 +31,8 @@ from typing import Any
 from pydantic import ValidationError
 
 from huiqi.errors import HuiqiError, PolicyError
-from huiqi.expr import ast
-from huiqi.expr.parser import parse
-from huiqi.policy.base import LoadedDocument, PolicyBase, check_document
+from huiqi.policy.base import LoadedDocument, PolicyBase, check_document, document_scope
 from huiqi.policy.models import PolicyFile
-from huiqi.policy.scope import DocumentScope
 from huiqi.policy.yamlio import line_of, load_yaml, strip_lines
 
 
@@ -278,15 +275,8 @@ def _rebuild(original: LoadedDocument, raw: dict[str, Any], base: PolicyBase, ov
         raise ReformError(
             f"{override.describe()}：修改后字段 {place} 无效：{first['msg']}", where=override.where
         ) from None
-    scope = DocumentScope(catalogue=base.catalogue, document=policy.document.id)
     try:
-        for definition in policy.definitions:
-            scope.definitions[definition.name] = _parse(definition.expr)
-            scope.labels[definition.name] = definition.label.split("（", 1)[0]
-        for reading in policy.readings:
-            for option in reading.options:
-                for name, text in option.define.items():
-                    scope.reading_names.setdefault(name, (reading.key, {}))[1][option.value] = _parse(text)
+        scope = document_scope(policy, base.catalogue)
     except HuiqiError as exc:
         raise ReformError(f"{override.describe()}：修改后的表达式无效：{exc.message}", where=override.where) from None
     # the original raw keeps its line numbers, so a problem is also placed in the policy file
@@ -301,7 +291,3 @@ def _rebuild(original: LoadedDocument, raw: dict[str, Any], base: PolicyBase, ov
             f"{override.describe()}：修改后规则不能通过检查：{first_problem.message}{place}", where=override.where
         )
     return document
-
-
-def _parse(text: str | int) -> ast.Node:
-    return parse(str(text))
