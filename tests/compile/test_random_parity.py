@@ -59,7 +59,7 @@ def test_spark_equals_scalar_on_a_random_population(spark: Any) -> None:
         assert diffs[:5] == [], document
 
 
-def test_all_documents_over_one_shared_base_equal_one_document_at_a_time() -> None:
+def test_evaluate_all_equals_one_document_at_a_time_and_leaves_out_only_unreachable_entities() -> None:
     import duckdb
 
     from huiqi.compile.duckdb_runner import DuckDBRunner
@@ -69,8 +69,14 @@ def test_all_documents_over_one_shared_base_equal_one_document_at_a_time() -> No
     runner = DuckDBRunner(ENGINE, duckdb.connect())
     runner.load_arrow(*tables)
     shared = runner.evaluate_all(DOCUMENTS, period=PERIOD, as_of=dt.date(2024, 6, 30))
+    regions = dict(zip(tables[0]["entity_id"].to_pylist(), tables[0]["region"].to_pylist(), strict=True))
     for document in DOCUMENTS:
         _, alone = runner.evaluate(document, period=PERIOD, as_of=dt.date(2024, 6, 30))
         _, table = shared[document]
         together = runner.connection.sql(f'SELECT * FROM "{table}" ORDER BY entity_id').to_arrow_table()
         assert together.to_pylist() == alone.sort_by("entity_id").to_pylist()
+        # a row for exactly the entities whose region is in the jurisdiction or unknown
+        region = ENGINE.documents[document].loaded.policy.document.jurisdiction.region
+        reachable = {e for e, r in regions.items() if not r or region in r}
+        assert set(together["entity_id"].to_pylist()) == reachable
+        assert 0 < len(reachable) < len(regions)

@@ -1,14 +1,25 @@
-"""One SQL query per document: every rule's status and amount for every entity of a population.
+"""One SQL query per document: every rule's status and amount for the entities a document can reach.
 
 The query mirrors ``huiqi.engine.evaluate`` step by step (applicability, conditions, 一次性, duration,
 benefit form, caps, rounding, review, non-duplication) so that both give the same status and the same
 amount to the fen; ``tests/compile`` proves it on every policy case and on random populations.
 
-Tables it reads (see docs/population.md):
+Tables it reads (see docs/population.md); each carries the row key ``_k`` (``ROW_KEY``) that the runners
+add when they load a population, so that every join is on one integer column:
 
-- ``entities``: ``entity_id``, ``entity_type``, ``region`` (list of names), one column per non-annual fact;
-- ``history``: ``entity_id``, ``year``, one column per annual fact;
-- ``ledger``: ``entity_id``, ``rule`` (``document:provision/rule``), ``period``, ``amount_fen``, ``tier``.
+- ``entities``: ``_k``, ``entity_id``, ``entity_type``, ``region`` (list of names), one column per
+  non-annual fact;
+- ``history``: ``_k``, ``year``, one column per annual fact;
+- ``ledger``: ``_k``, ``rule`` (``document:provision/rule``), ``period``, ``amount_fen``, ``tier``.
+
+The result has one row per entity the document can reach: those whose region is in its jurisdiction or
+unknown (every entity with ``any_jurisdiction``). An entity without a row gets *not applicable* for
+every rule of the document, for the reason that its region lies outside the jurisdiction; nothing is
+computed, joined or written for it (a city's measures touch only its own firms).
+
+Every value the SQL needs more than once is a column of an earlier stage (a tier's condition, a rate's
+product, the largest amount reached), never repeated text, and a constant's null test is folded away:
+DuckDB then evaluates each piece once per row.
 """
 
 from __future__ import annotations
@@ -20,11 +31,13 @@ from dataclasses import dataclass, field
 
 from huiqi.engine.results import Status
 from huiqi.engine.ruleset import CompiledDocument, CompiledRule
+from huiqi.expr import ast
 from huiqi.expr.parser import parse
 from huiqi.facts.catalogue import Catalogue
 from huiqi.policy.models import Condition
 
-from .sql import HistoryNeeds, NoTranslation, SqlContext, quote_ident, sql_string, translate
+from .sql import HistoryNeeds, NoTranslation, SqlContext, integral, quote_ident, sql_string, translate
+from .tables import ROW_KEY
 
 #: Status codes in the SQL result (TINYINT), in the engine's order of preference.
 STATUS_CODES: dict[Status, int] = {status: index for index, status in enumerate(Status)}
@@ -59,16 +72,6 @@ class BaseNeeds:
     ledger: set[tuple[str, str]] = field(default_factory=set)  # (paid | years | paidp | tiers, ledger ref)
     provisions: set[str] = field(default_factory=set)
 
-    def merge(self, other: BaseNeeds) -> None:
-        """Add another query's needs (to build one base relation for several documents)."""
-        self.history.current |= other.history.current
-        for offset, facts in other.history.offsets.items():
-            self.history.offsets.setdefault(offset, set()).update(facts)
-        self.history.max_before |= other.history.max_before
-        self.history.sums.update(other.history.sums)
-        self.ledger |= other.ledger
-        self.provisions |= other.provisions
-
 
 @dataclass
 class DocumentQuery:
@@ -77,11 +80,17 @@ class DocumentQuery:
     document: str
     sql: str
     rules: list[RuleColumns] = field(default_factory=list)
-    needs: BaseNeeds = field(default_factory=lambda: BaseNeeds())
 
 
 def _status(status: Status) -> str:
     return str(STATUS_CODES[status])
+
+
+def _constant(node: ast.Node) -> bool:
+    """A literal amount or number: never null, so its null tests fold away."""
+    if isinstance(node, ast.Negate):
+        return _constant(node.operand)
+    return isinstance(node, ast.Money | ast.Number)
 
 
 class _Builder:
@@ -97,6 +106,14 @@ class _Builder:
         self.any_jurisdiction = any_jurisdiction
         self.needs = BaseNeeds()
         self.current_rule: CompiledRule | None = None
+        #: per rule index: the benefit state when the compiler already knows it (a form without money, a
+        #: constant amount), and the constant amount
+        self.known_state: dict[int, int] = {}
+        self.known_amount: dict[int, str] = {}
+        #: per rule index: whether the amount is always a whole number of fen (no rounding needed)
+        self.whole: dict[int, bool] = {}
+        #: each distinct set of entity types rules apply to → the column testing it once per row
+        self.applies: dict[tuple[str, ...], str] = {}
         self.ctx = SqlContext(
             scope=document.loaded.scope,
             catalogue=catalogue,
@@ -146,105 +163,161 @@ class _Builder:
         return f"(NOT {self.condition(raw['not'])})"
 
     # -- one rule, stage 1: condition, benefit state and amount -----------------------------------
-    def stage_one(self, index: int, rule: CompiledRule) -> list[str]:
+    def value(self, text: str | int, column: str, into: list[str]) -> tuple[str, bool]:
+        """An expression used more than once: (its SQL, whether it is a constant that is never null).
+
+        A constant stays inline; anything else becomes the column ``column`` of the stage ``into``.
+        """
+        node = parse(str(text))
+        sql = translate(node, self.ctx)
+        if _constant(node):
+            return sql, True
+        into.append(f"{sql} AS {column}")
+        return column, False
+
+    def stage_one(self, index: int, rule: CompiledRule) -> list[list[str]]:
+        """Four sub-stages: (a) the condition and every input of the benefit, (b) what is derived from them
+        (tiers: the largest amount reached, whether any tier is undecided), (c) the benefit state ``_k``
+        (ok / unknown / not reached / none) and amount ``_a`` before the ceiling, (d) the ceiling."""
         self.current_rule = rule
         benefit = rule.rule.benefit
-        prefix = f"r{index}"
-        columns = [f"{self.condition(rule.rule.conditions)} AS {prefix}_c"]
-        state, amount = self._benefit(rule)
-        if benefit.ceiling is not None and benefit.form != "none":
-            ceiling = self.expr(benefit.ceiling)
-            state, amount = (
-                f"(CASE WHEN {state} = {_OK} AND ({ceiling}) IS NULL THEN {_UNKNOWN} ELSE {state} END)",
-                f"(CASE WHEN {state} = {_OK} AND {amount} > ({ceiling}) THEN ({ceiling}) ELSE {amount} END)",
-            )
-        columns.append(f"{state} AS {prefix}_k")
-        columns.append(f"{amount} AS {prefix}_a")
-        return columns
+        p = f"r{index}"
+        a: list[str] = [f"{self.condition(rule.rule.conditions)} AS {p}_c"]
+        b: list[str] = []
+        c: list[str] = []
+        d: list[str] = []
+        has_ceiling = benefit.ceiling is not None and benefit.form != "none"
+        k_name, a_name = (f"{p}_k0", f"{p}_a0") if has_ceiling else (f"{p}_k", f"{p}_a")
+        state, amount = self._benefit(rule, p, a, b)
+        self.whole[index] = self._whole(rule)
+        if benefit.form == "none":
+            self.known_state[index] = _NONE  # no amount: nothing to compute, round or cap
+            return [a, b, c, d]
+        if state == str(_OK) and not has_ceiling:
+            self.known_state[index] = _OK  # a constant amount: inlined where it is read
+            self.known_amount[index] = amount
+            return [a, b, c, d]
+        c += [f"{state} AS {k_name}", f"{amount} AS {a_name}"]
+        if has_ceiling:
+            assert benefit.ceiling is not None
+            ceiling, constant = self.value(benefit.ceiling, f"{p}_ce", a)
+            unknown = "FALSE" if constant else f"{ceiling} IS NULL"
+            d.append(f"(CASE WHEN {k_name} = {_OK} AND {unknown} THEN {_UNKNOWN} ELSE {k_name} END) AS {p}_k")
+            d.append(f"(CASE WHEN {k_name} = {_OK} AND {a_name} > {ceiling} THEN {ceiling} ELSE {a_name} END) AS {p}_a")
+        return [a, b, c, d]
 
-    def _benefit(self, rule: CompiledRule) -> tuple[str, str]:
+    def _whole(self, rule: CompiledRule) -> bool:
+        """Whether the benefit's amount, ceiling and caps are whole numbers of fen."""
+        benefit = rule.rule.benefit
+        figures: list[str | int] = [cap.amount for cap in rule.rule.caps]
+        if benefit.ceiling is not None:
+            figures.append(benefit.ceiling)
+        if benefit.form in ("fixed", "formula") and benefit.amount is not None:
+            figures.append(benefit.amount)
+        elif benefit.form == "rate" and benefit.base is not None and benefit.rate is not None:
+            figures += [benefit.base, benefit.rate]
+        elif benefit.form == "tiers":
+            figures += [tier.amount for tier in benefit.tiers or []]
+        elif benefit.form != "none":
+            return False
+        return all(integral(parse(str(figure)), self.ctx) for figure in figures)
+
+    def _benefit(self, rule: CompiledRule, p: str, a: list[str], b: list[str]) -> tuple[str, str]:
+        """(state, amount) of the benefit form before the ceiling; inputs go to stages ``a`` and ``b``."""
         benefit = rule.rule.benefit
         if benefit.form == "none":
             return str(_NONE), "CAST(NULL AS DECIMAL(38, 10))"
         if benefit.form in ("fixed", "formula"):
             assert benefit.amount is not None
-            amount = self.expr(benefit.amount)
-            return f"(CASE WHEN ({amount}) IS NULL THEN {_UNKNOWN} ELSE {_OK} END)", f"({amount})"
+            amount, constant = self.value(benefit.amount, f"{p}_v", a)
+            return (str(_OK) if constant else f"(CASE WHEN {amount} IS NULL THEN {_UNKNOWN} ELSE {_OK} END)"), amount
         if benefit.form == "rate":
             assert benefit.base is not None and benefit.rate is not None
-            product = f"(({self.expr(benefit.base)}) * ({self.expr(benefit.rate)}))"
+            a.append(f"(({self.expr(benefit.base)}) * ({self.expr(benefit.rate)})) AS {p}_v")
             return (
-                f"(CASE WHEN {product} IS NULL THEN {_UNKNOWN} ELSE {_OK} END)",
-                f"(CASE WHEN {product} < 0 THEN 0 ELSE {product} END)",
+                f"(CASE WHEN {p}_v IS NULL THEN {_UNKNOWN} ELSE {_OK} END)",
+                f"(CASE WHEN {p}_v < 0 THEN 0 ELSE {p}_v END)",
             )
         if benefit.form == "schedule":
             assert benefit.index is not None and benefit.base is not None
-            index = self.expr(benefit.index)
+            a.append(f"({self.expr(benefit.index)}) AS {p}_ix")
             base = self.expr(benefit.base)
-            states = [f"CASE WHEN ({index}) IS NULL THEN {_UNKNOWN}"]
-            amounts = ["CASE"]
+            products, matched = ["CASE"], []
             for step in benefit.steps or []:
                 low, high = step.years
-                step_product = f"(({base}) * ({self.expr(step.rate)}))"
-                within = f"({index}) BETWEEN {low} AND {high}"
-                states.append(f"WHEN {within} THEN (CASE WHEN {step_product} IS NULL THEN {_UNKNOWN} ELSE {_OK} END)")
-                amounts.append(f"WHEN {within} THEN {step_product}")
-            states.append(f"ELSE {_NOT_REACHED} END")
-            amounts.append("END")
-            return "(" + " ".join(states) + ")", "(" + " ".join(amounts) + ")"
-        return self._tiers(rule)
+                products.append(f"WHEN {p}_ix BETWEEN {low} AND {high} THEN (({base}) * ({self.expr(step.rate)}))")
+                matched.append(f"{p}_ix BETWEEN {low} AND {high}")
+            products.append("END")
+            b.append("(" + " ".join(products) + f") AS {p}_v")
+            within = " OR ".join(matched) or "FALSE"
+            # the index unknown → unknown; a step matched → its product (unknown when null); none → not reached
+            return (
+                f"(CASE WHEN {p}_ix IS NULL THEN {_UNKNOWN} WHEN {p}_v IS NOT NULL THEN {_OK} "
+                f"WHEN {within} THEN {_UNKNOWN} ELSE {_NOT_REACHED} END)",
+                f"{p}_v",
+            )
+        return self._tiers(rule, p, a, b)
 
-    def _tiers(self, rule: CompiledRule) -> tuple[str, str]:
+    def _tiers(self, rule: CompiledRule, p: str, a: list[str], b: list[str]) -> tuple[str, str]:
         benefit = rule.rule.benefit
         tiers = benefit.tiers or []
         reached, pending, amounts, ids = [], [], [], []
-        for tier in tiers:
-            cond, amount = self.condition(tier.when), self.expr(tier.amount)
-            amounts.append(f"({amount})")
-            reached.append(f"(({cond}) IS TRUE AND ({amount}) IS NOT NULL)")
-            pending.append(f"(({cond}) IS NULL OR ({amount}) IS NULL)")
+        for j, tier in enumerate(tiers):
+            a.append(f"{self.condition(tier.when)} AS {p}_t{j}")
+            amount, constant = self.value(tier.amount, f"{p}_v{j}", a)
+            amounts.append(amount)
+            reached.append(f"{p}_t{j} IS TRUE" + ("" if constant else f" AND {amount} IS NOT NULL"))
+            pending.append(f"{p}_t{j} IS NULL" + ("" if constant else f" OR {amount} IS NULL"))
             ids.append(tier.id)
-        any_pending = "(" + " OR ".join(pending) + ")"
+        b.append("(" + " OR ".join(f"({x})" for x in pending) + f") AS {p}_pend")
         paid_tiers = self.ledger("tiers", rule.ledger_ref)
         mode = benefit.mode or "highest"
         if mode == "each":
-            due = [
-                f"({r} AND NOT COALESCE(list_contains({paid_tiers}, {sql_string(i)}), FALSE))"
-                for r, i in zip(reached, ids, strict=True)
-            ]
-            any_due = "(" + " OR ".join(due) + ")"
-            total = " + ".join(f"(CASE WHEN {d} THEN {a} ELSE 0 END)" for d, a in zip(due, amounts, strict=True))
-            state = f"(CASE WHEN NOT {any_due} AND {any_pending} THEN {_UNKNOWN} WHEN NOT {any_due} THEN {_NOT_REACHED} ELSE {_OK} END)"
+            for j, (r, i) in enumerate(zip(reached, ids, strict=True)):
+                b.append(f"({r} AND NOT COALESCE(list_contains({paid_tiers}, {sql_string(i)}), FALSE)) AS {p}_d{j}")
+            dues = [f"{p}_d{j}" for j in range(len(tiers))]
+            any_due = "(" + " OR ".join(dues) + ")"
+            total = " + ".join(f"(CASE WHEN {d} THEN {x} ELSE 0 END)" for d, x in zip(dues, amounts, strict=True))
+            state = f"(CASE WHEN NOT {any_due} AND {p}_pend THEN {_UNKNOWN} WHEN NOT {any_due} THEN {_NOT_REACHED} ELSE {_OK} END)"
             return state, f"({total})"
         # GREATEST skips NULLs in DuckDB and Spark: the largest amount among the tiers reached.
         best = (
             "GREATEST("
-            + ", ".join(f"(CASE WHEN {r} THEN {a} END)" for r, a in zip(reached, amounts, strict=True))
+            + ", ".join(f"(CASE WHEN {r} THEN {x} END)" for r, x in zip(reached, amounts, strict=True))
             + ")"
         )
+        b.append(f"{best} AS {p}_best")
+        undecided = f"(CASE WHEN {p}_pend THEN {_UNKNOWN} ELSE {_NOT_REACHED} END)"
         if mode == "top_up":
             already = f"COALESCE({self.ledger('paid', rule.ledger_ref)}, 0)"
             state = (
-                f"(CASE WHEN {best} IS NULL THEN (CASE WHEN {any_pending} THEN {_UNKNOWN} ELSE {_NOT_REACHED} END) "
-                f"WHEN {best} - {already} <= 0 THEN {_NOT_REACHED} ELSE {_OK} END)"
+                f"(CASE WHEN {p}_best IS NULL THEN {undecided} "
+                f"WHEN {p}_best - {already} <= 0 THEN {_NOT_REACHED} ELSE {_OK} END)"
             )
-            return state, f"({best} - {already})"
+            return state, f"({p}_best - {already})"
+        # the tier paid: the first (in the document's order) whose amount is the largest reached
         best_id = "CASE " + " ".join(
-            f"WHEN {r} AND {a} = {best} THEN {sql_string(i)}" for r, a, i in zip(reached, amounts, ids, strict=True)
+            f"WHEN {p}_t{j} IS TRUE AND {x} = {p}_best THEN {sql_string(i)}"
+            for j, (x, i) in enumerate(zip(amounts, ids, strict=True))
         ) + " END"  # fmt: skip
         state = (
-            f"(CASE WHEN {best} IS NULL THEN (CASE WHEN {any_pending} THEN {_UNKNOWN} ELSE {_NOT_REACHED} END) "
+            f"(CASE WHEN {p}_best IS NULL THEN {undecided} "
             f"WHEN COALESCE(list_contains({paid_tiers}, {best_id}), FALSE) THEN {_NOT_REACHED} ELSE {_OK} END)"
         )
-        return state, best
+        return state, f"{p}_best"
 
     # -- one rule, stage 2: caps and rounding; stage 3: the status before applicability; stage 4: final --
     def stage_two(self, index: int, rule: CompiledRule) -> list[str]:
-        """The capped, rounded amount (``_f``) and whether a cap is already used up (``_x``)."""
+        """The capped, rounded amount (``_f``) and whether a cap is already used up (``_x``).
+
+        ``LEAST`` skips a null remainder (a cap that depends on an unknown fact does not bind, as in the
+        engine); the amount itself is only read where the state is ok, and there it is never null.
+        """
         self.current_rule = rule
         prefix = f"r{index}"
-        capped = f"{prefix}_a"
-        exhausted: list[str] = []
+        if self.known_state.get(index) == _NONE:
+            return []
+        remaining: list[str] = []
         for cap_rule in rule.rule.caps:
             cap = self.expr(cap_rule.amount)
             if cap_rule.scope == "cumulative":
@@ -254,19 +327,21 @@ class _Builder:
                     already = f"COALESCE({self.ledger('paid', rule.ledger_ref)}, 0)"
             else:
                 already = f"COALESCE({self.ledger('paidp', rule.ledger_ref)}, 0)"
-            remaining = f"(({cap}) - {already})"
-            exhausted.append(f"{remaining} <= 0")
-            capped = f"(CASE WHEN {capped} > {remaining} THEN {remaining} ELSE {capped} END)"
-        return [
-            f"CAST(FLOOR({capped} + 0.5) AS BIGINT) AS {prefix}_f",
-            f"({' OR '.join(exhausted) or 'FALSE'}) AS {prefix}_x",
-        ]
+            remaining.append(f"(({cap}) - {already})")
+        amount = self.known_amount.get(index, f"{prefix}_a")
+        capped = f"LEAST({amount}, {', '.join(remaining)})" if remaining else amount
+        exhausted = " OR ".join(f"{r} <= 0" for r in remaining) or "FALSE"
+        rounded = f"CAST({capped} AS BIGINT)" if self.whole[index] else f"CAST(FLOOR({capped} + 0.5) AS BIGINT)"
+        return [f"{rounded} AS {prefix}_f", f"({exhausted}) AS {prefix}_x"]
 
     def stage_three(self, index: int, rule: CompiledRule) -> str:
-        """The status as the scalar engine's ``_run`` decides it, before applicability and jurisdiction."""
+        """The status as the scalar engine's ``_run`` decides it, before applicability and jurisdiction.
+
+        Checks on the benefit state are left out where the compiler knows the state already."""
         self.current_rule = rule
         prefix = f"r{index}"
         c, k = f"{prefix}_c", f"{prefix}_k"
+        known = self.known_state.get(index)
         checks = [f"WHEN {c} = FALSE THEN {_status(Status.NOT_ELIGIBLE)}"]
         if rule.rule.once:
             paid = f"COALESCE({self.ledger('paid', rule.ledger_ref)}, 0)"
@@ -277,11 +352,18 @@ class _Builder:
             checks.append(
                 f"WHEN {years} >= {rule.rule.duration.max_years} AND {this_year} = 0 THEN {_status(Status.NOT_ELIGIBLE)}"
             )
-        checks.append(f"WHEN {c} IS NULL OR {k} = {_UNKNOWN} THEN {_status(Status.NEEDS_INFORMATION)}")
-        checks.append(f"WHEN {k} = {_NOT_REACHED} THEN {_status(Status.NOT_ELIGIBLE)}")
-        if rule.rule.caps:
-            checks.append(f"WHEN {k} = {_OK} AND {prefix}_x THEN {_status(Status.NOT_ELIGIBLE)}")
-        checks.append(f"WHEN {k} = {_OK} AND {prefix}_f <= 0 THEN {_status(Status.NOT_ELIGIBLE)}")
+        if known is None:
+            checks.append(f"WHEN {c} IS NULL OR {k} = {_UNKNOWN} THEN {_status(Status.NEEDS_INFORMATION)}")
+            checks.append(f"WHEN {k} = {_NOT_REACHED} THEN {_status(Status.NOT_ELIGIBLE)}")
+            if rule.rule.caps:
+                checks.append(f"WHEN {k} = {_OK} AND {prefix}_x THEN {_status(Status.NOT_ELIGIBLE)}")
+            checks.append(f"WHEN {k} = {_OK} AND {prefix}_f <= 0 THEN {_status(Status.NOT_ELIGIBLE)}")
+        else:
+            checks.append(f"WHEN {c} IS NULL THEN {_status(Status.NEEDS_INFORMATION)}")
+            if known == _OK:
+                if rule.rule.caps:
+                    checks.append(f"WHEN {prefix}_x THEN {_status(Status.NOT_ELIGIBLE)}")
+                checks.append(f"WHEN {prefix}_f <= 0 THEN {_status(Status.NOT_ELIGIBLE)}")
         final = _status(Status.NEEDS_REVIEW) if rule.benefit.review else _status(Status.ELIGIBLE)
         return "(CASE " + " ".join(checks) + f" ELSE {final} END) AS {prefix}_i"
 
@@ -289,19 +371,31 @@ class _Builder:
         """The final status (applicability, jurisdiction) and amount of one rule."""
         prefix = f"r{index}"
         inner = f"{prefix}_i"
-        applies = "entity_type IN (" + ", ".join(sql_string(e) for e in rule.applies_to) + ")"
+        applies = self.applies.setdefault(tuple(sorted(rule.applies_to)), f"_applies{len(self.applies)}")
         if self.any_jurisdiction:
             status = inner
         else:
+            # the query only reaches entities whose region is in the jurisdiction (true) or unknown (null):
+            # for the unknown ones, a result that would need the region becomes "needs information"
             info = _status(Status.NEEDS_INFORMATION)
             keep = ", ".join(_status(s) for s in (Status.ELIGIBLE, Status.NEEDS_REVIEW, Status.NEEDS_INFORMATION))
-            status = (
-                f"(CASE WHEN _region_ok = FALSE THEN {_status(Status.NOT_APPLICABLE)} "
-                f"WHEN _region_ok IS NULL AND {inner} IN ({keep}) THEN {info} ELSE {inner} END)"
-            )
-        status = f"CAST((CASE WHEN NOT ({applies}) THEN {_status(Status.NOT_APPLICABLE)} ELSE {status} END) AS TINYINT)"
-        amount = f"(CASE WHEN {prefix}_k = {_OK} THEN {prefix}_f END)"
+            status = f"(CASE WHEN _region_ok IS NULL AND {inner} IN ({keep}) THEN {info} ELSE {inner} END)"
+        status = f"CAST((CASE WHEN NOT {applies} THEN {_status(Status.NOT_APPLICABLE)} ELSE {status} END) AS TINYINT)"
+        known = self.known_state.get(index)
+        if known == _NONE:
+            amount = "CAST(NULL AS BIGINT)"
+        elif known == _OK:
+            amount = f"{prefix}_f"
+        else:
+            amount = f"(CASE WHEN {prefix}_k = {_OK} THEN {prefix}_f END)"
         return status, amount
+
+    def applies_columns(self) -> list[str]:
+        """One column per distinct set of entity types: whether the row's entity type is in it."""
+        return [
+            f"(entity_type IN ({', '.join(sql_string(t) for t in types)})) AS {column}"
+            for types, column in self.applies.items()
+        ]
 
 
 def build_document_query(
@@ -312,25 +406,21 @@ def build_document_query(
     as_of: dt.date,
     readings: dict[str, str],
     any_jurisdiction: bool = False,
-    base_table: str | None = None,
 ) -> DocumentQuery:
-    """The SQL of one document for one assessed year, evaluation date and set of readings.
-
-    With ``base_table`` the query reads a base relation built once for several documents
-    (``base_relation`` of their merged ``needs``) instead of building its own.
-    """
+    """The SQL of one document for one assessed year, evaluation date and set of readings."""
     doc_id = document.loaded.id
     builder = _Builder(
         document, catalogue, period=period, as_of=as_of, readings=readings, any_jurisdiction=any_jurisdiction
     )
     rules = [r for r in document.rules if all(readings.get(k) == v for k, v in r.when_reading)]
-    stage_one: list[str] = []
+    stage_one: list[list[str]] = [[], [], [], []]
     stage_two: list[str] = []
     stage_three: list[str] = []
     stage_four: list[str] = []
     outputs: list[RuleColumns] = []
     for index, rule in enumerate(rules):
-        stage_one.extend(builder.stage_one(index, rule))
+        for sub, columns in zip(stage_one, builder.stage_one(index, rule), strict=True):
+            sub.extend(columns)
         stage_two.extend(builder.stage_two(index, rule))
         stage_three.append(builder.stage_three(index, rule))
         status, amount = builder.stage_four(index, rule)
@@ -344,35 +434,35 @@ def build_document_query(
         )  # fmt: skip
     subset_columns, best_column, final = _exclusions(document, rules, builder, readings)
     builder.needs.history = builder.ctx.needs
-    if base_table:  # history and ledger columns computed once for several documents
-        base = f"base AS (SELECT * FROM entities LEFT JOIN {base_table} USING (entity_id))"
-    else:
-        base = base_relation(builder.needs, period)
     region = builder.document.loaded.policy.document.jurisdiction.region
     region_ok = f"(CASE WHEN region IS NULL OR array_length(region) = 0 THEN NULL ELSE list_contains(region, {sql_string(region)}) END)"
+    # Only the entities the document can reach go through the joins and the rule stages.
+    reach = "" if any_jurisdiction else " WHERE _region_ok IS NOT FALSE"
+    entities = f"ent AS (SELECT * FROM (SELECT *, {region_ok} AS _region_ok FROM entities){reach})"
+    base = base_relation(builder.needs, period, derived=builder.ctx.derived)
     definitions = builder.ctx.definition_columns or {}
-    defs = "".join(f", {sql} AS {quote_ident('def__' + name)}" for name, sql in definitions.items())
-    # Entities outside the document's jurisdiction get "not applicable" for every rule without computing
-    # anything: only the rest go through the rule stages (a city's measures touch only its own firms).
-    in_scope = "" if any_jurisdiction else " WHERE _region_ok IS NOT FALSE"
-    stages = [
-        f"s0 AS (SELECT base.*, {region_ok} AS _region_ok{defs} FROM base)",
-        f"s1 AS (SELECT s0.*, {', '.join(stage_one) or 'TRUE AS _1'} FROM s0{in_scope})",
-        f"s2 AS (SELECT s1.*, {', '.join(stage_two) or 'TRUE AS _2'} FROM s1)",
-        f"s3 AS (SELECT s2.*, {', '.join(stage_three) or 'TRUE AS _3'} FROM s2)",
-        f"s4 AS (SELECT entity_id, {', '.join(stage_four) or 'TRUE AS _4'}{_ledger_passthrough(builder)} FROM s3)",
-        f"s5 AS (SELECT s4.*, {', '.join(subset_columns) or 'TRUE AS _5'} FROM s4)",
-        f"s6 AS (SELECT s5.*, {best_column or 'TRUE AS _6'} FROM s5)",
+    chain: list[tuple[str, list[str]]] = [
+        (
+            "*",
+            [f"{sql} AS {quote_ident('def__' + name)}" for name, sql in definitions.items()]
+            + builder.applies_columns(),
+        ),
+        *(("*", sub) for sub in stage_one),
+        ("*", stage_two),
+        ("*", stage_three),
+        (f"entity_id{_ledger_passthrough(builder)}", stage_four),  # from here on only results are carried
+        ("*", subset_columns),
+        ("*", [best_column] if best_column else []),
     ]
-    sql = f"WITH {base},\n" + ",\n".join(stages) + f"\nSELECT entity_id, {', '.join(final) or 'TRUE AS _7'} FROM s6"
-    if not any_jurisdiction and outputs:
-        outside = ", ".join(
-            f"CAST({_status(Status.NOT_APPLICABLE)} AS TINYINT) AS {c.status}, CAST(NULL AS BIGINT) AS {c.amount}"
-            for c in outputs
-        )
-        # read from the entities alone: no history or ledger joins for rows that only get "not applicable"
-        sql += f"\nUNION ALL SELECT entity_id, {outside} FROM entities WHERE {region_ok} = FALSE"
-    return DocumentQuery(document=doc_id, sql=sql, rules=outputs, needs=builder.needs)
+    ctes, previous = [entities, base], "base"
+    for number, (kept, columns) in enumerate(chain):
+        if not columns and kept == "*":
+            continue
+        name = f"s{number}"
+        ctes.append(f"{name} AS (SELECT {kept}{', ' if columns else ''}{', '.join(columns)} FROM {previous})")
+        previous = name
+    sql = "WITH " + ",\n".join(ctes) + f"\nSELECT entity_id{''.join(', ' + f for f in final)} FROM {previous}"
+    return DocumentQuery(document=doc_id, sql=sql, rules=outputs)
 
 
 def _ledger_passthrough(builder: _Builder) -> str:
@@ -442,8 +532,10 @@ def _exclusions(
     return subset_columns, best_column, finals
 
 
-def base_relation(needs: BaseNeeds, period: int, *, ids_only: bool = False) -> str:
-    """CTEs joining entities with the history and ledger columns the rules need, ending in ``base``."""
+def base_relation(needs: BaseNeeds, period: int, *, derived: dict[str, str] | None = None) -> str:
+    """CTEs joining the reachable entities (``ent``) with the history and ledger columns the rules need,
+    ending in ``base``; ``derived`` are columns computed from the joined row (name → SQL)."""
+    key = quote_ident(ROW_KEY)
     history = needs.history
     ctes: list[str] = []
     joins: list[str] = []
@@ -457,20 +549,23 @@ def base_relation(needs: BaseNeeds, period: int, *, ids_only: bool = False) -> s
         suffix = "__p0" if offset == 0 else (f"__m{-offset}" if offset < 0 else f"__p{offset}")
         name = f"hy{suffix}"
         cols = ", ".join(f"{quote_ident(f)} AS {quote_ident(f + suffix)}" for f in sorted(facts))
-        ctes.append(f"{name} AS (SELECT entity_id, {cols} FROM history WHERE year = {period + offset})")
-        joins.append(f"LEFT JOIN {name} USING (entity_id)")
-    # The largest value before the assessed year needs a grouping, over the facts that use it only.
+        ctes.append(f"{name} AS (SELECT {key}, {cols} FROM history WHERE year = {period + offset})")
+        joins.append(f"LEFT JOIN {name} USING ({key})")
+    # The largest value before the assessed year needs a grouping, over the reachable entities only.
     if history.max_before:
         cols = ", ".join(f"MAX({quote_ident(f)}) AS {quote_ident(f + '__maxb')}" for f in sorted(history.max_before))
-        ctes.append(f"hb AS (SELECT entity_id, {cols} FROM history WHERE year < {period} GROUP BY entity_id)")
-        joins.append("LEFT JOIN hb USING (entity_id)")
+        ctes.append(
+            f"hb AS (SELECT {key}, {cols} FROM history WHERE year < {period} AND {key} IN (SELECT {key} FROM ent) "
+            f"GROUP BY {key})"
+        )
+        joins.append(f"LEFT JOIN hb USING ({key})")
     for alias, (fact, first, last) in sorted(history.sums.items()):
         ctes.append(
-            f"{alias} AS (SELECT e.entity_id, SUM(h.{quote_ident(fact)}) AS {quote_ident(alias + '__sum')}, "
-            f"COUNT(h.{quote_ident(fact)}) AS {quote_ident(alias + '__count')} FROM entities e JOIN history h "
-            f"ON h.entity_id = e.entity_id AND h.year BETWEEN ({first}) AND LEAST(({last}), {period}) GROUP BY e.entity_id)"
+            f"{alias} AS (SELECT e.{key}, SUM(h.{quote_ident(fact)}) AS {quote_ident(alias + '__sum')}, "
+            f"COUNT(h.{quote_ident(fact)}) AS {quote_ident(alias + '__count')} FROM ent e JOIN history h "
+            f"ON h.{key} = e.{key} AND h.year BETWEEN ({first}) AND LEAST(({last}), {period}) GROUP BY e.{key})"
         )
-        joins.append(f"LEFT JOIN {alias} USING (entity_id)")
+        joins.append(f"LEFT JOIN {alias} USING ({key})")
     ledger_cols = []
     for kind, ref in sorted(needs.ledger):
         match = f"rule = {sql_string(ref)}"
@@ -487,10 +582,8 @@ def base_relation(needs: BaseNeeds, period: int, *, ids_only: bool = False) -> s
         match = f"starts_with(rule, {sql_string(ref + '/')})"
         ledger_cols.append(f"SUM(CASE WHEN {match} THEN amount_fen END) AS {quote_ident(ledger_column('prov', ref))}")
     if ledger_cols:
-        ctes.append(f"led AS (SELECT entity_id, {', '.join(ledger_cols)} FROM ledger GROUP BY entity_id)")
-        joins.append("LEFT JOIN led USING (entity_id)")
-    if ids_only:  # the shared columns alone, joined to each document's entities later
-        ctes.append(f"base AS (SELECT * FROM (SELECT entity_id FROM entities) AS ids {' '.join(joins)})")
-    else:
-        ctes.append(f"base AS (SELECT * FROM entities {' '.join(joins)})")
+        ctes.append(f"led AS (SELECT {key}, {', '.join(ledger_cols)} FROM ledger GROUP BY {key})")
+        joins.append(f"LEFT JOIN led USING ({key})")
+    extra = "".join(f", {sql} AS {quote_ident(name)}" for name, sql in (derived or {}).items())
+    ctes.append(f"base AS (SELECT *{extra} FROM ent {' '.join(joins)})")
     return ",\n".join(ctes)

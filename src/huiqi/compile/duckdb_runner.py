@@ -1,4 +1,10 @@
-"""Run compiled document queries on DuckDB, in process."""
+"""Run compiled document queries on DuckDB, in process.
+
+A population is loaded into three DuckDB tables with the row key ``_k`` (``ROW_KEY``): a dense integer
+numbering the entities, carried onto their history and ledger rows, so that every join of the document
+queries is on one integer column. Loading reads each Parquet file once; DuckDB keeps the tables in its
+buffer pool and spills them to its temporary folder when they do not fit in memory.
+"""
 
 from __future__ import annotations
 
@@ -11,8 +17,11 @@ import pyarrow as pa
 from huiqi.engine.evaluate import Engine
 from huiqi.errors import HuiqiError
 
-from .document import BaseNeeds, DocumentQuery, base_relation, build_document_query
+from .document import DocumentQuery, build_document_query
 from .sql import quote_ident, sql_string
+from .tables import ROW_KEY
+
+TABLES = ("entities", "history", "ledger")
 
 
 class PopulationError(HuiqiError):
@@ -29,22 +38,52 @@ class DuckDBRunner:
     def load_arrow(self, entities: pa.Table, history: pa.Table, ledger: pa.Table) -> None:
         """Make Arrow tables the population (copied into DuckDB tables)."""
         con = self.connection
-        for name, table in (("entities", entities), ("history", history), ("ledger", ledger)):
+        for name, table in zip(TABLES, (entities, history, ledger), strict=True):
             con.register(f"_{name}_arrow", table)
-            con.execute(f"CREATE OR REPLACE TABLE {name} AS SELECT * FROM _{name}_arrow")
-            con.unregister(f"_{name}_arrow")
+        try:
+            self._load({name: f"_{name}_arrow" for name in TABLES}, where={name: name for name in TABLES})
+        finally:
+            for name in TABLES:
+                con.unregister(f"_{name}_arrow")
 
     def load_parquet(self, folder: Path) -> None:
-        """Make the Parquet files of a population folder the population, as views: DuckDB streams them, so a
-        registry larger than memory is read in pieces rather than loaded whole."""
-        for name in ("entities", "history", "ledger"):
+        """Load the Parquet files of a population folder (``entities``, ``history``, ``ledger``)."""
+        sources, where = {}, {}
+        for name in TABLES:
             path = folder / f"{name}.parquet"
             if not path.exists():
                 raise PopulationError(
                     f"人口数据目录缺少 {name}.parquet：{folder}（可用 huiqi population generate 生成样例）"
                 )
-            self.connection.execute(
-                f"CREATE OR REPLACE VIEW {name} AS SELECT * FROM read_parquet({sql_string(str(path))})"
+            sources[name] = f"read_parquet({sql_string(str(path))})"
+            where[name] = str(path)
+        self._load(sources, where=where)
+
+    def _load(self, sources: dict[str, str], *, where: dict[str, str]) -> None:
+        """The three tables from three relations, keyed by ``_k``; refuses a repeated ``entity_id``."""
+        con = self.connection
+        key = quote_ident(ROW_KEY)
+        for name, source in sources.items():
+            columns = {row[0] for row in con.execute(f"DESCRIBE SELECT * FROM {source}").fetchall()}
+            if "entity_id" not in columns:
+                raise PopulationError(f"{name} 缺少列 entity_id（格式见 docs/population.md）", where=where[name])
+        con.execute(
+            f"CREATE OR REPLACE TABLE entities AS SELECT CAST(row_number() OVER () - 1 AS INTEGER) AS {key}, * "
+            f"FROM {sources['entities']}"
+        )
+        repeated = con.execute(
+            "SELECT entity_id, count(*) FROM entities GROUP BY entity_id HAVING count(*) > 1 ORDER BY entity_id LIMIT 1"
+        ).fetchall()
+        if repeated:
+            entity_id, count = repeated[0]
+            raise PopulationError(
+                f"主体表中 entity_id {entity_id!r} 出现 {count} 次：每个主体只能有一行", where=where["entities"]
+            )
+        for name in ("history", "ledger"):
+            # rows of entities the entity table does not hold have nothing to attach to and are left out
+            con.execute(
+                f"CREATE OR REPLACE TABLE {name} AS SELECT e.{key}, t.* FROM {sources[name]} t "
+                f"JOIN (SELECT {key}, entity_id FROM entities) e USING (entity_id)"
             )
 
     def query(
@@ -61,7 +100,8 @@ class DuckDBRunner:
         self, document: str, *, period: int, as_of: dt.date, readings: dict[str, str] | None = None,
         any_jurisdiction: bool = False,
     ) -> tuple[DocumentQuery, pa.Table]:  # fmt: skip
-        """The document's wide result: ``entity_id`` and each rule's status code and amount."""
+        """The document's wide result: ``entity_id`` and each rule's status code and amount, one row per
+        entity the document can reach (the rest are not applicable)."""
         query = self.query(document, period=period, as_of=as_of, readings=readings, any_jurisdiction=any_jurisdiction)
         return query, self.connection.sql(query.sql).to_arrow_table()
 
@@ -69,27 +109,15 @@ class DuckDBRunner:
         self, documents: list[str], *, period: int, as_of: dt.date, readings: dict[str, str] | None = None,
         any_jurisdiction: bool = False, table_prefix: str = "result_",
     ) -> dict[str, tuple[DocumentQuery, str]]:  # fmt: skip
-        """Evaluate several documents into DuckDB tables (``result_<document>``), sharing one base relation.
+        """Evaluate several documents into DuckDB tables (``result_<document>``, as ``evaluate``).
 
-        The history pivot and ledger aggregates all documents need are computed once into ``base_all``.
         Returns, per document, its query and the name of its result table.
         """
-        resolved = self.engine.resolve_readings(readings or {})
-        queries = {
-            document: build_document_query(
-                self.engine.documents[document], self.engine.catalogue, period=period, as_of=as_of, readings=resolved,
-                any_jurisdiction=any_jurisdiction, base_table="base_all",
-            )
-            for document in documents
-        }  # fmt: skip
-        needs = BaseNeeds()
-        for query in queries.values():
-            needs.merge(query.needs)
-        self.connection.execute(
-            f"CREATE OR REPLACE TEMP TABLE base_all AS WITH {base_relation(needs, period, ids_only=True)} SELECT * FROM base"
-        )
         results = {}
-        for document, query in queries.items():
+        for document in documents:
+            query = self.query(
+                document, period=period, as_of=as_of, readings=readings, any_jurisdiction=any_jurisdiction
+            )
             table = table_prefix + document.replace("-", "_")
             self.connection.execute(f"CREATE OR REPLACE TEMP TABLE {quote_ident(table)} AS {query.sql}")
             results[document] = (query, table)

@@ -51,12 +51,12 @@ def differences(engine: Engine, batch: Batch, profiles: list[Profile], run: Runn
     found: list[str] = []
     for entity_id, profile in zip(ids, profiles, strict=True):
         scalar = engine.evaluate(profile, options)
-        row = by_id[entity_id]
+        row = by_id.get(entity_id)  # no row: outside the document's jurisdiction, every rule not applicable
         for column in query.rules:
             compared += 1
             expected = scalar.rule(column.ref)
-            status = CODE_STATUS[row[column.status]]
-            amount = row[column.amount]
+            status = CODE_STATUS[row[column.status]] if row else Status.NOT_APPLICABLE
+            amount = row[column.amount] if row else None
             same_amount = (
                 expected.status not in COMPARED_AMOUNTS or expected.amount_fen is None or amount == expected.amount_fen
             )

@@ -20,6 +20,7 @@ import sqlglot
 from huiqi.engine.evaluate import Engine
 
 from .document import DocumentQuery, build_document_query
+from .tables import ROW_KEY
 
 
 def to_spark_sql(sql: str) -> str:
@@ -53,9 +54,14 @@ class SparkRunner:
         self._folder: tempfile.TemporaryDirectory[str] | None = None
 
     def load_parquet(self, folder: Path) -> None:
-        """Register ``entities``, ``history`` and ``ledger`` from Parquet files in a folder."""
+        """Register ``entities``, ``history`` and ``ledger`` from Parquet files in a folder.
+
+        On Spark the row key ``_k`` is the entity id itself: a cluster joins on it as well as on a number,
+        and no numbering pass over the registry is needed.
+        """
         for name in ("entities", "history", "ledger"):
-            self.spark.read.parquet(str(folder / f"{name}.parquet")).createOrReplaceTempView(name)
+            frame = self.spark.read.parquet(str(folder / f"{name}.parquet"))
+            frame.selectExpr(f"entity_id AS {ROW_KEY}", "*").createOrReplaceTempView(name)
 
     def close(self) -> None:
         """Remove the private Parquet folder written by ``load_arrow``."""

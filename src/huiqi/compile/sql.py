@@ -74,6 +74,8 @@ class SqlContext:
     readings: dict[str, str]  # "<document>:<key>" → option
     ledger_column: Callable[[str], str]  # "paid" | "paid_years" | "paid_provision" → column for the current rule
     needs: HistoryNeeds = field(default_factory=HistoryNeeds)
+    #: columns the base relation computes from the joined row (name → SQL), e.g. the largest value before
+    derived: dict[str, str] = field(default_factory=dict)
     _definitions: dict[str, str] = field(default_factory=dict)
     #: when set, top-level references to definitions become columns ``def__<name>`` listed here
     definition_columns: dict[str, str] | None = None
@@ -261,14 +263,16 @@ def _call(node: ast.Call, ctx: SqlContext) -> str:
 
 
 def _max_before(key: str, ctx: SqlContext) -> str:
+    """The largest value before the assessed year: a column of the base relation, computed once per row."""
     ctx.needs.max_before.add(key)
     column = quote_ident(f"{key}__maxb")
     established = quote_ident("established_on") if "established_on" in ctx.catalogue else "NULL"
     # Founded in the assessed year: there is no earlier year, the maximum before it is 0.
-    return (
+    ctx.derived[f"{key}__before"] = (
         f"(CASE WHEN {column} IS NOT NULL THEN {column} "
         f"WHEN EXTRACT(YEAR FROM {established}) >= {ctx.period} THEN 0 ELSE NULL END)"
     )
+    return quote_ident(f"{key}__before")
 
 
 def _constant_offset(node: ast.Node, ctx: SqlContext) -> int:
@@ -288,3 +292,43 @@ def _constant_offset(node: ast.Node, ctx: SqlContext) -> int:
     if isinstance(node, ast.Number) and node.value.denominator == 1:
         return node.value.numerator - ctx.period
     raise NoTranslation("at() 的年份须为 period ± 常数 或 年份常量才能翻译为 SQL")
+
+
+_INTEGRAL_CALLS = {"floor", "ceil", "round", "count", "paid", "paid_years", "paid_provision"}
+_SAME_AS_ARGUMENTS = {"min", "max", "abs"}
+
+
+def integral(node: ast.Node, ctx: SqlContext) -> bool:
+    """Whether an expression's SQL value is always a whole number (BIGINT fen, an integer): its amount then
+    needs no rounding to the fen, and DuckDB keeps it in 64-bit integers instead of 128-bit decimals."""
+    if isinstance(node, ast.Money):
+        return node.fen.denominator == 1
+    if isinstance(node, ast.Number):
+        return node.value.denominator == 1
+    if isinstance(node, ast.Negate):
+        return integral(node.operand, ctx)
+    if isinstance(node, ast.BinOp):
+        if node.op == "//":
+            return True
+        return node.op in "+-*" and integral(node.left, ctx) and integral(node.right, ctx)
+    if isinstance(node, ast.Name):
+        if node.id == "period":
+            return True
+        if node.id in ctx.catalogue:
+            return ctx.catalogue[node.id].type is ast.Type.MONEY
+        if node.id in ctx.scope.definitions:
+            return integral(ctx.scope.definitions[node.id], ctx)
+        if node.id in ctx.scope.reading_names:
+            key, options = ctx.scope.reading_names[node.id]
+            return integral(options[ctx.readings[f"{ctx.scope.document}:{key}"]], ctx)
+        return False
+    if isinstance(node, ast.Call):
+        if node.func in _INTEGRAL_CALLS:
+            return True
+        if node.func in _SAME_AS_ARGUMENTS:
+            return all(integral(a, ctx) for a in node.args)
+        if node.func == "if":
+            return integral(node.args[1], ctx) and integral(node.args[2], ctx)
+        if node.func in ("at", "max_before", "sum_years"):
+            return integral(node.args[0], ctx)
+    return False

@@ -19,6 +19,11 @@ from huiqi.facts.catalogue import Catalogue, Fact, Period
 
 NUMBER_TYPE = pa.decimal128(38, 9)
 
+#: The row key the runners add to all three tables when they load a population: a dense integer per entity
+#: on DuckDB (joins on one integer column instead of the text id), the entity id itself on Spark. It is
+#: not part of the population files.
+ROW_KEY = "_k"
+
 
 def arrow_type(fact: Fact) -> pa.DataType:
     """The Arrow (and so DuckDB / Spark) type of a fact's column."""
