@@ -86,6 +86,14 @@ def _status(status: Status) -> str:
     return str(STATUS_CODES[status])
 
 
+def _fixed_rate(text: str | int) -> tuple[int, int] | None:
+    """A constant positive rate as (numerator, denominator) in lowest terms (``5%`` → (1, 20)), else None."""
+    node = parse(str(text))
+    if isinstance(node, ast.Number) and node.value > 0:
+        return node.value.numerator, node.value.denominator
+    return None
+
+
 def _constant(node: ast.Node) -> bool:
     """A literal amount or number: never null, so its null tests fold away."""
     if isinstance(node, ast.Negate):
@@ -188,8 +196,8 @@ class _Builder:
         d: list[str] = []
         has_ceiling = benefit.ceiling is not None and benefit.form != "none"
         k_name, a_name = (f"{p}_k0", f"{p}_a0") if has_ceiling else (f"{p}_k", f"{p}_a")
-        state, amount = self._benefit(rule, p, a, b)
         self.whole[index] = self._whole(rule)
+        state, amount = self._benefit(rule, p, a, b, whole=self.whole[index])
         if benefit.form == "none":
             self.known_state[index] = _NONE  # no amount: nothing to compute, round or cap
             return [a, b, c, d]
@@ -215,15 +223,22 @@ class _Builder:
         if benefit.form in ("fixed", "formula") and benefit.amount is not None:
             figures.append(benefit.amount)
         elif benefit.form == "rate" and benefit.base is not None and benefit.rate is not None:
-            figures += [benefit.base, benefit.rate]
+            figures.append(benefit.base)
+            if _fixed_rate(benefit.rate) is None:  # a constant rate is applied in whole fen (see _benefit)
+                figures.append(benefit.rate)
         elif benefit.form == "tiers":
             figures += [tier.amount for tier in benefit.tiers or []]
         elif benefit.form != "none":
             return False
         return all(integral(parse(str(figure)), self.ctx) for figure in figures)
 
-    def _benefit(self, rule: CompiledRule, p: str, a: list[str], b: list[str]) -> tuple[str, str]:
-        """(state, amount) of the benefit form before the ceiling; inputs go to stages ``a`` and ``b``."""
+    def _benefit(self, rule: CompiledRule, p: str, a: list[str], b: list[str], *, whole: bool) -> tuple[str, str]:
+        """(state, amount) of the benefit form before the ceiling; inputs go to stages ``a`` and ``b``.
+
+        ``whole``: the amount, ceiling and caps are whole fen, but for a constant rate, whose product is
+        then rounded (half up) right away — the same as rounding once at the end, because the ceiling and
+        caps that may replace it are whole numbers (rounding commutes with taking the smaller).
+        """
         benefit = rule.rule.benefit
         if benefit.form == "none":
             return str(_NONE), "CAST(NULL AS DECIMAL(38, 10))"
@@ -233,7 +248,15 @@ class _Builder:
             return (str(_OK) if constant else f"(CASE WHEN {amount} IS NULL THEN {_UNKNOWN} ELSE {_OK} END)"), amount
         if benefit.form == "rate":
             assert benefit.base is not None and benefit.rate is not None
-            a.append(f"(({self.expr(benefit.base)}) * ({self.expr(benefit.rate)})) AS {p}_v")
+            fixed = _fixed_rate(benefit.rate)
+            if whole and fixed is not None:
+                # base = q·Q + r (0 ≤ r < Q): base·P/Q rounded half up = q·P + (2rP + Q) // 2Q, all in BIGINT;
+                # a negative base gives a result ≤ 0, which the form then makes 0, as the exact product would
+                num, den = fixed
+                a.append(f"({self.expr(benefit.base)}) AS {p}_b")
+                b.append(f"(({p}_b // {den}) * {num} + ((({p}_b % {den}) * {2 * num} + {den}) // {2 * den})) AS {p}_v")
+            else:
+                a.append(f"(({self.expr(benefit.base)}) * ({self.expr(benefit.rate)})) AS {p}_v")
             return (
                 f"(CASE WHEN {p}_v IS NULL THEN {_UNKNOWN} ELSE {_OK} END)",
                 f"(CASE WHEN {p}_v < 0 THEN 0 ELSE {p}_v END)",
@@ -436,9 +459,10 @@ def build_document_query(
     builder.needs.history = builder.ctx.needs
     region = builder.document.loaded.policy.document.jurisdiction.region
     region_ok = f"(CASE WHEN region IS NULL OR array_length(region) = 0 THEN NULL ELSE list_contains(region, {sql_string(region)}) END)"
-    # Only the entities the document can reach go through the joins and the rule stages.
-    reach = "" if any_jurisdiction else " WHERE _region_ok IS NOT FALSE"
-    entities = f"ent AS (SELECT * FROM (SELECT *, {region_ok} AS _region_ok FROM entities){reach})"
+    # Only the entities the document can reach go through the joins and the rule stages (DuckDB keeps them
+    # once: measured faster than filtering the entity table again for each history aggregate).
+    reach = "" if any_jurisdiction else f" WHERE {region_ok} IS NOT FALSE"
+    entities = f"ent AS (SELECT *, {region_ok} AS _region_ok FROM entities{reach})"
     base = base_relation(builder.needs, period, derived=builder.ctx.derived)
     definitions = builder.ctx.definition_columns or {}
     chain: list[tuple[str, list[str]]] = [
@@ -555,14 +579,15 @@ def base_relation(needs: BaseNeeds, period: int, *, derived: dict[str, str] | No
     if history.max_before:
         cols = ", ".join(f"MAX({quote_ident(f)}) AS {quote_ident(f + '__maxb')}" for f in sorted(history.max_before))
         ctes.append(
-            f"hb AS (SELECT {key}, {cols} FROM history WHERE year < {period} AND {key} IN (SELECT {key} FROM ent) "
-            f"GROUP BY {key})"
+            f"hb AS (SELECT {key}, {cols} FROM history WHERE year < {period} "
+            f"AND {key} IN (SELECT {key} FROM ent) GROUP BY {key})"
         )
         joins.append(f"LEFT JOIN hb USING ({key})")
     for alias, (fact, first, last) in sorted(history.sums.items()):
         ctes.append(
             f"{alias} AS (SELECT e.{key}, SUM(h.{quote_ident(fact)}) AS {quote_ident(alias + '__sum')}, "
-            f"COUNT(h.{quote_ident(fact)}) AS {quote_ident(alias + '__count')} FROM ent e JOIN history h "
+            f"COUNT(h.{quote_ident(fact)}) AS {quote_ident(alias + '__count')} FROM ent e "
+            f"JOIN history h "
             f"ON h.{key} = e.{key} AND h.year BETWEEN ({first}) AND LEAST(({last}), {period}) GROUP BY e.{key})"
         )
         joins.append(f"LEFT JOIN {alias} USING ({key})")
