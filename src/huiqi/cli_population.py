@@ -96,6 +96,12 @@ def simulate(
     policies: Annotated[
         Path | None, typer.Option("--policies", help="政策库目录（默认：项目的 policies/ 或 $HUIQI_POLICIES）")
     ] = None,
+    engine_name: Annotated[
+        str, typer.Option("--engine", help="规则计算引擎：duckdb（进程内，默认）或 spark（汇总仍由 DuckDB 完成）")
+    ] = "duckdb",
+    spark_master: Annotated[
+        str, typer.Option("--spark-master", help="Spark master：local[2]（本机）或集群地址 spark://host:7077")
+    ] = "local[2]",
 ) -> None:
     """在一个主体总体上模拟政策：受益主体数、资金（确定金额与上限）、按规模/区县/行业的分布；可做改革对比、多文件比较和预算分配。
     结果写为 Parquet、CSV、Excel、PNG 图和一页 HTML 报告（金额以整数分计算，输出为元）。
@@ -121,6 +127,8 @@ def simulate(
 
     if reform is not None and compare is not None:
         raise typer.BadParameter("--reform 与 --compare 不能同时使用", param_hint="--compare")
+    if engine_name not in ("duckdb", "spark"):
+        raise typer.BadParameter(f"未知的引擎 {engine_name!r}：可选 duckdb 或 spark", param_hint="--engine")
     readings = _parse_readings(reading)
     try:
         base = PolicyBase.load(policies or default_policies_dir())
@@ -128,7 +136,8 @@ def simulate(
         plan = load_reform(reform) if reform is not None else None
         budgets = load_budgets(budget) if budget is not None else None
         reform_engine = Engine(apply_reform(base, plan)) if plan is not None else None
-        with PopulationSession(population, engine) as session:
+        spark = spark_master if engine_name == "spark" else None
+        with PopulationSession(population, engine, spark_master=spark) as session:
             scenario = resolve_scenario(
                 session, engine, as_of=_parse_date(as_of) if as_of else None, period=period, readings=readings,
                 any_jurisdiction=any_jurisdiction or compare is not None,

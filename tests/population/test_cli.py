@@ -72,3 +72,25 @@ def test_errors_are_reported_in_chinese(synthetic: Synthetic, tmp_path: Path) ->
 def test_help_has_examples() -> None:
     code, output = _invoke("simulate", "--help")
     assert code == 0 and "例：huiqi simulate" in output
+
+
+def test_a_file_that_is_not_parquet_is_refused_and_left_alone(synthetic: Synthetic, tmp_path: Path) -> None:
+    import shutil
+
+    folder = tmp_path / "copy"
+    shutil.copytree(synthetic.folder, folder)
+    (folder / "history.parquet").write_text("year,revenue\n2023,1\n", encoding="utf-8")
+    code, output = _invoke("simulate", "-p", str(folder), "--policies", str(synthetic.policies))
+    assert code == 2 and "无法读取 history.parquet" in output
+    assert (folder / "history.parquet").read_text(encoding="utf-8") == "year,revenue\n2023,1\n"
+
+
+def test_simulate_on_spark(synthetic: Synthetic, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    code, output = _invoke("simulate", "-p", str(synthetic.folder), "-o", str(out), "--policies", str(synthetic.policies),
+                           "--engine", "spark", "--spark-master", "local[1]")  # fmt: skip
+    assert code == 0, output
+    assert "规则计算引擎：Spark" in output and (out / "results.parquet").exists()
+    code, output = _invoke("simulate", "-p", str(synthetic.folder), "--policies", str(synthetic.policies),
+                           "--engine", "flink")  # fmt: skip
+    assert code == 2 and "未知的引擎" in output

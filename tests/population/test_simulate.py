@@ -107,3 +107,21 @@ def test_distribution_splits_document_totals_by_band_district_and_industry(synth
         "集成电路设计",
         "未知",
     }
+
+
+def test_rules_run_on_spark_give_the_same_report(
+    seed_engine: Engine, case_profiles: list[tuple[str, Profile]], case_population: Path
+) -> None:
+    """``--engine spark``: Spark evaluates the rules, DuckDB summarises; every summary table is identical."""
+    documents = select_documents(seed_engine, [])
+    reports = {}
+    for master in (None, "local[2]"):
+        with PopulationSession(case_population, seed_engine, spark_master=master) as session:
+            assert session.engine_name == ("Spark" if master else "DuckDB")
+            run, report = simulate(session, seed_engine, documents, SCENARIO)
+            results = session.connection.sql(session.long_sql(run)).fetchall()
+            reports[master] = ({t.name: t.data.to_pylist() for t in report.tables}, results)
+    (duckdb_tables, duckdb_results), (spark_tables, spark_results) = reports[None], reports["local[2]"]
+    assert spark_tables == duckdb_tables
+    assert spark_results == duckdb_results and len(duckdb_results) > 1000
+    assert "规则计算引擎：Spark" in report.notes

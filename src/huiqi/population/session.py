@@ -11,8 +11,9 @@ A *run* evaluates documents under one engine (the policy base, or a reform of it
 - ``<run>_prov``: one row per entity and provision: the provision's status (the best of its rules, as the
   engine reports it) and its money.
 
-Aggregation happens in DuckDB; Python only sees summaries. The population files are views, so a registry
-larger than memory is streamed, and intermediate results spill to a temporary folder.
+Aggregation happens in DuckDB; Python only sees summaries. The population tables and intermediate
+results spill to a temporary folder when they do not fit in memory. The rules themselves run on DuckDB,
+or on Spark when the session is opened with a Spark master.
 """
 
 from __future__ import annotations
@@ -112,9 +113,15 @@ RULES_SCHEMA = pa.schema(
 
 
 class PopulationSession:
-    """A population folder opened in DuckDB (``entities``, ``history``, ``ledger`` as streaming views)."""
+    """A population folder loaded into DuckDB (``entities``, ``history``, ``ledger``, keyed by ``_k``).
 
-    def __init__(self, folder: Path, engine: Engine) -> None:
+    DuckDB holds the tables in its buffer pool and spills to a private temporary folder, so a registry
+    larger than memory is processed in pieces. With ``spark_master`` the rules run on Spark instead
+    (``local[2]``, or a cluster's master URL): each document's results come back as Parquet files, which
+    DuckDB then summarises exactly as it summarises its own.
+    """
+
+    def __init__(self, folder: Path, engine: Engine, *, spark_master: str | None = None) -> None:
         if not folder.is_dir():
             raise PopulationError(
                 f"找不到人口数据目录 {folder}：应包含 entities.parquet、history.parquet、ledger.parquet"
@@ -124,14 +131,32 @@ class PopulationSession:
         self.folder = folder
         self._spill = tempfile.TemporaryDirectory(prefix="huiqi-simulate-")
         self.connection = duckdb.connect(config={"temp_directory": self._spill.name})
+        self.spark: Any = None
+        self._owns_spark = False
         try:
-            DuckDBRunner(engine, self.connection).load_parquet(folder)
             self._check_columns()
+            DuckDBRunner(engine, self.connection).load_parquet(folder)
+            if spark_master is not None:
+                from pyspark.sql import SparkSession
+
+                from huiqi.compile.spark_runner import SparkRunner, spark_session
+
+                self._owns_spark = SparkSession.getActiveSession() is None  # stop only a session started here
+                self.spark = spark_session(spark_master)
+                self.spark.sparkContext.setLogLevel("ERROR")
+                SparkRunner(engine, self.spark).load_parquet(folder)
         except BaseException:
             self.close()
             raise
 
+    @property
+    def engine_name(self) -> str:
+        return "Spark" if self.spark is not None else "DuckDB"
+
     def close(self) -> None:
+        if self.spark is not None and self._owns_spark:
+            self.spark.stop()
+        self.spark = None
         self.connection.close()
         self._spill.cleanup()
 
@@ -145,10 +170,22 @@ class PopulationSession:
         return {row[0] for row in self.connection.execute(f"DESCRIBE {table}").fetchall()}
 
     def _check_columns(self) -> None:
+        """Every file is there with the columns the engine reads (checked before anything is loaded)."""
         required = {"entities": {"entity_id", "entity_type", "region"}, "history": {"entity_id", "year"},
                     "ledger": {"entity_id", "rule", "period", "amount_fen", "tier"}}  # fmt: skip
         for table, needed in required.items():
-            missing = needed - self.columns(table)
+            path = self.folder / f"{table}.parquet"
+            if not path.exists():
+                raise PopulationError(
+                    f"人口数据目录缺少 {table}.parquet（可用 huiqi population generate 生成样例）", where=str(path)
+                )
+            try:
+                present = self.columns(f"SELECT * FROM read_parquet({sql_string(str(path))})")
+            except duckdb.Error as exc:
+                raise PopulationError(
+                    f"无法读取 {table}.parquet（不是有效的 Parquet 文件？）：{exc}", where=str(path)
+                ) from exc
+            missing = needed - present
             if missing:
                 raise PopulationError(
                     f"{table}.parquet 缺少列 {'、'.join(sorted(missing))}（格式见 docs/population.md）",
@@ -197,7 +234,8 @@ class PopulationSession:
                     f"INSERT INTO {table} SELECT entity_id, {offset} + rule_no, status, "
                     f"CASE WHEN status IN ({money}) THEN amount END FROM ("
                     f"SELECT entity_id, UNNEST(range({len(query.rules)})) AS rule_no, UNNEST([{statuses}]) AS status, "
-                    f"UNNEST([{amounts}]) AS amount FROM ({query.sql})) WHERE status <> {NOT_APPLICABLE}"
+                    f"UNNEST([{amounts}]) AS amount FROM {self._results(query.sql, f'{name}-{document}')}) "
+                    f"WHERE status <> {NOT_APPLICABLE}"
                 )
             if progress is not None:
                 progress(document)
@@ -207,6 +245,17 @@ class PopulationSession:
         con.unregister("_rules_arrow")
         self._provisions(run)
         return run
+
+    def _results(self, sql: str, label: str) -> str:
+        """The relation of one document's wide results: the query itself on DuckDB; on Spark, the Parquet
+        files Spark wrote from the same query (transpiled to Spark SQL)."""
+        if self.spark is None:
+            return f"({sql})"
+        from huiqi.compile.spark_runner import to_spark_sql
+
+        path = Path(self._spill.name) / "spark" / label
+        self.spark.sql(to_spark_sql(sql)).write.mode("overwrite").parquet(str(path))
+        return f"read_parquet({sql_string(str(path / '*.parquet'))})"
 
     def _provisions(self, run: Run) -> None:
         """``<run>_prov``: per entity and provision, the best status and the money of its rules."""

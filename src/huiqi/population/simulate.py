@@ -91,6 +91,7 @@ def population_notes(session: PopulationSession, scenario: Scenario, documents: 
         f"人口数据：{session.folder}（{session.entity_count():,} 个主体）",
         f"情景：{scenario.describe()}",
         f"文件：{'、'.join(documents)}",
+        f"规则计算引擎：{session.engine_name}",
     ]
 
 
