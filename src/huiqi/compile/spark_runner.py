@@ -53,14 +53,16 @@ class SparkRunner:
         self.spark = session
         self._folder: tempfile.TemporaryDirectory[str] | None = None
 
-    def load_parquet(self, folder: Path) -> None:
-        """Register ``entities``, ``history`` and ``ledger`` from Parquet files in a folder.
+    def load_parquet(self, folder: Path | str) -> None:
+        """Register ``entities``, ``history`` and ``ledger`` from the Parquet files in a folder: a local path,
+        or a location on the cluster's shared storage given as text (``s3a://bucket/registry``, ``hdfs://…``).
 
         On Spark the row key ``_k`` is the entity id itself: a cluster joins on it as well as on a number,
         and no numbering pass over the registry is needed.
         """
+        location = str(folder).rstrip("/")
         for name in ("entities", "history", "ledger"):
-            frame = self.spark.read.parquet(str(folder / f"{name}.parquet"))
+            frame = self.spark.read.parquet(f"{location}/{name}.parquet")
             frame.selectExpr(f"entity_id AS {ROW_KEY}", "*").createOrReplaceTempView(name)
 
     def close(self) -> None:
