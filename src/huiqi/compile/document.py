@@ -36,7 +36,16 @@ from huiqi.expr.parser import parse
 from huiqi.facts.catalogue import Catalogue
 from huiqi.policy.models import Condition
 
-from .sql import HistoryNeeds, NoTranslation, SqlContext, integral, quote_ident, sql_string, translate
+from .sql import (
+    HistoryNeeds,
+    NoTranslation,
+    SqlContext,
+    entity_only,
+    integral,
+    quote_ident,
+    sql_string,
+    translate,
+)
 from .tables import ROW_KEY
 
 #: Status codes in the SQL result (TINYINT), in the engine's order of preference.
@@ -182,6 +191,29 @@ class _Builder:
             return sql, True
         into.append(f"{sql} AS {column}")
         return column, False
+
+    def rule_guard(self, rule: CompiledRule) -> str | None:
+        """The conjuncts of the rule's condition that read the entity row alone, as SQL over ``ent``.
+
+        Where they are false the rule is not eligible whatever its history says (the status stage tests the
+        condition first), so a history aggregate that only this rule uses is computed only where they are
+        not false (``HistoryNeeds.guards``). None when the condition has no such conjunct.
+        """
+        raw = rule.rule.conditions
+        members = raw["all"] if isinstance(raw, dict) and "all" in raw else [] if raw is None else [raw]
+        guard_ctx = SqlContext(
+            scope=self.ctx.scope, catalogue=self.catalogue, period=self.period, as_of=self.as_of,
+            readings=self.readings, ledger_column=self._ledger_column,
+        )  # fmt: skip
+        parts = []
+        for member in members:
+            text = member.get("expr") if isinstance(member, dict) else member
+            if not isinstance(text, str | int) or isinstance(text, bool):
+                continue  # a nested any/not group: left out of the guard (it only has to be necessary)
+            node = parse(str(text))
+            if entity_only(node, guard_ctx):
+                parts.append(translate(node, guard_ctx))
+        return "(" + " AND ".join(parts) + ") IS NOT FALSE" if parts else None
 
     def stage_one(self, index: int, rule: CompiledRule) -> list[list[str]]:
         """Four sub-stages: (a) the condition and every input of the benefit, (b) what is derived from them
@@ -442,10 +474,12 @@ def build_document_query(
     stage_four: list[str] = []
     outputs: list[RuleColumns] = []
     for index, rule in enumerate(rules):
+        builder.ctx.guard = builder.rule_guard(rule)
         for sub, columns in zip(stage_one, builder.stage_one(index, rule), strict=True):
             sub.extend(columns)
         stage_two.extend(builder.stage_two(index, rule))
         stage_three.append(builder.stage_three(index, rule))
+        builder.ctx.guard = None
         status, amount = builder.stage_four(index, rule)
         stage_four.append(f"{status} AS r{index}_s0")
         stage_four.append(f"{amount} AS r{index}_m0")
@@ -575,18 +609,25 @@ def base_relation(needs: BaseNeeds, period: int, *, derived: dict[str, str] | No
         cols = ", ".join(f"{quote_ident(f)} AS {quote_ident(f + suffix)}" for f in sorted(facts))
         ctes.append(f"{name} AS (SELECT {key}, {cols} FROM history WHERE year = {period + offset})")
         joins.append(f"LEFT JOIN {name} USING ({key})")
+
     # The largest value before the assessed year needs a grouping, over the reachable entities only.
+    # Aggregates used only under rule guards are computed only where a guard is not false.
+    def rows(guard: str | None) -> str:
+        return "ent" if guard is None else f"(SELECT * FROM ent WHERE {guard})"
+
     if history.max_before:
         cols = ", ".join(f"MAX({quote_ident(f)}) AS {quote_ident(f + '__maxb')}" for f in sorted(history.max_before))
+        guards = [history.guard(f"maxb:{f}") for f in sorted(history.max_before)]
+        guard = None if None in guards else " OR ".join(g for g in guards if g)
         ctes.append(
             f"hb AS (SELECT {key}, {cols} FROM history WHERE year < {period} "
-            f"AND {key} IN (SELECT {key} FROM ent) GROUP BY {key})"
+            f"AND {key} IN (SELECT {key} FROM {rows(guard)}) GROUP BY {key})"
         )
         joins.append(f"LEFT JOIN hb USING ({key})")
     for alias, (fact, first, last) in sorted(history.sums.items()):
         ctes.append(
             f"{alias} AS (SELECT e.{key}, SUM(h.{quote_ident(fact)}) AS {quote_ident(alias + '__sum')}, "
-            f"COUNT(h.{quote_ident(fact)}) AS {quote_ident(alias + '__count')} FROM ent e "
+            f"COUNT(h.{quote_ident(fact)}) AS {quote_ident(alias + '__count')} FROM {rows(history.guard(alias))} e "
             f"JOIN history h "
             f"ON h.{key} = e.{key} AND h.year BETWEEN ({first}) AND LEAST(({last}), {period}) GROUP BY e.{key})"
         )

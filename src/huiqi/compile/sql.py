@@ -61,6 +61,16 @@ class HistoryNeeds:
     offsets: dict[int, set[str]] = field(default_factory=dict)  # year offset → annual facts (at(f, period - k))
     max_before: set[str] = field(default_factory=set)
     sums: dict[str, tuple[str, str, str]] = field(default_factory=dict)  # alias → (fact, first sql, last sql)
+    #: aggregate ("maxb:<fact>" or a sum alias) → the guards of its uses; None is a use without a guard.
+    #: An aggregate whose every use is guarded is computed only for the entities some guard lets through.
+    guards: dict[str, set[str | None]] = field(default_factory=dict)
+
+    def guard(self, aggregate: str) -> str | None:
+        """The condition on ``ent`` outside which the aggregate is never needed (None: needed everywhere)."""
+        uses = self.guards.get(aggregate, {None})
+        if None in uses:
+            return None
+        return "(" + " OR ".join(sorted(u for u in uses if u is not None)) + ")"
 
 
 @dataclass
@@ -79,7 +89,13 @@ class SqlContext:
     _definitions: dict[str, str] = field(default_factory=dict)
     #: when set, top-level references to definitions become columns ``def__<name>`` listed here
     definition_columns: dict[str, str] | None = None
+    #: the guard of the rule being translated (see ``HistoryNeeds.guards``); None outside a guarded rule
+    guard: str | None = None
     _depth: int = 0
+
+    def use_aggregate(self, aggregate: str) -> None:
+        """Record a use of a history aggregate under the current guard (none inside a shared definition)."""
+        self.needs.guards.setdefault(aggregate, set()).add(self.guard if self._depth == 0 else None)
 
     def fact_column(self, key: str) -> str:
         fact = self.catalogue[key]
@@ -245,6 +261,7 @@ def _call(node: ast.Call, ctx: SqlContext) -> str:
         digest = hashlib.sha1(f"{key}|{first}|{last}".encode(), usedforsecurity=False).hexdigest()[:12]
         alias = f"sum__{key}__{digest}"
         ctx.needs.sums.setdefault(alias, (key, first, last))
+        ctx.use_aggregate(alias)
         needed = f"GREATEST(LEAST({last}, {ctx.period}) - ({first}) + 1, 0)"
         total, count = quote_ident(f"{alias}__sum"), quote_ident(f"{alias}__count")
         return (
@@ -265,6 +282,7 @@ def _call(node: ast.Call, ctx: SqlContext) -> str:
 def _max_before(key: str, ctx: SqlContext) -> str:
     """The largest value before the assessed year: a column of the base relation, computed once per row."""
     ctx.needs.max_before.add(key)
+    ctx.use_aggregate(f"maxb:{key}")
     column = quote_ident(f"{key}__maxb")
     established = quote_ident("established_on") if "established_on" in ctx.catalogue else "NULL"
     # Founded in the assessed year: there is no earlier year, the maximum before it is 0.
@@ -332,3 +350,33 @@ def integral(node: ast.Node, ctx: SqlContext) -> bool:
         if node.func in ("at", "max_before", "sum_years"):
             return integral(node.args[0], ctx)
     return False
+
+
+#: functions that read nothing but the entity's own row
+_ROW_CALLS = {"min", "max", "abs", "floor", "ceil", "round", "if", "year", "years_since", "days_between", "date",
+              "add_years", "count", "in_region", "has"}  # fmt: skip
+
+
+def entity_only(node: ast.Node, ctx: SqlContext) -> bool:
+    """Whether an expression reads only the entity table: no annual fact, history function or ledger."""
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        if isinstance(current, ast.Call) and current.func not in _ROW_CALLS:
+            return False
+        if isinstance(current, ast.Name) and current.id not in ("period", "as_of"):
+            name = current.id
+            if name in ctx.catalogue:
+                if ctx.catalogue[name].period is Period.ANNUAL:
+                    return False
+            elif name in ctx.scope.definitions:
+                if not entity_only(ctx.scope.definitions[name], ctx):
+                    return False
+            elif name in ctx.scope.reading_names:
+                key, options = ctx.scope.reading_names[name]
+                if not entity_only(options[ctx.readings[f"{ctx.scope.document}:{key}"]], ctx):
+                    return False
+            else:
+                return False
+        stack.extend(ast.children(current))
+    return True
