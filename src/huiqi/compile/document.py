@@ -389,54 +389,45 @@ class _Builder:
         rounded = f"CAST({capped} AS BIGINT)" if self.whole[index] else f"CAST(FLOOR({capped} + 0.5) AS BIGINT)"
         return [f"{rounded} AS {prefix}_f", f"({exhausted}) AS {prefix}_x"]
 
-    def stage_three(self, index: int, rule: CompiledRule) -> str:
-        """The status as the scalar engine's ``_run`` decides it, before applicability and jurisdiction.
+    def stage_three(self, index: int, rule: CompiledRule) -> tuple[str, str]:
+        """The final status and amount of one rule.
 
-        Checks on the benefit state are left out where the compiler knows the state already."""
+        The status as the scalar engine decides it: applicability first, then the condition, 一次性,
+        duration, the benefit state, caps, a zero amount, review; checks on the benefit state are left out
+        where the compiler knows the state already. For an entity whose region is unknown, a result that
+        would need the region (eligible, needs review) becomes "needs information".
+        """
         self.current_rule = rule
         prefix = f"r{index}"
         c, k = f"{prefix}_c", f"{prefix}_k"
         known = self.known_state.get(index)
-        checks = [f"WHEN {c} = FALSE THEN {_status(Status.NOT_ELIGIBLE)}"]
+        applies = self.applies.setdefault(tuple(sorted(rule.applies_to)), f"_applies{len(self.applies)}")
+        not_eligible, info = _status(Status.NOT_ELIGIBLE), _status(Status.NEEDS_INFORMATION)
+        checks = [f"WHEN NOT {applies} THEN {_status(Status.NOT_APPLICABLE)}", f"WHEN {c} = FALSE THEN {not_eligible}"]
         if rule.rule.once:
             paid = f"COALESCE({self.ledger('paid', rule.ledger_ref)}, 0)"
-            checks.append(f"WHEN {paid} > 0 THEN {_status(Status.NOT_ELIGIBLE)}")
+            checks.append(f"WHEN {paid} > 0 THEN {not_eligible}")
         if rule.rule.duration is not None:
             years = f"COALESCE({self.ledger('years', rule.ledger_ref)}, 0)"
             this_year = f"COALESCE({self.ledger('paidp', rule.ledger_ref)}, 0)"
-            checks.append(
-                f"WHEN {years} >= {rule.rule.duration.max_years} AND {this_year} = 0 THEN {_status(Status.NOT_ELIGIBLE)}"
-            )
+            checks.append(f"WHEN {years} >= {rule.rule.duration.max_years} AND {this_year} = 0 THEN {not_eligible}")
         if known is None:
-            checks.append(f"WHEN {c} IS NULL OR {k} = {_UNKNOWN} THEN {_status(Status.NEEDS_INFORMATION)}")
-            checks.append(f"WHEN {k} = {_NOT_REACHED} THEN {_status(Status.NOT_ELIGIBLE)}")
+            checks.append(f"WHEN {c} IS NULL OR {k} = {_UNKNOWN} THEN {info}")
+            checks.append(f"WHEN {k} = {_NOT_REACHED} THEN {not_eligible}")
             if rule.rule.caps:
-                checks.append(f"WHEN {k} = {_OK} AND {prefix}_x THEN {_status(Status.NOT_ELIGIBLE)}")
-            checks.append(f"WHEN {k} = {_OK} AND {prefix}_f <= 0 THEN {_status(Status.NOT_ELIGIBLE)}")
+                checks.append(f"WHEN {k} = {_OK} AND {prefix}_x THEN {not_eligible}")
+            checks.append(f"WHEN {k} = {_OK} AND {prefix}_f <= 0 THEN {not_eligible}")
         else:
-            checks.append(f"WHEN {c} IS NULL THEN {_status(Status.NEEDS_INFORMATION)}")
+            checks.append(f"WHEN {c} IS NULL THEN {info}")
             if known == _OK:
                 if rule.rule.caps:
-                    checks.append(f"WHEN {prefix}_x THEN {_status(Status.NOT_ELIGIBLE)}")
-                checks.append(f"WHEN {prefix}_f <= 0 THEN {_status(Status.NOT_ELIGIBLE)}")
+                    checks.append(f"WHEN {prefix}_x THEN {not_eligible}")
+                checks.append(f"WHEN {prefix}_f <= 0 THEN {not_eligible}")
         final = _status(Status.NEEDS_REVIEW) if rule.benefit.review else _status(Status.ELIGIBLE)
-        return "(CASE " + " ".join(checks) + f" ELSE {final} END) AS {prefix}_i"
-
-    def stage_four(self, index: int, rule: CompiledRule) -> tuple[str, str]:
-        """The final status (applicability, jurisdiction) and amount of one rule."""
-        prefix = f"r{index}"
-        inner = f"{prefix}_i"
-        applies = self.applies.setdefault(tuple(sorted(rule.applies_to)), f"_applies{len(self.applies)}")
-        if self.any_jurisdiction:
-            status = inner
-        else:
-            # the query only reaches entities whose region is in the jurisdiction (true) or unknown (null):
-            # for the unknown ones, a result that would need the region becomes "needs information"
-            info = _status(Status.NEEDS_INFORMATION)
-            keep = ", ".join(_status(s) for s in (Status.ELIGIBLE, Status.NEEDS_REVIEW, Status.NEEDS_INFORMATION))
-            status = f"(CASE WHEN _region_ok IS NULL AND {inner} IN ({keep}) THEN {info} ELSE {inner} END)"
-        status = f"CAST((CASE WHEN NOT {applies} THEN {_status(Status.NOT_APPLICABLE)} ELSE {status} END) AS TINYINT)"
-        known = self.known_state.get(index)
+        if not self.any_jurisdiction:
+            # the query reaches entities whose region is in the jurisdiction (true) or unknown (null)
+            checks.append(f"WHEN _region_ok IS NULL THEN {info}")
+        status = "CAST((CASE " + " ".join(checks) + f" ELSE {final} END) AS TINYINT)"
         if known == _NONE:
             amount = "CAST(NULL AS BIGINT)"
         elif known == _OK:
@@ -471,18 +462,16 @@ def build_document_query(
     stage_one: list[list[str]] = [[], [], [], []]
     stage_two: list[str] = []
     stage_three: list[str] = []
-    stage_four: list[str] = []
     outputs: list[RuleColumns] = []
     for index, rule in enumerate(rules):
         builder.ctx.guard = builder.rule_guard(rule)
         for sub, columns in zip(stage_one, builder.stage_one(index, rule), strict=True):
             sub.extend(columns)
         stage_two.extend(builder.stage_two(index, rule))
-        stage_three.append(builder.stage_three(index, rule))
+        status, amount = builder.stage_three(index, rule)
+        stage_three.append(f"{status} AS r{index}_s0")
+        stage_three.append(f"{amount} AS r{index}_m0")
         builder.ctx.guard = None
-        status, amount = builder.stage_four(index, rule)
-        stage_four.append(f"{status} AS r{index}_s0")
-        stage_four.append(f"{amount} AS r{index}_m0")
         outputs.append(
             RuleColumns(
                 ref=rule.ref, provision=rule.provision.id, rule=rule.rule.id, label=rule.rule.label,
@@ -507,8 +496,7 @@ def build_document_query(
         ),
         *(("*", sub) for sub in stage_one),
         ("*", stage_two),
-        ("*", stage_three),
-        (f"entity_id{_ledger_passthrough(builder)}", stage_four),  # from here on only results are carried
+        (f"entity_id{_ledger_passthrough(builder)}", stage_three),  # from here on only results are carried
         ("*", subset_columns),
         ("*", [best_column] if best_column else []),
     ]
@@ -524,7 +512,7 @@ def build_document_query(
 
 
 def _ledger_passthrough(builder: _Builder) -> str:
-    """The ledger columns the exclusion stage reads, carried past stage four (which keeps only results)."""
+    """The ledger columns the exclusion stage reads, carried past the status stage (which keeps only results)."""
     columns = [ledger_column("paid", ref) for kind, ref in sorted(builder.needs.ledger) if kind == "paid"]
     return "".join(f", {quote_ident(c)}" for c in columns)
 
