@@ -285,7 +285,7 @@ class _Builder:
                 # base = q·Q + r (0 ≤ r < Q): base·P/Q rounded half up = q·P + (2rP + Q) // 2Q, all in BIGINT;
                 # a negative base gives a result ≤ 0, which the form then makes 0, as the exact product would
                 num, den = fixed
-                a.append(f"({self.expr(benefit.base)}) AS {p}_b")
+                a.append(f"CAST({self.expr(benefit.base)} AS BIGINT) AS {p}_b")  # whole: exact
                 b.append(f"(({p}_b // {den}) * {num} + ((({p}_b % {den}) * {2 * num} + {den}) // {2 * den})) AS {p}_v")
             else:
                 a.append(f"(({self.expr(benefit.base)}) * ({self.expr(benefit.rate)})) AS {p}_v")
