@@ -1,6 +1,6 @@
 """Run profiles through the scalar engine and a SQL runner side by side, and list every difference.
 
-Used by the parity tests (every policy case, random populations) and by ``huiqi cases --engine``.
+Used by the parity tests (every policy case, random populations, exact rounding).
 Compared for every entity and rule: the status; and the amount to the fen wherever the scalar engine
 fixes one (eligible, needs_review, excluded).
 """
