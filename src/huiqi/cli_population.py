@@ -102,6 +102,9 @@ def simulate(
     spark_master: Annotated[
         str, typer.Option("--spark-master", help="Spark master：local[2]（本机）或集群地址 spark://host:7077")
     ] = "local[2]",
+    memory_limit: Annotated[
+        str | None, typer.Option("--memory-limit", help="DuckDB 内存上限，如 4GB；超出部分写入临时目录而不中断")
+    ] = None,
 ) -> None:
     """在一个主体总体上模拟政策：受益主体数、资金（确定金额与上限）、按规模/区县/行业的分布；可做改革对比、多文件比较和预算分配。
     结果写为 Parquet、CSV、Excel、PNG 图和一页 HTML 报告（金额以整数分计算，输出为元）。
@@ -137,7 +140,7 @@ def simulate(
         budgets = load_budgets(budget) if budget is not None else None
         reform_engine = Engine(apply_reform(base, plan)) if plan is not None else None
         spark = spark_master if engine_name == "spark" else None
-        with PopulationSession(population, engine, spark_master=spark) as session:
+        with PopulationSession(population, engine, spark_master=spark, memory_limit=memory_limit) as session:
             scenario = resolve_scenario(
                 session, engine, as_of=_parse_date(as_of) if as_of else None, period=period, readings=readings,
                 any_jurisdiction=any_jurisdiction or compare is not None,

@@ -94,3 +94,13 @@ def test_simulate_on_spark(synthetic: Synthetic, tmp_path: Path) -> None:
     code, output = _invoke("simulate", "-p", str(synthetic.folder), "--policies", str(synthetic.policies),
                            "--engine", "flink")  # fmt: skip
     assert code == 2 and "未知的引擎" in output
+
+
+def test_simulate_within_a_small_memory_limit_spills_instead_of_failing(synthetic: Synthetic, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    args = ("simulate", "-p", str(synthetic.folder), "-o", str(out), "--policies", str(synthetic.policies))
+    code, output = _invoke(*args, "--memory-limit", "64MB")
+    assert code == 0, output
+    assert (out / "by_document.parquet").exists()
+    code, output = _invoke(*args, "--memory-limit", "lots")
+    assert code == 2 and "--memory-limit" in output

@@ -116,12 +116,14 @@ class PopulationSession:
     """A population folder loaded into DuckDB (``entities``, ``history``, ``ledger``, keyed by ``_k``).
 
     DuckDB holds the tables in its buffer pool and spills to a private temporary folder, so a registry
-    larger than memory is processed in pieces. With ``spark_master`` the rules run on Spark instead
+    larger than memory (or than ``memory_limit``, e.g. ``"4GB"``) is processed in pieces. With ``spark_master`` the rules run on Spark instead
     (``local[2]``, or a cluster's master URL): each document's results come back as Parquet files, which
     DuckDB then summarises exactly as it summarises its own.
     """
 
-    def __init__(self, folder: Path, engine: Engine, *, spark_master: str | None = None) -> None:
+    def __init__(
+        self, folder: Path, engine: Engine, *, spark_master: str | None = None, memory_limit: str | None = None
+    ) -> None:
         if not folder.is_dir():
             raise PopulationError(
                 f"找不到人口数据目录 {folder}：应包含 entities.parquet、history.parquet、ledger.parquet"
@@ -130,7 +132,14 @@ class PopulationSession:
             )
         self.folder = folder
         self._spill = tempfile.TemporaryDirectory(prefix="huiqi-simulate-")
-        self.connection = duckdb.connect(config={"temp_directory": self._spill.name})
+        config = {"temp_directory": self._spill.name}
+        if memory_limit is not None:
+            config["memory_limit"] = memory_limit
+        try:
+            self.connection = duckdb.connect(config=config)
+        except duckdb.Error as exc:
+            self._spill.cleanup()
+            raise PopulationError(f"DuckDB 设置无效：{exc}", where="--memory-limit") from exc
         self.spark: Any = None
         self._owns_spark = False
         try:
