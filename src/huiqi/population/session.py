@@ -132,7 +132,7 @@ class PopulationSession:
             )
         self.folder = folder
         self._spill = tempfile.TemporaryDirectory(prefix="huiqi-simulate-")
-        config = {"temp_directory": self._spill.name}
+        config: dict[str, str | bool | int | float | list[str]] = {"temp_directory": self._spill.name}
         if memory_limit is not None:
             config["memory_limit"] = memory_limit
         try:
