@@ -50,10 +50,12 @@ def test_duckdb_equals_scalar_under_every_alternative_reading(document: str) -> 
             assert diffs[:5] == [], f"{reading.key}={option.value}"
 
 
-def test_spark_equals_scalar_on_a_random_population(spark: Any) -> None:
-    profiles = _population(11, 200)
+@settings(max_examples=2, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(seed=st.integers(0, 2**32 - 1), any_jurisdiction=st.booleans())
+def test_spark_equals_scalar_on_random_populations(spark: Any, seed: int, any_jurisdiction: bool) -> None:
+    profiles = _population(seed, 200)
     for document in DOCUMENTS:
-        batch = Batch(document, dt.date(2024, 6, 30), PERIOD, (), False)
+        batch = Batch(document, dt.date(2024, 6, 30), PERIOD, (), any_jurisdiction)
         compared, diffs = differences(ENGINE, batch, profiles, spark_run(ENGINE, spark))
         assert compared > 0
         assert diffs[:5] == [], document
