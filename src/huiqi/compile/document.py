@@ -361,9 +361,9 @@ class _Builder:
         )
         return state, f"{p}_best"
 
-    # -- one rule, stage 2: caps and rounding; stage 3: the status before applicability; stage 4: final --
+    # -- one rule, stage 2: caps and rounding; stage 3: the final status and amount ----------------------
     def stage_two(self, index: int, rule: CompiledRule) -> list[str]:
-        """The capped, rounded amount (``_f``) and whether a cap is already used up (``_x``).
+        """The capped, rounded amount (``_f``) and, for a rule with caps, whether one is used up (``_x``).
 
         ``LEAST`` skips a null remainder (a cap that depends on an unknown fact does not bind, as in the
         engine); the amount itself is only read where the state is ok, and there it is never null.
@@ -385,9 +385,11 @@ class _Builder:
             remaining.append(f"(({cap}) - {already})")
         amount = self.known_amount.get(index, f"{prefix}_a")
         capped = f"LEAST({amount}, {', '.join(remaining)})" if remaining else amount
-        exhausted = " OR ".join(f"{r} <= 0" for r in remaining) or "FALSE"
         rounded = f"CAST({capped} AS BIGINT)" if self.whole[index] else f"CAST(FLOOR({capped} + 0.5) AS BIGINT)"
-        return [f"{rounded} AS {prefix}_f", f"({exhausted}) AS {prefix}_x"]
+        columns = [f"{rounded} AS {prefix}_f"]
+        if remaining:  # whether a cap is used up: read by the status stage only for rules with caps
+            columns.append(f"({' OR '.join(f'{r} <= 0' for r in remaining)}) AS {prefix}_x")
+        return columns
 
     def stage_three(self, index: int, rule: CompiledRule) -> tuple[str, str]:
         """The final status and amount of one rule.
