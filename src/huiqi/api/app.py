@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from importlib.metadata import version as _package_version
 
-from fastapi import APIRouter, FastAPI
+import anyio
+from fastapi import APIRouter, Depends, FastAPI
+from fastapi.responses import JSONResponse
 
 from huiqi.api import errors
+from huiqi.api.admission import Admission
 from huiqi.api.config import Settings
 from huiqi.api.routes import (
     applications,
@@ -39,7 +42,9 @@ ROUTERS = (auth, users, entities, evaluation, policies, calls, applications, rev
 def create_app(settings: Settings | None = None, *, database: Database | None = None) -> FastAPI:
     """Build the service: migrate the database, make sure an administrator exists, load the policy base."""
     settings = settings or Settings.from_env()
-    database = database or Database(settings.database_url, pool_size=settings.database_pool_size)
+    database = database or Database(
+        settings.database_url, pool_size=settings.database_pool_size, lock_timeout_ms=settings.database_lock_timeout_ms
+    )
     upgrade(database.engine)
     policy = policy_engine(settings.policies)
     calendar = HolidayCalendar.packaged()
@@ -66,16 +71,29 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     app.state.calendar = calendar
     app.state.demo_accounts = demo_accounts
     errors.install(app)
-    api = APIRouter(prefix=API_PREFIX)
+    admission = Admission(settings.request_slots, wait_s=settings.admission_wait_s)
+    app.state.admission = admission
+    # Every API route passes the gate first (it is the first dependency, so it is released last: after the
+    # session's commit); /health does not, so it answers however busy the rest is.
+    api = APIRouter(prefix=API_PREFIX, dependencies=[Depends(admission, scope="function")])
     for module in ROUTERS:
         api.include_router(module.router)
-
-    @api.get("/health", tags=["health"])
-    def health() -> dict[str, str]:
-        """服务与数据库是否可用（无需登录）。"""
-        with database.engine.connect() as connection:
-            connection.exec_driver_sql("SELECT 1")
-        return {"status": "ok", "version": __version__}
-
     app.include_router(api)
+    probe = anyio.CapacityLimiter(2)
+
+    @app.get(f"{API_PREFIX}/health", tags=["health"])
+    async def health() -> JSONResponse:
+        """服务与数据库是否可用（无需登录；不排队，繁忙时也会回答）。"""
+        load = admission.load()
+        try:
+            with anyio.fail_after(3):
+                await anyio.to_thread.run_sync(database.ping, limiter=probe, abandon_on_cancel=True)
+        except Exception:  # any failure of the probe means the database is not usable now
+            return JSONResponse(
+                {"status": "unavailable", "version": __version__, "database": "unreachable", **load},
+                status_code=503,
+                headers={"Retry-After": "5"},
+            )
+        return JSONResponse({"status": "ok", "version": __version__, "database": "ok", **load})
+
     return app

@@ -26,6 +26,12 @@ class Settings(BaseModel):
     environment: Literal["development", "test", "production"] = "development"
     database_url: str = DEFAULT_URL
     database_pool_size: int = Field(default=10, ge=1, le=200)
+    #: PostgreSQL's ``lock_timeout``: a statement waiting longer for a row lock fails (503, retry) instead of hanging.
+    database_lock_timeout_ms: int = Field(default=10_000, ge=100, le=600_000)
+    #: Requests at work at once per process (default: the pool's connections, 2 × pool size); the rest queue.
+    max_concurrent_requests: int | None = Field(default=None, ge=1, le=400)
+    #: How long a request may queue for a slot before it is answered 503 with Retry-After.
+    admission_wait_s: float = Field(default=10.0, gt=0, le=300)
     token_hours: int = Field(default=12, ge=1, le=24 * 30)
     first_admin: str = "admin"
     first_admin_password: str = INSECURE_PASSWORD
@@ -48,6 +54,12 @@ class Settings(BaseModel):
         if problems:
             raise ValueError("生产环境的设置不安全：" + "；".join(problems))
         return self
+
+    @property
+    def request_slots(self) -> int:
+        """Requests admitted at once: never more than the pool has connections (``huiqi.api.admission``)."""
+        capacity = 2 * self.database_pool_size  # pool_size + max_overflow (huiqi.store.db.make_engine)
+        return min(self.max_concurrent_requests or capacity, capacity)
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None, **overrides: object) -> Settings:

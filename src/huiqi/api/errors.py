@@ -9,12 +9,15 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DataError, IntegrityError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException
 
+from huiqi.api.admission import Overloaded
 from huiqi.errors import HuiqiError, WorkflowError
 from huiqi.store.errors import error_code
 
+RETRY = {"Retry-After": "2"}
 _HTTP_CODES = {401: "unauthenticated", 403: "permission_denied", 404: "not_found", 405: "method_not_allowed"}
 
 
@@ -63,7 +66,22 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(OperationalError)
     async def _operational(_request: Request, _exc: OperationalError) -> JSONResponse:
-        return JSONResponse(body("unavailable", "数据库暂时不可用或繁忙，请稍后重试"), status_code=503)
+        # lock_timeout, a deadlock broken by PostgreSQL, a lost connection: nothing was committed; retry.
+        return JSONResponse(
+            body("unavailable", "数据库暂时不可用或繁忙，操作未执行，请稍后重试"), status_code=503, headers=RETRY
+        )
+
+    @app.exception_handler(PoolTimeout)
+    async def _pool_timeout(_request: Request, _exc: PoolTimeout) -> JSONResponse:
+        return JSONResponse(
+            body("unavailable", "服务繁忙：暂无可用的数据库连接，请稍后重试"), status_code=503, headers=RETRY
+        )
+
+    @app.exception_handler(Overloaded)
+    async def _overloaded(_request: Request, exc: Overloaded) -> JSONResponse:
+        return JSONResponse(
+            body("overloaded", exc.message), status_code=503, headers={"Retry-After": str(exc.retry_after)}
+        )
 
     @app.exception_handler(HTTPException)
     async def _http(_request: Request, exc: HTTPException) -> JSONResponse:

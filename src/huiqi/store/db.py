@@ -19,8 +19,21 @@ from sqlalchemy.pool import NullPool
 DEFAULT_URL = "sqlite:///huiqi.db"
 
 
-def make_engine(url: str, *, pool_size: int = 5, schema: str | None = None, echo: bool = False) -> Engine:
-    """An engine for ``url``; ``schema`` puts a PostgreSQL connection's ``search_path`` there (tests)."""
+def make_engine(
+    url: str,
+    *,
+    pool_size: int = 5,
+    schema: str | None = None,
+    echo: bool = False,
+    lock_timeout_ms: int | None = None,
+    pool_timeout_s: float = 30.0,
+) -> Engine:
+    """An engine for ``url``; ``schema`` puts a PostgreSQL connection's ``search_path`` there (tests).
+
+    On PostgreSQL the pool holds ``pool_size`` connections and as many again when busy; ``lock_timeout_ms``
+    bounds every wait for a row lock (the statement fails and the request is answered 503 to retry), and a
+    transaction left idle for a minute is ended by the server, so no lock is held forever.
+    """
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         engine = create_engine(
@@ -31,11 +44,21 @@ def make_engine(url: str, *, pool_size: int = 5, schema: str | None = None, echo
         )
         _configure_sqlite(engine)
         return engine
-    connect_args: dict[str, Any] = {}
+    given = parsed.query.get("options")  # e.g. ?options=-csearch_path%3Dx in the URL: kept, ours added
+    options = [given] if isinstance(given, str) else list(given or ())
+    options.append("-cidle_in_transaction_session_timeout=60000")
+    if lock_timeout_ms is not None:
+        options.append(f"-clock_timeout={lock_timeout_ms}")
     if schema:
-        connect_args["options"] = f"-csearch_path={schema}"
+        options.append(f"-csearch_path={schema}")
     return create_engine(
-        url, echo=echo, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True, connect_args=connect_args
+        url,
+        echo=echo,
+        pool_size=pool_size,
+        max_overflow=pool_size,
+        pool_timeout=pool_timeout_s,
+        pool_pre_ping=True,
+        connect_args={"options": " ".join(options)},
     )
 
 
@@ -63,10 +86,22 @@ def is_postgresql(engine: Engine) -> bool:
 class Database:
     """An engine and its session factory: what the workflow and the API are given."""
 
-    def __init__(self, url: str, *, pool_size: int = 5, schema: str | None = None) -> None:
+    def __init__(
+        self, url: str, *, pool_size: int = 5, schema: str | None = None, lock_timeout_ms: int | None = None
+    ) -> None:
         self.url = url
-        self.engine = make_engine(url, pool_size=pool_size, schema=schema)
+        self.schema = schema
+        self.engine = make_engine(url, pool_size=pool_size, schema=schema, lock_timeout_ms=lock_timeout_ms)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self._probe: Engine | None = None
+
+    def ping(self) -> None:
+        """``SELECT 1`` on a connection of its own (one, waiting at most 2 s for it), so that a health check
+        answers even when every pooled connection is busy."""
+        if self._probe is None:
+            self._probe = make_engine(self.url, pool_size=1, schema=self.schema, pool_timeout_s=2.0)
+        with self._probe.connect() as connection:
+            connection.exec_driver_sql("SELECT 1")
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:
@@ -76,3 +111,5 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+        if self._probe is not None:
+            self._probe.dispose()

@@ -10,10 +10,11 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from sqlalchemy import inspect, select, update
+from sqlalchemy import event as orm_event
+from sqlalchemy import insert, inspect, select, update
 from sqlalchemy.orm import Session
 
 from huiqi.store.base import utcnow
@@ -66,6 +67,23 @@ def event_hash(
     return hashlib.sha256(payload.encode()).hexdigest()
 
 
+@dataclass(frozen=True, slots=True)
+class PendingEvent:
+    """An event recorded in a transaction that has not committed yet: it gets its place in the chain
+    (sequence number, previous hash, hash) when the transaction commits, and is dropped if it rolls back."""
+
+    occurred_at: str
+    actor: str
+    action: str
+    object_type: str
+    object_id: str
+    before: str
+    after: str
+
+
+_PENDING = "huiqi.audit.pending"
+
+
 def record(
     session: Session,
     *,
@@ -76,32 +94,54 @@ def record(
     before: dict[str, Any] | None,
     after: dict[str, Any] | None,
     now: dt.datetime | None = None,
-) -> AuditEvent:
-    """Append one event in the caller's transaction.
+) -> PendingEvent:
+    """Record one event in the caller's transaction; it is chained when the transaction commits.
 
-    Pending changes are flushed first and the head row is updated before it is read: the update takes
-    the lock, so concurrent transactions chain one after the other, and the head is always locked last
-    (after the rows the operation changed), which keeps lock order the same everywhere.
+    Nothing is locked here: the chain's head is taken once per transaction, by ``_chain_at_commit``,
+    after every other change has been flushed — so the head, the one row every writer shares, is always
+    the last lock taken and is held only for the few statements of the commit (see docs/platform.md).
     """
-    session.flush()
-    session.execute(update(AuditHead).where(AuditHead.id == 1).values(seq=AuditHead.seq + 1))
-    seq, prev_hash = session.execute(select(AuditHead.seq, AuditHead.hash).where(AuditHead.id == 1)).one()
-    fields: dict[str, Any] = {
-        "seq": seq,
-        "occurred_at": (now or utcnow()).astimezone(dt.UTC).isoformat(),
-        "actor": actor.username,
-        "action": action,
-        "object_type": object_type,
-        "object_id": str(object_id),
-        "before": canonical(before),
-        "after": canonical(after),
-        "prev_hash": prev_hash,
-    }
-    digest = event_hash(**fields)
-    event = AuditEvent(**fields, hash=digest)
-    session.add(event)
-    session.execute(update(AuditHead).where(AuditHead.id == 1).values(hash=digest))
+    event = PendingEvent(
+        occurred_at=(now or utcnow()).astimezone(dt.UTC).isoformat(),
+        actor=actor.username,
+        action=action,
+        object_type=object_type,
+        object_id=str(object_id),
+        before=canonical(before),
+        after=canonical(after),
+    )
+    session.info.setdefault(_PENDING, []).append(event)
     return event
+
+
+def pending(session: Session) -> list[PendingEvent]:
+    """The events recorded in the session's open transaction, not yet chained."""
+    return list(session.info.get(_PENDING, ()))
+
+
+@orm_event.listens_for(Session, "before_commit")
+def _chain_at_commit(session: Session) -> None:
+    """Append the transaction's events to the chain: flush everything else, then advance the head once
+    (the UPDATE takes its lock), hash the events in order and insert them in one statement."""
+    events: list[PendingEvent] = session.info.pop(_PENDING, None) or []
+    if not events:
+        return
+    session.flush()
+    session.execute(update(AuditHead).where(AuditHead.id == 1).values(seq=AuditHead.seq + len(events)))
+    last_seq, prev_hash = session.execute(select(AuditHead.seq, AuditHead.hash).where(AuditHead.id == 1)).one()
+    rows = []
+    for seq, pending_event in enumerate(events, start=last_seq - len(events) + 1):
+        fields = {"seq": seq, **asdict(pending_event), "prev_hash": prev_hash}
+        prev_hash = event_hash(**fields)
+        rows.append({**fields, "hash": prev_hash})
+    session.execute(insert(AuditEvent), rows)
+    session.execute(update(AuditHead).where(AuditHead.id == 1).values(hash=prev_hash))
+
+
+@orm_event.listens_for(Session, "after_soft_rollback")
+def _drop_on_rollback(session: Session, _previous_transaction: Any) -> None:
+    """A rolled-back transaction's events never happened."""
+    session.info.pop(_PENDING, None)
 
 
 @dataclass

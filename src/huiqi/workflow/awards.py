@@ -142,7 +142,13 @@ def pay(session: Session, *, payment_id: int, actor: Actor, reference: str, now:
     payment = session.get(Payment, payment_id)
     if payment is None:
         raise NotFound(f"没有编号为 {payment_id} 的拨付计划", where="payment_id")
-    award = session.get(Award, payment.award_id)
+    # Locks in the one order of the platform: application → award → payment → call → audit head.
+    application = (
+        session.get(Application, payment.application_id, with_for_update=True, populate_existing=True)
+        if payment.application_id
+        else None
+    )
+    award = session.get(Award, payment.award_id, with_for_update=True, populate_existing=True)
     assert award is not None
     if award.state == "clawed_back":
         raise IllegalTransition("该奖励已追回，不能拨付", where="award")
@@ -153,7 +159,6 @@ def pay(session: Session, *, payment_id: int, actor: Actor, reference: str, now:
     )
     if earlier is not None:
         raise Conflict(f"请先拨付第{earlier}期，再拨付第{payment.instalment}期", where="payment_id")
-    application = session.get(Application, award.application_id) if award.application_id else None
     transition = None
     if application is not None:
         _call, transition = check(session, application, "pay", actor)

@@ -26,13 +26,18 @@ def claw_back(
 ) -> BlacklistEntry:
     """Claw back every award of the application; the amount already paid is to be returned."""
     today = today or dt.date.today()
+    session.refresh(application, with_for_update=True)  # the first lock, as in every money operation
     _call, transition = check(session, application, "claw_back", actor)
     if not reason.strip():
         raise InvalidInput("追回须写明事实和依据", where="reason")
     if blacklist_until <= today:
         raise InvalidInput("失信名单的期满日须晚于今天", where="blacklist_until")
     to_return = 0
-    for award in session.scalars(select(Award).where(Award.application_id == application.id)):
+    # Lock order as everywhere: application (locked by the caller) → awards → payments → call → audit head.
+    awards = session.scalars(
+        select(Award).where(Award.application_id == application.id).order_by(Award.id).with_for_update()
+    ).all()
+    for award in awards:
         before = audit.snapshot(award)
         unpaid = award.amount_fen - award.paid_fen
         session.execute(

@@ -39,10 +39,11 @@ def start_publicity(
         session.scalars(
             select(Application)
             .where(Application.call_id == call.id, Application.state == State.PROPOSED.value)
-            .order_by(Application.rank, Application.id)
+            .order_by(Application.id)  # rows are always locked in id order (docs/platform.md, lock order)
             .with_for_update()
         )
     )
+    applications.sort(key=lambda a: (a.rank is None, a.rank or 0, a.id))
     if not applications:
         raise Conflict("本批次没有“拟支持”的申请，无需公示")
     ends_on = publicity_end(starts_on, call.publicity_days, call.publicity_day_kind, calendar)

@@ -1,7 +1,8 @@
 """The audit log: append-only, hash-chained events, and the head of the chain.
 
-The head row is written first in every transaction that appends: that write takes the lock (a row lock
-on PostgreSQL, the database lock on SQLite), so events are chained in commit order without gaps.
+A transaction's events are chained when it commits (``huiqi.workflow.audit``): the head row is updated
+then, as the last write of the transaction, so its lock (a row lock on PostgreSQL) is held only for the
+commit itself and events are chained in commit order without gaps.
 """
 
 from __future__ import annotations
