@@ -39,9 +39,9 @@ def test_every_transition_from_every_state_is_refused_unless_listed(mode: str, d
 
 
 def test_each_transition_is_allowed_to_exactly_one_role_and_roles_can_be_reassigned() -> None:
-    machine = machine_for(review_mode="expert", publicity_days=7, roles={"approve": "finance"})
-    assert machine.transitions["approve"].role == "finance"
-    with pytest.raises(PermissionDenied, match="财政"):
+    machine = machine_for(review_mode="expert", publicity_days=7, roles={"approve": "administrator"})
+    assert machine.transitions["approve"].role == "administrator"
+    with pytest.raises(PermissionDenied, match="系统管理员"):
         machine.check("approve", "publicity", OFFICIAL)
 
 

@@ -16,9 +16,29 @@ from huiqi.store.models import Call
 from huiqi.workflow import audit
 from huiqi.workflow.actors import Actor
 from huiqi.workflow.policy import PolicyEngine
-from huiqi.workflow.states import StateMachine, machine_for
+from huiqi.workflow.states import StateMachine, default_roles, machine_for
 
 _MONTH_DAY = re.compile(r"^(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$")
+
+
+def month_day_problem(item: str) -> str | None:
+    """Why ``item`` is not a report due date (MM-DD) that exists every year, or None.
+
+    >>> month_day_problem("06-30") is None
+    True
+    >>> month_day_problem("04-31")
+    '报告截止日 04-31 不存在：4月没有31日'
+    """
+    if not _MONTH_DAY.match(item):
+        return f"报告截止日应写成 MM-DD，如 06-30，得到 {item!r}"
+    month, day = int(item[:2]), int(item[3:])
+    if (month, day) == (2, 29):
+        return "报告截止日 02-29 只有闰年才有，平年没有这一天：请改用 02-28 或 03-01"
+    try:
+        dt.date(2001, month, day)  # a common year: the date must exist in every year
+    except ValueError:
+        return f"报告截止日 {item} 不存在：{month}月没有{day}日"
+    return None
 
 
 class Criterion(BaseModel):
@@ -73,8 +93,9 @@ class CallSpec(BaseModel):
     @classmethod
     def _report_due(cls, value: list[str]) -> list[str]:
         for item in value:
-            if not _MONTH_DAY.match(item):
-                raise ValueError(f"报告截止日应写成 MM-DD，如 06-30，得到 {item!r}")
+            problem = month_day_problem(item)
+            if problem:
+                raise ValueError(problem)
         return sorted(set(value))
 
     @field_validator("instalments")
@@ -99,8 +120,15 @@ class CallSpec(BaseModel):
 
 def open_call(session: Session, *, spec: CallSpec, actor: Actor, policy: PolicyEngine) -> Call:
     """Open a call; the document and provisions must exist and carry rules, the budget must be positive."""
-    if actor.role != "official":
+    if actor.role not in ("official", "administrator"):
         raise PermissionDenied(f"只有主管部门经办人可以发布申报批次，当前用户是{actor.role_label}")
+    if spec.transition_roles and actor.role != "administrator":
+        steps = "、".join(sorted(spec.transition_roles))
+        raise PermissionDenied(
+            f"改变流程步骤的执行角色（transition_roles：{steps}）关系到谁可以批准、谁可以拨付，须由系统管理员设定；"
+            f"{actor.role_label}只能按默认角色发布申报批次（transition_roles 留空）",
+            where="transition_roles",
+        )
     try:
         document = policy.base.document(spec.document_id)
     except HuiqiError as exc:
@@ -119,6 +147,10 @@ def open_call(session: Session, *, spec: CallSpec, actor: Actor, policy: PolicyE
         raise InvalidInput("预算须大于0", where="budget")
     if spec.criteria and spec.pass_score is not None and spec.pass_score > sum(c.max for c in spec.criteria):
         raise InvalidInput("及格分不能高于评分标准的满分", where="pass_score")
+    for index, item in enumerate(spec.report_due):  # again here: a spec may be built without validation
+        problem = month_day_problem(item)
+        if problem:
+            raise InvalidInput(problem, where=f"report_due[{index}]")
     machine_for(review_mode=spec.review_mode, publicity_days=spec.publicity_days, roles=spec.transition_roles)
     try:
         policy.engine.resolve_readings(spec.readings)
@@ -131,7 +163,17 @@ def open_call(session: Session, *, spec: CallSpec, actor: Actor, policy: PolicyE
     session.flush()
     audit.record(session, actor=actor, action="call.open", object_type="call", object_id=call.id, before=None,
                  after=audit.snapshot(call))  # fmt: skip
+    if spec.transition_roles:
+        _record_roles(session, call=call, actor=actor, before={}, after=dict(spec.transition_roles))
     return call
+
+
+def _record_roles(session: Session, *, call: Call, actor: Actor, before: dict[str, str], after: dict[str, str]) -> None:
+    """The audit event of a change of who takes which step: the overrides and the effective roles, both sides."""
+    defaults = default_roles(review_mode=call.review_mode, publicity_days=call.publicity_days)
+    audit.record(session, actor=actor, action="call.transition_roles", object_type="call", object_id=call.id,
+                 before={"transition_roles": before, "roles": {**defaults, **before}},
+                 after={"transition_roles": after, "roles": {**defaults, **after}})  # fmt: skip
 
 
 def get_call(session: Session, call_id: int) -> Call:

@@ -2,8 +2,13 @@
 
 The machine of a call is built from its configuration: the review mode decides where a submission goes
 (straight to 形式审查通过 when there is no review at all), and ``transition_roles`` may hand a
-transition to another role (for instance 批准 to finance). Anything not listed is refused, with a
-Chinese message that says what the state allows and who may do it.
+transition to another role (for instance 批准 to the administrator). Anything not listed is refused, with
+a Chinese message that says what the state allows and who may do it.
+
+Whatever the overrides, the machine keeps separation of duties (职责分离, ``separation_problem``): the
+applicant's own steps stay with the applicant and the applicant holds nothing else; no review or decision
+step goes to an expert (experts only score, which is not a step of the machine); 拨付 stays with finance;
+and 批准 and 拨付 are never held by the same role.
 """
 
 from __future__ import annotations
@@ -109,6 +114,51 @@ DEFAULT_TRANSITIONS: tuple[Transition, ...] = (
 )
 
 
+#: The applicant's own steps: what the entity does for itself (the 信用承诺 is made in its own name).
+APPLICANT_STEPS = frozenset(t.name for t in DEFAULT_TRANSITIONS if t.role == "applicant")
+#: The step that moves money, and the one role that may take it.
+PAY_STEP, PAYER_ROLE = "pay", "finance"
+#: The step that commits the budget; never held by the role that pays.
+APPROVE_STEP = "approve"
+
+
+def _step(transition: Transition) -> str:
+    return f"“{transition.label}”（{transition.name}）"
+
+
+def separation_problem(transitions: Mapping[str, Transition], name: str) -> str | None:
+    """Why the role now holding step ``name`` breaks separation of duties (职责分离), or None.
+
+    - the applicant's own steps (``APPLICANT_STEPS``) are taken by the applicant, and nobody else;
+    - every other step (check, review, decision, approval, payment, clawback) is never the applicant's,
+      nor an expert's (an expert only hands in its score sheet, which is not a step of the machine);
+    - 拨付 is finance's alone; 批准 and 拨付 are never held by the same role.
+    """
+    transition = transitions[name]
+    role, holder = transition.role, ROLE_LABELS.get(transition.role, transition.role)
+    if name in APPLICANT_STEPS:
+        if role != "applicant":
+            return (
+                f"职责分离：{_step(transition)}是申报主体本人的步骤（信用承诺、补正、撤回须由申报主体自己作出），"
+                f"不能交给{holder}"
+            )
+        return None
+    if role == "applicant":
+        own = "、".join(_step(transitions[n]) for n in sorted(APPLICANT_STEPS) if n in transitions)
+        return f"职责分离：{_step(transition)}是审查或决定步骤，不能交给申报主体；申报主体只能执行本单位的{own}"
+    if role == "expert":
+        return f"职责分离：评审专家只提交评分，{_step(transition)}是审查或决定步骤，不能交给评审专家"
+    if name == PAY_STEP and role != PAYER_ROLE:
+        return f"职责分离：{_step(transition)}只能由{ROLE_LABELS[PAYER_ROLE]}执行，不能交给{holder}"
+    pay, approve = transitions.get(PAY_STEP), transitions.get(APPROVE_STEP)
+    if name in (PAY_STEP, APPROVE_STEP) and pay is not None and approve is not None and pay.role == approve.role:
+        return (
+            f"职责分离：批准与拨付不能由同一角色执行：{_step(approve)}和{_step(pay)}都交给了{holder}；"
+            f"拨付由{ROLE_LABELS[PAYER_ROLE]}执行，批准须由其他角色（主管部门经办人或系统管理员）执行"
+        )
+    return None
+
+
 class StateMachine:
     """The transitions of one call, by name."""
 
@@ -182,4 +232,14 @@ def machine_for(*, review_mode: str, publicity_days: int, roles: Mapping[str, st
         if role not in ROLES:
             raise InvalidInput(f"角色 {role!r} 无效：可用 {'、'.join(ROLES)}", where=f"transition_roles.{name}")
         transitions[name] = replace(transitions[name], role=role)
+    for name in sorted(roles or {}):
+        problem = separation_problem(transitions, name)
+        if problem:
+            raise InvalidInput(problem, where=f"transition_roles.{name}")
     return StateMachine(transitions.values())
+
+
+def default_roles(*, review_mode: str, publicity_days: int) -> dict[str, str]:
+    """Who takes each step of a call's machine when ``transition_roles`` is empty."""
+    machine = machine_for(review_mode=review_mode, publicity_days=publicity_days)
+    return {name: t.role for name, t in machine.transitions.items()}
