@@ -123,7 +123,12 @@ def parse_profile(raw: Any, catalogue: Catalogue, *, where: str = "profile", doc
 
 
 def check_uscc(code: str, *, where: str = "uscc") -> str:
-    """Validate a 统一社会信用代码 (GB 32100-2015 check character)."""
+    """Validate a 统一社会信用代码 (GB 32100-2015 check character); all zeros is a placeholder, not a code."""
+    if code.strip("0") == "" and code:
+        raise ProfileError(
+            f"统一社会信用代码 {code!r} 全为0：这是占位符，不是登记过的代码（虽能通过校验码），请填写营业执照上的18位代码",
+            where=where,
+        )
     try:
         return str(uscc.validate(code))
     except StdnumError as exc:
@@ -133,7 +138,9 @@ def check_uscc(code: str, *, where: str = "uscc") -> str:
 
 
 def check_id_number(number: str, *, where: str = "id_number") -> str:
-    """Validate a 居民身份证号码 (GB 11643 check digit and birth date)."""
+    """Validate a 居民身份证号码 (GB 11643 check digit and birth date); all zeros is refused whatever its check digit."""
+    if number and number[:17].strip("0") == "":
+        raise ProfileError("身份证号码全为0：这是占位符，不是有效号码，请核对18位号码", where=where)
     try:
         return str(ric.validate(number))
     except StdnumError as exc:

@@ -6,6 +6,9 @@ values by the engine's profile parser, so the registry never holds what an evalu
 
 from __future__ import annotations
 
+import json
+import re
+from fractions import Fraction
 from typing import Any
 
 from sqlalchemy import func, select
@@ -13,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from huiqi.engine.profile import check_id_number, check_uscc, parse_profile
 from huiqi.errors import ProfileError
+from huiqi.expr.ast import Type
 from huiqi.facts.catalogue import ENTITY_LABELS, Catalogue, EntityType, Period
 from huiqi.store.errors import Conflict, InvalidInput, NotFound
 from huiqi.store.models import PROVENANCES, Entity, Fact
@@ -23,6 +27,79 @@ PROVENANCE_RANK = {"declared": 1, "imported": 2, "verified": 3}
 
 #: Entity types that are legal persons and so must carry a 统一社会信用代码.
 NEEDS_USCC = {"enterprise", "park_operator", "institution"}
+
+#: Limits of one fact value (the API's schema applies the same): characters of a text, items of a list,
+#: nesting, the whole value as JSON, and the size of a number (money in fen, after units are applied).
+MAX_FACT_TEXT = 2000
+MAX_FACT_ITEMS = 200
+MAX_FACT_DEPTH = 3
+MAX_FACT_JSON_BYTES = 16 * 1024
+MAX_FACT_NUMBER = 10**16  # fen: 100万亿元, far beyond any figure of one entity
+#: An exponent in a written number ("1e9999999" would take the engine seconds to expand exactly).
+_EXPONENT = re.compile(r"[0-9.]\s*[eE]\s*[+-]?\s*([0-9]+)")
+
+
+def fact_value_problem(value: Any, *, where: str = "value") -> tuple[str, str] | None:
+    """Why ``value`` is too large to be a fact value, with the path of the offending part; or None.
+
+    >>> fact_value_problem(["CMMI3", "ITSS"]) is None
+    True
+    >>> fact_value_problem("x" * 2001)[0]
+    '事实取值过长：2001个字符，上限2000个字符；请只填写取值本身，说明请写在来源（source）中'
+    """
+    problem = _walk(value, where, 0)
+    if problem:
+        return problem
+    size = len(json.dumps(value, ensure_ascii=False, default=str).encode())
+    if size > MAX_FACT_JSON_BYTES:
+        return f"事实取值过大：{size}字节（JSON），上限{MAX_FACT_JSON_BYTES // 1024}KiB", where
+    return None
+
+
+def _walk(value: Any, where: str, depth: int) -> tuple[str, str] | None:
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, int):
+        if abs(value) >= MAX_FACT_NUMBER:
+            return f"数值过大：须小于10^16（金额即100万亿元），得到{len(str(abs(value)))}位数；请核对单位", where
+        return None
+    if isinstance(value, float):
+        if value != value or abs(value) >= MAX_FACT_NUMBER:  # NaN or too large (inf included)
+            return f"数值无效或过大：须为小于10^16的有限数，得到 {value!r}", where
+        return None
+    if isinstance(value, str):
+        if len(value) > MAX_FACT_TEXT:
+            return (
+                f"事实取值过长：{len(value)}个字符，上限{MAX_FACT_TEXT}个字符；请只填写取值本身，说明请写在来源（source）中",
+                where,
+            )
+        exponent = _EXPONENT.search(value)
+        if exponent and (len(exponent.group(1)) > 2 or int(exponent.group(1)) > 16):
+            return f"数值过大：科学计数法的指数不能超过16，得到 {value[:40]!r}", where
+        return None
+    if isinstance(value, list | tuple | dict):
+        if depth >= MAX_FACT_DEPTH:
+            return f"事实取值嵌套过深：最多{MAX_FACT_DEPTH}层", where
+        if len(value) > MAX_FACT_ITEMS:
+            return f"列表过长：{len(value)}项，上限{MAX_FACT_ITEMS}项", where
+        items = value.items() if isinstance(value, dict) else enumerate(value)
+        for key, item in items:
+            if isinstance(key, str) and len(key) > 100:
+                return f"键过长：{len(key)}个字符，上限100个字符", where
+            problem = _walk(item, f"{where}[{key}]" if isinstance(key, int) else f"{where}.{key}", depth + 1)
+            if problem:
+                return problem
+        return None
+    return None  # dates and other scalars: the profile parser decides
+
+
+def _numbers(value: Any) -> list[Fraction]:
+    """The numbers in a parsed fact value (a series by year, a scalar)."""
+    if isinstance(value, dict):
+        return [n for item in value.values() for n in _numbers(item)]
+    if isinstance(value, int | Fraction) and not isinstance(value, bool):
+        return [Fraction(value)]
+    return []
 
 
 def create_entity(
@@ -91,12 +168,18 @@ def record_fact(
         raise InvalidInput(f"{fact.name}（{key}）是年度事实，须填写年度", where="year")
     if fact.period is not Period.ANNUAL and year is not None:
         raise InvalidInput(f"{fact.name}（{key}）不分年度，请不要填写年度", where="year")
+    problem = fact_value_problem(value)
+    if problem:
+        raise InvalidInput(f"{fact.name}（{key}）：{problem[0]}", where=problem[1])
     raw_value = {str(year): value} if year is not None else value
     try:
-        parse_profile({"entity_type": entity.entity_type, "facts": {key: raw_value}}, catalogue, where="fact")
+        profile = parse_profile({"entity_type": entity.entity_type, "facts": {key: raw_value}}, catalogue, where="fact")
     except ProfileError as exc:
         where = (exc.where or "").replace("fact.facts.", "value.").replace(f"value.{key}", "value")
         raise InvalidInput(exc.message, where=where or "value") from None
+    if any(abs(n) >= MAX_FACT_NUMBER for n in _numbers(profile.facts[fact.key])):
+        bound = "金额须小于100万亿元（10^16分）" if fact.type is Type.MONEY else "数值须小于10^16"
+        raise InvalidInput(f"{fact.name}（{key}）过大：{bound}，请核对单位", where="value")
     row = Fact(
         entity_id=entity.id,
         key=key,

@@ -5,8 +5,9 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from huiqi.store.entities import MAX_FACT_TEXT, fact_value_problem
 from huiqi.store.models import Entity, Fact
 
 EntityTypeName = Literal["enterprise", "park_operator", "talent", "institution", "project", "local_government"]
@@ -44,9 +45,20 @@ class FactCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     key: str = Field(min_length=1, max_length=64, examples=["revenue"])
-    value: FactValue = Field(examples=["1.35亿元"])
+    value: FactValue = Field(
+        examples=["1.35亿元"],
+        description=f"文本不超过{MAX_FACT_TEXT}字，列表不超过200项，整体（JSON）不超过16KiB，数值小于10^16",
+    )
     year: int | None = Field(default=None, ge=1900, le=2200, description="年度事实的年份")
     source: str | None = Field(default=None, max_length=200)
+
+    @field_validator("value")
+    @classmethod
+    def _size(cls, value: FactValue) -> FactValue:
+        problem = fact_value_problem(value)
+        if problem:
+            raise ValueError(problem[0])
+        return value
 
 
 class FactPublic(BaseModel):
