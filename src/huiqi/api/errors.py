@@ -8,7 +8,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import DataError, IntegrityError, OperationalError
+from sqlalchemy.exc import DataError, IntegrityError, InternalError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException
@@ -65,7 +65,8 @@ def install(app: FastAPI) -> None:
         return JSONResponse(body("invalid_input", "数值超出范围或格式不符，请检查输入"), status_code=422)
 
     @app.exception_handler(OperationalError)
-    async def _operational(_request: Request, _exc: OperationalError) -> JSONResponse:
+    @app.exception_handler(InternalError)
+    async def _operational(_request: Request, _exc: OperationalError | InternalError) -> JSONResponse:
         # lock_timeout, a deadlock broken by PostgreSQL, a lost connection: nothing was committed; retry.
         return JSONResponse(
             body("unavailable", "数据库暂时不可用或繁忙，操作未执行，请稍后重试"), status_code=503, headers=RETRY
