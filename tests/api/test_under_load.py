@@ -77,8 +77,11 @@ async def _burst(url: str, world: dict[str, Any]) -> tuple[list[httpx.Response],
     async with httpx.AsyncClient(base_url=url + "/api/v1", timeout=25, limits=limits) as client:
         requests = [client.post(f"/applications/{a}/approve", headers=official) for a in world["applications"]]
         requests += [
-            client.post(f"/entities/{world['firm']}/facts", headers=applicant,
-                        json={"key": "revenue", "year": 2000 + n % 24, "value": f"{1000 + n}万元"})  # fmt: skip
+            client.post(
+                f"/entities/{world['firm']}/facts",
+                headers=applicant,
+                json={"key": "revenue", "year": 2000 + n % 24, "value": f"{1000 + n}万元"},
+            )
             for n in range(FACT_UPDATES)
         ]
         requests += [client.get("/calls", headers=official) for _ in range(READS)]
