@@ -23,16 +23,16 @@ def test_db_upgrade_users_create_and_audit_verify_catch_tampering(tmp_path: Path
     url = f"sqlite:///{tmp_path / 'cli.db'}"
     runner = CliRunner()
     upgraded = runner.invoke(app, ["db", "upgrade", "--database", url])
-    assert upgraded.exit_code == 0 and "0001" in upgraded.stdout
+    assert upgraded.exit_code == 0 and "0002" in upgraded.stdout
     created = runner.invoke(app, ["users", "create", "wang", "--role", "official", "--database", url],
-                            input="a-good-password\na-good-password\n")  # fmt: skip
+                            input="A-good-password-1\nA-good-password-1\n")  # fmt: skip
     assert created.exit_code == 0, created.output
     refused = runner.invoke(app, ["users", "create", "li", "--role", "mayor", "--password", "12345678",
                                   "--database", url])  # fmt: skip
     assert refused.exit_code == 2 and "角色" in refused.output
     database = Database(url)
     with database.sessions() as session:
-        assert authenticate(session, username="wang", password="a-good-password") is not None
+        assert authenticate(session, username="wang", password="A-good-password-1") is not None
     policy = policy_engine()
     call_id = add_call(database, policy)
     [application_id] = propose_all(database, policy, call_id, [add_firm(database, policy, 1)])
@@ -44,7 +44,7 @@ def test_db_upgrade_users_create_and_audit_verify_catch_tampering(tmp_path: Path
         session.execute(update(AuditEvent).where(AuditEvent.action == "award.create").values(after="{}"))
     tampered = runner.invoke(app, ["audit", "verify", "--database", url])
     assert tampered.exit_code == 1 and "篡改" in tampered.output
-    assert current_revision(database.engine) == "0001"
+    assert current_revision(database.engine) == "0002"
     database.dispose()
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from huiqi.store.db import Database
+from huiqi.workflow.demo import DEMO_PASSWORD
 from platform_fixtures import TestClient, make_app
 
 
@@ -10,7 +11,7 @@ def test_the_demo_accounts_can_apply_to_both_demo_calls(db: Database) -> None:
     client = TestClient(make_app(db, demo_data=True))
 
     def login(name: str) -> dict[str, str]:
-        body = client.post("/api/v1/auth/login", json={"username": name, "password": f"{name}-demo"}).json()
+        body = client.post("/api/v1/auth/login", json={"username": name, "password": DEMO_PASSWORD}).json()
         return {"Authorization": f"Bearer {body['access_token']}"}
 
     official = login("official")

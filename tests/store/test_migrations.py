@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 from alembic.autogenerate import compare_metadata
+from alembic.command import downgrade
 from alembic.migration import MigrationContext
+from sqlalchemy import inspect
 
 from huiqi.store.db import Database
-from huiqi.store.migrate import current_revision, head_revision, upgrade
+from huiqi.store.migrate import alembic_config, current_revision, head_revision, upgrade
 from huiqi.store.models import AuditHead, Base
 
 
 def test_migrations_bring_the_database_to_head_with_the_chain_head_seeded(db: Database) -> None:
-    assert current_revision(db.engine) == head_revision() == "0001"
+    assert current_revision(db.engine) == head_revision() == "0002"
     with db.sessions() as session:
         head = session.get(AuditHead, 1)
         assert head is not None and head.seq == 0 and head.hash == "0" * 64
@@ -25,4 +27,13 @@ def test_the_migrated_schema_matches_the_models_exactly(db: Database) -> None:
 
 def test_upgrading_twice_changes_nothing(db: Database) -> None:
     upgrade(db.engine)
+    assert current_revision(db.engine) == "0002"
+
+
+def test_the_login_failures_migration_goes_down_and_up_again(db: Database) -> None:
+    downgrade(alembic_config(db.engine), "0001")
     assert current_revision(db.engine) == "0001"
+    assert "login_failures" not in inspect(db.engine).get_table_names()
+    upgrade(db.engine)
+    assert current_revision(db.engine) == "0002"
+    assert "login_failures" in inspect(db.engine).get_table_names()

@@ -8,7 +8,7 @@ import anyio
 from fastapi import APIRouter, Depends, FastAPI
 from fastapi.responses import JSONResponse
 
-from huiqi.api import errors
+from huiqi.api import errors, security
 from huiqi.api.admission import Admission
 from huiqi.api.config import Settings
 from huiqi.api.routes import (
@@ -71,6 +71,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     app.state.calendar = calendar
     app.state.demo_accounts = demo_accounts
     errors.install(app)
+    security.install(app)
     admission = Admission(settings.request_slots, wait_s=settings.admission_wait_s)
     app.state.admission = admission
     # Every API route passes the gate first (it is the first dependency, so it is released last: after the

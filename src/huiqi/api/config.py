@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from huiqi.errors import HuiqiError
 from huiqi.store.db import DEFAULT_URL
+from huiqi.store.users import password_problem
 
 INSECURE_PASSWORD = "changethis"  # noqa: S105 - the known default that production refuses
 
@@ -39,6 +40,15 @@ class Settings(BaseModel):
     policies: Path | None = None
     holidays_file: Path | None = None
     max_upload_mb: int = Field(default=10, ge=1, le=100)
+    #: Failed logins in a row of one username before it is locked (unknown usernames count too).
+    login_max_failures: int = Field(default=5, ge=1, le=100)
+    #: Failed logins from one client address before it is locked (whatever the usernames).
+    login_max_failures_per_ip: int = Field(default=30, ge=1, le=100_000)
+    #: How long a lock-out lasts; failures further apart than this do not add up.
+    login_lockout_minutes: int = Field(default=15, ge=1, le=24 * 60)
+    #: Behind a reverse proxy that sets X-Forwarded-Proto and X-Forwarded-For (overwriting what clients sent):
+    #: take the scheme (for HSTS) and the client address (for the login limits) from them.
+    trust_forwarded_headers: bool = False
 
     @model_validator(mode="after")
     def _secure_outside_development(self) -> Settings:
@@ -47,6 +57,8 @@ class Settings(BaseModel):
         problems = []
         if self.first_admin_password == INSECURE_PASSWORD or len(self.first_admin_password) < 12:
             problems.append("HUIQI_FIRST_ADMIN_PASSWORD 仍为默认值或少于12位")
+        elif (problem := password_problem(self.first_admin_password, username=self.first_admin)) is not None:
+            problems.append(f"HUIQI_FIRST_ADMIN_PASSWORD 不符合密码规则（{problem}）")
         if self.demo_data:
             problems.append("HUIQI_DEMO_DATA 不能在生产环境开启（演示账号的密码是公开的）")
         if self.database_url.startswith("sqlite"):

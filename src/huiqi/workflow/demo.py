@@ -1,8 +1,9 @@
 """Demo data for ``huiqi serve`` on a fresh database: a few enterprises, a county, officials, finance,
 experts and two calls (Suzhou software rewards; Zhejiang's competitive software-base programme).
 
-Every account's password is ``<username>-demo`` — public by design, which is why settings refuse demo
-data outside development.
+Every account's password is ``DEMO_PASSWORD`` (``Huiqi-Demo-2024``) — public by design, which is why settings
+refuse demo data in production. (It meets the password rule; ``<username>-demo`` would not: it contains the
+username.)
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from huiqi.workflow.policy import PolicyEngine
 from huiqi.workflow.review import add_expert
 
 OFFICIAL = Actor("official", "official")
+DEMO_PASSWORD = "Huiqi-Demo-2024"  # noqa: S105 - the demo's public password
 
 FIRMS: list[dict[str, Any]] = [
     {"username": "suzhou-a", "name": "苏州示例工业软件有限公司", "uscc": "91320594MA1W2X3Y4X", "region": ["江苏省", "苏州市"],
@@ -56,9 +58,9 @@ def load_demo(session: Session, *, policy: PolicyEngine) -> list[str]:
     accounts = []
 
     def account(username: str, role: str, *, entity_id: int | None = None, expert_id: int | None = None) -> None:
-        create_user(session, username=username, password=f"{username}-demo", role=role, entity_id=entity_id,
+        create_user(session, username=username, password=DEMO_PASSWORD, role=role, entity_id=entity_id,
                     expert_id=expert_id)  # fmt: skip
-        accounts.append(f"{username} / {username}-demo（{role}）")
+        accounts.append(f"{username} / {DEMO_PASSWORD}（{role}）")
 
     catalogue = policy.base.catalogue
     for spec in [*FIRMS, COUNTY]:

@@ -8,6 +8,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from huiqi.store.models import User
+from huiqi.store.users import PASSWORD_RULE
 
 Role = Literal["applicant", "official", "expert", "finance", "administrator"]
 
@@ -30,7 +31,8 @@ class UserCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     username: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")
-    password: str = Field(min_length=8, max_length=200)
+    #: Checked by the password rule (``huiqi.store.users.password_problem``), which says what is missing.
+    password: str = Field(min_length=1, max_length=200, description=PASSWORD_RULE)
     role: Role
     display_name: str | None = Field(default=None, max_length=100)
     entity_id: int | None = Field(default=None, ge=1, le=2_147_483_647)

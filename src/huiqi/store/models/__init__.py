@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from huiqi.store.base import Base
-from huiqi.store.models.accounts import ROLE_LABELS, ROLES, Token, User
+from huiqi.store.models.accounts import ROLE_LABELS, ROLES, LoginFailure, Token, User
 from huiqi.store.models.applications import Application, Material, Objection
 from huiqi.store.models.audit import GENESIS_HASH, AuditEvent, AuditHead
 from huiqi.store.models.calls import DAY_KINDS, OVERSUBSCRIPTION_RULES, REVIEW_MODES, Call, Publicity
@@ -33,6 +33,7 @@ __all__ = [
     "Entity",
     "Expert",
     "Fact",
+    "LoginFailure",
     "Material",
     "Objection",
     "Payment",
