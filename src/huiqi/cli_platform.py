@@ -89,21 +89,41 @@ def db_upgrade(database: DatabaseOption = None) -> None:
 
 
 @audit_app.command("verify")
-def audit_verify(database: DatabaseOption = None) -> None:
-    """重新计算审计事件的哈希链，发现任何篡改、删除或截断即报告并以1退出。  例：huiqi audit verify"""
+def audit_verify(
+    database: DatabaseOption = None,
+    reconcile_tables: Annotated[
+        bool, typer.Option("--reconcile", help="再按审计链核对奖励、拨付和批次预算各表（对账），发现直接改库")
+    ] = False,
+) -> None:
+    """重新计算审计事件的哈希链，发现任何篡改、删除或截断即报告并以1退出。  例：huiqi audit verify --reconcile"""
     from huiqi.workflow.audit import verify
+    from huiqi.workflow.reconcile import reconcile, repeatable_read
 
     db = Database(_url(database))
     with db.sessions() as session:
+        repeatable_read(session)  # the chain and the tables from one snapshot
         result = verify(session)
+        reconciliation = reconcile(session) if reconcile_tables else None
     db.dispose()
     if result.ok:
         console.print(f"[green]✔[/] 审计链完整：{result.events} 个事件")
-        return
-    for problem in result.problems:
-        err.print(f"[red]✘[/] {problem}", highlight=False)
-    err.print(f"[bold red]审计链被篡改：{len(result.problems)} 处问题[/]（共 {result.events} 个事件）")
-    raise typer.Exit(1)
+    else:
+        for problem in result.problems:
+            err.print(f"[red]✘[/] {problem}", highlight=False)
+        err.print(f"[bold red]审计链被篡改：{len(result.problems)} 处问题[/]（共 {result.events} 个事件）")
+    if reconciliation is not None:
+        for note in reconciliation.notes:
+            console.print(f"[dim]说明：{note}[/]", highlight=False)
+        checked = reconciliation.checked
+        scope = f"{checked['calls']} 个批次、{checked['awards']} 项奖励、{checked['payments']} 笔拨付、{checked['applications']} 项申请"
+        if reconciliation.ok:
+            console.print(f"[green]✔[/] 对账一致：{scope}与审计链相符")
+        else:
+            for problem in reconciliation.problems:
+                err.print(f"[red]✘[/] {problem}", highlight=False)
+            err.print(f"[bold red]对账不符：{len(reconciliation.problems)} 处[/]（核对了{scope}）")
+    if not result.ok or (reconciliation is not None and not reconciliation.ok):
+        raise typer.Exit(1)
 
 
 @users_app.command("create")
