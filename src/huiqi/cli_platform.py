@@ -45,6 +45,13 @@ def is_fresh_sqlite(url: str) -> bool:
     return parsed.get_backend_name() == "sqlite" and bool(parsed.database) and not Path(str(parsed.database)).exists()
 
 
+def default_workers(url: str) -> int:
+    """Worker processes by default: one per core on PostgreSQL; one on SQLite (a single writer anyway)."""
+    if make_url(url).get_backend_name() == "sqlite":
+        return 1
+    return max(1, os.cpu_count() or 1)
+
+
 def serve(
     host: Annotated[str, typer.Option("--host", help="监听地址")] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port", help="端口")] = 8000,
@@ -52,10 +59,20 @@ def serve(
     demo: Annotated[
         bool | None, typer.Option("--demo/--no-demo", help="载入演示数据（默认：新建的 SQLite 文件才载入）")
     ] = None,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            "--workers",
+            min=1,
+            max=64,
+            help="工作进程数（默认 $HUIQI_WORKERS；否则 PostgreSQL 每个 CPU 核一个，SQLite 一个）",
+        ),
+    ] = None,
 ) -> None:
     """启动管理平台服务（REST API /api/v1，文档 /api/v1/docs）；启动时自动迁移数据库。
 
     例：huiqi serve --port 8000    （首次在新的 huiqi.db 上运行时载入演示数据并列出演示账号）
+    例：HUIQI_DATABASE_URL=postgresql+psycopg://… huiqi serve --host 0.0.0.0 --workers 4
     """
     import uvicorn
 
@@ -64,17 +81,25 @@ def serve(
 
     url = _url(database)
     load_demo = is_fresh_sqlite(url) if demo is None else demo
+    if workers is None:
+        workers = int(os.environ.get("HUIQI_WORKERS") or default_workers(url))
     try:
+        # Migrate, create the first administrator and load the demo once, here; workers only serve.
         settings = Settings.from_env(database_url=url, demo_data=load_demo)
         app = create_app(settings)
     except HuiqiError as exc:
         _fail(exc)
         return
-    console.print(f"数据库：{make_url(url).render_as_string(hide_password=True)}")
+    console.print(f"数据库：{make_url(url).render_as_string(hide_password=True)}   工作进程：{workers}")
     for line in app.state.demo_accounts:
         console.print(f"  演示账号 {line}", highlight=False)
     console.print(f"API：http://{host}:{port}/api/v1   文档：http://{host}:{port}/api/v1/docs")
-    uvicorn.run(app, host=host, port=port, log_level="info")
+    if workers == 1:
+        uvicorn.run(app, host=host, port=port, log_level="info")
+        return
+    app.state.database.dispose()
+    os.environ.update({"HUIQI_DATABASE_URL": url, "HUIQI_DEMO_DATA": "false"})
+    uvicorn.run("huiqi.api.asgi:app", host=host, port=port, workers=workers, log_level="info")
 
 
 @db_app.command("upgrade")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from importlib.metadata import version as _package_version
 
 import anyio
@@ -85,7 +86,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     @app.get(f"{API_PREFIX}/health", tags=["health"])
     async def health() -> JSONResponse:
         """服务与数据库是否可用（无需登录；不排队，繁忙时也会回答）。"""
-        load = admission.load()
+        load = {"pid": os.getpid(), **admission.load()}
         try:
             with anyio.fail_after(3):
                 await anyio.to_thread.run_sync(database.ping, limiter=probe, abandon_on_cancel=True)
