@@ -1,16 +1,22 @@
 """Benchmark of the administration platform on PostgreSQL, through HTTP, with baselines side by side.
 
-Starts its own uvicorn on 127.0.0.1 (a free port) over a fresh PostgreSQL schema, then measures:
+For each number of uvicorn workers (1 and 2) and of concurrent clients (8 and 50) it starts, on 127.0.0.1
+and a fresh PostgreSQL schema, a trivial FastAPI endpoint served the same way (bench/trivial_app.py) and
+huiqi, then measures in the same round:
 
-1. submissions/s — concurrent applicants each POST a draft and submit it (evaluation frozen inside);
-2. approvals/s — concurrent officials approve proposed applications (budget reserved in the same transaction);
-3. evaluation latency p50/p99 through ``POST /api/v1/evaluate`` while other clients load the server;
+- the trivial endpoint's requests/s and latency (the baseline);
+- submissions/s — applicants POST a draft and submit it (evaluation frozen inside: two requests);
+- fact updates/s — applicants record one fact each (provenance, audit);
+- approvals/s — an official approves proposed applications (budget reserved in the same transaction);
+- ``POST /api/v1/evaluate`` latency p50/p99 with every client evaluating;
+- answers by status (any 5xx is a server error);
 
-and, in the same run, the baselines: the same number of inserts by raw psycopg (one transaction each, same
-concurrency), approvals through the library without HTTP, and the engine's evaluation without HTTP.
-Everything is bounded in count and time, and the script stops its server and drops its schema.
+and once, bare one-row inserts through psycopg. The summary gives each figure as a ratio to the same
+round's trivial endpoint, and the growth from one worker to two. The clients are Python threads on the
+same machine, so they take CPU from the server too (for the trivial endpoint as much as for huiqi).
+Everything is bounded in count and time; the script stops its servers and drops its schema.
 
-    .venv/bin/python bench/platform_load.py [--firms 120] [--clients 8] [--seconds 8]
+    .venv/bin/python bench/platform_load.py [--clients 8 50] [--workers 1 2] [--firms 400]
 """
 
 from __future__ import annotations
@@ -29,7 +35,6 @@ import json
 import os
 import secrets
 import socket
-import statistics
 import subprocess
 import threading
 import time
@@ -42,8 +47,6 @@ import yaml
 from sqlalchemy import text
 from stdnum.cn import uscc
 
-from huiqi.engine.evaluate import Options
-from huiqi.engine.profile import parse_profile
 from huiqi.store.db import Database, make_engine
 from huiqi.store.entities import create_entity, record_fact
 from huiqi.store.migrate import upgrade
@@ -51,7 +54,6 @@ from huiqi.store.models import Application, Call, User
 from huiqi.store.users import hash_password, issue_token
 from huiqi.workflow.actors import Actor
 from huiqi.workflow.applications import pass_check
-from huiqi.workflow.awards import approve
 from huiqi.workflow.calls import CallSpec, open_call
 from huiqi.workflow.policy import policy_engine
 from huiqi.workflow.proposals import make_proposed_list
@@ -97,7 +99,13 @@ def run_clients(clients: int, jobs: list[Any], work: Callable[[Any], None], limi
     return done[0], time.perf_counter() - start
 
 
+_ROUND = [0]
+
+
 def setup(db: Database, firms: int) -> tuple[int, list[tuple[int, str]], str]:
+    """A Suzhou call and ``firms`` applicants with their tokens, and an official's token (fresh each round)."""
+    _ROUND[0] += 1
+    r = _ROUND[0]
     policy = policy_engine()
     today = dt.date.today()
     password = hash_password("bench-password")
@@ -108,7 +116,7 @@ def setup(db: Database, firms: int) -> tuple[int, list[tuple[int, str]], str]:
             as_of=dt.date(2024, 6, 30), opens_on=today, closes_on=today + dt.timedelta(days=30),
             budget=f"{firms * 200}万元", review_mode="formal", publicity_days=0))  # fmt: skip
         for n in range(firms):
-            base = f"91320594MB{n:07d}"
+            base = f"91320594M{r % 10}{n:07d}"
             entity = create_entity(session, entity_type="enterprise", name=f"基准测试企业{n}",
                                    uscc=base + uscc.calc_check_digit(base), region=["江苏省", "苏州市"])  # fmt: skip
             for key, value in FACTS.items():
@@ -117,148 +125,211 @@ def setup(db: Database, firms: int) -> tuple[int, list[tuple[int, str]], str]:
             for year, value in ((2022, "4800万元"), (2023, "1.35亿元")):
                 record_fact(session, entity=entity, key="revenue", value=value, year=year, provenance="verified",
                             recorded_by="bench", catalogue=policy.base.catalogue)  # fmt: skip
-            user = User(username=f"firm{n}", display_name="x", role="applicant", password_hash=password,
+            user = User(username=f"firm{r}x{n}", display_name="x", role="applicant", password_hash=password,
                         entity_id=entity.id)  # fmt: skip
             session.add(user)
             session.flush()
             tokens.append((entity.id, issue_token(session, user=user)))
-        official = User(username="official", display_name="x", role="official", password_hash=password)
+        official = User(username=f"official{r}", display_name="x", role="official", password_hash=password)
         session.add(official)
         session.flush()
         return call.id, tokens, issue_token(session, user=official)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--firms", type=int, default=120)
-    parser.add_argument("--clients", type=int, default=8)
-    parser.add_argument("--seconds", type=float, default=8.0, help="length of the latency-under-load phase")
-    args = parser.parse_args()
-    schema = f"huiqi_bench_{os.getpid()}_{secrets.token_hex(2)}"
-    admin = make_engine(PG)
-    with admin.begin() as c:
-        c.execute(text(f'CREATE SCHEMA "{schema}"'))
-    url = f"{PG}?options=-csearch_path%3D{schema}"
-    db = Database(url, pool_size=args.clients + 2)
-    upgrade(db.engine)
-    port = free_port()
-    env = {**os.environ, "HUIQI_DATABASE_URL": url, "HUIQI_ENVIRONMENT": "test",
-           "HUIQI_DATABASE_POOL_SIZE": str(args.clients + 2)}  # fmt: skip
+def start_server(app: str, port: int, workers: int, env: dict[str, str]) -> subprocess.Popen[bytes]:
+    """uvicorn serving ``app`` on 127.0.0.1:``port`` with ``workers`` processes, once it answers."""
     server = subprocess.Popen(  # noqa: S603 - our own interpreter and module
-        [sys.executable, "-m", "uvicorn", "huiqi.api.asgi:app", "--host", "127.0.0.1", "--port", str(port),
-         "--log-level", "warning"], env=env, cwd=ROOT)  # fmt: skip
-    try:
-        base = f"http://127.0.0.1:{port}/api/v1"
-        for _ in range(300):
-            try:
-                if httpx.get(f"{base}/health", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.1)
-        call_id, tokens, official = setup(db, args.firms)
-        print(f"huiqi platform benchmark — PostgreSQL, uvicorn (1 process) on 127.0.0.1, {args.clients} clients, "
-              f"{args.firms} applicants, {os.cpu_count()} cores")  # fmt: skip
-        local = threading.local()
+        [sys.executable, "-m", "uvicorn", app, "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers),
+         "--log-level", "warning", "--app-dir", str(ROOT / "bench")], env=env, cwd=ROOT)  # fmt: skip
+    for _ in range(600):
+        try:
+            httpx.get(f"http://127.0.0.1:{port}/", timeout=1)
+            return server
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    raise RuntimeError(f"{app} did not start")
 
-        def client() -> httpx.Client:
-            if not hasattr(local, "c"):
-                local.c = httpx.Client(base_url=base, timeout=30)
-            c: httpx.Client = local.c
-            return c
+
+class Clients:
+    """``n`` client threads, each with its own keep-alive connection; counts answers by status."""
+
+    def __init__(self, base: str, n: int) -> None:
+        self.base, self.n = base, n
+        self.local = threading.local()
+        self.statuses: dict[int, int] = {}
+        self.lock = threading.Lock()
+
+    def http(self) -> httpx.Client:
+        if not hasattr(self.local, "c"):
+            self.local.c = httpx.Client(base_url=self.base, timeout=60)
+        c: httpx.Client = self.local.c
+        return c
+
+    def count(self, response: httpx.Response) -> httpx.Response:
+        with self.lock:
+            self.statuses[response.status_code] = self.statuses.get(response.status_code, 0) + 1
+        return response
+
+    def run(self, jobs: list[Any], work: Callable[[Any], None], limit_s: float) -> tuple[int, float]:
+        return run_clients(self.n, jobs, work, limit_s)
+
+    def latencies(self, request: Callable[[], httpx.Response], seconds: float) -> list[float]:
+        """Every client sends ``request`` in a loop for ``seconds``; the latency of each answer."""
+        stop, out = threading.Event(), []
+
+        def loop() -> None:
+            while not stop.is_set():
+                t0 = time.perf_counter()
+                self.count(request())
+                with self.lock:
+                    out.append(time.perf_counter() - t0)
+
+        threads = [threading.Thread(target=loop) for _ in range(self.n)]
+        for t in threads:
+            t.start()
+        time.sleep(seconds)
+        stop.set()
+        for t in threads:
+            t.join()
+        return out
+
+
+def rate(n: int, secs: float) -> str:
+    return f"{n / secs:8.1f}/s  ({n} in {secs:.2f} s)"
+
+
+def measure(args: argparse.Namespace, workers: int, clients: int, schema_url: str, db: Database) -> dict[str, float]:
+    """One round: the trivial baseline and every huiqi figure with ``workers`` processes and ``clients`` clients."""
+    figures: dict[str, float] = {}
+    tport, port = free_port(), free_port()
+    env = {**os.environ, "HUIQI_DATABASE_URL": schema_url, "HUIQI_ENVIRONMENT": "test",
+           "HUIQI_DATABASE_POOL_SIZE": str(args.pool)}  # fmt: skip
+    trivial = start_server("trivial_app:app", tport, workers, env)
+    server = start_server("huiqi.api.asgi:app", port, workers, env)
+    try:
+        base = Clients(f"http://127.0.0.1:{tport}", clients)
+        for _ in range(clients * 3):
+            base.http().get("/trivial")  # warm up
+        n, secs = base.run(list(range(args.trivial)), lambda _i: base.count(base.http().get("/trivial")), 30)
+        figures["trivial/s"] = n / secs
+        print(f"  baseline: trivial FastAPI endpoint, same server and workers : {rate(n, secs)}")
+        lat = base.latencies(lambda: base.http().get("/trivial"), args.seconds)
+        figures["trivial p50"], figures["trivial p99"] = pct(lat, 0.5), pct(lat, 0.99)
+        print(f"  baseline: trivial endpoint latency, {clients} clients            : "
+              f"p50 {pct(lat, 0.5):.1f} ms, p99 {pct(lat, 0.99):.1f} ms")  # fmt: skip
+
+        call_id, tokens, official = setup(db, args.firms)
+        c = Clients(f"http://127.0.0.1:{port}/api/v1", clients)
 
         def submit_one(job: tuple[int, str]) -> None:
             _entity, token = job
             h = {"Authorization": f"Bearer {token}"}
-            draft = client().post("/applications", json={"call_id": call_id}, headers=h)
-            done = client().post(f"/applications/{draft.json()['id']}/submit", json={"pledge": True}, headers=h)
-            assert done.status_code == 200, done.text
+            draft = c.count(c.http().post("/applications", json={"call_id": call_id}, headers=h))
+            if draft.status_code == 201:
+                c.count(c.http().post(f"/applications/{draft.json()['id']}/submit", json={"pledge": True}, headers=h))
 
-        n, secs = run_clients(args.clients, tokens, submit_one, 120)
-        print(f"submissions (draft + submit with frozen evaluation), HTTP : {n / secs:8.1f}/s  ({n} in {secs:.2f} s)")
+        n, secs = c.run(tokens, submit_one, args.phase_s)
+        figures["submissions/s"] = n / secs
+        print(f"  submissions (draft + submit, evaluation frozen), 2 requests : {rate(n, secs)}")
 
+        def fact_one(job: tuple[int, str]) -> None:
+            entity, token = job
+            h = {"Authorization": f"Bearer {token}"}
+            c.count(c.http().post(f"/entities/{entity}/facts", headers=h,
+                                  json={"key": "social_insurance_staff", "value": 50 + entity % 7}))  # fmt: skip
+
+        n, secs = c.run(tokens * 4, fact_one, args.phase_s)
+        figures["facts/s"] = n / secs
+        print(f"  fact updates (one fact, with provenance and audit)        : {rate(n, secs)}")
+
+        with db.transaction() as session:
+            ids = list(session.scalars(text("SELECT id FROM applications WHERE state = 'submitted' ORDER BY id")))
+            for application_id in ids:
+                pass_check(session, application=session.get_one(Application, application_id), actor=OFFICIAL)
+            make_proposed_list(session, call=session.get_one(Call, call_id), actor=OFFICIAL)
+        h = {"Authorization": f"Bearer {official}"}
+        n, secs = c.run(ids, lambda a: c.count(c.http().post(f"/applications/{a}/approve", headers=h)), args.phase_s)
+        figures["approvals/s"] = n / secs
+        print(f"  approvals (budget reserved, awards, instalments, audit)   : {rate(n, secs)}")
+        with db.sessions() as session:
+            call = session.get_one(Call, call_id)
+            awarded = session.scalar(text("SELECT COALESCE(SUM(amount_fen), 0) FROM awards WHERE call_id = :c"),
+                                     {"c": call_id})  # fmt: skip
+            assert call.reserved_fen == awarded <= call.budget_fen, (call.reserved_fen, awarded)
+
+        example = ROOT / "examples" / "profiles" / "suzhou-software-firm.yaml"
+        profile = json.loads(json.dumps(yaml.safe_load(example.read_text("utf-8")), default=str))
+        body = {"profile": profile, "as_of": "2024-06-30", "include_drafts": True}
+        lat = c.latencies(lambda: c.http().post("/evaluate", json=body, headers=h), args.seconds)
+        figures["evaluate p50"], figures["evaluate p99"] = pct(lat, 0.5), pct(lat, 0.99)
+        print(f"  /evaluate latency, {clients} clients                        : p50 {pct(lat, 0.5):.1f} ms, "
+              f"p99 {pct(lat, 0.99):.1f} ms ({len(lat)} requests, {len(lat) / args.seconds:.0f}/s)")  # fmt: skip
+        errors = {k: v for k, v in sorted(c.statuses.items()) if k >= 500}
+        figures["errors"] = sum(errors.values())
+        print(f"  answers by status: {dict(sorted(c.statuses.items()))}; server errors: {errors or 'none'}")
+    finally:
+        for process in (trivial, server):
+            process.terminate()
+            process.wait(timeout=30)
+    return figures
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--firms", type=int, default=400, help="applicants created for each round")
+    parser.add_argument("--clients", type=int, nargs="+", default=[8, 50])
+    parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
+    parser.add_argument("--pool", type=int, default=10, help="HUIQI_DATABASE_POOL_SIZE of each worker")
+    parser.add_argument("--seconds", type=float, default=4.0, help="length of each latency phase")
+    parser.add_argument("--phase-s", type=float, default=8.0, help="longest time of each throughput phase")
+    parser.add_argument("--trivial", type=int, default=3000, help="requests of the trivial throughput phase")
+    args = parser.parse_args()
+    schema = f"huiqi_bench_{os.getpid()}_{secrets.token_hex(2)}"
+    admin = make_engine(PG)
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    url = f"{PG}?options=-csearch_path%3D{schema}"
+    db = Database(url, pool_size=8)
+    upgrade(db.engine)
+    results: dict[tuple[int, int], dict[str, float]] = {}
+    try:
+        print(f"huiqi platform benchmark — PostgreSQL, uvicorn on 127.0.0.1, {os.cpu_count()} cores "
+              f"(clients run on the same machine)")  # fmt: skip
+        for workers in args.workers:
+            for clients in args.clients:
+                print(f"\n{workers} worker(s), {clients} clients")
+                results[workers, clients] = measure(args, workers, clients, url, db)
         plain = PG.replace("postgresql+psycopg://", "postgresql://")
         with psycopg.connect(plain, options=f"-csearch_path={schema}") as c:
             c.execute("CREATE TABLE raw_inserts (id serial primary key, entity int, state text, evaluation jsonb)")
             c.commit()
         raw_local = threading.local()
 
-        def raw_insert(job: tuple[int, str]) -> None:
+        def raw_insert(n: int) -> None:
             if not hasattr(raw_local, "c"):
                 raw_local.c = psycopg.connect(plain, options=f"-csearch_path={schema}")
             with raw_local.c.transaction():
                 raw_local.c.execute("INSERT INTO raw_inserts (entity, state, evaluation) VALUES (%s, 'submitted', %s)",
-                                    (job[0], '{"schema": "huiqi.evaluation/1"}'))  # fmt: skip
+                                    (n, '{"schema": "huiqi.evaluation/1"}'))  # fmt: skip
 
-        n, secs = run_clients(args.clients, tokens, raw_insert, 60)
-        print(f"  baseline: one-row INSERT per transaction, raw psycopg : {n / secs:8.1f}/s  ({n} in {secs:.2f} s)")
-
-        with db.transaction() as session:
-            ids = list(session.scalars(text("SELECT id FROM applications ORDER BY id")))
-            for application_id in ids:
-                pass_check(session, application=session.get_one(Application, application_id), actor=OFFICIAL)
-            make_proposed_list(session, call=session.get_one(Call, call_id), actor=OFFICIAL)
-        half = len(ids) // 2
-        h = {"Authorization": f"Bearer {official}"}
-
-        def approve_http(application_id: int) -> None:
-            response = client().post(f"/applications/{application_id}/approve", headers=h)
-            assert response.status_code == 200, response.text
-
-        n, secs = run_clients(args.clients, ids[:half], approve_http, 120)
-        print(f"approvals (reserve budget + awards + schedule), HTTP      : {n / secs:8.1f}/s  ({n} in {secs:.2f} s)")
-
-        def approve_direct(application_id: int) -> None:
-            with db.transaction() as session:
-                approve(session, application=session.get_one(Application, application_id), actor=OFFICIAL)
-
-        n, secs = run_clients(args.clients, ids[half:], approve_direct, 120)
-        print(f"  baseline: the same approvals through the library       : {n / secs:8.1f}/s  ({n} in {secs:.2f} s)")
-        with db.sessions() as session:
-            call = session.get_one(Call, call_id)
-            awarded = session.scalar(text("SELECT COALESCE(SUM(amount_fen), 0) FROM awards"))
-            print(f"  check: reserved {call.reserved_fen} fen == awarded {awarded} fen <= budget {call.budget_fen} fen")
-
-        example = ROOT / "examples" / "profiles" / "suzhou-software-firm.yaml"
-        profile = json.loads(json.dumps(yaml.safe_load(example.read_text("utf-8")), default=str))
-        body = {"profile": profile, "as_of": "2024-06-30", "include_drafts": True}
-        stop = threading.Event()
-        latencies: list[float] = []
-
-        def load() -> None:
-            while not stop.is_set():
-                client().post("/evaluate", json=body, headers=h)
-
-        def measure() -> None:
-            while not stop.is_set():
-                t0 = time.perf_counter()
-                response = client().post("/evaluate", json=body, headers=h)
-                latencies.append(time.perf_counter() - t0)
-                assert response.status_code == 200
-
-        threads = [threading.Thread(target=load) for _ in range(args.clients - 1)] + [threading.Thread(target=measure)]
-        for t in threads:
-            t.start()
-        time.sleep(args.seconds)
-        stop.set()
-        for t in threads:
-            t.join()
-        print(f"evaluation latency through the API, under {args.clients - 1} loading clients: "
-              f"p50 {pct(latencies, 0.5):.1f} ms, p99 {pct(latencies, 0.99):.1f} ms ({len(latencies)} requests)")  # fmt: skip
-        policy = policy_engine()
-        parsed = parse_profile(profile, policy.base.catalogue)
-        direct = []
-        for _ in range(300):
-            t0 = time.perf_counter()
-            policy.engine.evaluate(parsed, Options(as_of=dt.date(2024, 6, 30), include_drafts=True)).to_json()
-            direct.append(time.perf_counter() - t0)
-        print(f"  baseline: the engine without HTTP (with JSON), idle      : p50 {pct(direct, 0.5):.1f} ms, "
-              f"p99 {pct(direct, 0.99):.1f} ms; mean {statistics.mean(direct) * 1000:.1f} ms")  # fmt: skip
+        n, secs = run_clients(8, list(range(4000)), raw_insert, 10)
+        print(f"\nbaseline: one-row INSERT per transaction, raw psycopg, 8 connections: {rate(n, secs)}")
+        print("\nsummary (ratios to the same round's trivial endpoint)")
+        for (workers, clients), f in results.items():
+            t = f["trivial/s"]
+            print(f"  {workers}w {clients:>3}c: submissions {f['submissions/s'] / t:.2f}×, facts {f['facts/s'] / t:.2f}×, "
+                  f"approvals {f['approvals/s'] / t:.2f}× of trivial {t:.0f}/s; /evaluate p50 "
+                  f"{f['evaluate p50'] / f['trivial p50']:.2f}×, p99 {f['evaluate p99'] / f['trivial p99']:.2f}× "
+                  f"of trivial; server errors {f['errors']:.0f}")  # fmt: skip
+        for clients in args.clients:
+            if (1, clients) in results and (2, clients) in results:
+                one, two = results[1, clients], results[2, clients]
+                growth = {k: two[k] / one[k] for k in ("trivial/s", "submissions/s", "facts/s", "approvals/s")}
+                print(f"  1 → 2 workers, {clients} clients: " + ", ".join(f"{k} {v:.2f}×" for k, v in growth.items()))
     finally:
-        server.terminate()
-        server.wait(timeout=30)
         db.dispose()
-        with admin.begin() as c:
-            c.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+        with admin.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
         admin.dispose()
 
 
