@@ -6,10 +6,13 @@ import doctest
 
 import pytest
 
-from huiqi.workflow import budget, calls, holidays, proposals, review
+from huiqi.store import entities
+from huiqi.workflow import budget, calls, holidays, proposals, publicity, review
 
 
-@pytest.mark.parametrize("module", [budget, calls, holidays, proposals, review], ids=lambda m: m.__name__)
+@pytest.mark.parametrize(
+    "module", [budget, calls, holidays, proposals, publicity, review, entities], ids=lambda m: m.__name__
+)
 def test_docstring_examples(module: object) -> None:
     failures, tried = doctest.testmod(module)  # type: ignore[arg-type]
     assert tried > 0 and failures == 0

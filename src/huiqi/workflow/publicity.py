@@ -1,6 +1,12 @@
 """公示: the proposed list shown for a number of calendar or working days; objections by real name,
 with evidence, each resolved and recorded. Approval waits for the 公示 to end and every objection to be
-resolved."""
+resolved.
+
+An objection is by real name, but the name is not for everyone (``sees_objector``): the officials and
+administrators who handle it and the objector itself see the name, 身份证 number and contact; the
+applicant objected to sees what is objected and the outcome, with the name masked (张*) and never the
+number or the contact — it must not be able to put pressure on whoever reported it.
+"""
 
 from __future__ import annotations
 
@@ -17,7 +23,7 @@ from huiqi.store.models import Application, Call, Objection, Publicity
 from huiqi.workflow import audit
 from huiqi.workflow.actors import Actor
 from huiqi.workflow.holidays import HolidayCalendar, publicity_end
-from huiqi.workflow.lifecycle import check, move
+from huiqi.workflow.lifecycle import can_view, check, move
 from huiqi.workflow.states import State
 
 
@@ -115,6 +121,41 @@ def file_objection(
     audit.record(session, actor=actor, action="objection.file", object_type="objection", object_id=objection.id,
                  before=None, after=audit.snapshot(objection))  # fmt: skip
     return objection
+
+
+def sees_objector(actor: Actor, objection: Objection) -> bool:
+    """Whether ``actor`` may see who filed ``objection``: the officials and administrators who handle
+    it, and the objector itself (by account); never the applicant objected to, nor anyone else."""
+    return actor.role in ("official", "administrator") or objection.submitted_by == actor.username
+
+
+def mask_name(name: str) -> str:
+    """The objector's name as the applicant objected to sees it: the first character, then one ``*`` a
+    character.
+
+    >>> mask_name("张三"), mask_name("欧阳娜娜"), mask_name("王")
+    ('张*', '欧***', '王*')
+    """
+    name = name.strip()
+    return (name[:1] or "*") + "*" * max(1, len(name) - 1)
+
+
+def objections_for(session: Session, *, application_id: int, actor: Actor) -> list[Objection]:
+    """The objections to an application that ``actor`` may read, oldest first.
+
+    Officials and administrators, and the applicant of the application, read all of them (the applicant
+    with the names masked: see ``sees_objector``); an objector that cannot see the application reads the
+    objections it filed itself, to follow their outcome. Anyone else is told there is no such
+    application, as for every application it may not see.
+    """
+    query = select(Objection).where(Objection.application_id == application_id).order_by(Objection.id)
+    application = session.get(Application, application_id)
+    if application is not None and can_view(session, actor, application):
+        return list(session.scalars(query))
+    own = list(session.scalars(query.where(Objection.submitted_by == actor.username)))
+    if not own:
+        raise NotFound(f"没有编号为 {application_id} 的申请，或您无权查看", where="application_id")
+    return own
 
 
 def resolve_objection(session: Session, *, objection_id: int, outcome: str, resolution: str, actor: Actor) -> Objection:

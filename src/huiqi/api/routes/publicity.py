@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 from fastapi import APIRouter
-from sqlalchemy import select
 
 from huiqi.api.deps import CurrentActor, Id, SessionDep, require
 from huiqi.api.schemas.applications import ObjectionCreate, ObjectionPublic, ObjectionResolve
 from huiqi.api.schemas.common import ERRORS
-from huiqi.store.models import Objection
 from huiqi.workflow.lifecycle import get_application
-from huiqi.workflow.publicity import file_objection, resolve_objection
+from huiqi.workflow.publicity import file_objection, objections_for, resolve_objection
 
 router = APIRouter(tags=["publicity"], responses=ERRORS)
 
@@ -29,20 +27,20 @@ def create_objection(
     objection = file_objection(session, application=application, actor=actor, name=body.name,
                                id_number=body.id_number, contact=body.contact, content=body.content,
                                evidence=body.evidence)  # fmt: skip
-    return ObjectionPublic.of(objection)
+    return ObjectionPublic.of(objection, actor)
 
 
 @router.get("/applications/{application_id}/objections", response_model=list[ObjectionPublic])
 def list_objections(application_id: Id, actor: CurrentActor, session: SessionDep) -> list[ObjectionPublic]:
-    """一项申请收到的异议及处理结果（主管部门、本单位）。"""
+    """一项申请收到的异议及处理结果。主管部门、管理员看到异议人实名、身份证号码和联系方式；被异议的申报主体
+    看到异议内容和处理结果，异议人姓名遮蔽（如 张*），不含身份证号码和联系方式；异议人本人看到自己提出的异议。"""
     require(actor, "applicant", "official", "administrator")
-    get_application(session, application_id, actor=actor)
-    rows = session.scalars(select(Objection).where(Objection.application_id == application_id).order_by(Objection.id))
-    return [ObjectionPublic.of(o) for o in rows]
+    return [ObjectionPublic.of(o, actor) for o in objections_for(session, application_id=application_id, actor=actor)]
 
 
 @router.post("/objections/{objection_id}/resolve", response_model=ObjectionPublic)
 def resolve(objection_id: Id, body: ObjectionResolve, actor: CurrentActor, session: SessionDep) -> ObjectionPublic:
     """处理异议：成立则该申请不予支持；处理结果记录在案，不能更改。"""
-    return ObjectionPublic.of(resolve_objection(session, objection_id=objection_id, outcome=body.outcome,
-                                                resolution=body.resolution, actor=actor))  # fmt: skip
+    objection = resolve_objection(session, objection_id=objection_id, outcome=body.outcome,
+                                  resolution=body.resolution, actor=actor)  # fmt: skip
+    return ObjectionPublic.of(objection, actor)

@@ -9,6 +9,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from huiqi.api.schemas.common import yuan
 from huiqi.store.models import Application, Material, Objection
+from huiqi.workflow.actors import Actor
+from huiqi.workflow.publicity import mask_name, sees_objector
 from huiqi.workflow.states import STATE_LABELS, State
 
 
@@ -147,11 +149,16 @@ class ObjectionResolve(BaseModel):
 
 
 class ObjectionPublic(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
+    """An objection as the reader may see it: the objector's identity only for officials, administrators
+    and the objector itself; for the applicant objected to the name is masked (张*) and the 身份证 number
+    and contact are null."""
 
     id: int
     application_id: int
-    objector_name: str
+    objector_name: str = Field(description="异议人姓名；被异议的申报主体看到的是遮蔽后的姓名（如 张*）")
+    objector_id_number: str | None = Field(description="异议人身份证号码：仅主管部门、管理员和异议人本人可见")
+    contact: str | None = Field(description="异议人联系方式：仅主管部门、管理员和异议人本人可见")
+    identity_masked: bool = Field(description="异议人身份是否已遮蔽")
     content: str
     evidence: str
     submitted_at: dt.datetime
@@ -161,5 +168,13 @@ class ObjectionPublic(BaseModel):
     resolved_at: dt.datetime | None
 
     @classmethod
-    def of(cls, objection: Objection) -> ObjectionPublic:
-        return cls.model_validate(objection)
+    def of(cls, objection: Objection, actor: Actor) -> ObjectionPublic:
+        shown = sees_objector(actor, objection)
+        return cls(
+            id=objection.id, application_id=objection.application_id,
+            objector_name=objection.objector_name if shown else mask_name(objection.objector_name),
+            objector_id_number=objection.objector_id_number if shown else None,
+            contact=objection.contact if shown else None, identity_masked=not shown, content=objection.content,
+            evidence=objection.evidence, submitted_at=objection.submitted_at, outcome=objection.outcome,
+            resolution=objection.resolution, resolved_by=objection.resolved_by, resolved_at=objection.resolved_at,
+        )  # fmt: skip
