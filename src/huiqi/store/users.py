@@ -175,7 +175,7 @@ def password_matches(user: User | None, password: str) -> bool:
 def authenticate(session: Session, *, username: str, password: str) -> User | None:
     """The active user with this name and password, else None (the caller says only "wrong")."""
     user = find_user(session, username)
-    return user if user is not None and password_matches(user, password) else None
+    return user if password_matches(user, password) else None  # always one scrypt, whoever the user
 
 
 def _digest(token: str) -> str:
