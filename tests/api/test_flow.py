@@ -126,6 +126,10 @@ def test_the_calculator_returns_exactly_the_cli_json(db: Database) -> None:
     assert response.json() == json.loads(printed.stdout)
     broken = client.post("/api/v1/evaluate", headers=_auth(token), json={"profile": {"facts": {"revenu": "1元"}}})
     assert broken.status_code == 422 and "revenu" in broken.json()["message"]
+    # The calculator needs no sign-in: it reads and stores nothing of the registry.
+    anonymous = client.post("/api/v1/evaluate", json=body)
+    assert anonymous.status_code == 200 and anonymous.json() == response.json()
+    assert anonymous.headers["content-type"] == "application/json"
 
 
 def test_settings_refuse_insecure_defaults_in_production() -> None:

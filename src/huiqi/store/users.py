@@ -192,11 +192,17 @@ def issue_token(session: Session, *, user: User, hours: int = 12) -> str:
 
 def user_for_token(session: Session, token: str) -> User | None:
     """The active user a live token belongs to, else None."""
-    row = session.scalar(select(Token).where(Token.token_hash == _digest(token)))
-    if row is None or row.revoked or as_utc(row.expires_at) <= utcnow():
+    found = session.execute(
+        select(User, Token.revoked, Token.expires_at)
+        .join(Token, Token.user_id == User.id)
+        .where(Token.token_hash == _digest(token))
+    ).first()  # one query on every authenticated request
+    if found is None:
         return None
-    user = session.get(User, row.user_id)
-    return user if user is not None and user.active else None
+    user, revoked, expires_at = found
+    if revoked or as_utc(expires_at) <= utcnow() or not user.active:
+        return None
+    return user
 
 
 def revoke_token(session: Session, token: str) -> None:

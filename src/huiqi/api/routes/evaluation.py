@@ -5,7 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from fastapi import APIRouter
+import orjson
+from fastapi import APIRouter, Response
 from starlette.concurrency import run_in_threadpool
 
 from huiqi.api.deps import CurrentActor, Id, PolicyDep, SessionDep, YearQuery
@@ -34,13 +35,22 @@ def _evaluate(policy: PolicyEngine, body: EvaluationRequest) -> dict[str, Any]:
     return policy.engine.evaluate(profile, options).to_json()
 
 
-@router.post("/evaluate")
-async def evaluate(body: EvaluationRequest, _actor: CurrentActor, policy: PolicyDep) -> dict[str, Any]:
-    """评估一个主体档案（与 `huiqi evaluate --format json` 同一格式 huiqi.evaluation/1）。"""
-    return await run_in_threadpool(_evaluate, policy, body)
+def json_response(document: dict[str, Any]) -> Response:
+    """An evaluation document (≈100 KB for all documents) encoded once, by orjson, without a response model:
+    the schema is ``huiqi.evaluation/1`` (docs/evaluation.md), and re-validating it would double the cost."""
+    return Response(orjson.dumps(document), media_type="application/json")
 
 
-@router.post("/entities/{entity_id}/evaluate")
+@router.post("/evaluate", response_class=Response, responses={200: {"content": {"application/json": {}}}})
+async def evaluate(body: EvaluationRequest, policy: PolicyDep) -> Response:
+    """政策计算器：评估一个主体档案（无需登录；不读取也不保存任何登记数据），返回与
+    `huiqi evaluate --format json` 同一格式 huiqi.evaluation/1。"""
+    return json_response(await run_in_threadpool(_evaluate, policy, body))
+
+
+@router.post(
+    "/entities/{entity_id}/evaluate", response_class=Response, responses={200: {"content": {"application/json": {}}}}
+)
 def evaluate_registered(
     entity_id: Id,
     actor: CurrentActor,
@@ -49,7 +59,7 @@ def evaluate_registered(
     as_of: dt.date | None = None,
     period: YearQuery = None,
     document: str | None = None,
-) -> dict[str, Any]:
+) -> Response:
     """按登记的事实和奖励台账评估一个主体（申报主体只能评估自己）。"""
     if actor.role == "expert" or (actor.role == "applicant" and actor.entity_id != entity_id):
         raise NotFound(f"没有编号为 {entity_id} 的主体，或您无权查看", where="entity_id")
@@ -57,4 +67,4 @@ def evaluate_registered(
     documents = (document,) if document else tuple(policy.base.documents)
     evaluation, _used = evaluate_entity(session, entity=entity, policy=policy, documents=documents,
                                         as_of=as_of or dt.date.today(), period=period)  # fmt: skip
-    return evaluation.to_json()
+    return json_response(evaluation.to_json())
