@@ -3,9 +3,10 @@ engine, the holiday calendar, and pagination."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from typing import Annotated
 
+import anyio
 from fastapi import Depends, Path, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
@@ -26,16 +27,34 @@ class Unauthenticated(PermissionDenied):
     status = 401
 
 
-def get_session(request: Request) -> Iterator[Session]:
+async def get_session(request: Request) -> AsyncIterator[Session]:
     """One transaction per request: committed when the handler returns, rolled back on any error.
 
     ``scope="function"`` commits *before* the response is sent: a client that got 200 can rely on the
     change being durable and visible to its next request (the default scope commits after sending — the
     benchmark caught a submit that could not yet see the draft it had just been told was created).
+
+    The session is made in the event loop (that does no I/O: it connects at its first statement) and only
+    the commit goes to a worker thread — one thread hop fewer per request than a synchronous dependency.
+    The thread is always there: the admission gate admits fewer requests than the pool has threads.
     """
     database: Database = request.app.state.database
-    with database.sessions() as session, session.begin():
+    session = database.sessions()
+    try:
         yield session
+    except BaseException:
+        with anyio.CancelScope(shield=True):
+            await anyio.to_thread.run_sync(session.close)  # closing rolls the transaction back
+        raise
+    with anyio.CancelScope(shield=True):
+        await anyio.to_thread.run_sync(_commit_and_close, session)
+
+
+def _commit_and_close(session: Session) -> None:
+    try:
+        session.commit()
+    finally:
+        session.close()
 
 
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
