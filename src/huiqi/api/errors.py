@@ -47,7 +47,8 @@ def install(app: FastAPI) -> None:
         errors = exc.errors()
         first = errors[0] if errors else {"loc": (), "msg": "请求格式有误"}
         field = _field(tuple(first.get("loc", ())))
-        message = f"字段 {field or '（请求）'} 有误：{first.get('msg', '')}"
+        detail = str(first.get("msg", "")).removeprefix("Value error, ")  # pydantic's prefix to our own messages
+        message = f"字段 {field or '（请求）'} 有误：{detail}"
         if len(errors) > 1:
             message += f"（另有{len(errors) - 1}处错误）"
         return JSONResponse(body("invalid_input", message, field or None), status_code=422)

@@ -123,7 +123,13 @@ def schedule_reports(session: Session, *, call: Call, application: Application, 
     reports = []
     for year in range(today.year, today.year + call.report_years):
         for month_day in call.report_due:
-            due = dt.date.fromisoformat(f"{year}-{month_day}")
+            try:
+                due = dt.date.fromisoformat(f"{year}-{month_day}")
+            except ValueError:  # a call stored before its dates were checked at opening
+                raise Conflict(
+                    f"本批次的绩效报告截止日 {month_day} 在{year}年不存在，无法安排报告；请更正批次设置后再批准",
+                    where="report_due",
+                ) from None
             if due < today:
                 continue
             title = f"{year}年{'上半年' if due.month <= 6 else '下半年'}绩效报告"
