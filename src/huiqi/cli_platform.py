@@ -155,7 +155,15 @@ def audit_verify(
 def users_create(
     username: Annotated[str, typer.Argument(help="用户名")],
     role: Annotated[str, typer.Option("--role", help="applicant、official、expert、finance 或 administrator")],
-    password: Annotated[str, typer.Option("--password", prompt=True, hide_input=True, help="密码（至少8位）")],
+    password: Annotated[
+        str,
+        typer.Option(
+            "--password",
+            prompt=True,
+            hide_input=True,
+            help="密码（至少10位且含大写、小写、数字、符号中的3类，或16位以上；不含用户名）",
+        ),
+    ],
     entity_id: Annotated[int | None, typer.Option("--entity-id", help="申报主体账号关联的主体编号")] = None,
     expert_id: Annotated[int | None, typer.Option("--expert-id", help="专家账号关联的专家编号")] = None,
     database: DatabaseOption = None,

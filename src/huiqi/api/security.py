@@ -29,6 +29,7 @@ import anyio
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 from fastapi.security.utils import get_authorization_scheme_param
+from sqlalchemy.orm import Session
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -272,8 +273,8 @@ async def _token_is_live(scope: Scope) -> bool:
     if database is None:
         return True
 
-    def check() -> bool:
-        with database.sessions() as session:
+    def check() -> bool:  # on the side engine: this runs before the admission gate (huiqi.api.admission)
+        with Session(database.side_engine()) as session:
             return user_for_token(session, token) is not None
 
     try:

@@ -95,12 +95,17 @@ class Database:
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
         self._probe: Engine | None = None
 
-    def ping(self) -> None:
-        """``SELECT 1`` on a connection of its own (one, waiting at most 2 s for it), so that a health check
-        answers even when every pooled connection is busy."""
+    def side_engine(self) -> Engine:
+        """A small engine of its own (1 connection, 1 more when busy, waiting at most 2 s for one) for the
+        checks made outside the admission gate — ``/health``, a token checked before a large body is read —
+        so that they never take a connection an admitted request counts on."""
         if self._probe is None:
             self._probe = make_engine(self.url, pool_size=1, schema=self.schema, pool_timeout_s=2.0)
-        with self._probe.connect() as connection:
+        return self._probe
+
+    def ping(self) -> None:
+        """``SELECT 1`` on the side engine: a health check answers even when every pooled connection is busy."""
+        with self.side_engine().connect() as connection:
             connection.exec_driver_sql("SELECT 1")
 
     @contextmanager
