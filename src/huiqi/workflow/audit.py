@@ -11,10 +11,10 @@ import datetime as dt
 import hashlib
 import json
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, cast
 
+from sqlalchemy import Table, insert, inspect, select, update
 from sqlalchemy import event as orm_event
-from sqlalchemy import insert, inspect, select, update
 from sqlalchemy.orm import Session
 
 from huiqi.store.base import utcnow
@@ -127,15 +127,19 @@ def _chain_at_commit(session: Session) -> None:
     if not events:
         return
     session.flush()
-    session.execute(update(AuditHead).where(AuditHead.id == 1).values(seq=AuditHead.seq + len(events)))
-    last_seq, prev_hash = session.execute(select(AuditHead.seq, AuditHead.hash).where(AuditHead.id == 1)).one()
+    head = cast(
+        Table, AuditHead.__table__
+    )  # Core statements: the ORM's bulk-update machinery is not needed for one row
+    last_seq, prev_hash = session.execute(
+        update(head).where(head.c.id == 1).values(seq=head.c.seq + len(events)).returning(head.c.seq, head.c.hash)
+    ).one()
     rows = []
     for seq, pending_event in enumerate(events, start=last_seq - len(events) + 1):
         fields = {"seq": seq, **asdict(pending_event), "prev_hash": prev_hash}
         prev_hash = event_hash(**fields)
         rows.append({**fields, "hash": prev_hash})
-    session.execute(insert(AuditEvent), rows)
-    session.execute(update(AuditHead).where(AuditHead.id == 1).values(hash=prev_hash))
+    session.execute(insert(cast(Table, AuditEvent.__table__)), rows)
+    session.execute(update(head).where(head.c.id == 1).values(hash=prev_hash))
 
 
 @orm_event.listens_for(Session, "after_soft_rollback")

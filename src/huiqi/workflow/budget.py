@@ -8,9 +8,12 @@ the row and the one that would overspend matches nothing and is refused. No read
 from __future__ import annotations
 
 from fractions import Fraction
+from typing import cast
 
-from sqlalchemy import select, update
+from sqlalchemy import Table, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.util import identity_key
 
 from huiqi.money import format_cn
 from huiqi.store.errors import BudgetExceeded, Conflict
@@ -21,20 +24,21 @@ def reserve(session: Session, *, call_id: int, amount_fen: int) -> None:
     """Reserve ``amount_fen`` of the call's budget in the caller's transaction, or refuse."""
     if amount_fen <= 0:
         raise Conflict("预留金额须为正数", where="amount")
-    result = session.execute(
-        update(Call)
-        .where(Call.id == call_id, Call.reserved_fen + amount_fen <= Call.budget_fen)
-        .values(reserved_fen=Call.reserved_fen + amount_fen)
-        .execution_options(synchronize_session=False)
-    )
-    if result.rowcount != 1:  # type: ignore[attr-defined]
+    calls = cast(Table, Call.__table__)
+    reserved_now = session.execute(
+        update(calls)
+        .where(calls.c.id == call_id, calls.c.reserved_fen + amount_fen <= calls.c.budget_fen)
+        .values(reserved_fen=calls.c.reserved_fen + amount_fen)
+        .returning(calls.c.reserved_fen, calls.c.paid_fen)
+    ).first()
+    if reserved_now is None:
         budget, reserved = session.execute(select(Call.budget_fen, Call.reserved_fen).where(Call.id == call_id)).one()
         raise BudgetExceeded(
             f"预算不足：本批次预算{format_cn(budget)}，已预留{format_cn(reserved)}，剩余{format_cn(budget - reserved)}，"
             f"不足以批准{format_cn(amount_fen)}；请按排序或按比例调整拟支持金额，或追加预算",
             where="approved_amount",
         )
-    _refresh(session, call_id)
+    _refresh(session, call_id, *reserved_now)
 
 
 def release(session: Session, *, call_id: int, amount_fen: int) -> None:
@@ -63,10 +67,16 @@ def record_payment(session: Session, *, call_id: int, amount_fen: int) -> None:
     _refresh(session, call_id)
 
 
-def _refresh(session: Session, call_id: int) -> None:
-    call = session.get(Call, call_id)
-    if call is not None:
+def _refresh(session: Session, call_id: int, reserved_fen: int | None = None, paid_fen: int | None = None) -> None:
+    """Bring the session's copy of the call up to the row just updated (from RETURNING when given)."""
+    call = session.identity_map.get(identity_key(Call, call_id))
+    if call is None:
+        return
+    if reserved_fen is None or paid_fen is None:
         session.refresh(call, ["reserved_fen", "paid_fen"])
+    else:
+        set_committed_value(call, "reserved_fen", reserved_fen)
+        set_committed_value(call, "paid_fen", paid_fen)
 
 
 def largest_remainder(total: int, weights: list[int]) -> list[int]:
