@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 from importlib.metadata import version as _package_version
 
@@ -98,4 +99,8 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
             )
         return JSONResponse({"status": "ok", "version": __version__, "database": "ok", **load})
 
+    # The policy base, the compiled rules and the app are ~150,000 objects that live as long as the process;
+    # left to the cyclic collector, every full collection walked them all (≈50 ms, the p99 of /evaluate).
+    gc.collect()
+    gc.freeze()
     return app
