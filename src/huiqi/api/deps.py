@@ -69,6 +69,7 @@ def get_actor(
     user = user_for_token(session, credentials.credentials)
     if user is None:
         raise Unauthenticated("令牌无效或已过期，请重新登录")
+    session.info["user"] = user  # the identity map holds objects weakly: keep the user for the request's handler
     return Actor.of(user)
 
 
