@@ -6,7 +6,6 @@ do) so ``huiqi validate`` can report them all; ``PolicyBase.load(strict=True)`` 
 
 from __future__ import annotations
 
-import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,6 +19,8 @@ from huiqi.expr.ast import Type
 from huiqi.expr.check import infer
 from huiqi.expr.parser import parse
 from huiqi.facts.catalogue import Catalogue
+from huiqi.locations import default_policies_dir as default_policies_dir  # re-exported: its old home
+from huiqi.locations import missing_base_message
 from huiqi.policy import normalise
 from huiqi.policy.models import Condition, PolicyFile, Provision, Rule
 from huiqi.policy.scope import DocumentScope
@@ -27,14 +28,6 @@ from huiqi.policy.yamlio import line_of, load_yaml, strip_lines
 
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 _SENTENCE_END = re.compile(r"[。；！？\n]")
-
-
-def default_policies_dir() -> Path:
-    """``$HUIQI_POLICIES``, else the ``policies/`` folder of the source checkout."""
-    configured = os.environ.get("HUIQI_POLICIES")
-    if configured:
-        return Path(configured)
-    return Path(__file__).resolve().parents[3] / "policies"
 
 
 @dataclass
@@ -78,7 +71,7 @@ class PolicyBase:
         """Load and check every document folder of ``root``."""
         root = root or default_policies_dir()
         if not root.is_dir():
-            raise PolicyError(f"找不到政策库目录 {root}：请设置 HUIQI_POLICIES 或在项目根目录运行")
+            raise PolicyError(missing_base_message(root))
         catalogue = Catalogue.load(root / "_facts")
         base = cls(root=root, catalogue=catalogue)
         for folder in sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith(("_", "."))):

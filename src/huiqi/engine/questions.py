@@ -1,0 +1,557 @@
+"""The policy calculator's next question: ask only the fact that decides the most of what is undecided.
+
+The calculator starts from an entity type and a region, with no facts. Each step evaluates the answers
+so far with the engine's three-valued logic; a rule that cannot be decided is *needs information*, and
+the ``Unknown`` values it met name exactly the facts (and years) it still needs — a fact behind a member
+that is already false in an ``all``, or true in an ``any``, is not among them. Those facts, less the ones
+already answered (including 不清楚), are the open questions. When there is none, no remaining answer can
+change any result and the calculator stops.
+
+The measure that orders the open questions (documented in docs/evaluation.md):
+
+1. the number of undecided provisions whose *eligibility* (the rule's conditions) depends on the fact;
+2. then the number of undecided provisions that depend on it at all (conditions or amount);
+3. then the money at stake: the largest amount or ceiling already known for each of those provisions;
+4. then the order in which the policy base states the provisions, the fact's key and its year — so the
+   same answers always give the same next question.
+
+Eligibility comes first because a fact in a failing condition settles the rule whatever its amount: the
+amount's facts are asked only while they can still matter.
+
+Answers are parsed by the same code as profile facts (``parse_profile``): units 元/万元/亿元, dates,
+是/否, the catalogue's choices, counts; errors are the profile's Chinese messages, placed at the question.
+"不清楚" is always accepted: the fact stays unknown and its rules stay *needs information* — never 0.
+
+Annual facts are asked one year at a time (营业收入（2023年）): the year is the one the rule reads
+(the assessed year, the year before for 首次达到, each year of a 落户3年内 window).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from huiqi.errors import ProfileError
+from huiqi.expr import ast
+from huiqi.expr.ast import Type
+from huiqi.expr.parser import parse
+from huiqi.facts.catalogue import ENTITY_LABELS, Catalogue, EntityType, Fact, Period
+from huiqi.money import MONEY_UNITS, format_cn
+
+from .env import Env
+from .evaluate import Engine, Options
+from .profile import Profile, parse_profile
+from .results import Evaluation, RuleResult, Status
+from .ruleset import CompiledRule
+from .values import display, is_unknown
+
+#: What a user writes (or picks) when a fact is not known; the fact then stays unknown.
+UNSURE = "不清楚"
+_UNSURE_WORDS = frozenset({UNSURE, "不知道", "unknown", "unsure"})
+#: The money units a question offers, the usual one first.
+MONEY_CHOICES = ("万元", "元", "亿元")
+#: Statuses that no answer can change (a provision with one of these is settled).
+FINAL = frozenset({Status.ELIGIBLE, Status.NEEDS_REVIEW, Status.EXCLUDED, Status.NOT_ELIGIBLE, Status.NOT_APPLICABLE})
+
+FactYear = tuple[str, int | None]
+
+
+@dataclass(frozen=True, slots=True)
+class FactRef:
+    """What a question asks: a fact, and the year for annual facts (``revenue@2023``)."""
+
+    fact: str
+    year: int | None = None
+
+    @property
+    def key(self) -> str:
+        """The question's key in answers, URLs and forms: ``fact`` or ``fact@year``."""
+        return self.fact if self.year is None else f"{self.fact}@{self.year}"
+
+    @classmethod
+    def parse(cls, key: str) -> FactRef:
+        """Read ``fact`` or ``fact@year``.
+
+        >>> FactRef.parse("revenue@2023")
+        FactRef(fact='revenue', year=2023)
+        """
+        fact, _, year = str(key).partition("@")
+        if not year:
+            return cls(fact)
+        try:
+            return cls(fact, int(year))
+        except ValueError:
+            raise ProfileError(
+                f"问题编号 {key!r} 的年份应为四位数字，如 revenue@2023", where=f"answers.{key}"
+            ) from None
+
+
+@dataclass(frozen=True, slots=True)
+class Decides:
+    """A provision a question helps decide."""
+
+    document: str
+    document_title: str
+    provision: str
+    number: str | None
+    heading: str | None
+
+    @property
+    def label(self) -> str:
+        """``第3条 支持企业做大做强`` (the document's own numbering)."""
+        number = self.number or self.provision
+        number = number.rstrip("．.、 ")
+        head = f"第{number}条" if number.isdigit() else number
+        return f"{head} {self.heading}".strip() if self.heading else head
+
+    def to_json(self) -> dict[str, Any]:
+        return {"document": self.document, "document_title": self.document_title, "provision": self.provision,
+                "label": self.label}  # fmt: skip
+
+
+@dataclass
+class Question:
+    """One open question: what it asks, why, and what answer it accepts."""
+
+    ref: FactRef
+    fact: Fact
+    decides: list[Decides]
+    eligibility: int  # undecided provisions whose conditions depend on it
+    undecided: int  # undecided provisions that depend on it at all
+    at_stake_fen: int  # the largest known amount or ceiling of each of those provisions, summed
+    order: int  # where the first of those provisions stands in the policy base
+
+    @property
+    def key(self) -> str:
+        return self.ref.key
+
+    @property
+    def label(self) -> str:
+        """``营业收入（2023年）``."""
+        return self.fact.name if self.ref.year is None else f"{self.fact.name}（{self.ref.year}年）"
+
+    @property
+    def kind(self) -> str:
+        """money · number · bool · date · choice (one of ``choices``) · choices (any of them) · text."""
+        kind = self.fact.type
+        if kind is Type.SET:
+            return "choices" if self.fact.values else "text_list"
+        if kind is Type.TEXT:
+            return "choice" if self.fact.values else "text"
+        return kind.value
+
+    @property
+    def choices(self) -> list[str]:
+        if self.fact.type is Type.BOOL:
+            return ["是", "否"]
+        return list(self.fact.values or [])
+
+    @property
+    def units(self) -> list[str]:
+        return list(MONEY_CHOICES) if self.fact.type is Type.MONEY else []
+
+    @property
+    def why(self) -> str:
+        """Why it is asked, in Chinese: which provisions of which documents it decides.
+
+        Grouped by document: ``决定：《苏州市…》第1条 加大招商引资力度、第2条 …``.
+        """
+        groups: dict[str, list[str]] = {}
+        for decided in self.decides:
+            groups.setdefault(decided.document_title, []).append(decided.label)
+        parts = [f"《{title}》{'、'.join(labels)}" for title, labels in groups.items()]
+        return ("决定：" if self.eligibility else "影响金额：") + "；".join(parts)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "key": self.key,
+            "fact": self.ref.fact,
+            "year": self.ref.year,
+            "label": self.label,
+            "kind": self.kind,
+            "unit": self.fact.unit,
+            "units": self.units,
+            "choices": self.choices,
+            "definition": self.fact.definition,
+            "why": self.why,
+            "decides": [d.to_json() for d in self.decides],
+            "measure": {"eligibility": self.eligibility, "undecided": self.undecided,
+                        "at_stake": format_cn(self.at_stake_fen) if self.at_stake_fen else None},
+            "unsure": UNSURE,
+        }  # fmt: skip
+
+
+@dataclass
+class Answer:
+    """One answer given: the value typed, its meaning, and whether it still matters to a result."""
+
+    ref: FactRef
+    label: str
+    raw: Any
+    value: Any  # typed as in a profile, or ``None`` for 不清楚
+    unsure: bool
+    shown: str
+    relevant: bool = True
+
+    def to_json(self) -> dict[str, Any]:
+        return {"key": self.ref.key, "label": self.label, "value": self.shown, "unsure": self.unsure,
+                "relevant": self.relevant}  # fmt: skip
+
+
+@dataclass
+class Step:
+    """Where a calculator session stands: the results so far and the next question (None when done)."""
+
+    evaluation: Evaluation
+    question: Question | None
+    open: list[Question]
+    answers: list[Answer]
+    profile: Profile
+    catalogue: Catalogue
+    #: provisions whose result an unasked fact could still change
+    undecided: int = 0
+
+    @property
+    def done(self) -> bool:
+        return self.question is None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "schema": "huiqi.questions/1",
+            "done": self.done,
+            "next": self.question.to_json() if self.question else None,
+            "open": [q.key for q in self.open],
+            "undecided_provisions": self.undecided,
+            "answers": [a.to_json() for a in self.answers],
+            "profile": profile_json(self.profile, self.catalogue),
+            "evaluation": self.evaluation.to_json(),
+        }
+
+
+@dataclass
+class _Need:
+    provisions: set[tuple[str, str]] = field(default_factory=set)
+    eligibility: set[tuple[str, str]] = field(default_factory=set)
+
+
+class Questionnaire:
+    """The calculator's logic over one engine: parse answers, evaluate, pick the next question."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.catalogue = engine.catalogue
+        self._rules: dict[str, CompiledRule] = {r.ref: r for d in engine.documents.values() for r in d.rules}
+        self._order: dict[tuple[str, str], int] = {}
+        for document in engine.documents.values():
+            for provision in document.loaded.policy.provisions:
+                self._order[(document.loaded.id, provision.id)] = len(self._order)
+        self._titles = {doc_id: d.loaded.policy.document.title for doc_id, d in engine.documents.items()}
+        self._fact_order = {key: index for index, key in enumerate(self.catalogue.facts)}
+
+    def parse_answers(
+        self, entity_type: str, answers: Mapping[str, Any], *, money_unit: str | None = None
+    ) -> tuple[EntityType, list[Answer]]:
+        """Check every answer as a profile fact would be checked; 不清楚 is kept as unknown."""
+        kind = entity_type_of(entity_type)
+        parsed: list[Answer] = []
+        for key, raw in answers.items():
+            ref = FactRef.parse(key)
+            fact = self.catalogue.get(ref.fact)
+            if fact is None:
+                raise ProfileError(f"没有这个问题：{key!r}（未知的事实）", where=f"answers.{key}")
+            if (fact.period is Period.ANNUAL) != (ref.year is not None):
+                wanted = "需要年份，如 " + f"{ref.fact}@2023" if fact.period is Period.ANNUAL else "不带年份"
+                raise ProfileError(f"{fact.name}的问题编号{wanted}", where=f"answers.{key}")
+            label = fact.name if ref.year is None else f"{fact.name}（{ref.year}年）"
+            if is_unsure(raw):
+                parsed.append(Answer(ref, label, raw, None, True, UNSURE))
+                continue
+            value = _parse_one(fact, ref, raw, kind, money_unit)
+            parsed.append(Answer(ref, label, raw, value, False, display(value, fact.type)))
+        return kind, parsed
+
+    def step(
+        self,
+        entity_type: str,
+        region: Iterable[str],
+        answers: Mapping[str, Any],
+        options: Options,
+        *,
+        money_unit: str | None = None,
+        relevance: bool = False,
+    ) -> Step:
+        """Evaluate the answers so far and choose the next question.
+
+        ``relevance`` also marks each answer that no longer changes any result (one evaluation per answer:
+        the web page uses it to hide questions that no longer matter).
+        """
+        kind, parsed = self.parse_answers(entity_type, answers, money_unit=money_unit)
+        period = options.period if options.period is not None else options.as_of.year - 1
+        profile = Profile(entity_type=kind, facts=_facts(parsed), region=tuple(r for r in region if r))
+        evaluation = self.engine.evaluate(profile, options)
+        asked = {a.ref for a in parsed}
+        needs = self._needs(evaluation, profile, options, period)
+        questions = [self._question(ref, need, evaluation) for ref, need in needs.items() if ref not in asked]
+        questions.sort(key=lambda q: (-q.eligibility, -q.undecided, -q.at_stake_fen, q.order,
+                                      self._fact_order.get(q.ref.fact, 0), -(q.ref.year or 0)))  # fmt: skip
+        open_provisions = {p for ref, need in needs.items() if ref not in asked for p in need.provisions}
+        if relevance:
+            self._mark_relevance(parsed, profile, options, evaluation, needs)
+        return Step(evaluation, questions[0] if questions else None, questions, parsed, profile, self.catalogue,
+                    undecided=len(open_provisions))  # fmt: skip
+
+    def _needs(self, evaluation: Evaluation, profile: Profile, options: Options, period: int) -> dict[FactRef, _Need]:
+        """Every fact (and year) that could still change a result, with the provisions it bears on."""
+        env = Env(facts=profile.facts, period=period, as_of=options.as_of,
+                  readings=self.engine.resolve_readings(options.readings), region=profile.region)  # fmt: skip
+        needs: dict[FactRef, _Need] = {}
+        for document in evaluation.documents:
+            for provision in document.provisions:
+                where = (document.document, provision.provision)
+                for result in provision.rules:
+                    for ref, for_eligibility in self._open_facts(result, env, period):
+                        need = needs.setdefault(ref, _Need())
+                        need.provisions.add(where)
+                        if for_eligibility:
+                            need.eligibility.add(where)
+        return needs
+
+    def _open_facts(self, result: RuleResult, env: Env, period: int) -> list[tuple[FactRef, bool]]:
+        """The facts a rule result still waits for; True where its conditions (eligibility) wait for them."""
+        rule = self._rules.get(result.ref)
+        if rule is None:
+            return []
+        if result.status is Status.NEEDS_INFORMATION:
+            missing = {(m.fact, m.year) for m in result.missing}
+            condition: frozenset[FactYear] = frozenset()
+            if rule.condition is not None:
+                env.rule_key, env.provision_key = rule.ledger_ref, rule.provision_ref
+                value, _ = rule.condition.evaluate(env)
+                if is_unknown(value):
+                    condition = value.missing
+            eligibility = {self._normal(pair, period) for pair in condition}
+            return [(ref, ref in eligibility) for ref in {self._normal(p, period) for p in missing} if ref is not None
+                    and ref.fact in self.catalogue]  # fmt: skip
+        if (
+            result.status in (Status.ELIGIBLE, Status.NEEDS_REVIEW)
+            and rule.benefit.tiers
+            and (rule.benefit.mode or "highest") == "highest"
+        ):
+            # The engine pays the highest tier reached; a tier still unknown could be higher than it.
+            return self._pending_tiers(rule, result, env, period)
+        return []
+
+    def _pending_tiers(
+        self, rule: CompiledRule, result: RuleResult, env: Env, period: int
+    ) -> list[tuple[FactRef, bool]]:
+        best = result.amount_fen or 0
+        found: list[tuple[FactRef, bool]] = []
+        env.rule_key, env.provision_key = rule.ledger_ref, rule.provision_ref
+        for tier in rule.benefit.tiers:
+            value, _ = tier.when.evaluate(env)
+            amount = tier.amount(env)
+            if not is_unknown(value):
+                continue
+            if not is_unknown(amount) and amount <= best:
+                continue  # reaching it would not give more than what is reached already
+            missing = value.missing | (amount.missing if is_unknown(amount) else frozenset())
+            for pair in missing:
+                ref = self._normal(pair, period)
+                if ref is not None and ref.fact in self.catalogue:
+                    found.append((ref, False))
+        return found
+
+    def _normal(self, pair: FactYear, period: int) -> FactRef | None:
+        key, year = pair
+        fact = self.catalogue.get(key)
+        if fact is None:
+            return None  # 所在地区: chosen at the start, not a question
+        if fact.period is Period.ANNUAL:
+            return FactRef(key, period if year is None else year)
+        return FactRef(key)
+
+    def _question(self, ref: FactRef, need: _Need, evaluation: Evaluation) -> Question:
+        provisions = sorted(need.provisions, key=lambda p: self._order.get(p, 0))
+        amounts = {}
+        for document in evaluation.documents:
+            for provision in document.provisions:
+                where = (document.document, provision.provision)
+                if where in need.provisions:
+                    known = [r.amount_fen for r in provision.rules if r.amount_fen]
+                    amounts[where] = max(known, default=0)
+        decides = []
+        for document_id, provision_id in provisions:
+            stated = self.engine.documents[document_id].loaded.provision(provision_id)
+            decides.append(Decides(document_id, self._titles[document_id], provision_id, stated.number,
+                                   stated.heading))  # fmt: skip
+        return Question(
+            ref=ref,
+            fact=self.catalogue[ref.fact],
+            decides=decides,
+            eligibility=len(need.eligibility),
+            undecided=len(need.provisions),
+            at_stake_fen=sum(amounts.values()),
+            order=self._order.get(provisions[0], 0) if provisions else 0,
+        )
+
+    def _mark_relevance(
+        self, parsed: list[Answer], profile: Profile, options: Options, evaluation: Evaluation,
+        needs: dict[FactRef, _Need],
+    ) -> None:  # fmt: skip
+        """An answer matters when taking it back would change a result — a status, an amount, or what is still
+        missing; 不清楚 matters while a rule waits on that fact."""
+        quick = dataclasses.replace(options, suggestions=False)
+        baseline = _outcomes(self.engine.evaluate(profile, quick))
+        for answer in parsed:
+            if answer.unsure:
+                answer.relevant = answer.ref in needs
+                continue
+            facts = _facts([a for a in parsed if a is not answer])
+            without = dataclasses.replace(profile, facts=facts)
+            answer.relevant = _outcomes(self.engine.evaluate(without, quick)) != baseline
+
+
+def _outcomes(evaluation: Evaluation) -> list[tuple[str, Status, int | None, tuple[tuple[str, int | None], ...]]]:
+    """Each rule's status, amount and what it still misses: an answer matters when it changes one of them."""
+    return [(r.ref, r.status, r.amount_fen, tuple((m.fact, m.year) for m in r.missing)) for r in evaluation.rules()]
+
+
+def is_unsure(raw: Any) -> bool:
+    """Whether an answer means "not known" (不清楚)."""
+    return isinstance(raw, str) and raw.strip() in _UNSURE_WORDS
+
+
+def entity_type_of(value: str) -> EntityType:
+    """The entity type of a calculator session, with a Chinese error listing the choices."""
+    try:
+        return EntityType(value)
+    except ValueError:
+        allowed = "、".join(f"{e.value}（{ENTITY_LABELS[e.value]}）" for e in EntityType)
+        raise ProfileError(f"主体类型 {value!r} 无效：可用 {allowed}", where="entity_type") from None
+
+
+def _parse_one(fact: Fact, ref: FactRef, raw: Any, kind: EntityType, money_unit: str | None) -> Any:
+    """One answer through the profile parser, so it is checked exactly like a profile fact."""
+    value: Any = raw
+    if fact.type is Type.SET and isinstance(raw, str):
+        value = [part.strip() for part in raw.replace("，", "、").replace(",", "、").split("、") if part.strip()]
+    if fact.type is Type.MONEY and isinstance(raw, int | float) and not isinstance(raw, bool):
+        value = str(raw)
+    written: Any = {str(ref.year): value} if ref.year is not None else value
+    raw_profile: dict[str, Any] = {"entity_type": kind.value, "facts": {ref.fact: written}}
+    if money_unit is not None:
+        if money_unit not in MONEY_UNITS:
+            raise ProfileError(f"金额单位 {money_unit!r} 无效：可用 元、万元、亿元", where=f"answers.{ref.key}")
+        raw_profile["money_unit"] = money_unit
+    try:
+        profile = parse_profile(raw_profile, _single(fact), where="answers")
+    except ProfileError as exc:
+        raise ProfileError(exc.message, where=f"answers.{ref.key}") from None
+    parsed = profile.facts[ref.fact]
+    return parsed[ref.year] if ref.year is not None else parsed
+
+
+def _single(fact: Fact) -> Catalogue:
+    return Catalogue({fact.key: fact})
+
+
+def _facts(answers: list[Answer]) -> dict[str, Any]:
+    facts: dict[str, Any] = {}
+    for answer in answers:
+        if answer.unsure:
+            continue
+        if answer.ref.year is None:
+            facts[answer.ref.fact] = answer.value
+        else:
+            facts.setdefault(answer.ref.fact, {})[answer.ref.year] = answer.value
+    return facts
+
+
+def profile_json(profile: Profile, catalogue: Catalogue) -> dict[str, Any]:
+    """The answers as a profile in the format of ``huiqi evaluate`` (money as 元, annual facts by year).
+
+    >>> from huiqi.facts.catalogue import Catalogue, Fact
+    >>> fact = Fact(key="revenue", name="营业收入", type="money", period="annual", entity=["enterprise"], definition="")
+    >>> profile_json(Profile(EntityType.ENTERPRISE, {"revenue": {2023: 135 * 10**8}}), Catalogue({"revenue": fact}))
+    {'entity_type': 'enterprise', 'region': [], 'facts': {'revenue': {'2023': '135000000.00元'}}}
+    """
+    from fractions import Fraction
+
+    from huiqi.money import format_yuan
+
+    def one(key: str, value: Any) -> Any:
+        fact = catalogue.get(key)
+        if fact is not None and fact.type is Type.MONEY:
+            return f"{format_yuan(value)}元"
+        if isinstance(value, frozenset):
+            return sorted(value)
+        if isinstance(value, dt.date):
+            return value.isoformat()
+        if isinstance(value, Fraction):
+            return str(value.numerator) if value.denominator == 1 else f"{value.numerator}/{value.denominator}"
+        return value
+
+    facts: dict[str, Any] = {}
+    for key, value in profile.facts.items():
+        if isinstance(value, dict):
+            facts[key] = {str(year): one(key, item) for year, item in value.items()}
+        else:
+            facts[key] = one(key, value)
+    return {"entity_type": profile.entity_type.value, "region": list(profile.region), "facts": facts}
+
+
+def rule_facts(rule: CompiledRule) -> frozenset[str]:
+    """Every catalogue fact a rule references (conditions, amounts, tiers, caps, definitions, readings):
+    what a static application form would ask for this rule."""
+    scope = rule.document.scope
+    texts: list[str] = []
+    benefit = rule.rule.benefit
+    texts.extend(
+        str(v) for v in (benefit.amount, benefit.base, benefit.rate, benefit.ceiling, benefit.index) if v is not None
+    )
+    for tier in benefit.tiers or []:
+        texts.append(str(tier.amount))
+        texts.extend(_condition_texts(tier.when))
+    for step in benefit.steps or []:
+        texts.append(str(step.rate))
+    texts.extend(str(cap.amount) for cap in rule.rule.caps)
+    texts.extend(str(part.share) for part in rule.rule.instalments)
+    if rule.rule.conditions is not None:
+        texts.extend(_condition_texts(rule.rule.conditions))
+    found: set[str] = set()
+    seen: set[str] = set()
+    pending = [name for text in texts for name in ast.names(parse(text))]
+    while pending:
+        name = pending.pop()
+        if name in seen:
+            continue
+        seen.add(name)
+        if name in rule.catalogue:
+            found.add(name)
+        elif name in scope.definitions:
+            pending.extend(ast.names(scope.definitions[name]))
+        elif name in scope.reading_names:
+            for node in scope.reading_names[name][1].values():
+                pending.extend(ast.names(node))
+    return frozenset(found)
+
+
+def _condition_texts(raw: object) -> list[str]:
+    if isinstance(raw, bool):
+        return ["true" if raw else "false"]
+    if isinstance(raw, str | int):
+        return [str(raw)]
+    if isinstance(raw, dict):
+        if "expr" in raw:
+            return [str(raw["expr"])]
+        out: list[str] = []
+        for key in ("all", "any"):
+            for member in raw.get(key, []):
+                out.extend(_condition_texts(member))
+        if "not" in raw:
+            out.extend(_condition_texts(raw["not"]))
+        return out
+    return []
