@@ -20,13 +20,16 @@ import json
 import sys
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
 
 from huiqi.errors import HuiqiError
-from huiqi.policy.base import PolicyBase, default_policies_dir
+from huiqi.locations import default_examples_dir, default_policies_dir
+
+if TYPE_CHECKING:
+    from huiqi.policy.base import PolicyBase
 
 app = typer.Typer(
     help="惠企 huiqi — 产业扶持政策的可执行规则、计算与解释。",
@@ -66,8 +69,10 @@ def _fail(exc: HuiqiError) -> None:
     raise typer.Exit(2)
 
 
-def _base(policies: Path | None) -> PolicyBase:
-    return PolicyBase.load(policies or default_policies_dir())
+def _base(policies: Path | None, *, strict: bool = True) -> PolicyBase:
+    from huiqi.policy.base import PolicyBase
+
+    return PolicyBase.load(policies or default_policies_dir(), strict=strict)
 
 
 def _emit_json(data: Any) -> None:
@@ -152,7 +157,7 @@ def demo(
     try:
         base = _base(policies)
         engine = Engine(base)
-        folder = base.root.parent / "examples" / "profiles"
+        folder = default_examples_dir() / "profiles"
         paths = sorted(folder.glob("*.yaml"))
         if not paths:
             raise HuiqiError(f"没有找到样例档案：{folder}")
@@ -165,6 +170,37 @@ def demo(
             console.print(evaluation_table(result))
     except HuiqiError as exc:
         _fail(exc)
+
+
+@app.command()
+def examples(
+    copy: Annotated[
+        Path | None, typer.Option("--copy", help="把全部样例复制到此目录（已有的同名文件不覆盖），以便修改")
+    ] = None,
+) -> None:
+    """列出随 huiqi 提供的样例文件（主体档案、改革方案、预算）的完整路径。
+
+    例：huiqi examples --copy 样例
+    """
+    folder = default_examples_dir()
+    files = sorted(p for p in folder.rglob("*") if p.is_file() and p.suffix in {".yaml", ".yml", ".json"})
+    if not files:
+        _fail(HuiqiError(f"没有找到样例目录 {folder}：安装包可能不完整，请重新安装 huiqi"))
+    if copy is None:
+        for path in files:
+            console.print(f"{path.parent.name}/{path.name}  {path}", highlight=False, soft_wrap=True)
+        return
+    kept = []
+    for path in files:
+        target = copy / path.relative_to(folder)
+        if target.exists():
+            kept.append(str(target))
+            continue
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(path.read_bytes())
+    console.print(f"[green]✔[/] 已复制 {len(files) - len(kept)} 个样例到 {copy}", highlight=False)
+    if kept:
+        console.print(f"未覆盖已有文件：{'、'.join(kept)}", highlight=False, soft_wrap=True)
 
 
 @policies_app.command("list")
@@ -234,7 +270,7 @@ def facts(
 def validate(policies: PoliciesOption = None) -> None:
     """检查全部政策文件：结构、引文与原文一致、全文覆盖、表达式类型；错误以 文件:行 报告。"""
     try:
-        base = PolicyBase.load(policies or default_policies_dir(), strict=False)
+        base = _base(policies, strict=False)
     except HuiqiError as exc:
         _fail(exc)
         return
@@ -262,7 +298,7 @@ def cases(
     from huiqi.engine.evaluate import Engine
 
     try:
-        base = PolicyBase.load(policies or default_policies_dir(), strict=False)
+        base = _base(policies, strict=False)
         for broken in sorted(base.broken):
             err.print(f"[yellow]跳过 {broken}：政策文件有错误，请先运行 huiqi validate[/]")
         engine = Engine(base)
