@@ -52,7 +52,7 @@ def test_evaluate_json_has_the_documented_schema(tmp_path: Path) -> None:
                                  "--document", "guangzhou-software"])  # fmt: skip
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
-    assert data["schema"] == "huiqi.evaluation/1"
+    assert data["schema"] == "huiqi.evaluation/2"
     assert data["period"] == 2023
     (document,) = data["documents"]
     assert "征求意见稿" in document["flags"][0]
@@ -62,6 +62,10 @@ def test_evaluate_json_has_the_documented_schema(tmp_path: Path) -> None:
     assert all(isinstance(p["quote"], str) and p["quote"] for p in document["provisions"])
     eligible = [r for r in rules if r["status"] == "eligible"]
     assert eligible and all(r["amount"] is not None and "." in r["amount"] for r in eligible)
+    # Every Guangzhou amount is a ceiling: nothing is certain, and the ceilings are summed apart.
+    assert all(r["amount_kind"] == "ceiling" and r["amount_label"].startswith("最高") for r in eligible)
+    assert "total_eligible" not in data and data["totals"]["certain"] == "0.00"
+    assert data["totals"]["ceiling_rules"] == len(eligible) == document["totals"]["ceiling_rules"]
 
 
 def test_drafts_are_skipped_unless_asked(tmp_path: Path) -> None:

@@ -8,9 +8,8 @@ from rich.table import Table
 from rich.text import Text
 from rich.tree import Tree
 
-from huiqi.engine.results import STATUS_LABELS, Evaluation, RuleResult, Status, Trace
+from huiqi.engine.results import STATUS_LABELS, DocumentResult, Evaluation, RuleResult, Status, Totals, Trace
 from huiqi.facts.catalogue import ENTITY_LABELS, Catalogue, Fact
-from huiqi.money import format_cn
 from huiqi.policy.base import PolicyBase
 from huiqi.policy.models import KIND_LABELS
 
@@ -25,10 +24,9 @@ _STYLE = {
 
 
 def amount_text(result: RuleResult) -> str:
-    if result.amount_fen is None:
-        return "—"
-    text = format_cn(result.amount_fen)
-    return f"最高{text}" if result.is_ceiling else text
+    """The amount as a clerk reads it: "最高100万元" for a ceiling, "不低于…" for a floor (one definition:
+    ``RuleResult.amount_kind``)."""
+    return result.amount_text
 
 
 def evaluation_table(evaluation: Evaluation, *, show_all: bool = False, explain: bool = False) -> Group:
@@ -41,6 +39,7 @@ def evaluation_table(evaluation: Evaluation, *, show_all: bool = False, explain:
     head += f" · 评价日：{evaluation.as_of.isoformat()} · 评价年度：{evaluation.period}"
     parts.append(Text(head, style="bold"))
     quiet: list[str] = []
+    shown_documents: list[DocumentResult] = []
     for document in evaluation.documents:
         table = Table(title=document.title, title_justify="left", show_lines=False, expand=True)
         table.add_column("条款", no_wrap=True)
@@ -72,17 +71,27 @@ def evaluation_table(evaluation: Evaluation, *, show_all: bool = False, explain:
         if document.flags:
             parts.append(Text("；".join(document.flags), style="yellow"))
         parts.append(table)
-        parts.append(Text(f"合计（符合条件、可确定金额）：{format_cn(document.total_fen)}", style="bold green"))
+        shown_documents.append(document)
+        parts.extend(_totals_text(document.totals))
         if explain:
             for provision in document.provisions:
                 for rule in provision.rules:
                     if rule.status is not Status.NOT_APPLICABLE:
                         parts.append(rule_explanation(rule))
+    if len(shown_documents) > 1:
+        parts.append(Text(f"以上{len(shown_documents)}个文件共计：", style="bold"))
+        parts.extend(_totals_text(sum((d.totals for d in shown_documents), Totals())))
     if quiet:
         parts.append(Text("无适用规则（主体类型或属地不符）：" + "；".join(quiet), style="dim"))
     for skip in evaluation.skipped:
         parts.append(Text(f"未评估 {skip['document']}：{skip['reason']}", style="dim"))
     return Group(*parts)
+
+
+def _totals_text(totals: Totals) -> list[Text]:
+    """Certain money and ceilings on lines of their own, never one sum."""
+    styles = {"确定金额": "bold green", "最高可达": "bold yellow", "待审核定": "yellow", "可获资格": "green"}
+    return [Text(line, style=styles.get(line[:4], "")) for line in totals.lines()]
 
 
 def rule_explanation(result: RuleResult) -> Panel:
@@ -152,7 +161,7 @@ def facts_table(catalogue: Catalogue) -> Table:
     for column in ("键", "中文名", "类型", "单位", "期间", "主体", "定义"):
         table.add_column(column)
     for fact in catalogue:
-        table.add_row(fact.key, fact.name, fact.type.value, fact.unit or "—", fact.period.value,
+        table.add_row(fact.key, fact.name, fact.type_name or fact.type.value, fact.unit or "—", fact.period.value,
                       "、".join(ENTITY_LABELS[e.value] for e in fact.entity), fact.definition)  # fmt: skip
     return table
 
@@ -181,7 +190,7 @@ def facts_markdown(facts: list[Fact]) -> str:
         if fact.default is not None:
             definition += f"（未填写时默认：{fact.default}）"
         lines.append(
-            f"| `{fact.key}` | {fact.name} | {fact.type.value} | {fact.unit or ''} | {fact.period.value} | {entities} "
-            f"| {definition} | {fact.source_file} |"
+            f"| `{fact.key}` | {fact.name} | {fact.type_name or fact.type.value} | {fact.unit or ''} | {fact.period.value} "
+            f"| {entities} | {definition} | {'、'.join([fact.source_file, *fact.extended_in])} |"
         )
     return "\n".join(lines) + "\n"

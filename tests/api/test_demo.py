@@ -30,4 +30,4 @@ def test_the_demo_accounts_can_apply_to_both_demo_calls(db: Database) -> None:
     firm = login("suzhou-b")
     evaluation = client.post(f"/api/v1/entities/{client.get('/api/v1/auth/me', headers=firm).json()['entity_id']}"
                              "/evaluate?document=suzhou-software-cluster&as_of=2024-06-30&period=2023", headers=firm)  # fmt: skip
-    assert evaluation.status_code == 200 and evaluation.json()["schema"] == "huiqi.evaluation/1"
+    assert evaluation.status_code == 200 and evaluation.json()["schema"] == "huiqi.evaluation/2"

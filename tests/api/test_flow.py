@@ -45,7 +45,7 @@ def test_a_call_runs_from_draft_to_payment_over_http(db: Database, policy: Polic
     submitted = client.post(f"{url}/submit", headers=_auth(applicant), json={"pledge": True}).json()
     assert submitted["state"] == "submitted" and submitted["requested"] == "2000000.00"
     frozen = client.get(f"{url}/frozen", headers=_auth(applicant)).json()
-    assert frozen["evaluation"]["schema"] == "huiqi.evaluation/1" and len(frozen["policy_version"]) == 64
+    assert frozen["evaluation"]["schema"] == "huiqi.evaluation/2" and len(frozen["policy_version"]) == 64
     illegal = client.post(f"{url}/approve", headers=_auth(official))
     assert illegal.status_code == 409 and illegal.json()["code"] == "illegal_transition"
     assert "已提交" in illegal.json()["message"]

@@ -103,7 +103,7 @@ def test_exclusion_keeps_the_better_award(mini: MiniFactory) -> None:
     assert excluded.excluded_by == "x"
     assert "乙" not in excluded.reason or "100万元" in excluded.reason
     assert evaluation.rule("3/c").status is Status.ELIGIBLE
-    assert evaluation.documents[0].total_fen == 105 * 1_000_000
+    assert evaluation.documents[0].totals.certain_fen == 105 * 1_000_000
 
 
 def test_rule_less_provision_is_not_applicable_with_reason(mini: MiniFactory) -> None:

@@ -45,7 +45,7 @@ def test_sums_beyond_two_to_the_31_fen_are_exact(mini: MiniFactory, tmp_path: Pa
         assert next(csv.DictReader(handle))["total_yuan"] == "4851855000.00"
     sheet = load_workbook(tmp_path / "out" / "summary.xlsx")["按文件汇总"]
     headers = [c.value for c in sheet[1]]
-    assert Decimal(str(sheet.cell(row=2, column=headers.index("金额合计（元）") + 1).value)) == Decimal("4851855000.00")
+    assert Decimal(str(sheet.cell(row=2, column=headers.index("最高可达合计（确定＋上限，元）") + 1).value)) == Decimal("4851855000.00")
 
 
 def test_yuan_strings_are_built_from_integers(tmp_path: Path) -> None:

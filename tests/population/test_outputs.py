@@ -56,8 +56,8 @@ def test_excel_has_notes_summaries_and_small_per_entity_tables(written: tuple[Pa
     assert "逐主体逐规则结果（不含不适用）" in workbook.sheetnames
     sheet = workbook["按文件汇总"]
     headers = [c.value for c in sheet[1]]
-    assert "受益主体数" in headers and "金额合计（元）" in headers
-    total = sheet.cell(row=2, column=headers.index("金额合计（元）") + 1)
+    assert "受益主体数" in headers and "最高可达合计（确定＋上限，元）" in headers
+    total = sheet.cell(row=2, column=headers.index("最高可达合计（确定＋上限，元）") + 1)
     assert total.number_format == "#,##0.00"
     expected = pq.read_table(out / "by_document.parquet")["total_fen"][0].as_py()
     assert Decimal(str(total.value)) == Decimal(expected).scaleb(-2)

@@ -25,7 +25,7 @@ def test_submission_freezes_the_evaluation_the_policy_version_and_the_facts(db: 
     with db.sessions() as session:
         application = session.get_one(Application, application_id)
         assert application.state == "submitted"
-        assert application.evaluation is not None and application.evaluation["schema"] == "huiqi.evaluation/1"
+        assert application.evaluation is not None and application.evaluation["schema"] == "huiqi.evaluation/2"
         assert application.evaluation["as_of"] == "2024-06-30" and application.evaluation["period"] == 2023
         assert application.policy_version == policy.version("suzhou-software-cluster")
         assert application.requested_fen == 2_000_000_00

@@ -25,6 +25,7 @@ from huiqi.api.routes import (
     payments,
     policies,
     publicity,
+    questions,
     reports,
     reviews,
     users,
@@ -37,8 +38,8 @@ from huiqi.workflow.policy import policy_engine
 
 API_PREFIX = "/api/v1"
 __version__ = _package_version("huiqi")
-ROUTERS = (auth, users, entities, evaluation, policies, calls, applications, reviews, publicity, awards, payments,
-           reports, batches, audit)  # fmt: skip
+ROUTERS = (auth, users, entities, evaluation, questions, policies, calls, applications, reviews, publicity, awards,
+           payments, reports, batches, audit)  # fmt: skip
 
 
 def create_app(settings: Settings | None = None, *, database: Database | None = None) -> FastAPI:

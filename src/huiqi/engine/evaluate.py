@@ -272,14 +272,17 @@ class Engine:
                 if rule.benefit.form != "none" or result.amount_fen
                 else "符合条件；金额由主管部门审核确定（原文未规定金额）"
             )
-            result.is_ceiling = result.amount_fen is not None
             return
         result.status = Status.ELIGIBLE
-        result.is_floor = rule.rule.benefit.is_floor
         result.reason = (
             "符合条件"
             + ("（金额为上限）" if rule.is_ceiling else "")
             + ("（金额为下限，不低于）" if result.is_floor else "")
+            + (
+                f"（计算结果超过上限，按上限{format_cn(outcome.capped)}给予）"
+                if outcome.capped is not None and not rule.is_ceiling and result.amount_fen == outcome.capped
+                else ""
+            )
         )
 
     def _benefit(self, rule: CompiledRule, env: Env, result: RuleResult, outcome: _Outcome) -> Any:
@@ -314,6 +317,7 @@ class Engine:
             if amount > ceiling:
                 calc.append(f"超过上限{format_cn(ceiling)}，按上限计：{format_cn(ceiling)}")
                 amount = ceiling
+                outcome.capped = Fraction(ceiling)
             else:
                 calc.append(f"未超过上限{format_cn(ceiling)}")
         return amount
@@ -401,6 +405,8 @@ class Engine:
 class _Outcome:
     not_reached: str = ""
     thresholds: Any = None
+    #: the benefit's own ceiling, when the computed amount exceeded it
+    capped: Fraction | None = None
 
 
 def _blank(rule: CompiledRule, env: Env, *, with_readings: bool = True) -> RuleResult:
@@ -420,6 +426,7 @@ def _blank(rule: CompiledRule, env: Env, *, with_readings: bool = True) -> RuleR
         status=Status.NOT_ELIGIBLE,
         reason="",
         is_ceiling=rule.is_ceiling,
+        is_floor=rule.rule.benefit.is_floor,
         recipient=rule.rule.recipient or rule.applies_to[0],
         payer=rule.rule.payer,
         readings=readings,
@@ -601,12 +608,16 @@ def _provision_result(document: str, provision: Any, rules: list[RuleResult]) ->
                                provision.quote, provision.span, Status.NOT_APPLICABLE, reason, [], None, False,
                                provision.lead_unit)  # fmt: skip
     best = min(rules, key=lambda r: _RANK[r.status])
-    eligible = [r for r in rules if r.status is Status.ELIGIBLE and r.amount_fen is not None]
-    amount = sum(r.amount_fen or 0 for r in eligible) if eligible else None
+    # The amount of the provision and whether it is a bound come from the same rules: a sum with a ceiling
+    # in it is a ceiling; a certain amount stays certain when a rule beside it is left to officials.
+    counted = [r for r in rules if r.status is Status.ELIGIBLE and r.amount_fen is not None]
+    amount = sum(r.amount_fen or 0 for r in counted) if counted else None
     if amount is None:
-        reviews = [r.amount_fen for r in rules if r.status is Status.NEEDS_REVIEW and r.amount_fen is not None]
-        amount = max(reviews) if reviews else None
-    is_ceiling = any(r.is_ceiling for r in rules if r.status in (Status.ELIGIBLE, Status.NEEDS_REVIEW))
+        reviews = [r for r in rules if r.status is Status.NEEDS_REVIEW and r.amount_fen is not None]
+        counted = [max(reviews, key=lambda r: r.amount_fen or 0)] if reviews else []
+        amount = counted[0].amount_fen if counted else None
+    is_ceiling = any(r.is_ceiling for r in counted)
+    is_floor = not is_ceiling and any(r.is_floor for r in counted)
     return ProvisionResult(document, provision.id, provision.number, provision.heading, provision.kind.value,
                            provision.quote, provision.span, best.status, best.reason, rules, amount, is_ceiling,
-                           provision.lead_unit)  # fmt: skip
+                           provision.lead_unit, is_floor)  # fmt: skip

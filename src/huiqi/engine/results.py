@@ -2,11 +2,16 @@
 
 The JSON form (``to_json``) is the stable, documented schema of ``huiqi evaluate --format json``
 (docs/evaluation.md); money is a yuan decimal string with two places.
+
+Whether an amount is money the text fixes (确定金额) or only a bound (最高可达) is decided once, when the rule
+is compiled (``huiqi.engine.ruleset.amount_is_ceiling``); a result carries it as ``is_ceiling`` and every
+output reads ``amount_kind`` / ``amount_text`` and ``Totals``, which keep the two apart and never add them.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -36,6 +41,25 @@ STATUS_LABELS: dict[Status, str] = {
 
 #: Best first: a provision takes the best status of its rules.
 STATUS_ORDER = list(STATUS_LABELS)
+
+#: The JSON schema written by ``Evaluation.to_json`` (docs/evaluation.md; /2: totals split by amount kind).
+SCHEMA = "huiqi.evaluation/2"
+
+
+class AmountKind(StrEnum):
+    """What an amount means: fixed by the text, only an upper bound, or a minimum."""
+
+    CERTAIN = "certain"  # 确定金额: the text fixes it (a rate's cap binding included)
+    CEILING = "ceiling"  # 最高可达: 最高/不超过, a document whose amounts are all bounds, or officials decide
+    FLOOR = "floor"  # 不低于: at least this much
+
+
+def amount_text(fen: int | None, kind: AmountKind | None) -> str:
+    """An amount as a clerk reads it: "最高100万元", "不低于20万元", "60万元", or "—" when none."""
+    if fen is None or kind is None:
+        return "—"
+    prefix = {AmountKind.CEILING: "最高", AmountKind.FLOOR: "不低于"}.get(kind, "")
+    return prefix + format_cn(fen)
 
 
 @dataclass(slots=True)
@@ -133,7 +157,21 @@ class RuleResult:
     def ref(self) -> str:
         return f"{self.document}:{self.provision}/{self.rule}"
 
+    @property
+    def amount_kind(self) -> AmountKind | None:
+        """What the amount means (None when there is no amount)."""
+        if self.amount_fen is None:
+            return None
+        if self.is_ceiling:
+            return AmountKind.CEILING
+        return AmountKind.FLOOR if self.is_floor else AmountKind.CERTAIN
+
+    @property
+    def amount_text(self) -> str:
+        return amount_text(self.amount_fen, self.amount_kind)
+
     def to_json(self) -> dict[str, Any]:
+        kind = self.amount_kind
         return {
             "document": self.document,
             "provision": self.provision,
@@ -146,6 +184,8 @@ class RuleResult:
             "status_label": STATUS_LABELS[self.status],
             "reason": self.reason,
             "amount": None if self.amount_fen is None else format_yuan(self.amount_fen),
+            "amount_kind": None if kind is None else kind.value,
+            "amount_label": None if kind is None else self.amount_text,
             "is_ceiling": self.is_ceiling,
             "is_floor": self.is_floor,
             "recipient": self.recipient,
@@ -159,6 +199,90 @@ class RuleResult:
             "defaults_used": self.defaults_used,
             "instalments": self.instalments,
             "excluded_by": self.excluded_by,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Totals:
+    """What a set of rule results adds up to, with certain money and ceilings kept apart.
+
+    ``certain_fen`` sums the eligible rules whose amount the text fixes (floors count at their minimum);
+    ``ceiling_fen`` sums the eligible rules whose amount is only a bound — a sum of ceilings, itself only a
+    bound, never money the applicant will get; ``review_fen`` sums the bounds of the rules left to officials
+    (needs_review). The three are never added together.
+    """
+
+    certain_fen: int = 0
+    certain_rules: int = 0
+    ceiling_fen: int = 0
+    ceiling_rules: int = 0
+    review_fen: int = 0
+    review_rules: int = 0
+    #: eligible rules that give a qualification, not money (金额由审核确定 / 原文未规定金额)
+    without_amount: int = 0
+
+    @classmethod
+    def of(cls, rules: Iterable[RuleResult]) -> Totals:
+        sums = [0, 0, 0, 0, 0, 0, 0]
+        for rule in rules:
+            if rule.status is Status.NEEDS_REVIEW:
+                sums[4] += rule.amount_fen or 0
+                sums[5] += 1
+            elif rule.status is Status.ELIGIBLE:
+                kind = rule.amount_kind
+                if kind is None:
+                    sums[6] += 1
+                elif kind is AmountKind.CEILING:
+                    sums[2] += rule.amount_fen or 0
+                    sums[3] += 1
+                else:
+                    sums[0] += rule.amount_fen or 0
+                    sums[1] += 1
+        return cls(*sums)
+
+    def __add__(self, other: Totals) -> Totals:
+        return Totals(
+            self.certain_fen + other.certain_fen,
+            self.certain_rules + other.certain_rules,
+            self.ceiling_fen + other.ceiling_fen,
+            self.ceiling_rules + other.ceiling_rules,
+            self.review_fen + other.review_fen,
+            self.review_rules + other.review_rules,
+            self.without_amount + other.without_amount,
+        )
+
+    def lines(self) -> list[str]:
+        """The totals in Chinese, one line per kind, for the terminal and reports."""
+        lines = []
+        if self.certain_rules:
+            lines.append(f"确定金额合计：{format_cn(self.certain_fen)}（{self.certain_rules}项，金额由条文确定）")
+        else:
+            lines.append("确定金额合计：无（没有金额由条文确定的符合条件规则）")
+        if self.ceiling_rules > 1:
+            lines.append(
+                f"最高可达合计：{format_cn(self.ceiling_fen)}（{self.ceiling_rules}项规则的上限相加，"
+                "仅为上限，不是应得金额）"
+            )
+        elif self.ceiling_rules:
+            lines.append(f"最高可达：{format_cn(self.ceiling_fen)}（1项规则的上限，不是应得金额）")
+        if self.review_rules:
+            bound = f"，已知上限之和{format_cn(self.review_fen)}" if self.review_fen else ""
+            lines.append(f"待审核定额：{self.review_rules}项（金额由主管部门审核确定{bound}）")
+        if self.without_amount:
+            lines.append(f"可获资格：{self.without_amount}项（原文未规定金额）")
+        return lines
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "certain": format_yuan(self.certain_fen),
+            "certain_label": format_cn(self.certain_fen),
+            "certain_rules": self.certain_rules,
+            "ceiling": format_yuan(self.ceiling_fen),
+            "ceiling_label": "最高" + format_cn(self.ceiling_fen) if self.ceiling_rules else format_cn(0),
+            "ceiling_rules": self.ceiling_rules,
+            "review_ceiling": format_yuan(self.review_fen),
+            "review_rules": self.review_rules,
+            "without_amount": self.without_amount,
         }
 
 
@@ -177,10 +301,25 @@ class ProvisionResult:
     reason: str
     rules: list[RuleResult]
     amount_fen: int | None
+    #: the amount is a bound: one of the rules it adds up is a ceiling (a sum with a ceiling in it is a ceiling)
     is_ceiling: bool
     lead_unit: str | None
+    is_floor: bool = False
+
+    @property
+    def amount_kind(self) -> AmountKind | None:
+        if self.amount_fen is None:
+            return None
+        if self.is_ceiling:
+            return AmountKind.CEILING
+        return AmountKind.FLOOR if self.is_floor else AmountKind.CERTAIN
+
+    @property
+    def totals(self) -> Totals:
+        return Totals.of(self.rules)
 
     def to_json(self) -> dict[str, Any]:
+        kind = self.amount_kind
         return {
             "document": self.document,
             "provision": self.provision,
@@ -193,6 +332,8 @@ class ProvisionResult:
             "status_label": STATUS_LABELS[self.status],
             "reason": self.reason,
             "amount": None if self.amount_fen is None else format_yuan(self.amount_fen),
+            "amount_kind": None if kind is None else kind.value,
+            "amount_label": None if kind is None else amount_text(self.amount_fen, kind),
             "is_ceiling": self.is_ceiling,
             "lead_unit": self.lead_unit,
             "rules": [r.to_json() for r in self.rules],
@@ -210,8 +351,8 @@ class DocumentResult:
     provisions: list[ProvisionResult]
 
     @property
-    def total_fen(self) -> int:
-        return sum(r.amount_fen or 0 for p in self.provisions for r in p.rules if r.status is Status.ELIGIBLE)
+    def totals(self) -> Totals:
+        return Totals.of(r for p in self.provisions for r in p.rules)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -219,7 +360,7 @@ class DocumentResult:
             "title": self.title,
             "status": self.status,
             "flags": self.flags,
-            "total_eligible": format_yuan(self.total_fen),
+            "totals": self.totals.to_json(),
             "provisions": [p.to_json() for p in self.provisions],
         }
 
@@ -233,6 +374,10 @@ class Evaluation:
     period: int
     documents: list[DocumentResult]
     skipped: list[dict[str, str]] = field(default_factory=list)
+
+    @property
+    def totals(self) -> Totals:
+        return sum((d.totals for d in self.documents), Totals())
 
     def rules(self) -> list[RuleResult]:
         return [r for d in self.documents for p in d.provisions for r in p.rules]
@@ -254,14 +399,12 @@ class Evaluation:
         raise KeyError(ref)
 
     def to_json(self) -> dict[str, Any]:
-        eligible = sum(d.total_fen for d in self.documents)
         return {
-            "schema": "huiqi.evaluation/1",
+            "schema": SCHEMA,
             "entity": self.entity,
             "as_of": self.as_of.isoformat(),
             "period": self.period,
-            "total_eligible": format_yuan(eligible),
-            "total_eligible_label": format_cn(eligible),
+            "totals": self.totals.to_json(),
             "documents": [d.to_json() for d in self.documents],
             "skipped": self.skipped,
         }

@@ -10,7 +10,7 @@ from huiqi.expr.ast import Type
 from huiqi.expr.parser import parse
 from huiqi.facts.catalogue import Catalogue
 from huiqi.policy.base import LoadedDocument, PolicyBase
-from huiqi.policy.models import Exclusion, Provision, Reading, Rule
+from huiqi.policy.models import Benefit, Exclusion, Provision, Reading, Rule
 
 from .compiler import CompileScope, Fn, compile_node
 from .conditions import CompiledCondition, compile_condition
@@ -172,7 +172,7 @@ def _compile_rule(
         benefit=compiled_benefit,
         caps=caps,
         instalments=instalments,
-        is_ceiling=benefit.is_ceiling or ceilings or benefit.review,
+        is_ceiling=amount_is_ceiling(benefit, review=compiled_benefit.review, document_ceilings=ceilings),
         readings=readings,
         catalogue=catalogue,
         reading_meta=reading_meta,
@@ -180,6 +180,21 @@ def _compile_rule(
         when_reading=tuple((f"{document.id}:{k}", v) for k, v in rule.when_reading.items()),
         applies_to=(rule.applies_to,) if isinstance(rule.applies_to, str) else tuple(rule.applies_to),
     )
+
+
+def amount_is_ceiling(benefit: Benefit, *, review: bool, document_ceilings: bool) -> bool:
+    """Whether the amount a rule gives is only an upper bound (最高可达), not money the text fixes (确定金额).
+
+    The one definition every output follows (docs/evaluation.md "Certain amounts and ceilings"):
+
+    - the figure itself is a bound — "给予最高100万元", "按投入最高50%" (``is_ceiling: true``);
+    - the document says all its amounts are bounds — "奖补比例和限额均为上限" (``budget_semantics``);
+    - officials fix the amount (``review``): any figure shown is the most they may give.
+
+    A rate with a cap — "按注册资本的5%，给予最高100万元" (``form: rate`` with ``ceiling``) — is *certain*:
+    the rate fixes the amount and the cap only bounds it, also when the cap binds.
+    """
+    return benefit.is_ceiling or review or document_ceilings
 
 
 def _label(text: str | None, scope: CompileScope) -> str:

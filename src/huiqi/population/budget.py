@@ -235,7 +235,7 @@ def budget_report(session: PopulationSession, run: Run, budgets: list[Budget], c
         )
         rows.append(_summary_row(connection, budget, label))
     basis = "改革后的" if run.name == "reform" else ""
-    notes = [f"预算分配基于{basis}模拟结果；申请额 = 该对象下符合条件规则的金额（含上限）。"]
+    notes = [f"预算分配基于{basis}模拟结果；申请额 = 该对象下符合条件规则的最高可达合计（确定金额＋上限金额）。"]
     notes += [f"预算 {b.target}：{b.describe(label)}" for b, label in zip(budgets, labels, strict=True)]
     report = Report(title="预算分配", notes=notes)
     summary = pa.Table.from_pylist(rows, schema=SUMMARY_SCHEMA)

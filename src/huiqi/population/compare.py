@@ -54,7 +54,7 @@ def compare_report(
                                                          pa.int64()))  # fmt: skip
     top = connection.sql(f"SELECT * FROM ({entities_sql(run)}) LIMIT {TOP}").to_arrow_table()
     notes = [*population_notes(session, scenario, documents), "比较时忽略属地：每个文件都对全部主体评估。", COST_NOTE,
-             "最有利文件：该主体金额合计最高的文件（相同时取先列出的文件）。"]  # fmt: skip
+             "最有利文件：该主体最高可达合计（确定＋上限）最高的文件（相同时取先列出的文件）。"]  # fmt: skip
     report = Report(title="多文件比较：同一批主体在不同政策下的受益", notes=notes)
     report.tables = [
         Table(

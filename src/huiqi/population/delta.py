@@ -142,8 +142,8 @@ def reform_report(
     notes = [*population_notes(session, scenario, documents)]
     notes += [f"改革项：{_describe(o)}" for o in reform.overrides]
     notes.append(
-        f"合计变化 {yuan_text(totals['delta_fen'])} 元；受益增加 {totals['winners']:,} 个主体，"
-        f"受益减少 {totals['losers']:,} 个主体（受益 = 符合条件规则的金额，含上限，不含待审核上限）。"
+        f"最高可达合计变化 {yuan_text(totals['delta_fen'])} 元；受益增加 {totals['winners']:,} 个主体，"
+        f"受益减少 {totals['losers']:,} 个主体（受益按最高可达计 = 确定金额＋上限金额，不含待审核上限；上限不是将获得的金额）。"
     )
     report = Report(title=f"改革模拟：{reform.name}", notes=notes)
     report.tables = [

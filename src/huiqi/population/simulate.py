@@ -27,8 +27,9 @@ from .session import PopulationSession, Progress, Run, Scenario
 from .summary import by_document, by_provision, by_rule, distribution
 
 COST_NOTE = (
-    "确定金额：符合条件、金额由条文确定的规则之和；上限金额：符合条件、条文写“最高/不超过”的规则之和；"
-    "金额合计为二者之和（可申请的最高额）。待审核定额的上限另列，不计入合计。"
+    "确定金额：符合条件、金额由条文确定的规则之和；上限金额：符合条件、金额仅为上限（最高/不超过，或文件声明"
+    "金额均为上限）的规则之和；最高可达合计 = 确定金额 + 上限金额，是可申请的最高额，不是将获得的金额。"
+    "待审核定额的上限另列，不计入任何合计。"
 )
 DOCUMENT_COLUMNS = ("document", "document_status", "beneficiaries", "cost_fen", "ceiling_fen", "total_fen",
                     "review_count", "review_ceiling_fen", "information_count")  # fmt: skip

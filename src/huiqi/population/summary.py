@@ -5,8 +5,10 @@ takes the best status of its rules, a document the best of its provisions), so t
 entities assessed. Money (BIGINT fen, exact) is summed only where it means something:
 
 - ``cost_fen`` (确定金额): amounts of eligible rules whose amount is fixed by the text;
-- ``ceiling_fen`` (上限金额): amounts of eligible rules whose amount is a ceiling (最高/不超过);
-- ``total_fen``: the two together — what the eligible entities can claim at most;
+- ``ceiling_fen`` (上限金额): amounts of eligible rules whose amount is a ceiling (the one definition:
+  ``huiqi.engine.ruleset.amount_is_ceiling``, read through the compiled rule's ``is_ceiling``);
+- ``total_fen`` (最高可达合计): the two together — the most the eligible entities can claim, only a bound
+  whenever a ceiling is in it, and labelled so everywhere (never as money that will be paid);
 - ``review_ceiling_fen``: ceilings of rules left to officials (needs_review), reported apart.
 """
 

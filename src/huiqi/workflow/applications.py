@@ -111,7 +111,7 @@ def submit(
 ) -> Application:
     """Submit (or resubmit after 补正) with the 信用承诺; freeze the engine's evaluation into the application.
 
-    What is frozen: the whole evaluation (``huiqi.evaluation/1``), the policy version hash of the call's
+    What is frozen: the whole evaluation (``huiqi.evaluation/2``), the policy version hash of the call's
     document, and the facts used with their provenance. Later changes to the registry or the policy files
     do not change what this application was judged on.
     """

@@ -79,7 +79,7 @@ def read(application_id: Id, actor: CurrentActor, session: SessionDep) -> Applic
 
 @router.get("/{application_id}/frozen", response_model=FrozenPublic)
 def frozen(application_id: Id, actor: CurrentActor, session: SessionDep) -> FrozenPublic:
-    """提交时冻结的评估结果（huiqi.evaluation/1）、政策版本哈希和所用事实（含来源）。"""
+    """提交时冻结的评估结果（huiqi.evaluation/2）、政策版本哈希和所用事实（含来源）。"""
     application = get_application(session, application_id, actor=actor)
     return FrozenPublic(evaluation=application.evaluation, policy_version=application.policy_version,
                         facts_used=application.facts_used)  # fmt: skip

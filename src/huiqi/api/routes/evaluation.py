@@ -1,4 +1,4 @@
-"""The policy calculator over HTTP: one profile in, the same ``huiqi.evaluation/1`` JSON as the CLI out."""
+"""The policy calculator over HTTP: one profile in, the same ``huiqi.evaluation/2`` JSON as the CLI out."""
 
 from __future__ import annotations
 
@@ -37,14 +37,14 @@ def _evaluate(policy: PolicyEngine, body: EvaluationRequest) -> dict[str, Any]:
 
 def json_response(document: dict[str, Any]) -> Response:
     """An evaluation document (≈100 KB for all documents) encoded once, by orjson, without a response model:
-    the schema is ``huiqi.evaluation/1`` (docs/evaluation.md), and re-validating it would double the cost."""
+    the schema is ``huiqi.evaluation/2`` (docs/evaluation.md), and re-validating it would double the cost."""
     return Response(orjson.dumps(document), media_type="application/json")
 
 
 @router.post("/evaluate", response_class=Response, responses={200: {"content": {"application/json": {}}}})
 async def evaluate(body: EvaluationRequest, policy: PolicyDep) -> Response:
     """政策计算器：评估一个主体档案（无需登录；不读取也不保存任何登记数据），返回与
-    `huiqi evaluate --format json` 同一格式 huiqi.evaluation/1。"""
+    `huiqi evaluate --format json` 同一格式 huiqi.evaluation/2。"""
     return json_response(await run_in_threadpool(_evaluate, policy, body))
 
 
