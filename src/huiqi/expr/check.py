@@ -12,6 +12,7 @@ from typing import Protocol
 from huiqi.errors import ExpressionError
 from huiqi.expr import ast
 from huiqi.expr.ast import Type
+from huiqi.suggest import did_you_mean, nearest
 
 _NUMERIC = {Type.MONEY, Type.NUMBER}
 
@@ -53,7 +54,12 @@ def infer(node: ast.Node, scope: Scope) -> Type:
     if isinstance(node, ast.Name):
         found = scope.type_of(node.id)
         if found is None:
-            raise ExpressionError(f"未知的名称 {node.id!r}：既不是事实目录中的事实，也不是本文件的定义或口径名称")
+            known = getattr(scope, "names", None)
+            hint = did_you_mean(node.id, known()) if callable(known) else ""
+            raise ExpressionError(
+                f"未知的名称 {node.id!r}：既不是事实目录中的事实，也不是本文件的定义或口径名称{hint}"
+                "（事实见 huiqi facts 或 docs/facts.md）"
+            )
         return found
     if isinstance(node, ast.Negate):
         return _numeric(infer(node.operand, scope), "取负")
@@ -123,7 +129,9 @@ def _compare(node: ast.Compare, left: Type, right: Type) -> Type:
 def _call(node: ast.Call, scope: Scope) -> Type:
     name, args = node.func, node.args
     if name not in FUNCTIONS:
-        raise ExpressionError(f"未知的函数 {name}()：可用 {', '.join(sorted(FUNCTIONS))}")
+        near = nearest(name, FUNCTIONS)
+        hint = f"是否应为 {near}()？" if near else ""
+        raise ExpressionError(f"未知的函数 {name}()：{hint}可用 {', '.join(sorted(FUNCTIONS))}")
     types = [infer(arg, scope) for arg in args]
 
     def arity(*allowed: int) -> None:

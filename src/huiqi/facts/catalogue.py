@@ -6,11 +6,13 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from huiqi.errors import PolicyError
 from huiqi.expr.ast import Type
+from huiqi.policy.messages import validation_errors
 from huiqi.policy.yamlio import line_of, load_yaml, strip_lines
+from huiqi.suggest import did_you_mean
 
 
 class EntityType(StrEnum):
@@ -43,8 +45,12 @@ class Period(StrEnum):
     NONE = "none"  # does not vary (a date of establishment)
 
 
+#: Type names a fact file may use, and the type expressions check them as.
+TYPE_ALIASES: dict[str, str] = {"count": "number", "rate": "number", "enum": "text"}
+
+
 class Fact(BaseModel):
-    """One entry of the fact catalogue."""
+    """One entry of the fact catalogue (the format is documented in docs/authoring.md §10)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -52,24 +58,47 @@ class Fact(BaseModel):
     name: str
     en: str | None = None
     type: Type
+    #: the type as the fact file writes it (``count``, ``rate`` and ``enum`` kept), for the docs
+    type_name: str = ""
     unit: str | None = None
     period: Period = Period.INSTANT
-    entity: list[EntityType]
+    entity: list[EntityType] = Field(min_length=1)
     definition: str
     values: list[str] | None = None
     default: Any = None
     source_file: str = ""
+    #: fact files that extended this fact to more entity types (``extend:``)
+    extended_in: list[str] = Field(default_factory=list)
 
-    @field_validator("type", mode="before")
+    @model_validator(mode="before")
     @classmethod
-    def _type_aliases(cls, value: object) -> object:
-        """``count`` and ``rate`` are numbers, ``enum`` is text with ``values``."""
-        return {"count": "number", "rate": "number", "enum": "text"}.get(str(value), value)
+    def _type_aliases(cls, data: Any) -> Any:
+        """``count`` and ``rate`` are numbers, ``enum`` is text with ``values``; the written name is kept."""
+        if isinstance(data, dict) and isinstance(data.get("type"), str):
+            written = data["type"]
+            allowed = [*(t.value for t in Type), *TYPE_ALIASES]
+            if written not in allowed:
+                raise ValueError(
+                    f"type 应为 {'、'.join(allowed)} 之一，得到 {written!r}{did_you_mean(written, allowed)}"
+                )
+            data = {**data, "type": TYPE_ALIASES.get(written, written), "type_name": data.get("type_name") or written}
+        return data
 
     @property
     def label(self) -> str:
         """The Chinese name with the unit, for tables and traces."""
         return self.name
+
+
+class Extension(BaseModel):
+    """``extend:`` in a fact file: an existing fact made available to more entity types."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    key: str
+    entity: list[EntityType] = Field(min_length=1)
+    #: what the fact means for the added entity types (appended to the definition)
+    definition: str | None = None
 
 
 class Catalogue:
@@ -94,31 +123,96 @@ class Catalogue:
         return len(self.facts)
 
     @classmethod
-    def load(cls, folder: Path) -> Catalogue:
-        """Load every ``*.yaml`` of a folder; a duplicate key or a malformed entry is a ``PolicyError``."""
+    def load(cls, folder: Path, errors: list[PolicyError] | None = None) -> Catalogue:
+        """Load every ``*.yaml`` of a folder: its ``facts`` first, then every file's ``extend`` entries.
+
+        Without ``errors`` the first problem raises a ``PolicyError``; with it, every problem is appended
+        there and the malformed entries are left out.
+        """
+        found: list[PolicyError] = []
         facts: dict[str, Fact] = {}
+        extensions: list[tuple[Extension, Path, int]] = []
         for path in sorted(folder.glob("*.yaml")):
-            data = load_yaml(path)
-            if not isinstance(data, dict) or not isinstance(data.get("facts"), list):
-                raise PolicyError("事实目录文件应有顶层键 facts: 列表", where=f"{path}:1")
-            for index, raw in enumerate(data["facts"]):
+            try:
+                data = load_yaml(path)
+            except PolicyError as exc:
+                found.append(exc)
+                continue
+            if (
+                not isinstance(data, dict)
+                or not isinstance(data.get("facts", []), list)
+                or not ("facts" in data or "extend" in data)
+            ):
+                found.append(
+                    PolicyError(
+                        "事实文件应有顶层键 facts:（新事实的列表）和/或 extend:（扩展已有事实）", where=f"{path}:1"
+                    )
+                )
+                continue
+            unknown = sorted(set(data) - {"facts", "extend", "__lines__"})
+            if unknown:
+                found.append(PolicyError(f"事实文件的顶层键只能是 facts 和 extend，得到 {unknown}", where=f"{path}:1"))
+            for index, raw in enumerate(data.get("facts") or []):
                 line = line_of(data, ("facts", index)) or 1
                 try:
-                    fact = Fact(**strip_lines(raw), source_file=path.name)
+                    fact = Fact(**strip_lines(raw), source_file=path.name) if isinstance(raw, dict) else None
                 except ValidationError as exc:
-                    raise PolicyError(_describe(exc), where=f"{path}:{line}") from None
-                if fact.key in facts:
-                    raise PolicyError(
-                        f"事实 {fact.key!r} 已在 {facts[fact.key].source_file} 中定义；同一事实只能定义一次",
-                        where=f"{path}:{line}",
+                    found.extend(validation_errors(exc, raw, Fact, str(path), prefix=("facts", index)))
+                    continue
+                if fact is None:
+                    found.append(PolicyError(f"facts[{index}]：应为映射（key、name、type …）", where=f"{path}:{line}"))
+                elif fact.key in facts:
+                    found.append(
+                        PolicyError(
+                            f"事实 {fact.key!r} 已在 {facts[fact.key].source_file} 中定义；同一事实只能定义一次"
+                            "（要让它适用于更多主体类型，请用 extend:）",
+                            where=f"{path}:{line}",
+                        )
                     )
-                facts[fact.key] = fact
+                else:
+                    facts[fact.key] = fact
+            extend = data.get("extend") or []
+            if not isinstance(extend, list):
+                found.append(PolicyError("extend: 应为列表", where=f"{path}:{line_of(data, ('extend',)) or 1}"))
+                continue
+            for index, raw in enumerate(extend):
+                line = line_of(data, ("extend", index)) or 1
+                try:
+                    extensions.append((Extension(**strip_lines(raw)), path, line))
+                except (ValidationError, TypeError) as exc:
+                    if isinstance(exc, ValidationError):
+                        found.extend(validation_errors(exc, raw, Extension, str(path), prefix=("extend", index)))
+                    else:
+                        found.append(PolicyError(f"extend[{index}]：应为映射（key、entity …）", where=f"{path}:{line}"))
+        for extension, path, line in extensions:
+            problem = _extend(facts, extension, path.name)
+            if problem:
+                found.append(PolicyError(problem, where=f"{path}:{line}"))
+        if found and errors is None:
+            raise found[0]
+        if errors is not None:
+            errors.extend(found)
         return cls(facts)
 
 
-def _describe(exc: ValidationError) -> str:
-    parts = []
-    for error in exc.errors():
-        field = ".".join(str(p) for p in error["loc"])
-        parts.append(f"字段 {field}: {error['msg']}")
-    return "；".join(parts)
+def _extend(facts: dict[str, Fact], extension: Extension, file: str) -> str | None:
+    """Apply one ``extend`` entry; returns what is wrong with it, if anything."""
+    fact = facts.get(extension.key)
+    if fact is None:
+        return f"extend 的事实 {extension.key!r} 不在事实目录中" + did_you_mean(extension.key, facts)
+    already = [e for e in extension.entity if e in fact.entity]
+    if already:
+        names = "、".join(ENTITY_LABELS[e.value] for e in already)
+        return f"事实 {extension.key}（{fact.name}）已适用于{names}，无需扩展"
+    definition = fact.definition
+    if extension.definition:
+        names = "、".join(ENTITY_LABELS[e.value] for e in extension.entity)
+        definition += f"对{names}：{extension.definition}"
+    facts[extension.key] = fact.model_copy(
+        update={
+            "entity": [*fact.entity, *extension.entity],
+            "definition": definition,
+            "extended_in": [*fact.extended_in, file],
+        }
+    )
+    return None

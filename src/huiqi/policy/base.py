@@ -18,13 +18,15 @@ from huiqi.expr import ast
 from huiqi.expr.ast import Type
 from huiqi.expr.check import infer
 from huiqi.expr.parser import parse
-from huiqi.facts.catalogue import Catalogue
+from huiqi.facts.catalogue import ENTITY_LABELS, Catalogue
 from huiqi.locations import default_policies_dir as default_policies_dir  # re-exported: its old home
 from huiqi.locations import missing_base_message
 from huiqi.policy import normalise
+from huiqi.policy.messages import validation_errors
 from huiqi.policy.models import Condition, PolicyFile, Provision, Rule
 from huiqi.policy.scope import DocumentScope
 from huiqi.policy.yamlio import line_of, load_yaml, strip_lines
+from huiqi.suggest import did_you_mean
 
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 _SENTENCE_END = re.compile(r"[。；！？\n]")
@@ -72,11 +74,17 @@ class PolicyBase:
         root = root or default_policies_dir()
         if not root.is_dir():
             raise PolicyError(missing_base_message(root))
-        catalogue = Catalogue.load(root / "_facts")
-        base = cls(root=root, catalogue=catalogue)
+        catalogue_errors: list[PolicyError] = []
+        catalogue = Catalogue.load(root / "_facts", catalogue_errors)
+        if strict and catalogue_errors:
+            raise catalogue_errors[0]
+        base = cls(root=root, catalogue=catalogue, errors=list(catalogue_errors))
         for folder in sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith(("_", "."))):
             try:
                 document = _load_document(folder, catalogue)
+            except _Invalid as invalid:
+                base.errors.extend(invalid.errors)
+                continue
             except HuiqiError as exc:
                 base.errors.append(exc)
                 continue
@@ -98,6 +106,14 @@ class PolicyBase:
             raise PolicyError(f"没有编号为 {document_id!r} 的文件；现有：{known}") from None
 
 
+class _Invalid(Exception):
+    """Every structural error of one policy file (reported together, not only the first)."""
+
+    def __init__(self, errors: list[PolicyError]) -> None:
+        super().__init__(errors[0].message if errors else "")
+        self.errors = errors
+
+
 def _load_document(folder: Path, catalogue: Catalogue) -> LoadedDocument:
     path = folder / "policy.yaml"
     if not path.exists():
@@ -108,12 +124,7 @@ def _load_document(folder: Path, catalogue: Catalogue) -> LoadedDocument:
     try:
         policy = PolicyFile(**strip_lines(raw))
     except ValidationError as exc:
-        first = exc.errors()[0]
-        loc = tuple(first["loc"])
-        line = line_of(raw, loc) or 1
-        fields = ".".join(str(p) for p in loc)
-        extra = f"（另有 {exc.error_count() - 1} 处错误）" if exc.error_count() > 1 else ""
-        raise PolicyError(f"字段 {fields}：{first['msg']}{extra}", where=f"{path}:{line}") from None
+        raise _Invalid(validation_errors(exc, raw, PolicyFile, str(path))) from None
     if policy.document.id != folder.name:
         raise PolicyError(f"document.id {policy.document.id!r} 应与目录名 {folder.name!r} 相同", where=f"{path}:1")
     source_path = folder / "source.txt"
@@ -179,6 +190,7 @@ def check_document(document: LoadedDocument, catalogue: Catalogue) -> list[Huiqi
             if not (provision.span[0] <= rule.span[0] and rule.span[1] <= provision.span[1]):
                 errors.append(PolicyError("规则的引文应位于所属条款的引文范围内", where=rule_where))
             errors.extend(_check_rule(document, rule, ("provisions", p_index, "rules", r_index)))
+            errors.extend(_check_entities(document, catalogue, provision, rule, rule_where))
     for d_index, definition in enumerate(policy.definitions):
         _check_expr(errors, document, definition.expr, None, ("definitions", d_index, "expr"))
         if definition.name in catalogue:
@@ -264,6 +276,82 @@ def _check_rule(document: LoadedDocument, rule: Rule, path: tuple[str | int, ...
     return errors
 
 
+def _check_entities(
+    document: LoadedDocument, catalogue: Catalogue, provision: Provision, rule: Rule, where: str
+) -> list[HuiqiError]:
+    """Every fact a rule uses (through definitions and readings too) must exist for each ``applies_to`` type."""
+    entities = [rule.applies_to] if isinstance(rule.applies_to, str) else list(rule.applies_to)
+    errors: list[HuiqiError] = []
+    for key in facts_used(rule, document.scope):
+        fact = catalogue.get(key)
+        if fact is None:
+            continue
+        lacking = [e for e in entities if e not in {f.value for f in fact.entity}]
+        if lacking:
+            owners = "、".join(ENTITY_LABELS[e.value] for e in fact.entity)
+            wanted = "、".join(f"{ENTITY_LABELS[e]}（{e}）" for e in lacking)
+            errors.append(
+                PolicyError(
+                    f"规则 {provision.id}/{rule.id} 适用于{wanted}，但它用到的事实 {key}（{fact.name}）只适用于{owners}："
+                    f"这类主体的档案无法填写该事实。请在本文件的事实文件（policies/_facts/{document.id}.yaml）中用 "
+                    f"extend: [{{key: {key}, entity: [{', '.join(lacking)}]}}] 扩展它，或改写规则",
+                    where=where,
+                )
+            )
+    return errors
+
+
+def facts_used(rule: Rule, scope: DocumentScope) -> list[str]:
+    """The catalogue facts a rule's expressions read, directly or through definitions and readings."""
+    texts = [*_condition_texts(rule.conditions)]
+    benefit = rule.benefit
+    texts += [
+        str(v) for v in (benefit.amount, benefit.base, benefit.rate, benefit.ceiling, benefit.index) if v is not None
+    ]
+    for tier in benefit.tiers or []:
+        texts += [str(tier.amount), *_condition_texts(tier.when)]
+    texts += [str(step.rate) for step in benefit.steps or []]
+    texts += [str(cap.amount) for cap in rule.caps] + [str(i.share) for i in rule.instalments]
+    pending: list[str] = []
+    for text in texts:
+        try:
+            pending.extend(ast.names(parse(text)))
+        except ExpressionError:
+            continue  # reported by the expression checks
+    seen: set[str] = set()
+    found: list[str] = []
+    while pending:
+        name = pending.pop(0)
+        if name in seen:
+            continue
+        seen.add(name)
+        if name in scope.catalogue:
+            found.append(name)
+        elif name in scope.definitions:
+            pending.extend(ast.names(scope.definitions[name]))
+        elif name in scope.reading_names:
+            for node in scope.reading_names[name][1].values():
+                pending.extend(ast.names(node))
+    return found
+
+
+def _condition_texts(condition: Condition | None) -> list[str]:
+    if condition is None:
+        return []
+    if isinstance(condition, str | bool | int):
+        return [str(condition).lower() if isinstance(condition, bool) else str(condition)]
+    out: list[str] = []
+    for key, value in condition.items():
+        if key == "expr":
+            out += _condition_texts(value)
+        elif key in ("all", "any") and isinstance(value, list):
+            for member in value:
+                out += _condition_texts(member)
+        elif key == "not":
+            out += _condition_texts(value)
+    return out
+
+
 def _check_condition(
     errors: list[HuiqiError], document: LoadedDocument, condition: Condition, path: tuple[Any, ...]
 ) -> None:
@@ -286,7 +374,8 @@ def _check_condition(
     else:
         errors.append(
             PolicyError(
-                f"条件应为表达式字符串，或 {{expr, label}}、{{all: […]}}、{{any: […]}}、{{not: …}} 之一，得到键 {sorted(keys)}",
+                f"条件应为表达式字符串，或 {{expr, label}}、{{all: […]}}、{{any: […]}}、{{not: …}} 之一，得到键 {sorted(keys)}"
+                + "".join(did_you_mean(str(k), ["expr", "label", "all", "any", "not"]) for k in sorted(keys)),
                 where=document.where(*path),
             )
         )

@@ -181,7 +181,9 @@ class Benefit(_Model):
         }
         missing = [name for name in need[self.form] if getattr(self, name) in (None, [])]
         if missing:
-            raise ValueError(f"benefit form {self.form!r} 需要字段 {', '.join(missing)}")
+            raise ValueError(
+                f"form 为 {self.form} 时需要字段 {'、'.join(missing)}（见 docs/authoring.md 的 Benefit forms 表）"
+            )
         return self
 
 

@@ -57,6 +57,10 @@ class DocumentScope:
             return self._types[name]
         return None
 
+    def names(self) -> list[str]:
+        """Every name an expression of this document may use (for "是否应为 …？" hints)."""
+        return ["period", "as_of", *self.catalogue.facts, *self.definitions, *self.reading_names]
+
     def is_annual(self, name: str) -> bool:
         fact = self.catalogue.get(name)
         return fact is not None and fact.period is Period.ANNUAL

@@ -14,7 +14,51 @@ class LineLoader(yaml.SafeLoader):
     """A safe loader whose mappings remember the line of each key (in ``__lines__``)."""
 
 
+_QUOTE_HINT = "：在 {…} 或 […] 里，YAML 把逗号当作分隔符，未加引号的表达式在逗号处被拆开了。请给整个表达式加引号，如 "
+
+
+def _unbalanced(node: yaml.Node) -> bool:
+    """A plain scalar with more opening than closing brackets: the head of an expression cut at a comma."""
+    if not isinstance(node, yaml.ScalarNode) or node.style is not None:
+        return False
+    text = str(node.value)
+    return text.count("(") > text.count(")") or text.count("[") > text.count("]")
+
+
+def _is_null(node: yaml.Node) -> bool:
+    return isinstance(node, yaml.ScalarNode) and node.tag == "tag:yaml.org,2002:null"
+
+
+def _cut_at_comma(node: yaml.MappingNode) -> None:
+    """Refuse ``{expr: min(a, b) >= 1}``: YAML reads it as ``{expr: "min(a", "b) >= 1": null}``."""
+    if not node.flow_style:
+        return
+    previous: yaml.Node | None = None
+    for key_node, value_node in node.value:
+        if isinstance(previous, yaml.ScalarNode) and _unbalanced(previous) and _is_null(value_node):
+            whole = f"{previous.value}, {key_node.value}"
+            raise PolicyError(
+                f"表达式 {previous.value!r} 与 {key_node.value!r} 原是一个表达式{_QUOTE_HINT}expr: \"{whole}\"",
+                where=f"{node.start_mark.name}:{previous.start_mark.line + 1}",
+            )
+        previous = value_node
+
+
+def _construct_sequence(loader: LineLoader, node: yaml.SequenceNode, deep: bool = False) -> list[Any]:
+    """A list; refuses ``[a > 1, min(a, b) > 2]``, which YAML splits into ``"min(a"`` and ``"b) > 2"``."""
+    if node.flow_style:
+        for first, second in zip(node.value, node.value[1:], strict=False):
+            if isinstance(first, yaml.ScalarNode) and _unbalanced(first):
+                whole = f"{first.value}, {second.value}" if isinstance(second, yaml.ScalarNode) else first.value
+                raise PolicyError(
+                    f"列表项 {first.value!r} 是被拆开的表达式{_QUOTE_HINT}[\"{whole}\"]",
+                    where=f"{node.start_mark.name}:{first.start_mark.line + 1}",
+                )
+    return [loader.construct_object(child, deep=True) for child in node.value]
+
+
 def _construct_mapping(loader: LineLoader, node: yaml.MappingNode, deep: bool = False) -> dict[str, Any]:
+    _cut_at_comma(node)
     mapping: dict[str, Any] = {}
     lines: dict[str, int] = {"": node.start_mark.line + 1}
     for key_node, value_node in node.value:
@@ -31,6 +75,7 @@ def _construct_mapping(loader: LineLoader, node: yaml.MappingNode, deep: bool = 
 
 
 LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _construct_sequence)
 
 
 def strip_lines(value: Any) -> Any:
@@ -47,6 +92,8 @@ def load_yaml(path: Path) -> Any:
     text = path.read_text(encoding="utf-8")
     try:
         return yaml.load(text, Loader=LineLoader)  # noqa: S506 - LineLoader is a SafeLoader subclass
+    except PolicyError as exc:  # raised by the constructors above, which know the line but not the file
+        raise PolicyError(exc.message, where=(exc.where or "").replace("<unicode string>", str(path))) from None
     except yaml.MarkedYAMLError as exc:
         line = exc.problem_mark.line + 1 if exc.problem_mark else 0
         raise PolicyError(f"YAML 语法错误：{exc.problem}", where=f"{path}:{line}") from None
