@@ -10,6 +10,7 @@ import anyio
 from fastapi import APIRouter, Depends, FastAPI
 from fastapi.responses import JSONResponse
 
+from huiqi import web
 from huiqi.api import errors, security
 from huiqi.api.admission import Admission
 from huiqi.api.config import Settings
@@ -65,7 +66,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
         summary="申报批次、申请、形式审查、专家评审、公示、预算、拨付、台账与审计",
         version=__version__,
         openapi_url=f"{API_PREFIX}/openapi.json",
-        docs_url=f"{API_PREFIX}/docs",
+        docs_url=None,  # served below from the vendored Swagger UI: the page works with no network
         redoc_url=None,
     )
     app.state.settings = settings
@@ -83,6 +84,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     for module in ROUTERS:
         api.include_router(module.router)
     app.include_router(api)
+    web.install(app, docs_url=f"{API_PREFIX}/docs", openapi_url=f"{API_PREFIX}/openapi.json")
     probe = anyio.CapacityLimiter(2)
 
     @app.get(f"{API_PREFIX}/health", tags=["health"])

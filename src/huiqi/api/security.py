@@ -4,8 +4,9 @@ One pure ASGI middleware (not ``BaseHTTPMiddleware``, which would buffer and hid
 
 * **Headers.** ``X-Content-Type-Options: nosniff``, ``X-Frame-Options: DENY``, ``Referrer-Policy: no-referrer``
   and ``Content-Security-Policy: default-src 'none'; frame-ancestors 'none'`` on every response — except the
-  Swagger page under ``/api/v1/docs``, whose CSP allows exactly what it loads (its script and stylesheet from
-  cdn.jsdelivr.net, its favicon, its one inline script by hash, the OpenAPI document from this origin).
+  Swagger page under ``/api/v1/docs``, whose CSP allows exactly what it loads (its vendored script, stylesheet
+  and favicon from this origin, its one inline script by hash, the OpenAPI document), and the web pages
+  (``huiqi.web``, everything outside ``/api/``), which may load scripts, styles and images from this origin only.
   ``Strict-Transport-Security`` only when the request came over TLS (the scheme is ``https``, or a trusted
   proxy says so in ``X-Forwarded-Proto``). ``Cache-Control: no-store`` on every ``/api/v1`` response but the
   OpenAPI document and the docs page, so no token, personal data or amount is kept by a browser or proxy.
@@ -47,10 +48,15 @@ MULTIPART_OVERHEAD = 64 * KIB
 
 API_CSP = "default-src 'none'; frame-ancestors 'none'"
 #: The Swagger page (FastAPI's ``get_swagger_ui_html``): its inline script is allowed by hash, added per response.
+#: Its script, stylesheet and favicon are the vendored Swagger UI under /static (huiqi.web).
 DOCS_CSP = (
-    "default-src 'none'; script-src https://cdn.jsdelivr.net {hashes}; style-src https://cdn.jsdelivr.net "
-    "'unsafe-inline'; img-src 'self' data: https://fastapi.tiangolo.com; connect-src 'self'; "
-    "frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
+    "default-src 'none'; script-src 'self' {hashes}; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+    "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
+)
+#: The web pages (huiqi.web): scripts, styles, images and requests from this origin only; no inline script.
+WEB_CSP = (
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; "
+    "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
 )
 HSTS = "max-age=31536000; includeSubDomains"
 STATIC_HEADERS = {"X-Content-Type-Options": "nosniff", "X-Frame-Options": "DENY", "Referrer-Policy": "no-referrer"}
@@ -234,7 +240,7 @@ class Hardening:
                 await send({"type": "http.response.body", "body": page, "more_body": False})
                 return
             if message["type"] == "http.response.start":
-                decorate(message, API_CSP)
+                decorate(message, API_CSP if path.startswith(API_PREFIX) else WEB_CSP)
             await send(message)
 
         return send_with_headers
@@ -286,7 +292,7 @@ async def _token_is_live(scope: Scope) -> bool:
 def install(app: FastAPI) -> None:
     """Add the middleware to ``app`` (whose ``state.settings`` is set)."""
     settings: Settings = app.state.settings
-    app.add_middleware(Hardening, settings=settings, docs_path=app.docs_url)
+    app.add_middleware(Hardening, settings=settings, docs_path=app.docs_url or f"{API_PREFIX}/docs")
 
 
 __all__ = ["Hardening", "body_limit", "came_over_tls", "client_address", "install", "json_error"]
