@@ -399,3 +399,7 @@ register_platform(app)
 from huiqi.cli_population import register_population  # noqa: E402 - the population commands join the app last
 
 register_population(app)
+
+from huiqi.cli_ask import register_ask  # noqa: E402 - the interactive calculator joins the app last
+
+register_ask(app)

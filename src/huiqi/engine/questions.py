@@ -51,6 +51,8 @@ from .values import display, is_unknown
 #: What a user writes (or picks) when a fact is not known; the fact then stays unknown.
 UNSURE = "不清楚"
 _UNSURE_WORDS = frozenset({UNSURE, "不知道", "unknown", "unsure"})
+#: What a user answers to a several-choice question when none applies (the empty set).
+NONE_OF_THEM = "无"
 #: The money units a question offers, the usual one first.
 MONEY_CHOICES = ("万元", "元", "亿元")
 #: Statuses that no answer can change (a provision with one of these is settled).
@@ -436,8 +438,9 @@ def entity_type_of(value: str) -> EntityType:
 def _parse_one(fact: Fact, ref: FactRef, raw: Any, kind: EntityType, money_unit: str | None) -> Any:
     """One answer through the profile parser, so it is checked exactly like a profile fact."""
     value: Any = raw
-    if fact.type is Type.SET and isinstance(raw, str):
-        value = [part.strip() for part in raw.replace("，", "、").replace(",", "、").split("、") if part.strip()]
+    if fact.type is Type.SET and isinstance(raw, str):  # "CMMI3、ITSS"; 无 is the empty set, not 不清楚
+        parts = [part.strip() for part in raw.replace("，", "、").replace(",", "、").split("、") if part.strip()]
+        value = [] if parts == [NONE_OF_THEM] else parts
     if fact.type is Type.MONEY and isinstance(raw, int | float) and not isinstance(raw, bool):
         value = str(raw)
     written: Any = {str(ref.year): value} if ref.year is not None else value
