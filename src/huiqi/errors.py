@@ -6,6 +6,7 @@
     ├── PolicyError                a policy file or the fact catalogue is malformed (file:line, field)
     ├── ExpressionError            a rule expression cannot be parsed or type-checked
     ├── ProfileError               an input profile is wrong (unknown fact, bad unit, bad code …)
+    ├── InputFileError             a user's file cannot be read (directory, binary, encoding, YAML/JSON syntax)
     ├── EvaluationError            evaluation cannot proceed (an unknown document, reading …)
     └── WorkflowError              an illegal state change in the administration platform
 
@@ -34,6 +35,10 @@ class ExpressionError(HuiqiError):
 
 class ProfileError(HuiqiError):
     """An input profile (facts of one entity) is wrong."""
+
+
+class InputFileError(HuiqiError):
+    """A file a user gave cannot be read: missing, a directory, binary, an unknown encoding, bad syntax."""
 
 
 class EvaluationError(HuiqiError):

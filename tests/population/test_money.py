@@ -41,7 +41,7 @@ def test_sums_beyond_two_to_the_31_fen_are_exact(mini: MiniFactory, tmp_path: Pa
     assert cost + ceiling > 2**38
     on_disk = pq.read_table(tmp_path / "out" / "by_document.parquet").to_pylist()[0]
     assert on_disk["total_fen"] == cost + ceiling
-    with (tmp_path / "out" / "by_document.csv").open(encoding="utf-8") as handle:
+    with (tmp_path / "out" / "by_document.csv").open(encoding="utf-8-sig") as handle:
         assert next(csv.DictReader(handle))["total_yuan"] == "4851855000.00"
     sheet = load_workbook(tmp_path / "out" / "summary.xlsx")["按文件汇总"]
     headers = [c.value for c in sheet[1]]

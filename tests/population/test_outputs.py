@@ -36,7 +36,8 @@ def test_every_table_is_written_as_parquet_and_csv(written: tuple[Path, list[Pat
     out, files = written
     for name in ("by_document", "by_provision", "by_rule", "distribution", "results"):
         table = pq.read_table(out / f"{name}.parquet")
-        with (out / f"{name}.csv").open(encoding="utf-8") as handle:
+        assert (out / f"{name}.csv").read_bytes().startswith(b"\xef\xbb\xbf"), name  # Excel reads it as UTF-8
+        with (out / f"{name}.csv").open(encoding="utf-8-sig") as handle:
             rows = list(csv.DictReader(handle))
         assert len(rows) == table.num_rows > 0, name
         fen = [c for c in table.column_names if c.endswith("_fen")]

@@ -3,6 +3,7 @@ the field path, concurrent edits and database refusals as conflicts — never a 
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -16,6 +17,7 @@ from starlette.exceptions import HTTPException
 from huiqi.api.admission import Overloaded
 from huiqi.errors import HuiqiError, WorkflowError
 from huiqi.store.errors import error_code
+from huiqi.userfiles.structured import json_error
 
 RETRY = {"Retry-After": "2"}
 _HTTP_CODES = {401: "unauthenticated", 403: "permission_denied", 404: "not_found", 405: "method_not_allowed"}
@@ -28,6 +30,21 @@ def body(code: str, message: str, field: str | None = None) -> dict[str, Any]:
 def _field(loc: tuple[Any, ...]) -> str:
     parts = [str(p) for p in loc if p not in ("body", "query", "path", "header", "form", "cookie")]
     return ".".join(parts) or (str(loc[0]) if loc else "")
+
+
+async def _json_problem(request: Request, error: Any) -> str:
+    """Where a malformed JSON body goes wrong, in Chinese: line and column, and what to fix."""
+    loc = tuple(error.get("loc", ()))
+    position = loc[1] if len(loc) > 1 and isinstance(loc[1], int) else None
+    problem = str((error.get("ctx") or {}).get("error", ""))
+    try:
+        text = (await request.body()).decode("utf-8")
+    except (RuntimeError, UnicodeDecodeError):  # the body stream was already consumed by the route
+        text = None
+    if text is not None and position is not None:
+        return "请求体" + json_error(json.JSONDecodeError(problem, text, position), where="")[1]
+    at = f"（第{position + 1}个字符）" if position is not None else ""
+    return f"JSON 语法错误{at}：{problem or '无法解析'}；请检查引号、逗号和括号"
 
 
 def install(app: FastAPI) -> None:
@@ -43,8 +60,12 @@ def install(app: FastAPI) -> None:
         return JSONResponse(body("invalid_input", exc.message, exc.where), status_code=422)
 
     @app.exception_handler(RequestValidationError)
-    async def _validation(_request: Request, exc: RequestValidationError) -> JSONResponse:
+    async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
         errors = exc.errors()
+        if errors and errors[0].get("type") == "json_invalid":
+            return JSONResponse(body("invalid_json", await _json_problem(request, errors[0])), status_code=422)
+        if errors and errors[0].get("type") == "missing" and tuple(errors[0].get("loc", ())) == ("body",):
+            return JSONResponse(body("invalid_json", "请求体为空：应为 JSON 对象"), status_code=422)
         first = errors[0] if errors else {"loc": (), "msg": "请求格式有误"}
         field = _field(tuple(first.get("loc", ())))
         detail = str(first.get("msg", "")).removeprefix("Value error, ")  # pydantic's prefix to our own messages
@@ -89,7 +110,9 @@ def install(app: FastAPI) -> None:
     async def _http(_request: Request, exc: HTTPException) -> JSONResponse:
         code = _HTTP_CODES.get(exc.status_code, "error")
         message = exc.detail if isinstance(exc.detail, str) else "请求有误"
-        if exc.status_code == 404 and message == "Not Found":
+        if exc.status_code == 400 and message == "There was an error parsing the body":
+            code, message = "invalid_json", "请求体无法解析：应为 UTF-8 编码的 JSON（GBK 等其他编码请先转换为 UTF-8）"
+        elif exc.status_code == 404 and message == "Not Found":
             message = "没有这个地址：API 位于 /api/v1，文档见 /api/v1/docs"
         elif exc.status_code == 405:
             message = "该地址不支持此方法"

@@ -7,14 +7,12 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
-import json
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
-import yaml
 from stdnum.cn import ric, uscc
 from stdnum.exceptions import ValidationError as StdnumError
 
@@ -22,6 +20,7 @@ from huiqi.errors import ProfileError
 from huiqi.expr.ast import Type
 from huiqi.facts.catalogue import ENTITY_LABELS, Catalogue, EntityType, Fact, Period
 from huiqi.money import MONEY_UNITS, parse_money
+from huiqi.userfiles import load_structured_file
 
 from .env import LedgerEntry
 
@@ -41,14 +40,12 @@ class Profile:
 
 
 def load_profile_file(path: Path, catalogue: Catalogue) -> Profile:
-    """Read a profile from a ``.yaml``/``.yml``/``.json`` file."""
-    if not path.exists():
-        raise ProfileError(f"找不到档案文件 {path}")
-    text = path.read_text(encoding="utf-8")
-    try:
-        raw = json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
-    except (json.JSONDecodeError, yaml.YAMLError) as exc:
-        raise ProfileError(f"档案文件格式错误：{exc}", where=str(path)) from None
+    """Read a profile from a ``.yaml``/``.yml``/``.json`` file in UTF-8 (±BOM), GBK or GB18030.
+
+    Every problem with the file itself (missing, a directory, binary, syntax) is a ``ProfileError`` in
+    Chinese naming the file, and the line and column of a syntax error.
+    """
+    raw = load_structured_file(path, what="档案文件", error=ProfileError)
     return parse_profile(raw, catalogue, where=str(path))
 
 

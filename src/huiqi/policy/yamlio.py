@@ -8,6 +8,8 @@ from typing import Any
 import yaml
 
 from huiqi.errors import PolicyError
+from huiqi.userfiles.structured import yaml_error
+from huiqi.userfiles.text import read_text
 
 
 class LineLoader(yaml.SafeLoader):
@@ -89,14 +91,14 @@ def strip_lines(value: Any) -> Any:
 
 def load_yaml(path: Path) -> Any:
     """Load a YAML file with line numbers; a syntax error becomes a ``PolicyError`` naming file:line."""
-    text = path.read_text(encoding="utf-8")
+    text = read_text(path, what="YAML 文件", error=PolicyError)  # UTF-8 ±BOM, GBK, GB18030
     try:
         return yaml.load(text, Loader=LineLoader)  # noqa: S506 - LineLoader is a SafeLoader subclass
     except PolicyError as exc:  # raised by the constructors above, which know the line but not the file
         raise PolicyError(exc.message, where=(exc.where or "").replace("<unicode string>", str(path))) from None
-    except yaml.MarkedYAMLError as exc:
-        line = exc.problem_mark.line + 1 if exc.problem_mark else 0
-        raise PolicyError(f"YAML 语法错误：{exc.problem}", where=f"{path}:{line}") from None
+    except yaml.YAMLError as exc:
+        where, message = yaml_error(exc, where=str(path), text=text)  # Chinese, at file:line:column
+        raise PolicyError(message, where=where) from None
 
 
 def line_of(data: Any, path: tuple[str | int, ...]) -> int | None:

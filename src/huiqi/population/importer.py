@@ -10,7 +10,6 @@ or ``/``. A bad cell stops the import with its file, row and column; nothing is 
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import re
 from decimal import Decimal, InvalidOperation
@@ -25,6 +24,7 @@ from huiqi.errors import HuiqiError
 from huiqi.expr.ast import Type
 from huiqi.facts.catalogue import Catalogue, EntityType, Fact, Period
 from huiqi.money import parse_money
+from huiqi.userfiles.tables import read_table
 
 _SPLIT = re.compile(r"[;；、/|]")
 _TRUE = {"true", "1", "是", "yes", "y", "t"}
@@ -36,36 +36,14 @@ class ImportError_(HuiqiError):
 
 
 def read_rows(path: Path) -> list[dict[str, str]]:
-    """Rows of a CSV (UTF-8, with or without BOM) or Excel (.xlsx, first sheet) file as text cells."""
-    if not path.exists():
-        raise ImportError_(f"找不到文件 {path}")
-    if path.suffix.lower() in (".xlsx", ".xlsm"):
-        from openpyxl import load_workbook
-
-        sheet = load_workbook(path, read_only=True, data_only=True).worksheets[0]
-        rows = [["" if c is None else _excel_text(c) for c in row] for row in sheet.iter_rows(values_only=True)]
-    elif path.suffix.lower() == ".csv":
-        with path.open(encoding="utf-8-sig", newline="") as handle:
-            rows = list(csv.reader(handle))
-    else:
-        raise ImportError_(f"不支持的文件类型 {path.suffix}：请用 .csv（UTF-8）或 .xlsx", where=str(path))
-    if not rows:
-        raise ImportError_("文件为空：第一行应为列名", where=str(path))
+    """Rows of a CSV (UTF-8 ±BOM, GBK, GB18030), ``.xlsx`` or ``.xls`` file (first sheet) as text cells."""
+    rows = read_table(path, what="登记表", error=ImportError_)
+    if not rows or not any(c.strip() for c in rows[0]):
+        raise ImportError_("第一行应为列名，但为空", where=f"{path}:1")
     header = [h.strip() for h in rows[0]]
     return [
         dict(zip(header, (c.strip() for c in row), strict=False)) for row in rows[1:] if any(c.strip() for c in row)
     ]
-
-
-def _excel_text(cell: Any) -> str:
-    if isinstance(cell, dt.datetime):
-        return cell.date().isoformat()
-    if isinstance(cell, dt.date):
-        return cell.isoformat()
-    if isinstance(cell, float):
-        # Excel stores numbers as binary floats; repr gives the shortest exact-looking text, parsed as Decimal.
-        return repr(cell).removesuffix(".0")
-    return str(cell)
 
 
 def _convert(fact: Fact, text: str, money_unit: str, where: str) -> Any:

@@ -1,7 +1,7 @@
 """Write a ``Report`` to a folder: Parquet (fen), CSV (元), one Excel workbook, PNG charts, one HTML page.
 
 - Parquet keeps the machine form: money BIGINT fen, statuses as names;
-- CSV (UTF-8, header row) writes each ``*_fen`` column as ``*_yuan``, a decimal string with two places
+- CSV (UTF-8 with BOM so Excel reads the Chinese, header row) writes each ``*_fen`` column as ``*_yuan``, a decimal string with two places
   built from the integer (``12345.67``) — exact, no float;
 - ``summary.xlsx`` has a sheet of notes, one per summary table (Chinese headers, money as exact decimals
   of 元 formatted ``#,##0.00``), and the per-entity tables when they have at most ``EXCEL_ROW_LIMIT`` rows (the notes say where the others are);
@@ -10,6 +10,8 @@
 
 from __future__ import annotations
 
+import codecs
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -47,9 +49,15 @@ def _csv_columns(columns: list[str]) -> str:
 
 
 def _copy_csv(connection: duckdb.DuckDBPyConnection, relation: str, columns: list[str], path: Path) -> None:
+    """Write CSV for Excel: UTF-8 with a byte-order mark, without which Excel on Chinese Windows reads GBK."""
+    part = path.with_name(path.name + ".part")
     connection.execute(
-        f"COPY (SELECT {_csv_columns(columns)} FROM {relation}) TO {sql_string(str(path))} (HEADER, DELIMITER ',')"
+        f"COPY (SELECT {_csv_columns(columns)} FROM {relation}) TO {sql_string(str(part))} (HEADER, DELIMITER ',')"
     )
+    with path.open("wb") as target, part.open("rb") as source:  # DuckDB cannot write the mark itself
+        target.write(codecs.BOM_UTF8)
+        shutil.copyfileobj(source, target, 1 << 20)
+    part.unlink()
 
 
 def write_report(report: Report, out: Path, connection: duckdb.DuckDBPyConnection) -> list[Path]:
