@@ -29,6 +29,7 @@ from huiqi.errors import HuiqiError
 from huiqi.locations import default_examples_dir, default_policies_dir
 
 if TYPE_CHECKING:
+    from huiqi.facts.catalogue import Catalogue
     from huiqi.policy.base import PolicyBase
 
 app = typer.Typer(
@@ -67,6 +68,17 @@ def _fail(exc: HuiqiError) -> None:
     where = f"{exc.where}: " if exc.where else ""
     err.print(f"[bold red]错误[/]：{where}{exc.message}", markup=True, highlight=False)
     raise typer.Exit(2)
+
+
+def _catalogue(policies: Path | None) -> Catalogue:
+    """The fact catalogue of the policy base; a folder without ``_facts/`` is an error, not an empty list."""
+    from huiqi.errors import PolicyError
+    from huiqi.facts.catalogue import Catalogue
+
+    folder = (policies or default_policies_dir()) / "_facts"
+    if not folder.is_dir():
+        raise PolicyError(f"找不到事实目录 {folder}：--policies 应为政策库目录（含 _facts/ 和各文件目录）")
+    return Catalogue.load(folder)
 
 
 def _base(policies: Path | None, *, strict: bool = True) -> PolicyBase:
@@ -253,7 +265,7 @@ def facts(
     from huiqi.present import facts_markdown, facts_table
 
     try:
-        catalogue = Catalogue.load((policies or default_policies_dir()) / "_facts")
+        catalogue = _catalogue(policies)
     except HuiqiError as exc:
         _fail(exc)
         return
@@ -337,9 +349,11 @@ def population_generate(
 
     from huiqi.engine.evaluate import Engine
     from huiqi.population.generate import generate
+    from huiqi.userfiles import prepare_output_dir
 
     try:
         engine = Engine(_base(policies))
+        prepare_output_dir(out)
     except HuiqiError as exc:
         _fail(exc)
         return
@@ -372,11 +386,10 @@ def population_import(
 
     例：huiqi population import --entities 企业.xlsx --history 年度.xlsx --money-unit 万元 --out out/pop
     """
-    from huiqi.facts.catalogue import Catalogue
     from huiqi.population.importer import import_population
 
     try:
-        catalogue = Catalogue.load((policies or default_policies_dir()) / "_facts")
+        catalogue = _catalogue(policies)
         counts = import_population(
             catalogue, entities=entities, history=history, ledger=ledger, out=out, money_unit=money_unit
         )

@@ -127,6 +127,7 @@ def simulate(
     from huiqi.population.session import PopulationSession
     from huiqi.population.simulate import resolve_scenario, select_documents
     from huiqi.population.simulate import simulate as run_simulation
+    from huiqi.userfiles import prepare_output_dir
 
     if reform is not None and compare is not None:
         raise typer.BadParameter("--reform 与 --compare 不能同时使用", param_hint="--compare")
@@ -138,6 +139,7 @@ def simulate(
         engine = Engine(base)
         plan = load_reform(reform) if reform is not None else None
         budgets = load_budgets(budget) if budget is not None else None
+        prepare_output_dir(out)  # before the run: a file in the way is said at once
         reform_engine = Engine(apply_reform(base, plan)) if plan is not None else None
         spark = spark_master if engine_name == "spark" else None
         with PopulationSession(population, engine, spark_master=spark, memory_limit=memory_limit) as session:

@@ -25,6 +25,7 @@ from huiqi.expr.ast import Type
 from huiqi.facts.catalogue import Catalogue, EntityType, Fact, Period
 from huiqi.money import parse_money
 from huiqi.userfiles.tables import read_table
+from huiqi.userfiles.text import prepare_output_dir
 
 _SPLIT = re.compile(r"[;；、/|]")
 _TRUE = {"true", "1", "是", "yes", "y", "t"}
@@ -103,6 +104,7 @@ def import_population(
     money_unit: str = "元",
 ) -> dict[str, int]:
     """Check and convert the files, then write ``entities/history/ledger.parquet`` into ``out``."""
+    prepare_output_dir(out, error=ImportError_)  # before the work: a file in the way is said at once
     instant = {f.key: f for f in catalogue if f.period is not Period.ANNUAL}
     annual = {f.key: f for f in catalogue if f.period is Period.ANNUAL}
     entity_rows = read_rows(entities)
@@ -163,7 +165,6 @@ def import_population(
         "history": pa.Table.from_pylist(history_items, schema=history_schema(catalogue)),
         "ledger": pa.Table.from_pylist(ledger_items, schema=LEDGER_SCHEMA),
     }
-    out.mkdir(parents=True, exist_ok=True)
     for name, table in tables.items():
         pq.write_table(table, out / f"{name}.parquet")
     return {name: table.num_rows for name, table in tables.items()}

@@ -8,6 +8,14 @@ not UTF-8 (with or without BOM), UTF-16, GBK or GB18030, malformed YAML, JSON or
 from __future__ import annotations
 
 from huiqi.userfiles.structured import load_json_text, load_structured_file, load_yaml_text
-from huiqi.userfiles.text import decode_text, read_bytes, read_text
+from huiqi.userfiles.text import decode_text, prepare_output_dir, read_bytes, read_text
 
-__all__ = ["decode_text", "load_json_text", "load_structured_file", "load_yaml_text", "read_bytes", "read_text"]
+__all__ = [
+    "decode_text",
+    "load_json_text",
+    "load_structured_file",
+    "load_yaml_text",
+    "prepare_output_dir",
+    "read_bytes",
+    "read_text",
+]

@@ -97,3 +97,16 @@ def _strict(data: bytes, encoding: str, where: str, what: str, error: type[Huiqi
             "请用文本编辑器另存为 UTF-8",
             where=f"{where}:{line}",
         ) from None
+
+
+def prepare_output_dir(path: Path, *, error: type[HuiqiError] = InputFileError) -> Path:
+    """Create the output folder ``path`` (and its parents); a file in the way or no permission is an ``error``."""
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except (FileExistsError, NotADirectoryError):
+        raise error("输出位置已有同名文件，不是目录：请换一个输出目录", where=str(path)) from None
+    except PermissionError:
+        raise error("没有写入权限：无法创建输出目录", where=str(path)) from None
+    except OSError as exc:
+        raise error(f"无法创建输出目录（{exc.strerror or exc}）", where=str(path)) from None
+    return path
