@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
@@ -229,7 +230,33 @@ def check_document(document: LoadedDocument, catalogue: Catalogue) -> list[Huiqi
             if ref not in rule_refs:
                 errors.append(PolicyError(f"互斥组引用了不存在的规则 {ref!r}（格式：条款编号/规则编号）", where=where))
         _check_when_reading(errors, readings, exclusion.when_reading, where)
+    errors.extend(_check_quotes(document))
     errors.extend(_check_coverage(document))
+    return errors
+
+
+def _check_quotes(document: LoadedDocument) -> list[HuiqiError]:
+    """The quotes that have no span (non-duplication, budget, readings, definitions, units) must be in the text."""
+    policy, source = document.policy, document.source
+    quoted: list[tuple[str | None, str, tuple[str | int, ...]]] = []
+    meta = policy.document
+    if meta.non_duplication is not None:
+        quoted.append((meta.non_duplication.quote, source, ("document", "non_duplication", "quote")))
+    if meta.budget_semantics is not None:
+        quoted.append((meta.budget_semantics.quote, source, ("document", "budget_semantics", "quote")))
+    quoted += [(r.quote, source, ("readings", i, "quote")) for i, r in enumerate(policy.readings)]
+    quoted += [(d.quote, source, ("definitions", i, "quote")) for i, d in enumerate(policy.definitions)]
+    for p_index, provision in enumerate(policy.provisions):
+        quoted.append((provision.units_quote, provision.quote, ("provisions", p_index, "units_quote")))
+        for r_index, rule in enumerate(provision.rules):
+            quoted.append((rule.units_quote, provision.quote, ("provisions", p_index, "rules", r_index, "units_quote")))
+    errors: list[HuiqiError] = []
+    for quote, text, path in quoted:
+        if quote is not None and quote not in text:
+            scope = "原文（source.txt）" if path[-1] == "quote" else "所属条款的引文"
+            errors.append(
+                PolicyError(f"{path[-1]} 的引文在{scope}中找不到：引文应逐字摘自原文", where=document.where(*path))
+            )
     return errors
 
 
@@ -273,7 +300,45 @@ def _check_rule(document: LoadedDocument, rule: Rule, path: tuple[str | int, ...
         _check_expr(errors, document, cap.amount, Type.MONEY, (*path, "caps", c_index, "amount"))
     for i_index, instalment in enumerate(rule.instalments):
         _check_expr(errors, document, instalment.share, Type.NUMBER, (*path, "instalments", i_index, "share"))
+    shares = [_constant(instalment.share) for instalment in rule.instalments]
+    if shares and all(share is not None for share in shares) and sum(s for s in shares if s is not None) != 1:
+        total = sum(s for s in shares if s is not None)
+        errors.append(
+            PolicyError(
+                f"instalments 各期比例之和应为 100%，现为 {float(total) * 100:g}%（最后一期会被补足或扣减差额）",
+                where=document.where(*path, "instalments"),
+            )
+        )
+    tier_ids = [tier.id for tier in benefit.tiers or []]
+    for t_index, tier_id in enumerate(tier_ids):
+        if tier_id in tier_ids[:t_index]:
+            errors.append(PolicyError(f"档次编号 {tier_id!r} 重复（台账按档次编号记录已领取的档次）",
+                                      where=document.where(*bpath, "tiers", t_index)))  # fmt: skip
     return errors
+
+
+def _constant(text: str | int) -> Fraction | None:
+    """The value of a constant numeric expression (50%, 1/3, 0.6), or None when it reads facts."""
+    try:
+        node = parse(str(text))
+    except ExpressionError:
+        return None
+
+    def fold(node: ast.Node) -> Fraction | None:
+        if isinstance(node, ast.Number):
+            return node.value
+        if isinstance(node, ast.BinOp) and node.op in "+-*/":
+            left, right = fold(node.left), fold(node.right)
+            if left is None or right is None or (node.op == "/" and right == 0):
+                return None
+            if node.op == "+":
+                return left + right
+            if node.op == "-":
+                return left - right
+            return left * right if node.op == "*" else left / right
+        return None
+
+    return fold(node)
 
 
 def _check_entities(

@@ -184,7 +184,36 @@ class Benefit(_Model):
             raise ValueError(
                 f"form 为 {self.form} 时需要字段 {'、'.join(missing)}（见 docs/authoring.md 的 Benefit forms 表）"
             )
+        # Every field given must act: the engine reads only the fields of the form (and `ceiling`, except for none).
+        used = set(need[self.form]) | ({"ceiling"} if self.form != "none" else set())
+        figures = ("amount", "base", "rate", "ceiling", "mode", "tiers", "index", "steps")
+        unused = [name for name in figures if getattr(self, name) not in (None, []) and name not in used]
+        if unused:
+            raise ValueError(
+                f"form 为 {self.form} 时不使用字段 {'、'.join(unused)}（会被忽略）：请删除，或改用相应的 form"
+                "（见 docs/authoring.md 的 Benefit forms 表）"
+            )
+        if self.is_ceiling and self.is_floor:
+            raise ValueError("is_ceiling（上限）与 is_floor（下限）不能同时为 true")
+        if self.form == "none" and (self.is_ceiling or self.is_floor):
+            raise ValueError("form: none 没有金额，is_ceiling / is_floor 不起作用：请删除")
+        if self.review and self.is_floor:
+            raise ValueError("review: true 时金额由主管部门审核确定，is_floor 不起作用：请删除其一")
+        _check_steps(self.steps or [])
         return self
+
+
+def _check_steps(steps: list[Step]) -> None:
+    """Steps are ranges of year numbers from 1, first ≤ last, none overlapping (a later one would never apply)."""
+    taken: list[tuple[int, int]] = []
+    for step in steps:
+        first, last = step.years
+        if first < 1 or first > last:
+            raise ValueError(f"steps 的 years [{first}, {last}] 应为 [起始年, 结束年]，从第1年起且起始年不大于结束年")
+        for other in taken:
+            if first <= other[1] and other[0] <= last:
+                raise ValueError(f"steps 的年份 [{first}, {last}] 与 [{other[0]}, {other[1]}] 重叠：后一段永远不会适用")
+        taken.append((first, last))
 
 
 class Cap(_Model):
@@ -193,6 +222,15 @@ class Cap(_Model):
     scope: Literal["per_year", "cumulative"]
     amount: str | int
     over: Literal["rule", "provision"] = "rule"
+
+    @model_validator(mode="after")
+    def _over_acts(self) -> Cap:
+        if self.scope == "per_year" and self.over == "provision":
+            raise ValueError(
+                "scope: per_year 的上限按本规则当年已领取的金额计算，over: provision 不起作用："
+                "请删除 over，或改用 scope: cumulative, over: provision（本条累计上限）"
+            )
+        return self
 
 
 class Duration(_Model):
@@ -229,6 +267,18 @@ class Rule(_Model):
     payer: str | None = None
     units_quote: str | None = None
     note: str | None = None
+
+    @model_validator(mode="after")
+    def _every_option_acts(self) -> Rule:
+        if self.exclusive_group is not None:
+            raise ValueError(
+                "exclusive_group 不起作用：不得重复享受请写在文件的 exclusions 中（列出互斥的规则，见 docs/authoring.md §7）"
+            )
+        if self.once and self.duration is not None:
+            raise ValueError("once: true（一次性）时规则只支付一次，duration 不起作用：请删除其一")
+        if self.instalments and self.benefit.form == "none":
+            raise ValueError("form: none 没有金额，instalments 不起作用：请删除")
+        return self
 
 
 class Provision(_Model):
@@ -301,6 +351,12 @@ class Exclusion(_Model):
     max: int = Field(default=1, ge=1)
     reason: str
     when_reading: dict[str, str] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _max_binds(self) -> Exclusion:
+        if self.max >= len(self.rules):
+            raise ValueError(f"max 为 {self.max}，而互斥组只有 {len(self.rules)} 条规则：这一限制永远不会生效")
+        return self
 
 
 class PolicyFile(_Model):
