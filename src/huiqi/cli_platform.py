@@ -8,14 +8,18 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
-from sqlalchemy.engine import make_url
 
 from huiqi.errors import HuiqiError
-from huiqi.store.db import DEFAULT_URL, Database
+
+if TYPE_CHECKING:
+    from huiqi.store.db import Database
+
+# SQLAlchemy, FastAPI and the platform are imported inside the commands: `huiqi --help` and the
+# evaluation commands never load them (tests/test_startup.py).
 
 console = Console()
 err = Console(stderr=True)
@@ -30,7 +34,15 @@ DatabaseOption = Annotated[
 
 
 def _url(database: str | None) -> str:
+    from huiqi.store.db import DEFAULT_URL
+
     return database or os.environ.get("HUIQI_DATABASE_URL") or DEFAULT_URL
+
+
+def _database(database: str | None) -> Database:
+    from huiqi.store.db import Database
+
+    return Database(_url(database))
 
 
 def _fail(exc: HuiqiError) -> None:
@@ -41,12 +53,16 @@ def _fail(exc: HuiqiError) -> None:
 
 def is_fresh_sqlite(url: str) -> bool:
     """A SQLite URL whose file does not exist yet (``huiqi serve`` then loads the demo)."""
+    from sqlalchemy.engine import make_url
+
     parsed = make_url(url)
     return parsed.get_backend_name() == "sqlite" and bool(parsed.database) and not Path(str(parsed.database)).exists()
 
 
 def default_workers(url: str) -> int:
     """Worker processes by default: one per core on PostgreSQL; one on SQLite (a single writer anyway)."""
+    from sqlalchemy.engine import make_url
+
     if make_url(url).get_backend_name() == "sqlite":
         return 1
     return max(1, os.cpu_count() or 1)
@@ -75,6 +91,7 @@ def serve(
     例：HUIQI_DATABASE_URL=postgresql+psycopg://… huiqi serve --host 0.0.0.0 --workers 4
     """
     import uvicorn
+    from sqlalchemy.engine import make_url
 
     from huiqi.api.app import create_app
     from huiqi.api.config import Settings
@@ -107,7 +124,7 @@ def db_upgrade(database: DatabaseOption = None) -> None:
     """把数据库迁移到最新版本（Alembic）。  例：huiqi db upgrade --database postgresql+psycopg://root@127.0.0.1/huiqi"""
     from huiqi.store.migrate import current_revision, upgrade
 
-    db = Database(_url(database))
+    db = _database(database)
     upgrade(db.engine)
     console.print(f"[green]✔[/] 数据库已是最新版本（{current_revision(db.engine)}）")
     db.dispose()
@@ -124,7 +141,7 @@ def audit_verify(
     from huiqi.workflow.audit import verify
     from huiqi.workflow.reconcile import reconcile, repeatable_read
 
-    db = Database(_url(database))
+    db = _database(database)
     with db.sessions() as session:
         repeatable_read(session)  # the chain and the tables from one snapshot
         result = verify(session)
@@ -174,7 +191,7 @@ def users_create(
     from huiqi.workflow import audit
     from huiqi.workflow.actors import SYSTEM
 
-    db = Database(_url(database))
+    db = _database(database)
     upgrade(db.engine)
     try:
         with db.transaction() as session:

@@ -13,14 +13,13 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
-import pyarrow as pa
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table as RichTable
 
 from huiqi.errors import HuiqiError
-from huiqi.policy.base import PolicyBase, default_policies_dir
+from huiqi.locations import default_policies_dir
+
+# pyarrow, DuckDB and the engine are imported inside the command: `huiqi --help` never loads them.
 
 console = Console(soft_wrap=False, width=None if sys.stdout.isatty() else 160)
 err = Console(stderr=True, soft_wrap=True)
@@ -36,6 +35,8 @@ def _fail(exc: HuiqiError) -> None:
 
 @contextmanager
 def _progress(total: int) -> Iterator[Callable[[str], None]]:
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
     with Progress(
         TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
         console=err, transient=True,
@@ -49,6 +50,9 @@ def _progress(total: int) -> Iterator[Callable[[str], None]]:
 
 
 def _print_report(report: object, out: Path, files: list[Path]) -> None:
+    import pyarrow as pa
+    from rich.table import Table as RichTable
+
     from huiqi.population.labels import column_label, display
     from huiqi.population.report import Report
 
@@ -119,6 +123,7 @@ def simulate(
     """
     from huiqi.cli import _parse_date, _parse_readings
     from huiqi.engine.evaluate import Engine
+    from huiqi.policy.base import PolicyBase
     from huiqi.population.budget import budget_report, load_budgets
     from huiqi.population.compare import compare_report
     from huiqi.population.delta import reform_report
