@@ -130,7 +130,7 @@ def simulate(
     from huiqi.population.outputs import write_report
     from huiqi.population.reform import apply_reform, load_reform
     from huiqi.population.session import PopulationSession
-    from huiqi.population.simulate import resolve_scenario, select_documents
+    from huiqi.population.simulate import document_titles, resolve_scenario, select_documents
     from huiqi.population.simulate import simulate as run_simulation
     from huiqi.userfiles import prepare_output_dir
 
@@ -168,7 +168,8 @@ def simulate(
                 else:
                     budget_run, report = run_simulation(session, engine, documents, scenario, progress=step)
             if budgets is not None:
-                report.extend(budget_report(session, budget_run, budgets, base.catalogue))
+                report.extend(budget_report(session, budget_run, budgets, base.catalogue,
+                                            titles=document_titles(engine)))  # fmt: skip
             files = write_report(report, out, session.connection)
     except HuiqiError as exc:
         _fail(exc)

@@ -11,8 +11,10 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 from openpyxl import load_workbook
+from openpyxl.utils import get_column_letter
 
 from huiqi.population import budget, charts, labels
+from huiqi.population.labels import column_label, text_width
 from huiqi.population.outputs import write_report
 from huiqi.population.session import PopulationSession, Scenario
 from huiqi.population.simulate import simulate
@@ -57,36 +59,76 @@ def test_excel_has_notes_summaries_and_small_per_entity_tables(written: tuple[Pa
     assert "逐主体逐规则结果（不含不适用）" in workbook.sheetnames
     sheet = workbook["按文件汇总"]
     headers = [c.value for c in sheet[1]]
-    assert "受益主体数" in headers and "最高可达合计（确定＋上限，元）" in headers
-    total = sheet.cell(row=2, column=headers.index("最高可达合计（确定＋上限，元）") + 1)
+    assert "受益主体数" in headers and "确定金额（万元）" in headers and column_label("total_fen") in headers
+    total = sheet.cell(row=2, column=headers.index(column_label("total_fen")) + 1)
     assert total.number_format == "#,##0.00"
     expected = pq.read_table(out / "by_document.parquet")["total_fen"][0].as_py()
-    assert Decimal(str(total.value)) == Decimal(expected).scaleb(-2)
+    assert Decimal(str(total.value)) == Decimal(expected).scaleb(-6)  # 万元, the exact amount
     results = workbook["逐主体逐规则结果（不含不适用）"]
     assert {c.value for c in results["E"][1:]} <= {"符合", "待审核定额", "需补充信息", "不重复享受", "不符合"}
+    assert any("金额单位：万元" in str(row[0].value) for row in workbook["说明"].iter_rows())
 
 
-def test_charts_are_png_and_embedded_in_the_html(written: tuple[Path, list[Path]]) -> None:
+def test_excel_sheets_are_ready_to_use(written: tuple[Path, list[Path]]) -> None:
+    """Every data sheet: header row frozen, filters over the whole table, columns as wide as their widest
+    cell (CJK characters count two), money as #,##0.00 (万元) and counts as #,##0."""
+    out, _ = written
+    workbook = load_workbook(out / "summary.xlsx")
+    for sheet in workbook.worksheets[1:]:
+        assert sheet.freeze_panes == "A2", sheet.title
+        last = get_column_letter(sheet.max_column)
+        assert sheet.auto_filter.ref == f"A1:{last}{sheet.max_row}", sheet.title
+        headers = [c.value for c in sheet[1]]
+        for index, header in enumerate(headers, start=1):
+            letter = get_column_letter(index)
+            width = sheet.column_dimensions[letter].width
+            cells = [c for c in sheet[letter][1:] if c.value is not None]
+            shown = [text_width(str(header))]
+            for cell in cells:
+                if "万元" in str(header):
+                    assert cell.number_format == "#,##0.00", (sheet.title, header)
+                    shown.append(text_width(f"{Decimal(str(cell.value)):,.2f}"))
+                elif isinstance(cell.value, int):
+                    assert cell.number_format == "#,##0", (sheet.title, header)
+                    shown.append(text_width(f"{cell.value:,}"))
+                else:
+                    shown.append(text_width(str(cell.value)))
+            assert min(max(shown), 56) < width <= 60, (sheet.title, header, width)
+    by_document = workbook["按文件汇总"]
+    assert by_document.column_dimensions["B"].width >= text_width("文件名称") + 2  # CJK counted double
+
+
+def test_every_chart_is_png_and_embedded_in_the_html(written: tuple[Path, list[Path]]) -> None:
     out, _ = written
     pngs = sorted((out / "charts").glob("*.png"))
-    assert [p.stem for p in pngs] == sorted(["by_document", "top_provisions", "by_size_band"] + (
-        ["by_district", "by_industry"] if charts.chinese_font() else []))  # fmt: skip
+    assert [p.stem for p in pngs] == sorted(
+        ["by_document", "top_provisions", "by_size_band", "by_district", "by_industry"]
+    )
     html = (out / "report.html").read_text(encoding="utf-8")
     for png in pngs:
         data = png.read_bytes()
         assert data.startswith(PNG)
         assert base64.b64encode(data).decode("ascii") in html
-    assert "<h2>按条款汇总</h2>" in html and "受益主体数" in html
+    assert "<h2>按条款汇总</h2>" in html and "受益主体数" in html and "金额单位：万元" in html
 
 
-def test_without_a_chinese_font_charts_speak_english(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(charts, "chinese_font", lambda: None)
-    assert charts.text("金额", "amount") == "amount"
-    rows = [{"document": "gz", "provision": "二.1", "provision_label": "1. 核心", "position": 3},
-            {"document": "sz", "provision": "2", "provision_label": "2. 增资", "position": 2}]  # fmt: skip
-    assert charts.provision_names(rows) == ["gz #3", "sz:2"]
-    png = charts.bar_chart("Amount", ["a", "b"], [charts.Series("x", [100, 2_000_000])])
-    assert png.startswith(PNG)
+def test_without_a_chinese_font_the_report_says_why_there_are_no_charts(
+    synthetic: Synthetic, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No English fallback and no silent gap: the notes (console, HTML, Excel) say what to install."""
+    monkeypatch.setenv(charts.FONT_ENV, str(tmp_path / "missing.ttc"))
+    charts.cjk_font.cache_clear()
+    try:
+        with PopulationSession(synthetic.folder, synthetic.engine) as session:
+            _, report = simulate(session, synthetic.engine, ["test-doc"], Scenario(AS_OF, PERIOD))
+            write_report(report, tmp_path / "out", session.connection)
+    finally:
+        charts.cjk_font.cache_clear()
+    assert report.charts == []
+    note = next(n for n in report.notes if n.startswith("未生成图表"))
+    assert "HUIQI_CJK_FONT" in note and "missing.ttc" in note
+    assert not (tmp_path / "out" / "charts").exists()
+    assert note in (tmp_path / "out" / "report.html").read_text(encoding="utf-8")
 
 
 def test_doctests() -> None:

@@ -40,7 +40,7 @@ from huiqi.facts.catalogue import Catalogue, Period
 from huiqi.money import parse_money, round_half_up
 from huiqi.policy.yamlio import line_of, load_yaml, strip_lines
 
-from .charts import Series, bar_chart, text
+from .charts import Series, bar_chart, charts_or_note, wrap_label
 from .report import Chart, Export, Report, Table
 from .session import PopulationSession, Run
 
@@ -218,8 +218,12 @@ SUMMARY_SCHEMA = pa.schema(
 )  # fmt: skip
 
 
-def budget_report(session: PopulationSession, run: Run, budgets: list[Budget], catalogue: Catalogue) -> Report:
-    """Allocate every budget over the run's results."""
+def budget_report(
+    session: PopulationSession, run: Run, budgets: list[Budget], catalogue: Catalogue, *,
+    titles: dict[str, str] | None = None,
+) -> Report:  # fmt: skip
+    """Allocate every budget over the run's results; ``titles`` (document → short title) name the targets
+    in the chart (ids where absent)."""
     connection = session.connection
     labels = [check_budget(b, run, catalogue, session) for b in budgets]
     connection.execute(
@@ -245,7 +249,7 @@ def budget_report(session: PopulationSession, run: Run, budgets: list[Budget], c
     order = " ".join(f"WHEN {sql_string(b.target)} THEN {i}" for i, b in enumerate(budgets))
     listing = f"SELECT * FROM budget_allocation ORDER BY CASE target {order} END, rank"
     report.exports = [Export("budget_allocation", "逐主体预算分配", listing)]
-    report.charts = _charts(rows)
+    report.charts = charts_or_note(report, lambda: _charts(rows, run, titles or {}))
     return report
 
 
@@ -265,14 +269,22 @@ def _summary_row(connection: duckdb.DuckDBPyConnection, budget: Budget, label: s
     }  # fmt: skip
 
 
-def _charts(rows: list[dict[str, Any]]) -> list[Chart]:
+def _target_name(target: str, run: Run, titles: dict[str, str]) -> str:
+    """A budget target as a chart names it: the provision's label over the document's short title."""
+    document, _, provision = target.partition(":")
+    title = wrap_label(titles.get(document) or document)
+    labels = {r.provision: r.provision_label for r in run.rules if r.document == document}
+    return f"{wrap_label(labels.get(provision, provision))}\n{title}" if provision else title
+
+
+def _charts(rows: list[dict[str, Any]], run: Run, titles: dict[str, str]) -> list[Chart]:
     if not rows:
         return []
     return [
-        Chart("budget", text("预算与需求", "Budget and demand"), bar_chart(
-            text("预算、需求与已分配", "Budget, demand and allocated"), [r["target"] for r in rows],
-            [Series(text("需求", "demand"), [r["demand_fen"] for r in rows]),
-             Series(text("预算", "budget"), [r["budget_fen"] for r in rows]),
-             Series(text("已分配", "allocated"), [r["allocated_fen"] for r in rows])],
+        Chart("budget", "预算与需求", bar_chart(
+            "预算、需求与已分配", [_target_name(r["target"], run, titles) for r in rows],
+            [Series("需求", [r["demand_fen"] for r in rows]),
+             Series("预算", [r["budget_fen"] for r in rows]),
+             Series("已分配", [r["allocated_fen"] for r in rows])],
         ))
     ]  # fmt: skip

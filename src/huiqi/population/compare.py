@@ -12,7 +12,7 @@ import pyarrow as pa
 from huiqi.compile.sql import quote_ident, sql_string
 from huiqi.engine.evaluate import Engine
 
-from .charts import Series, bar_chart, text
+from .charts import Series, bar_chart, charts_or_note, document_names
 from .report import Chart, Export, Report, Table
 from .session import PopulationSession, Progress, Run, Scenario
 from .simulate import COST_NOTE, document_meta, population_notes
@@ -66,7 +66,7 @@ def compare_report(
         Table("compare_top", f"受益最多的 {TOP} 个主体", top),
     ]
     report.exports = [Export("compare_entities", "逐主体各文件金额", entities_sql(run))]
-    report.charts = _charts(summary)
+    report.charts = charts_or_note(report, lambda: _charts(summary))
     return run, report
 
 
@@ -74,16 +74,16 @@ def _charts(summary: pa.Table) -> list[Chart]:
     rows = summary.to_pylist()
     if not rows:
         return []
-    names = [r["document"] for r in rows]
+    names = document_names([r["document"] for r in rows], {r["document"]: r["title"] for r in rows})
     return [
-        Chart("compare_amount", text("各文件金额", "Amount by document"), bar_chart(
-            text("各文件金额合计（忽略属地）", "Amount by document (jurisdiction ignored)"), names,
-            [Series(text("确定金额", "fixed"), [r["cost_fen"] for r in rows]),
-             Series(text("上限金额", "ceilings"), [r["ceiling_fen"] for r in rows])],
+        Chart("compare_amount", "各文件金额", bar_chart(
+            "各文件金额合计（忽略属地）", names,
+            [Series("确定金额", [r["cost_fen"] for r in rows]),
+             Series("上限金额", [r["ceiling_fen"] for r in rows])],
         )),
-        Chart("compare_beneficiaries", text("各文件受益主体数", "Beneficiaries by document"), bar_chart(
-            text("受益主体数与最有利主体数", "Beneficiaries and entities best served"), names,
-            [Series(text("受益主体数", "beneficiaries"), [r["beneficiaries"] for r in rows]),
-             Series(text("最有利主体数", "best for"), [r["best_for"] for r in rows])], money=False,
+        Chart("compare_beneficiaries", "各文件受益主体数", bar_chart(
+            "受益主体数与最有利主体数", names,
+            [Series("受益主体数", [r["beneficiaries"] for r in rows]),
+             Series("最有利主体数", [r["best_for"] for r in rows])], money=False,
         )),
     ]  # fmt: skip

@@ -14,12 +14,12 @@ import pyarrow as pa
 from huiqi.compile.sql import quote_ident
 from huiqi.engine.evaluate import Engine
 
-from .charts import Series, bar_chart, provision_names, text
+from .charts import Series, bar_chart, charts_or_note, provision_names
 from .labels import yuan_text
 from .reform import Override, Reform
 from .report import Chart, Export, Report, Table
 from .session import ELIGIBLE, PopulationSession, Progress, Run, Scenario, status_name_sql
-from .simulate import population_notes
+from .simulate import document_titles, population_notes
 from .summary import document_order
 
 DELTA_COLUMNS = ("baseline_beneficiaries", "reform_beneficiaries", "delta_fen", "winners", "losers")
@@ -164,7 +164,8 @@ def reform_report(
         Export("reform_entities", "逐主体变化（受益有变化的主体）", entities_sql(baseline, reformed)),
         Export("reform_changes", "逐主体逐规则变化（状态或金额有变化）", changes_sql(baseline, reformed)),
     ]
-    report.charts = _charts(report.table("reform_by_provision"))
+    titles = document_titles(baseline_engine)
+    report.charts = charts_or_note(report, lambda: _charts(report.table("reform_by_provision"), titles))
     return baseline, reformed, report
 
 
@@ -175,7 +176,8 @@ def _describe(override: Override) -> str:
     return f"{kind} {override.target}：{'；'.join(parts)}"
 
 
-def _charts(table: pa.Table) -> list[Chart]:
+def _charts(table: pa.Table, titles: dict[str, str]) -> list[Chart]:
+    """Money and beneficiaries before and after, for the 15 provisions whose money changes most."""
     rows = table.to_pylist()
     seen: dict[str, int] = {}
     for row in rows:
@@ -185,16 +187,16 @@ def _charts(table: pa.Table) -> list[Chart]:
     rows = rows[:15]
     if not rows:
         return []
-    names = provision_names(rows)
+    names = provision_names(rows, titles)
     return [
-        Chart("reform_delta", text("改革前后金额", "Amount before and after"), bar_chart(
-            text("改革前后金额合计（变化最大的条款）", "Amount before / after reform (largest changes)"), names,
-            [Series(text("现行", "baseline"), [r["baseline_total_fen"] for r in rows]),
-             Series(text("改革后", "reform"), [r["reform_total_fen"] for r in rows])],
+        Chart("reform_delta", "改革前后金额", bar_chart(
+            "改革前后金额合计（变化最大的条款）", names,
+            [Series("现行", [r["baseline_total_fen"] for r in rows]),
+             Series("改革后", [r["reform_total_fen"] for r in rows])],
         )),
-        Chart("reform_beneficiaries", text("改革前后受益主体数", "Beneficiaries before and after"), bar_chart(
-            text("改革前后受益主体数", "Beneficiaries before / after reform"), names,
-            [Series(text("现行", "baseline"), [r["baseline_beneficiaries"] for r in rows]),
-             Series(text("改革后", "reform"), [r["reform_beneficiaries"] for r in rows])], money=False,
+        Chart("reform_beneficiaries", "改革前后受益主体数", bar_chart(
+            "改革前后受益主体数", names,
+            [Series("现行", [r["baseline_beneficiaries"] for r in rows]),
+             Series("改革后", [r["reform_beneficiaries"] for r in rows])], money=False,
         )),
     ]  # fmt: skip

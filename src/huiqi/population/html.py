@@ -11,6 +11,7 @@ from .labels import column_label, display
 from .report import Report
 
 HTML_ROW_LIMIT = 200
+UNIT_NOTE = "金额单位：万元（由整数分换算，四舍五入到两位小数；精确到分的金额见 CSV 文件的 *_yuan 列）。"
 
 _STYLE = """
 body { font-family: "Noto Sans CJK SC", "PingFang SC", "Microsoft YaHei", sans-serif; margin: 2em; color: #222; }
@@ -18,7 +19,8 @@ h1 { font-size: 1.5em; } h2 { font-size: 1.2em; margin-top: 2em; border-bottom: 
 table { border-collapse: collapse; font-size: 0.85em; margin: 0.5em 0; }
 th, td { border: 1px solid #ddd; padding: 3px 8px; } th { background: #f3f3f3; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; }
-figure { display: inline-block; margin: 0.5em 1em 0.5em 0; } img { max-width: 720px; }
+figure { margin: 1em 0; } img { width: 100%; max-width: 900px; height: auto; }
+figcaption { color: #555; font-size: 0.9em; }
 p.note { color: #555; margin: 0.2em 0; }
 """
 
@@ -51,7 +53,7 @@ def render_html(report: Report) -> str:
         f"<h1>{escape(report.title)}</h1>",
     ]
     parts += [f'<p class="note">{escape(line)}</p>' for line in report.notes]
-    parts.append('<p class="note">金额单位：元（由整数分换算，精确到分）。</p>')
+    parts.append(f'<p class="note">{escape(UNIT_NOTE)}</p>')
     if report.charts:
         parts.append("<h2>图表</h2>")
         for chart in report.charts:

@@ -3,8 +3,10 @@
 - Parquet keeps the machine form: money BIGINT fen, statuses as names;
 - CSV (UTF-8 with BOM so Excel reads the Chinese, header row) writes each ``*_fen`` column as ``*_yuan``, a decimal string with two places
   built from the integer (``12345.67``) — exact, no float;
-- ``summary.xlsx`` has a sheet of notes, one per summary table (Chinese headers, money as exact decimals
-  of 元 formatted ``#,##0.00``), and the per-entity tables when they have at most ``EXCEL_ROW_LIMIT`` rows (the notes say where the others are);
+- ``summary.xlsx`` has a sheet of notes, one per summary table (Chinese headers with units, money in 万元
+  as exact decimals formatted ``#,##0.00``, counts ``#,##0``; header row frozen, filters on, columns as
+  wide as their contents with CJK characters counted double), and the per-entity tables when they have at
+  most ``EXCEL_ROW_LIMIT`` rows (the notes say where the others are);
 - ``charts/*.png`` and ``report.html`` (self-contained: the charts are embedded).
 """
 
@@ -20,15 +22,23 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Font
+from openpyxl.styles import Alignment, Font
+from openpyxl.utils import get_column_letter
 
 from huiqi.compile.sql import quote_ident, sql_string
 
 from .html import render_html
-from .labels import VALUE_LABELS, column_label, yuan
+from .labels import VALUE_LABELS, column_label, display, text_width, wan
 from .report import Report
 
 EXCEL_ROW_LIMIT = 10_000
+MONEY_FORMAT = "#,##0.00"  # 万元 with two places shown; the cell holds the exact amount
+COUNT_FORMAT = "#,##0"
+MAX_COLUMN_WIDTH = 60  # characters of Excel's default font; longer cells are cut off on screen, not in the data
+UNIT_NOTE = (
+    "金额单位：万元。表中金额由整数分精确换算，单元格保存精确值、显示两位小数；"
+    "Parquet 文件中金额为整数分（*_fen），CSV 文件中为元（*_yuan，精确到分）。"
+)
 
 YUAN_MACRO = (
     "CREATE OR REPLACE TEMP MACRO huiqi_yuan(fen) AS CASE WHEN fen IS NULL THEN NULL ELSE "
@@ -113,41 +123,72 @@ def _sheet_title(title: str, used: set[str]) -> str:
     return name
 
 
-def _cell(sheet: Any, column: str, value: Any) -> Any:
+def _number_format(column: str, kind: pa.DataType) -> str | None:
+    """``#,##0.00`` for money (万元), ``#,##0`` for counts, none for text."""
+    if column.endswith("_fen"):
+        return MONEY_FORMAT
+    if pa.types.is_integer(kind):
+        return COUNT_FORMAT
+    return None
+
+
+def _value(column: str, value: Any) -> Any:
+    """A cell's value: money as the exact Decimal of 万元, yes/no and statuses in words."""
     if value is None:
         return None
     if column.endswith("_fen"):
-        cell = WriteOnlyCell(sheet, value=yuan(value))
-        cell.number_format = "#,##0.00"
-        return cell
+        return wan(value)
     if isinstance(value, bool):
         return "是" if value else "否"
     labels = VALUE_LABELS.get(column)
     return labels.get(str(value), value) if labels else value
 
 
+def column_widths(data: pa.Table) -> list[int]:
+    """Excel column widths fitting the header and every cell as shown (CJK characters count two), plus a
+    margin for the filter button; at most ``MAX_COLUMN_WIDTH``."""
+    widths = []
+    for name in data.column_names:
+        shown = (display(name, value) for value in data[name].to_pylist())
+        widest = max([text_width(column_label(name)), *(text_width(text) for text in shown)])
+        widths.append(min(MAX_COLUMN_WIDTH, widest + 4))
+    return widths
+
+
 def _write_excel(path: Path, report: Report, sheets: list[tuple[str, pa.Table]], omitted: list[str]) -> None:
     workbook = Workbook(write_only=True)
     used: set[str] = set()
     notes = workbook.create_sheet(_sheet_title("说明", used))
+    notes.column_dimensions["A"].width = 110
     title = WriteOnlyCell(notes, value=report.title)
     title.font = Font(bold=True)
     notes.append([title])
-    for line in [*report.notes, *omitted]:
-        notes.append([line])
-    notes.append(
-        ["金额单位：元（由整数分换算，精确到分）；Parquet 文件中金额为整数分（*_fen），CSV 中为元（*_yuan）。"]
-    )
+    for line in [*report.notes, *omitted, UNIT_NOTE]:
+        cell = WriteOnlyCell(notes, value=line)
+        cell.alignment = Alignment(wrap_text=True, vertical="top")
+        notes.append([cell])
     for sheet_title, data in sheets:
         sheet = workbook.create_sheet(_sheet_title(sheet_title, used))
+        columns = data.column_names
+        for index, width in enumerate(column_widths(data), start=1):
+            sheet.column_dimensions[get_column_letter(index)].width = width
+        sheet.freeze_panes = "A2"
+        sheet.auto_filter.ref = f"A1:{get_column_letter(len(columns))}{data.num_rows + 1}"
         header = []
-        for name in data.column_names:
+        for name in columns:
             cell = WriteOnlyCell(sheet, value=column_label(name))
             cell.font = Font(bold=True)
+            cell.alignment = Alignment(horizontal="center", vertical="center")
             header.append(cell)
         sheet.append(header)
-        columns = data.column_names
+        formats = [_number_format(name, data.schema.field(name).type) for name in columns]
         for batch in data.to_batches(max_chunksize=10_000):
             for row in batch.to_pylist():
-                sheet.append([_cell(sheet, name, row[name]) for name in columns])
+                cells = []
+                for name, number_format in zip(columns, formats, strict=True):
+                    cell = WriteOnlyCell(sheet, value=_value(name, row[name]))
+                    if number_format is not None:
+                        cell.number_format = number_format
+                    cells.append(cell)
+                sheet.append(cells)
     workbook.save(path)

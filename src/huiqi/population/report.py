@@ -58,8 +58,9 @@ class Report:
         raise KeyError(name)
 
     def extend(self, other: Report) -> None:
-        """Append another report's notes, tables, exports and charts (e.g. a budget after a simulation)."""
-        self.notes.extend(other.notes)
+        """Append another report's notes (those not already there), tables, exports and charts (e.g. a
+        budget after a simulation)."""
+        self.notes.extend(note for note in other.notes if note not in self.notes)
         self.tables.extend(other.tables)
         self.exports.extend(other.exports)
         self.charts.extend(other.charts)

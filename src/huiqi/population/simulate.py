@@ -20,8 +20,8 @@ from huiqi.compile.duckdb_runner import PopulationError
 from huiqi.engine.evaluate import Engine
 from huiqi.errors import EvaluationError
 
-from .charts import Series, bar_chart, chinese_font, provision_names, text
-from .dimensions import SIZE_BANDS, UNKNOWN, band_order, build_dimensions
+from .charts import Series, bar_chart, charts_or_note, document_names, provision_names
+from .dimensions import band_order, build_dimensions
 from .report import Chart, Export, Report, Table
 from .session import PopulationSession, Progress, Run, Scenario
 from .summary import by_document, by_provision, by_rule, distribution
@@ -87,6 +87,11 @@ def document_meta(engine: Engine) -> dict[str, tuple[str, str]]:
     return meta
 
 
+def document_titles(engine: Engine) -> dict[str, str]:
+    """The short title of every document (its full title where it has none): how charts name documents."""
+    return {doc_id: title for doc_id, (title, _) in document_meta(engine).items()}
+
+
 def population_notes(session: PopulationSession, scenario: Scenario, documents: list[str]) -> list[str]:
     return [
         f"人口数据：{session.folder}（{session.entity_count():,} 个主体）",
@@ -113,18 +118,8 @@ def simulate(
         Table("distribution", "分布：规模、区县、行业", distribution(connection, run)),
     ]
     report.exports = [Export("results", "逐主体逐规则结果（不含不适用）", session.long_sql(run))]
-    report.charts = simulation_charts(report)
+    report.charts = charts_or_note(report, lambda: simulation_charts(report))
     return run, report
-
-
-def _with_position(table: pa.Table) -> pa.Table:
-    """Add each provision's 1-based position within its document (a label when ids are not ASCII)."""
-    seen: dict[str, int] = {}
-    positions = []
-    for document in table["document"].to_pylist():
-        seen[document] = seen.get(document, 0) + 1
-        positions.append(seen[document])
-    return table.append_column("position", pa.array(positions, pa.int64()))
 
 
 def _top(table: pa.Table, column: str, count: int) -> pa.Table:
@@ -135,50 +130,49 @@ def _top(table: pa.Table, column: str, count: int) -> pa.Table:
 
 
 def simulation_charts(report: Report) -> list[Chart]:
-    """Money by document, the 15 provisions costing most, and money by size band, district and industry."""
+    """Money by document, the 15 provisions costing most, and money by size band, district and industry
+    (documents by their short titles)."""
     charts: list[Chart] = []
     documents = report.table("by_document").to_pylist()
+    titles = {d["document"]: d["title"] for d in documents}
     if documents:
         charts.append(
             Chart(
                 "by_document",
-                text("各文件金额", "Amount by document"),
+                "各文件金额",
                 bar_chart(
-                    text("各文件金额（确定 / 上限）", "Amount by document (fixed / ceilings)"),
-                    [d["document"] for d in documents],
+                    "各文件金额（确定 / 上限）",
+                    document_names([d["document"] for d in documents], titles),
                     [
-                        Series(text("确定金额", "fixed"), [d["cost_fen"] for d in documents]),
-                        Series(text("上限金额", "ceilings"), [d["ceiling_fen"] for d in documents]),
+                        Series("确定金额", [d["cost_fen"] for d in documents]),
+                        Series("上限金额", [d["ceiling_fen"] for d in documents]),
                     ],
                 ),
             )
         )
-    provisions = _top(_with_position(report.table("by_provision")), "total_fen", 15).to_pylist()
+    provisions = _top(report.table("by_provision"), "total_fen", 15).to_pylist()
     if provisions:
-        names = provision_names(provisions)
+        names = provision_names(provisions, titles)
         charts.append(
             Chart(
                 "top_provisions",
-                text("金额最高的条款", "Provisions by amount"),
+                "金额最高的条款",
                 bar_chart(
-                    text("金额最高的条款（金额合计）", "Top provisions by amount (fixed + ceilings)"),
+                    "金额最高的条款（金额合计）",
                     names,
-                    [Series(text("金额合计", "total"), [p["total_fen"] for p in provisions])],
+                    [Series("金额合计", [p["total_fen"] for p in provisions])],
                 ),
             )
         )
-    charts += _distribution_charts(report.table("distribution"), [d["document"] for d in documents])
+    charts += _distribution_charts(report.table("distribution"), [d["document"] for d in documents], titles)
     return charts
 
 
-def _distribution_charts(table: pa.Table, documents: list[str]) -> list[Chart]:
+def _distribution_charts(table: pa.Table, documents: list[str], titles: dict[str, str]) -> list[Chart]:
     rows = [r for r in table.to_pylist() if r["provision"] is None]
     charts: list[Chart] = []
-    english_bands = {b.label: b.english for b in SIZE_BANDS} | {UNKNOWN: "unknown"}
-    dimensions = [("size_band", "规模", "size band")]
-    if chinese_font():  # district and industry names have no English form
-        dimensions += [("district", "区县", "district"), ("industry", "行业", "industry")]
-    for dimension, chinese, english in dimensions:
+    dimensions = [("size_band", "规模"), ("district", "区县"), ("industry", "行业")]
+    for dimension, chinese in dimensions:
         subset = [r for r in rows if r["dimension"] == dimension]
         if not subset:
             continue
@@ -193,13 +187,8 @@ def _distribution_charts(table: pa.Table, documents: list[str]) -> list[Chart]:
         for document in documents:
             amounts = {r["value"]: r["total_fen"] for r in subset if r["document"] == document}
             if amounts:
-                series.append(Series(document, [amounts.get(v, 0) for v in values]))
-        labels = [text(v, english_bands.get(v, v)) for v in values]
+                series.append(Series(titles.get(document) or document, [amounts.get(v, 0) for v in values]))
         charts.append(
-            Chart(
-                f"by_{dimension}",
-                text(f"按{chinese}的金额", f"Amount by {english}"),
-                bar_chart(text(f"按{chinese}的金额合计", f"Amount by {english}"), labels, series),
-            )
+            Chart(f"by_{dimension}", f"按{chinese}的金额", bar_chart(f"按{chinese}的金额合计", values, series))
         )
     return charts
