@@ -252,6 +252,53 @@ def policies_show(
         console.print(provisions_table(base, document_id))
 
 
+@policies_app.command("spans")
+def policies_spans(
+    document_id: Annotated[str | None, typer.Argument(help="文件编号（目录名）；省略则检查全部文件")] = None,
+    write: Annotated[
+        bool, typer.Option("--write", "-w", help="把找到的位置写入 policy.yaml（只改 span 的数字，保留注释与顺序）")
+    ] = False,
+    policies: PoliciesOption = None,
+) -> None:
+    """按引文在 source.txt 中的位置填写或修正 span；找不到的引文列出最接近的原文及不同之处。
+
+    例：huiqi policies spans suzhou-software-cluster --write
+    """
+    from huiqi.errors import PolicyError
+    from huiqi.policy.spans import plan, report_lines
+    from huiqi.policy.spans import write as write_spans
+
+    root = policies or default_policies_dir()
+    folders = (
+        sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith(("_", "."))) if root.is_dir() else []
+    )
+    if document_id is not None:
+        if document_id not in {f.name for f in folders}:
+            _fail(PolicyError(f"没有编号为 {document_id!r} 的文件；现有：{'、'.join(f.name for f in folders)}"))
+        folders = [root / document_id]
+    changes = problems = total = 0
+    try:
+        for folder in folders:
+            report = plan(folder)
+            for line in report_lines(report):
+                console.print(line, highlight=False, markup=False)
+            total += len(report.items)
+            problems += len(report.problems)
+            changes += write_spans(report) if write and report.changes else len(report.changes)
+    except HuiqiError as exc:
+        _fail(exc)
+    if write and changes:
+        console.print(f"已写入 {changes} 处 span")
+    elif changes:
+        console.print(f"{changes} 处 span 需要填写或修正：加 --write 写入 policy.yaml")
+    if problems:
+        console.print(f"{problems} 处引文在原文中找不到：请按上面列出的不同之处修改引文", highlight=False)
+    if not changes and not problems:
+        console.print(f"✔ 全部 {total} 处引文的 span 正确", highlight=False)
+    if problems or (changes and not write):
+        raise typer.Exit(1)
+
+
 @app.command()
 def facts(
     format: Annotated[
@@ -313,6 +360,9 @@ def cases(
         base = _base(policies, strict=False)
         for broken in sorted(base.broken):
             err.print(f"[yellow]跳过 {broken}：政策文件有错误，请先运行 huiqi validate[/]")
+        for problem in base.errors:  # a document that did not load at all has no cases to run: say so
+            where = f"{problem.where}: " if problem.where else ""
+            err.print(f"[red]✘[/] {where}{problem.message}", highlight=False)
         engine = Engine(base)
         outcomes = run_all(engine, document)
     except HuiqiError as exc:
@@ -326,7 +376,7 @@ def cases(
             for failure in outcome.failures:
                 console.print(f"    {failure}", highlight=False)
     console.print(f"{len(outcomes) - len(failed)} passed, {len(failed)} failed")
-    if failed:
+    if failed or base.errors:
         raise typer.Exit(1)
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from rich.console import Console, Group, RenderableType
 from rich.panel import Panel
 from rich.table import Table
@@ -12,6 +14,7 @@ from huiqi.engine.results import STATUS_LABELS, DocumentResult, Evaluation, Rule
 from huiqi.facts.catalogue import ENTITY_LABELS, Catalogue, Fact
 from huiqi.policy.base import PolicyBase
 from huiqi.policy.models import KIND_LABELS
+from huiqi.policy.status import document_status, status_reason
 
 _STYLE = {
     Status.ELIGIBLE: "bold green",
@@ -131,14 +134,20 @@ def _add_trace(parent: Tree, trace: Trace) -> None:
         _add_trace(node, child)
 
 
-def policies_table(base: PolicyBase) -> Table:
-    table = Table(title="政策库", expand=True)
+def policies_table(base: PolicyBase, on: dt.date | None = None) -> Table:
+    """Every document with its status on ``on`` (today by default; ``huiqi.policy.status``, as the engine and
+    the web pages compute it)."""
+    on = on or dt.date.today()
+    table = Table(title=f"政策库（状态按 {on.isoformat()}）", expand=True)
     for column in ("编号", "标题", "文号", "发文单位", "状态", "条款", "规则"):
         table.add_column(column)
     for document in base.documents.values():
         meta = document.policy.document
         rules = sum(len(p.rules) for p in document.policy.provisions)
-        table.add_row(meta.id, meta.title, meta.doc_number or "—", "、".join(meta.issuers), meta.status.value,
+        status = document_status(meta, on).value
+        reason = status_reason(meta, on)
+        shown = status if reason.startswith(status) else f"{status}（{reason}）"
+        table.add_row(meta.id, meta.title, meta.doc_number or "—", "、".join(meta.issuers), shown,
                       str(len(document.policy.provisions)), str(rules))  # fmt: skip
     return table
 

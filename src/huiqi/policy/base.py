@@ -26,6 +26,8 @@ from huiqi.policy import normalise
 from huiqi.policy.messages import validation_errors
 from huiqi.policy.models import Condition, PolicyFile, Provision, Rule
 from huiqi.policy.scope import DocumentScope
+from huiqi.policy.spans import describe_missing_quote
+from huiqi.policy.textdiff import first_difference
 from huiqi.policy.yamlio import line_of, load_yaml, strip_lines
 from huiqi.suggest import did_you_mean
 
@@ -166,7 +168,9 @@ def check_document(document: LoadedDocument, catalogue: Catalogue) -> list[Huiqi
             if expected != source:
                 errors.append(
                     PolicyError(
-                        "source.txt 与 original.txt 按记录的规范化步骤处理后的结果不一致",
+                        "source.txt 与 original.txt 按记录的规范化步骤处理后的结果不一致，最早的不同在 source.txt "
+                        + first_difference(expected, source).replace("应为", "按规范化步骤应为")
+                        + "（规范化步骤见 docs/authoring.md §1）",
                         where=document.where("document", "source"),
                     )
                 )
@@ -273,7 +277,10 @@ def _check_span(errors: list[HuiqiError], source: str, quote: str, span: tuple[i
     start, end = span
     if not (0 <= start <= end <= len(source)) or source[start:end] != quote:
         found = source.find(quote)
-        hint = f"；该引文在原文中的位置是 [{found}, {found + len(quote)}]" if found >= 0 else "；原文中找不到该引文"
+        if found >= 0:
+            hint = f"；该引文在原文中的位置是 [{found}, {found + len(quote)}]（运行 huiqi policies spans --write 自动修正）"
+        else:
+            hint = "；原文中找不到该引文，" + describe_missing_quote(source, quote)
         errors.append(PolicyError(f"引文与 source.txt[{start}:{end}] 不一致{hint}", where=where))
 
 
