@@ -37,10 +37,10 @@ def test_asks_what_decides_and_stops_when_nothing_can_change(tmp_path: Path) -> 
 
 
 def test_a_bad_answer_is_asked_again_in_chinese() -> None:
-    code, output = _run(["苏州市", "是", "是", "一亿多", "结束"])
+    code, output = _run(["苏州市", "是", "是", "很多人", "结束"])  # the 4th question: 缴纳社保员工数
     assert code == 0, output
-    assert "无法识别的金额" in output and "请重新填写" in output
-    assert output.count("营业收入（2023年）") >= 2
+    assert "缴纳社保员工数应为数值" in output and "请重新填写" in output
+    assert output.count("问题 4") == 2
 
 
 def test_back_changes_the_previous_answer_and_json_is_the_step() -> None:

@@ -211,3 +211,30 @@ def test_doctests() -> None:
     import huiqi.engine.questions
 
     assert doctest.testmod(huiqi.engine.questions).failed == 0
+
+
+def test_a_fact_left_at_its_default_is_asked_while_it_could_change_the_result(mini: MiniFactory) -> None:
+    other = {"key": "got_other_support", "name": "已享受同类支持", "type": "bool", "entity": ["enterprise"],
+             "definition": "同一事项已享受其他同类政策支持。", "default": False}  # fmt: skip
+    engine = mini([{"id": "1", "text": "社保员工达到20人且未享受同类支持的，给予10万元。", "rules": [
+        {"id": "r", "conditions": {"all": ["social_insurance_staff >= 20", "not got_other_support"]},
+         "benefit": {"form": "fixed", "amount": "10万元"}}]}], facts=[other])  # fmt: skip
+    calculator = Questionnaire(engine)
+    step = calculator.step("enterprise", ["测试市"], {"social_insurance_staff": 30}, OPTIONS)
+    assert step.evaluation.rule("1/r").status is Status.ELIGIBLE  # the engine takes the default (未享受)
+    assert step.question is not None and step.question.key == "got_other_support"
+    assert calculator.step("enterprise", ["测试市"], {"social_insurance_staff": 10}, OPTIONS).done  # decided anyway
+    answered = calculator.step(
+        "enterprise", ["测试市"], {"social_insurance_staff": 30, "got_other_support": "是"}, OPTIONS
+    )
+    assert answered.done and answered.evaluation.rule("1/r").status is Status.NOT_ELIGIBLE
+
+
+def test_a_fact_that_settles_a_rule_alone_comes_before_one_that_needs_company(mini: MiniFactory) -> None:
+    engine = mini([{"id": "1", "text": "营业收入与实缴资本合计达到1亿元、且社保员工达到20人的，给予10万元。", "rules": [
+        {"id": "r", "conditions": {"all": ["revenue + paid_in_capital >= 1亿元", "social_insurance_staff >= 20"]},
+         "benefit": {"form": "fixed", "amount": "10万元"}}]}])  # fmt: skip
+    step = Questionnaire(engine).step("enterprise", ["测试市"], {}, OPTIONS)
+    # 社保员工数 alone can fail the rule; neither 营业收入 nor 实缴资本 can without the other
+    assert step.question is not None and step.question.key == "social_insurance_staff"
+    assert step.question.alone == 1 and step.open[1].alone == 0

@@ -9,14 +9,19 @@ change any result and the calculator stops.
 
 The measure that orders the open questions (documented in docs/evaluation.md):
 
-1. the number of undecided provisions whose *eligibility* (the rule's conditions) depends on the fact;
-2. then the number of undecided provisions that depend on it at all (conditions or amount);
-3. then the money at stake: the largest amount or ceiling already known for each of those provisions;
-4. then the order in which the policy base states the provisions, the fact's key and its year — so the
+1. the number of undecided provisions that one answer to the fact can settle by itself: the fact is the
+   only unknown of a condition every qualifying entity must meet (the whole condition, or a member of its
+   ``all``), so the answer that fails it makes the rule not eligible whatever else is answered;
+2. then the number of undecided provisions whose *eligibility* (the rule's conditions) depends on the fact;
+3. then the number of undecided provisions that depend on it at all (conditions or amount);
+4. then the money at stake: the largest amount or ceiling already known for each of those provisions;
+5. then the order in which the policy base states the provisions, the fact's key and its year — so the
    same answers always give the same next question.
 
 Eligibility comes first because a fact in a failing condition settles the rule whatever its amount: the
-amount's facts are asked only while they can still matter.
+amount's facts are asked only while they can still matter. Besides the facts a rule misses, two more kinds
+are open: a tier not yet known that could pay more than the tier reached (``highest`` mode), and a yes/no
+fact the engine took at its catalogue default (未填写时默认) while the other answer would change the rule.
 
 Answers are parsed by the same code as profile facts (``parse_profile``): units 元/万元/亿元, dates,
 是/否, the catalogue's choices, counts; errors are the profile's Chinese messages, placed at the question.
@@ -32,6 +37,8 @@ import dataclasses
 import datetime as dt
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from decimal import Decimal
+from fractions import Fraction
 from typing import Any
 
 from huiqi.errors import ProfileError
@@ -41,6 +48,7 @@ from huiqi.expr.parser import parse
 from huiqi.facts.catalogue import ENTITY_LABELS, Catalogue, EntityType, Fact, Period
 from huiqi.money import MONEY_UNITS, format_cn
 
+from .conditions import CompiledCondition
 from .env import Env
 from .evaluate import Engine, Options
 from .profile import Profile, parse_profile
@@ -59,6 +67,9 @@ MONEY_CHOICES = ("万元", "元", "亿元")
 FINAL = frozenset({Status.ELIGIBLE, Status.NEEDS_REVIEW, Status.EXCLUDED, Status.NOT_ELIGIBLE, Status.NOT_APPLICABLE})
 
 FactYear = tuple[str, int | None]
+
+#: How much a fact weighs for one undecided rule (see ``Questionnaire._open_facts``).
+AMOUNT, ELIGIBILITY, ALONE = 1, 2, 3
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,6 +132,7 @@ class Question:
     ref: FactRef
     fact: Fact
     decides: list[Decides]
+    alone: int  # undecided provisions whose eligibility one answer to it can settle
     eligibility: int  # undecided provisions whose conditions depend on it
     undecided: int  # undecided provisions that depend on it at all
     at_stake_fen: int  # the largest known amount or ceiling of each of those provisions, summed
@@ -180,7 +192,7 @@ class Question:
             "definition": self.fact.definition,
             "why": self.why,
             "decides": [d.to_json() for d in self.decides],
-            "measure": {"eligibility": self.eligibility, "undecided": self.undecided,
+            "measure": {"alone": self.alone, "eligibility": self.eligibility, "undecided": self.undecided,
                         "at_stake": format_cn(self.at_stake_fen) if self.at_stake_fen else None},
             "unsure": UNSURE,
         }  # fmt: skip
@@ -237,6 +249,7 @@ class Step:
 class _Need:
     provisions: set[tuple[str, str]] = field(default_factory=set)
     eligibility: set[tuple[str, str]] = field(default_factory=set)
+    alone: set[tuple[str, str]] = field(default_factory=set)
 
 
 class Questionnaire:
@@ -252,6 +265,11 @@ class Questionnaire:
                 self._order[(document.loaded.id, provision.id)] = len(self._order)
         self._titles = {doc_id: d.loaded.policy.document.title for doc_id, d in engine.documents.items()}
         self._fact_order = {key: index for index, key in enumerate(self.catalogue.facts)}
+        #: fact → the documents whose rules read it (what re-evaluating an answer needs)
+        self._documents_of: dict[str, set[str]] = {}
+        for rule in self._rules.values():
+            for key in rule_facts(rule):
+                self._documents_of.setdefault(key, set()).add(rule.document.id)
 
     def parse_answers(
         self, entity_type: str, answers: Mapping[str, Any], *, money_unit: str | None = None
@@ -297,7 +315,7 @@ class Questionnaire:
         asked = {a.ref for a in parsed}
         needs = self._needs(evaluation, profile, options, period)
         questions = [self._question(ref, need, evaluation) for ref, need in needs.items() if ref not in asked]
-        questions.sort(key=lambda q: (-q.eligibility, -q.undecided, -q.at_stake_fen, q.order,
+        questions.sort(key=lambda q: (-q.alone, -q.eligibility, -q.undecided, -q.at_stake_fen, q.order,
                                       self._fact_order.get(q.ref.fact, 0), -(q.ref.year or 0)))  # fmt: skip
         open_provisions = {p for ref, need in needs.items() if ref not in asked for p in need.provisions}
         if relevance:
@@ -314,44 +332,69 @@ class Questionnaire:
             for provision in document.provisions:
                 where = (document.document, provision.provision)
                 for result in provision.rules:
-                    for ref, for_eligibility in self._open_facts(result, env, period):
+                    for ref, weight in self._open_facts(result, profile, env, period):
                         need = needs.setdefault(ref, _Need())
                         need.provisions.add(where)
-                        if for_eligibility:
+                        if weight >= ELIGIBILITY:
                             need.eligibility.add(where)
+                        if weight >= ALONE:
+                            need.alone.add(where)
         return needs
 
-    def _open_facts(self, result: RuleResult, env: Env, period: int) -> list[tuple[FactRef, bool]]:
-        """The facts a rule result still waits for; True where its conditions (eligibility) wait for them."""
+    def _open_facts(self, result: RuleResult, profile: Profile, env: Env, period: int) -> list[tuple[FactRef, int]]:
+        """The facts a rule result still waits for, each with its weight: ``ALONE`` where one answer can
+        settle the rule's eligibility (it is the only unknown of a condition every qualifying entity must
+        meet), ``ELIGIBILITY`` where the conditions wait for it with others, ``AMOUNT`` where only the amount does."""
         rule = self._rules.get(result.ref)
-        if rule is None:
+        if rule is None or result.status is Status.NOT_APPLICABLE:
             return []
+        env.rule_key, env.provision_key = rule.ledger_ref, rule.provision_ref
+        found: list[tuple[FactRef, int]] = []
         if result.status is Status.NEEDS_INFORMATION:
-            missing = {(m.fact, m.year) for m in result.missing}
             condition: frozenset[FactYear] = frozenset()
+            alone: set[FactYear] = set()
             if rule.condition is not None:
-                env.rule_key, env.provision_key = rule.ledger_ref, rule.provision_ref
                 value, _ = rule.condition.evaluate(env)
                 if is_unknown(value):
                     condition = value.missing
-            eligibility = {self._normal(pair, period) for pair in condition}
-            return [(ref, ref in eligibility) for ref in {self._normal(p, period) for p in missing} if ref is not None
-                    and ref.fact in self.catalogue]  # fmt: skip
-        if (
+                    alone = _settling(rule.condition, env, condition, self.catalogue)
+            for pair in {(m.fact, m.year) for m in result.missing}:
+                ref = self._normal(pair, period)
+                if ref is not None and ref.fact in self.catalogue:
+                    weight = ALONE if pair in alone else ELIGIBILITY if pair in condition else AMOUNT
+                    found.append((ref, weight))
+        elif (
             result.status in (Status.ELIGIBLE, Status.NEEDS_REVIEW)
             and rule.benefit.tiers
             and (rule.benefit.mode or "highest") == "highest"
         ):
             # The engine pays the highest tier reached; a tier still unknown could be higher than it.
-            return self._pending_tiers(rule, result, env, period)
-        return []
+            found.extend(self._pending_tiers(rule, result, env, period))
+        found.extend(self._defaults_that_matter(rule, result, profile, env))
+        return found
+
+    def _defaults_that_matter(
+        self, rule: CompiledRule, result: RuleResult, profile: Profile, env: Env
+    ) -> list[tuple[FactRef, int]]:
+        """A yes/no fact left to its catalogue default (未填写时默认) is still a question while the other answer
+        would change the rule's result: the calculator asks it rather than assume it."""
+        found: list[tuple[FactRef, int]] = []
+        for key in result.defaults_used:
+            fact = self.catalogue.get(key)
+            if fact is None or fact.type is not Type.BOOL or fact.period is Period.ANNUAL:
+                continue
+            trial = Env(facts={**env.facts, key: not fact.default}, period=env.period, as_of=env.as_of,
+                        ledger=env.ledger, readings=env.readings, region=env.region)  # fmt: skip
+            other = self.engine.evaluate_rule(rule, profile, trial, suggestions=False)
+            if (other.status, other.amount_fen) != (result.status, result.amount_fen):
+                found.append((FactRef(key), ELIGIBILITY))
+        return found
 
     def _pending_tiers(
         self, rule: CompiledRule, result: RuleResult, env: Env, period: int
-    ) -> list[tuple[FactRef, bool]]:
+    ) -> list[tuple[FactRef, int]]:
         best = result.amount_fen or 0
-        found: list[tuple[FactRef, bool]] = []
-        env.rule_key, env.provision_key = rule.ledger_ref, rule.provision_ref
+        found: list[tuple[FactRef, int]] = []
         for tier in rule.benefit.tiers:
             value, _ = tier.when.evaluate(env)
             amount = tier.amount(env)
@@ -363,7 +406,7 @@ class Questionnaire:
             for pair in missing:
                 ref = self._normal(pair, period)
                 if ref is not None and ref.fact in self.catalogue:
-                    found.append((ref, False))
+                    found.append((ref, AMOUNT))
         return found
 
     def _normal(self, pair: FactYear, period: int) -> FactRef | None:
@@ -393,6 +436,7 @@ class Questionnaire:
             ref=ref,
             fact=self.catalogue[ref.fact],
             decides=decides,
+            alone=len(need.alone),
             eligibility=len(need.eligibility),
             undecided=len(need.provisions),
             at_stake_fen=sum(amounts.values()),
@@ -404,16 +448,63 @@ class Questionnaire:
         needs: dict[FactRef, _Need],
     ) -> None:  # fmt: skip
         """An answer matters when taking it back would change a result — a status, an amount, or what is still
-        missing; 不清楚 matters while a rule waits on that fact."""
-        quick = dataclasses.replace(options, suggestions=False)
-        baseline = _outcomes(self.engine.evaluate(profile, quick))
+        missing; 不清楚 matters while a rule waits on that fact. Only the documents whose rules read the fact
+        are evaluated again."""
+        evaluated = {d.document for d in evaluation.documents}
+        baselines: dict[tuple[str, ...], Any] = {}
         for answer in parsed:
             if answer.unsure:
                 answer.relevant = answer.ref in needs
                 continue
-            facts = _facts([a for a in parsed if a is not answer])
-            without = dataclasses.replace(profile, facts=facts)
-            answer.relevant = _outcomes(self.engine.evaluate(without, quick)) != baseline
+            documents = tuple(sorted(evaluated & self._documents_of.get(answer.ref.fact, set())))
+            if not documents:
+                answer.relevant = False
+                continue
+            quick = dataclasses.replace(options, suggestions=False, documents=documents)
+            if documents not in baselines:
+                baselines[documents] = _outcomes(self.engine.evaluate(profile, quick))
+            without = dataclasses.replace(profile, facts=_facts([a for a in parsed if a is not answer]))
+            answer.relevant = _outcomes(self.engine.evaluate(without, quick)) != baselines[documents]
+
+
+def _settling(
+    condition: CompiledCondition, env: Env, missing: frozenset[FactYear], catalogue: Catalogue
+) -> set[FactYear]:
+    """The facts that settle a condition by themselves: for some answer to the fact alone the condition is
+    false, whatever the other answers — tried with a few probe answers per fact (``_probes``)."""
+    found: set[FactYear] = set()
+    for key, year in missing:
+        fact = catalogue.get(key)
+        if fact is None:
+            continue
+        for probe in _probes(fact, env.as_of):
+            facts = dict(env.facts)
+            if fact.period is Period.ANNUAL:
+                facts[key] = {**(facts.get(key) or {}), (env.period if year is None else year): probe}
+            else:
+                facts[key] = probe
+            trial = Env(facts=facts, period=env.period, as_of=env.as_of, ledger=env.ledger, readings=env.readings,
+                        region=env.region, rule_key=env.rule_key, provision_key=env.provision_key)  # fmt: skip
+            value, _ = condition.evaluate(trial)
+            if value is False:
+                found.add((key, year))
+                break
+    return found
+
+
+def _probes(fact: Fact, as_of: dt.date) -> list[Any]:
+    """Answers at the ends of what a fact can be: one of them fails a condition on it if any answer does
+    (for the thresholds and memberships conditions are written with)."""
+    kind = fact.type
+    if kind is Type.BOOL:
+        return [False, True]
+    if kind in (Type.MONEY, Type.NUMBER):
+        return [0, 10**15]
+    if kind is Type.DATE:
+        return [dt.date(1900, 1, 1), as_of]
+    if kind is Type.SET:
+        return [frozenset(), frozenset(fact.values or ())]
+    return [*(fact.values or ()), ""]
 
 
 def _outcomes(evaluation: Evaluation) -> list[tuple[str, Status, int | None, tuple[tuple[str, int | None], ...]]]:
@@ -481,8 +572,6 @@ def profile_json(profile: Profile, catalogue: Catalogue) -> dict[str, Any]:
     >>> profile_json(Profile(EntityType.ENTERPRISE, {"revenue": {2023: 135 * 10**8}}), Catalogue({"revenue": fact}))
     {'entity_type': 'enterprise', 'region': [], 'facts': {'revenue': {'2023': '135000000.00元'}}}
     """
-    from fractions import Fraction
-
     from huiqi.money import format_yuan
 
     def one(key: str, value: Any) -> Any:
@@ -494,7 +583,7 @@ def profile_json(profile: Profile, catalogue: Catalogue) -> dict[str, Any]:
         if isinstance(value, dt.date):
             return value.isoformat()
         if isinstance(value, Fraction):
-            return str(value.numerator) if value.denominator == 1 else f"{value.numerator}/{value.denominator}"
+            return _decimal_text(value)
         return value
 
     facts: dict[str, Any] = {}
@@ -504,6 +593,19 @@ def profile_json(profile: Profile, catalogue: Catalogue) -> dict[str, Any]:
         else:
             facts[key] = one(key, value)
     return {"entity_type": profile.entity_type.value, "region": list(profile.region), "facts": facts}
+
+
+def _decimal_text(value: Fraction) -> str:
+    """An exact number as the decimal a profile accepts back (``0.125``); a value with no finite decimal
+    keeps 12 places (inputs are typed as decimals, so that does not happen for answers).
+
+    >>> _decimal_text(Fraction(1, 8)), _decimal_text(Fraction(56))
+    ('0.125', '56')
+    """
+    if value.denominator == 1:
+        return str(value.numerator)
+    quotient = Decimal(value.numerator) / Decimal(value.denominator)
+    return format(quotient.quantize(Decimal(1).scaleb(-12)).normalize(), "f")
 
 
 def rule_facts(rule: CompiledRule) -> frozenset[str]:
