@@ -3,15 +3,27 @@ PY ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: run demo test setup lint bench clean
+.PHONY: run demo test setup setup-dev lint bench clean
 
-$(BIN)/huiqi: pyproject.toml
-	$(PY) -m venv $(VENV)
+# Two stamps: running needs the runtime only (`pip install -e .`, no Spark, no test tools); the checks
+# need the dev extra (pytest, ruff, mypy, pyspark …). Either rebuilds when pyproject.toml or setup.py changes.
+$(VENV)/.runtime: pyproject.toml setup.py
+	test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet -e .
 	@touch $@
 
-setup: $(BIN)/huiqi
+$(VENV)/.dev: pyproject.toml setup.py
+	test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	@touch $@ $(VENV)/.runtime
+
+## setup: the runtime alone (what `make run` and `make demo` need)
+setup: $(VENV)/.runtime
+
+## setup-dev: the runtime and the dev extra (what `make test` and `make bench` need)
+setup-dev: $(VENV)/.dev
 
 ## run: set up and run the main job: check the policy base, show a demo evaluation, then start the service
 ## on SQLite (huiqi.db) with the seed policies and demo data at http://127.0.0.1:8000/api/v1 (Ctrl-C stops it)
@@ -25,14 +37,14 @@ demo: setup
 	$(BIN)/huiqi demo
 
 ## test: set up and run every check: lint, types, policy validation, the test suite
-test: setup
+test: setup-dev
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
 	$(BIN)/mypy
 	$(BIN)/huiqi validate
 	$(BIN)/pytest
 
-bench: setup
+bench: setup-dev
 	$(BIN)/python bench/evaluate_one.py
 	$(BIN)/python bench/population.py --n 1000000 --spark 100000
 	$(BIN)/python bench/platform_load.py

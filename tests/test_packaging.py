@@ -123,3 +123,23 @@ def test_the_wheel_serves(installed: tuple[Path, Path, dict[str, str]]) -> None:
         server.terminate()
         output = server.communicate(timeout=30)[0]
     assert "Traceback" not in output, output
+
+
+def test_make_run_installs_the_runtime_and_make_test_the_dev_extra(tmp_path: Path) -> None:
+    """`make run` needs no test tools and no Spark (a 575 MB venv, not 1.4 GB); `make test` installs them."""
+    if shutil.which("make") is None:
+        pytest.skip("make is not installed")
+    venv = tmp_path / "venv"
+
+    def plan(target: str) -> str:
+        make = shutil.which("make") or "make"
+        done = subprocess.run(  # noqa: S603 - a dry run (-n): nothing is installed
+            [make, "-n", target, f"VENV={venv}"], cwd=ROOT, capture_output=True, text=True, check=True
+        )
+        return done.stdout
+
+    run = plan("run")
+    assert "pip install --quiet -e .\n" in run and "[dev]" not in run
+    assert f"{venv}/bin/huiqi serve" in run
+    test = plan("test")
+    assert "pip install --quiet -e '.[dev]'" in test and f"{venv}/bin/pytest" in test
