@@ -40,9 +40,14 @@ def _url(database: str | None) -> str:
 
 
 def _database(database: str | None) -> Database:
-    from huiqi.store.db import Database
+    """The database, connected once: a wrong URL or an unusable file ends the command with a Chinese error."""
+    from huiqi.store.connect import open_database
 
-    return Database(_url(database))
+    try:
+        return open_database(_url(database))
+    except HuiqiError as exc:
+        _fail(exc)
+        raise  # unreachable: _fail exits
 
 
 def _fail(exc: HuiqiError) -> None:
@@ -95,9 +100,15 @@ def serve(
 
     from huiqi.api.app import create_app
     from huiqi.api.config import Settings
+    from huiqi.store.connect import check_url
 
     url = _url(database)
+    try:
+        check_url(url)
+    except HuiqiError as exc:
+        _fail(exc)
     load_demo = is_fresh_sqlite(url) if demo is None else demo
+    _database(database).dispose()  # a file that is not a database, a server that does not answer: said now
     if workers is None:
         workers = int(os.environ.get("HUIQI_WORKERS") or default_workers(url))
     try:

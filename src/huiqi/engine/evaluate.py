@@ -21,6 +21,8 @@ from huiqi.facts.catalogue import ENTITY_LABELS, Catalogue
 from huiqi.money import format_cn, round_half_up
 from huiqi.policy.base import PolicyBase
 from huiqi.policy.models import KIND_LABELS, DocumentStatus
+from huiqi.policy.status import Status as DayStatus
+from huiqi.policy.status import document_status, evaluated_by_default
 
 from .env import Env
 from .nearest import suggest
@@ -444,29 +446,31 @@ def _resolve_current_year(facts: dict[str, Any], period: int) -> dict[str, Any]:
 
 
 def _document_flags(document: CompiledDocument, options: Options, *, explicit: bool) -> tuple[list[str], str]:
+    """The document's flags on the evaluation day, and why it is skipped ("" when it is evaluated).
+
+    Whether it is evaluated by default is ``huiqi.policy.status`` (the one rule the CLI, API and pages use)."""
     meta = document.loaded.policy.document
-    flags: list[str] = []
-    if meta.status is DocumentStatus.DRAFT:
-        flags.append("征求意见稿：尚未正式施行，结果仅供参考")
-        if not (explicit or options.include_drafts):
-            return flags, "征求意见稿，默认不参与评估（使用 --include-drafts 或 --document 指定）"
-    if meta.status in (DocumentStatus.REPEALED, DocumentStatus.EXPIRED):
-        flags.append(f"文件状态：{meta.status.value}")
-        if not (explicit or options.include_expired):
-            return flags, f"{meta.status.value}，默认不参与评估（使用 --include-expired 或 --document 指定）"
-    start = meta.effective_from or meta.issue_date
-    if start is not None and options.as_of < start:
-        flags.append(f"评价日早于施行日 {start.isoformat()}")
-        if not (explicit or options.include_expired):
-            return flags, f"评价日早于施行日 {start.isoformat()}"
-    if meta.effective_to is not None and options.as_of > meta.effective_to:
-        flags.append(f"已过有效期（至 {meta.effective_to.isoformat()}）")
-        if not (explicit or options.include_expired):
-            return (
-                flags,
-                f"已过有效期（至 {meta.effective_to.isoformat()}），默认不参与评估（使用 --include-expired 或 --document 指定）",
-            )
-    return flags, ""
+    status = document_status(meta, options.as_of)
+    if status is DayStatus.IN_FORCE:
+        return [], ""
+    if status is DayStatus.DRAFT:
+        flag = "征求意见稿：尚未正式施行，结果仅供参考"
+        skip = "征求意见稿，默认不参与评估（使用 --include-drafts 或 --document 指定）"
+    elif meta.status is not DocumentStatus.IN_FORCE:  # declared 已废止 / 已失效
+        flag = f"文件状态：{meta.status.value}"
+        skip = f"{meta.status.value}，默认不参与评估（使用 --include-expired 或 --document 指定）"
+    elif status is DayStatus.NOT_YET:
+        start = meta.effective_from or meta.issue_date
+        assert start is not None
+        flag = skip = f"评价日早于施行日 {start.isoformat()}"
+    else:
+        assert meta.effective_to is not None
+        flag = f"已过有效期（至 {meta.effective_to.isoformat()}）"
+        skip = f"{flag}，默认不参与评估（使用 --include-expired 或 --document 指定）"
+    included = explicit or evaluated_by_default(
+        meta, options.as_of, include_drafts=options.include_drafts, include_expired=options.include_expired
+    )
+    return [flag], "" if included else skip
 
 
 def _jurisdiction(region: str, profile: Profile, any_jurisdiction: bool) -> tuple[bool | None, str]:

@@ -24,12 +24,17 @@ def shown(url: str) -> str:
         return url
 
 
-def open_database(url: str) -> Database:
-    """A ``Database`` for ``url`` that has connected once; any failure is a Chinese ``HuiqiError``."""
+def check_url(url: str) -> None:
+    """Refuse a database URL that is not even a URL (before anything is created)."""
     try:
         make_url(url)
     except (ArgumentError, ValueError):
         raise HuiqiError(f"数据库 URL 格式不对：{url!r}；{EXAMPLES}", where="--database") from None
+
+
+def open_database(url: str) -> Database:
+    """A ``Database`` for ``url`` that has connected once; any failure is a Chinese ``HuiqiError``."""
+    check_url(url)
     try:
         database = Database(url)
     except NoSuchModuleError:

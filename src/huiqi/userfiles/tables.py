@@ -53,7 +53,7 @@ def _csv_rows(text: str, where: str, error: type[HuiqiError]) -> list[list[str]]
 
 
 def _csv_problem(message: str) -> str:
-    if "quote" in message or "EOF" in message:
+    if "quote" in message or "EOF" in message or "end of data" in message:
         return "引号未成对（含逗号或换行的单元格应整个用英文双引号括起，单元格内的双引号写两次）"
     if "NUL" in message or "null byte" in message:
         return "含空字符（这可能不是文本文件）"
