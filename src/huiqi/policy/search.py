@@ -79,7 +79,7 @@ class SearchIndex:
                 words = [reading.question, *(o.label for o in reading.options)]
                 readings.setdefault(reading.provision or "", []).extend(words)
             for provision in loaded.policy.provisions:
-                heading = " ".join(p for p in (provision.number or provision.id, provision.heading or "") if p)
+                heading = " ".join(p for p in (provision.id, provision.heading or "") if p)
                 extra = [r.label for r in provision.rules] + readings.get(provision.id, [])
                 rows.append((doc_id, provision.id, heading, provision.quote, " ".join(extra)))
         self._db.executemany("INSERT INTO hits VALUES (?, ?, ?, ?, ?)", rows)

@@ -1,13 +1,16 @@
 // huiqi web: small progressive enhancements (every page works without them).
-// After htmx swaps a provision's rule into the panel, mark the selected provision and move focus there,
-// so keyboard and screen-reader users land on what they asked for.
-document.addEventListener("htmx:afterSwap", function (event) {
-  var target = event.detail.target;
-  if (!target || target.id !== "rule-panel") return;
-  var selected = target.getAttribute("data-provision") || "";
-  var panelHead = target.querySelector("h2");
+// After htmx puts a provision's rule into the panel (hx-swap="outerHTML"), mark the selected provision in the
+// text and move focus to the panel's heading, so keyboard and screen-reader users land on what they asked for.
+document.addEventListener("htmx:afterSettle", function () {
+  var panel = document.getElementById("rule-panel");
+  if (!panel) return;
+  var selected = panel.getAttribute("data-provision") || "";
   document.querySelectorAll("a.prov").forEach(function (link) {
     link.setAttribute("aria-current", link.getAttribute("data-provision") === selected ? "true" : "false");
   });
-  if (panelHead) { panelHead.setAttribute("tabindex", "-1"); panelHead.focus({ preventScroll: window.innerWidth > 860 }); }
+  var head = panel.querySelector("h2");
+  if (head && selected) {
+    head.setAttribute("tabindex", "-1");
+    head.focus({ preventScroll: window.innerWidth > 860 });
+  }
 });
