@@ -111,7 +111,7 @@ def simulate(
     ] = None,
 ) -> None:
     """在一个主体总体上模拟政策：受益主体数、资金（确定金额与上限）、按规模/区县/行业的分布；可做改革对比、多文件比较和预算分配。
-    结果写为 Parquet、CSV、Excel、PNG 图和一页 HTML 报告（金额以整数分计算，输出为元）。
+    结果写为 Parquet、CSV、Excel、PNG 图和一页 HTML 报告（金额以整数分计算；表格、Excel 和图以万元显示，CSV 为精确到分的元）。
 
     例：huiqi simulate --population out/population --out out/simulation
 

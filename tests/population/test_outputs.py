@@ -110,6 +110,7 @@ def test_every_chart_is_png_and_embedded_in_the_html(written: tuple[Path, list[P
         assert data.startswith(PNG)
         assert base64.b64encode(data).decode("ascii") in html
     assert "<h2>按条款汇总</h2>" in html and "受益主体数" in html and "金额单位：万元" in html
+    assert '确定金额<span class="unit">（万元）</span>' in html  # the unit wraps as one piece
 
 
 def test_without_a_chinese_font_the_report_says_why_there_are_no_charts(

@@ -65,10 +65,10 @@ INSTALL_HINT = (
     f"如思源黑体），或设置环境变量 {FONT_ENV} 指向一个含中文字形的字体文件（.ttf/.otf/.ttc）"
 )
 
-BASE_SIZE = 10  # points: title and axis labels; ticks 9, bar values 8
+BASE_SIZE = 11  # points: title and axis labels; ticks 10, bar values 9
 LABEL_WIDTH = 28  # columns of a category label before it wraps (14 CJK characters)
-BAR = 0.26  # inches per bar
-LINE = 0.19  # inches per line of a category label
+BAR = 0.27  # inches per bar
+LINE = 0.2  # inches per line of a category label
 GAP = 0.16  # inches between categories
 WIDTH = 9.0  # inches
 DPI = 150

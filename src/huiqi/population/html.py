@@ -17,7 +17,7 @@ _STYLE = """
 body { font-family: "Noto Sans CJK SC", "PingFang SC", "Microsoft YaHei", sans-serif; margin: 2em; color: #222; }
 h1 { font-size: 1.5em; } h2 { font-size: 1.2em; margin-top: 2em; border-bottom: 1px solid #ccc; }
 table { border-collapse: collapse; font-size: 0.85em; margin: 0.5em 0; }
-th, td { border: 1px solid #ddd; padding: 3px 8px; } th { background: #f3f3f3; }
+th, td { border: 1px solid #ddd; padding: 3px 8px; } th { background: #f3f3f3; } th .unit { white-space: nowrap; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; }
 figure { margin: 1em 0; } img { width: 100%; max-width: 900px; height: auto; }
 figcaption { color: #555; font-size: 0.9em; }
@@ -25,10 +25,18 @@ p.note { color: #555; margin: 0.2em 0; }
 """
 
 
+def _header(label: str) -> str:
+    """A column header whose unit, such as （万元）, wraps as one piece instead of splitting 万 from 元."""
+    name, bracket, unit = label.partition("（")
+    if not bracket:
+        return escape(label)
+    return f'{escape(name)}<span class="unit">（{escape(unit)}</span>'
+
+
 def _table_html(data: pa.Table) -> str:
     columns = data.column_names
     numeric = {name for name in columns if pa.types.is_integer(data.schema.field(name).type) or name.endswith("_fen")}
-    head = "".join(f"<th>{escape(column_label(name))}</th>" for name in columns)
+    head = "".join(f"<th>{_header(column_label(name))}</th>" for name in columns)
     rows = []
     for row in data.slice(0, HTML_ROW_LIMIT).to_pylist():
         cells = "".join(
