@@ -104,6 +104,35 @@ def format_cn(fen: int | Fraction) -> str:
     return f"{yuan.removesuffix('.00')}元"
 
 
+def format_in_unit(fen: int | Fraction, unit: str) -> str:
+    """An amount in a chosen unit (元/万元/亿元), written as policy texts write figures in a sentence.
+
+    Used to show a value in the unit of the figure it is compared with ("达到50亿元（现为5.3亿元）").
+
+    >>> format_in_unit(53_000_000_000, "亿元")
+    '5.3亿元'
+    >>> format_in_unit(53_000_000_000, "万元")
+    '53000万元'
+    >>> format_in_unit(123_456_789, "万元")
+    '约123.46万元'
+    """
+    return decimal_text(Fraction(fen) / MONEY_UNITS[unit]) + unit
+
+
+def decimal_text(value: Fraction, places: int = 4) -> str:
+    """An exact number as a decimal: exact when it has at most ``places`` decimals, else rounded half-up to
+    two places and marked 约. No float.
+
+    >>> decimal_text(Fraction(53, 10)), decimal_text(Fraction(1, 3)), decimal_text(Fraction(-3, 2))
+    ('5.3', '约0.33', '-1.5')
+    """
+    scaled = value * 10**places
+    if scaled.denominator == 1:
+        text = f"{Decimal(scaled.numerator).scaleb(-places):f}"
+        return text.rstrip("0").rstrip(".") if "." in text else text
+    return f"约{Decimal(round_half_up(value * 100)).scaleb(-2):f}"
+
+
 def _plain(value: Fraction) -> str:
     if value.denominator == 1:
         return str(value.numerator)

@@ -93,7 +93,7 @@ def evaluation_table(evaluation: Evaluation, *, show_all: bool = False, explain:
 
 def _totals_text(totals: Totals) -> list[Text]:
     """Certain money and ceilings on lines of their own, never one sum."""
-    styles = {"确定金额": "bold green", "最高可达": "bold yellow", "待审核定": "yellow", "可获资格": "green"}
+    styles = {"确定金额": "bold green", "最高可达": "bold yellow", "待审核定": "yellow", "符合资格": "green"}
     return [Text(line, style=styles.get(line[:4], "")) for line in totals.lines()]
 
 

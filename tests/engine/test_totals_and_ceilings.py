@@ -134,4 +134,4 @@ def test_qualification_without_an_amount_is_counted_apart(mini: MiniFactory) -> 
     evaluation = run(engine, {})
     assert evaluation.rule("1/r").status is Status.ELIGIBLE
     assert evaluation.totals == Totals(without_amount=1)
-    assert "可获资格：1项（原文未规定金额）" in evaluation.totals.lines()
+    assert "符合资格（不涉及金额）：1项" in evaluation.totals.lines()

@@ -27,6 +27,9 @@ class Threshold:
     target: Fn
     kind: Type
     first_reached: bool = False
+    #: the unit the policy writes the bound in (亿元, 万元, 元, %, ‰, 人 …; "" when not a plain literal),
+    #: so that hints speak it: "达到50亿元（现为5.3亿元）"
+    unit: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,6 +128,10 @@ def _holds(op: str, current: Any, target: Any) -> bool:
     )
 
 
+#: the labels of an unlabelled all / any (an unmet any is explained as "以下条件均不满足")
+ALL_LABEL = "以下条件全部满足"
+ANY_LABEL = "以下条件之一满足"
+
 _FLIP = {">=": "<=", ">": "<", "<=": ">=", "<": ">", "==": "==", "!=": "!="}
 
 
@@ -141,7 +148,7 @@ def compile_condition(raw: Condition, scope: CompileScope, label_of: Any = None)
         if kind in raw:
             children = tuple(compile_condition(member, scope) for member in raw[kind])
             joiner = "且" if kind == "all" else "或"
-            return CompiledCondition(kind, label or f"以下条件{'全部' if kind == 'all' else '之一'}满足", children=children,
+            return CompiledCondition(kind, label or (ALL_LABEL if kind == "all" else ANY_LABEL), children=children,
                                      expr=joiner)  # fmt: skip
     child = compile_condition(raw["not"], scope)
     return CompiledCondition("not", label or f"非：{child.label}", children=(child,))
@@ -178,15 +185,29 @@ def _thresholds(node: ast.Node, scope: CompileScope) -> list[Threshold]:
                 if isinstance(fact_side, ast.Name) and fact_side.id in scope.catalogue and not ast.names(other):
                     kind = scope.type_of(fact_side.id)
                     if kind in (Type.MONEY, Type.NUMBER) and op in (">=", ">", "<=", "<"):
-                        found.append(Threshold(fact_side.id, op, compile_node(other, scope), kind))
+                        found.append(Threshold(fact_side.id, op, compile_node(other, scope), kind, False,
+                                               _unit(other)))  # fmt: skip
         elif isinstance(current, ast.Call) and current.func == "first_reached":
             fact, limit = current.args
             if isinstance(fact, ast.Name) and not ast.names(limit):
                 kind = scope.type_of(fact.id) or Type.MONEY
-                found.append(Threshold(fact.id, ">=", compile_node(limit, scope), kind, first_reached=True))
+                found.append(Threshold(fact.id, ">=", compile_node(limit, scope), kind, True, _unit(limit)))
         elif isinstance(current, ast.And):
             stack.extend(current.items)
     return found
+
+
+_MONEY_SUFFIXES = (("亿元", "亿元"), ("万元", "万元"), ("亿", "亿元"), ("万", "万元"), ("元", "元"))
+
+
+def _unit(node: ast.Node) -> str:
+    """The unit of a bound written as a literal (``50亿元`` → 亿元, ``5%`` → %); "" otherwise."""
+    if isinstance(node, ast.Money):
+        text = node.text.strip()
+        return next((unit for suffix, unit in _MONEY_SUFFIXES if text.endswith(suffix)), "元")
+    if isinstance(node, ast.Number):
+        return node.unit
+    return ""
 
 
 def needed_value(threshold: Threshold, env: Env) -> Fraction | Unknown:

@@ -24,6 +24,7 @@ from huiqi.policy.models import KIND_LABELS, DocumentStatus
 from huiqi.policy.status import Status as DayStatus
 from huiqi.policy.status import document_status, evaluated_by_default
 
+from .conditions import ANY_LABEL
 from .env import Env
 from .nearest import suggest
 from .profile import Profile
@@ -276,6 +277,9 @@ class Engine:
             )
             return
         result.status = Status.ELIGIBLE
+        if rule.benefit.form == "none" and result.amount_fen is None:
+            result.reason = "符合条件（本项只判断资格，不涉及金额）"
+            return
         result.reason = (
             "符合条件"
             + ("（金额为上限）" if rule.is_ceiling else "")
@@ -484,12 +488,18 @@ def _jurisdiction(region: str, profile: Profile, any_jurisdiction: bool) -> tupl
 
 
 def _failed_labels(trace: Trace) -> list[str]:
+    """What did not hold, as a clerk reads it: the failed leaves of an ``all``; for an unmet ``any``, that
+    none of its members holds; for a ``not``, that what must not hold does."""
     if trace.result is not False:
         return []
     if trace.kind == "leaf":
         return [trace.label]
     if trace.kind == "all":
         return [label for child in trace.children for label in _failed_labels(child)]
+    if trace.kind == "any" and trace.label == ANY_LABEL:
+        return ["以下条件均不满足：" + "、".join(child.label for child in trace.children)]
+    if trace.kind == "not" and trace.children and trace.label == f"非：{trace.children[0].label}":
+        return [f"{trace.children[0].label}（本项要求不满足此条件）"]
     return [trace.label]
 
 

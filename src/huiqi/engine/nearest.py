@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
+from huiqi.expr.ast import Type
 from huiqi.facts.catalogue import Period
+from huiqi.money import MONEY_UNITS, decimal_text, format_cn, format_in_unit
 
 from .conditions import Threshold, needed_value
 from .env import Env
@@ -51,13 +54,16 @@ def suggest(
             facts[threshold.fact] = series
         else:
             facts[threshold.fact] = needed
+        target = threshold.target(env)
         changes.append(
             {
                 "fact": threshold.fact,
                 "name": fact.name,
                 "year": env.period if fact.period is Period.ANNUAL else None,
-                "current": display(current, fact.type),
-                "needed": display(needed, fact.type),
+                "current": in_unit(current, threshold, fact.unit),
+                # the bound in its own unit; "relation" says whether reaching it is enough (达到) or not (超过)
+                "needed": in_unit(target, threshold, fact.unit),
+                "relation": _RELATIONS[threshold.op],
                 "direction": "up" if threshold.op in (">=", ">") else "down",
             }
         )
@@ -70,11 +76,42 @@ def suggest(
     parts = []
     for change in changes:
         year = f"（{change['year']}年）" if change["year"] else ""
-        verb = "达到" if change["direction"] == "up" else "降至"
-        parts.append(f"{change['name']}{year}{verb}{change['needed']}（现为{change['current']}）")
-    gain = "可获" + (display(amount, rule.money_type) if amount is not None else "资格（金额由审核确定）")
-    if amount is not None and is_ceiling:
-        gain = f"可获最高{display(amount, rule.money_type)}"
+        parts.append(f"{change['name']}{year}{change['relation']}{change['needed']}（现为{change['current']}）")
     return Suggestion(
-        changes=changes, amount_fen=amount, is_ceiling=is_ceiling, text="若" + "，".join(parts) + "，" + gain
+        changes=changes,
+        amount_fen=amount,
+        is_ceiling=is_ceiling,
+        text="若" + "，".join(parts) + "，" + _gain(status, amount, is_ceiling, rule),
     )
+
+
+#: how a hint words a bound: reaching it (>=), passing it (>), coming down to it (<=), below it (<)
+_RELATIONS = {">=": "达到", ">": "超过", "<=": "降至", "<": "低于"}
+
+
+def _gain(status: str, amount: int | None, is_ceiling: bool, rule: CompiledRule) -> str:
+    """What qualifying would give, never promising an amount the rule does not have."""
+    if amount is not None:
+        text = format_cn(amount)
+        if status == "needs_review":
+            return f"可申请，金额由主管部门审核确定（最高{text}）"
+        if is_ceiling:
+            return f"可获最高{text}"
+        return f"可获不低于{text}" if rule.rule.benefit.is_floor else f"可获{text}"
+    if status == "needs_review":
+        return "可申请，金额由主管部门审核确定（原文未规定金额）"
+    return "即符合本项条件（本项只判断资格，不涉及金额）"
+
+
+def in_unit(value: Any, threshold: Threshold, fact_unit: str | None) -> str:
+    """A value in the unit of the bound it is compared with: 5.3亿元 beside 50亿元, 4.5% beside 5%, 30人."""
+    if is_unknown(value):
+        return "缺失"
+    if threshold.kind is Type.MONEY:
+        if threshold.unit in MONEY_UNITS:
+            return format_in_unit(value, threshold.unit)
+        return format_cn(value)
+    unit = threshold.unit or fact_unit or ""
+    if unit in ("%", "‰"):
+        return decimal_text(Fraction(value) * (100 if unit == "%" else 1000)) + unit
+    return display(value, threshold.kind) + unit

@@ -269,7 +269,7 @@ class Totals:
             bound = f"，已知上限之和{format_cn(self.review_fen)}" if self.review_fen else ""
             lines.append(f"待审核定额：{self.review_rules}项（金额由主管部门审核确定{bound}）")
         if self.without_amount:
-            lines.append(f"可获资格：{self.without_amount}项（原文未规定金额）")
+            lines.append(f"符合资格（不涉及金额）：{self.without_amount}项")
         return lines
 
     def to_json(self) -> dict[str, Any]:
