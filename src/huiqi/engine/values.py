@@ -54,3 +54,22 @@ def display(value: Any, kind: Type | None = None) -> str:
     if isinstance(value, frozenset | set | tuple | list):
         return "、".join(sorted(str(v) for v in value)) or "（无）"
     return str(value)
+
+
+def as_json(value: Any, kind: Type | None = None) -> Any:
+    """A JSON-friendly rendering (money as a yuan decimal string)."""
+    from huiqi.money import format_yuan, round_half_up
+
+    if type(value) is Unknown:
+        return None
+    if isinstance(value, bool):
+        return value
+    if kind is Type.MONEY and isinstance(value, int | Fraction):
+        return format_yuan(value if isinstance(value, int) else round_half_up(value))
+    if isinstance(value, Fraction):
+        return str(value.numerator) if value.denominator == 1 else f"{value.numerator}/{value.denominator}"
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, frozenset | set | tuple | list):
+        return sorted(str(v) for v in value)
+    return value
