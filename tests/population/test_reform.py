@@ -9,6 +9,7 @@ import pytest
 
 from huiqi.engine.evaluate import Engine
 from huiqi.population.delta import reform_report
+from huiqi.population.labels import wan_text
 from huiqi.population.outputs import write_report
 from huiqi.population.reform import ReformError, apply_reform, load_reform
 from huiqi.population.session import PopulationSession, Scenario
@@ -76,6 +77,8 @@ def test_reform_delta_is_the_difference_of_two_runs(synthetic: Synthetic, tmp_pa
     document = report.table("reform_by_document").to_pylist()[0]
     assert document["delta_fen"] == sum(expected.values())
     assert document["reform_total_fen"] - document["baseline_total_fen"] == document["delta_fen"]
+    headline = next(n for n in report.notes if "合计变化" in n)  # in 万元, as every table and chart
+    assert f"合计变化 {wan_text(document['delta_fen'])} 万元" in headline
     changes = pq.read_table(tmp_path / "out" / "reform_changes.parquet").to_pylist()
     assert sum(c["delta_fen"] for c in changes) == sum(expected.values())
     assert {c["rule"] for c in changes} == {"scale", "capital"}

@@ -15,7 +15,7 @@ from huiqi.compile.sql import quote_ident
 from huiqi.engine.evaluate import Engine
 
 from .charts import Series, bar_chart, charts_or_note, provision_names
-from .labels import yuan_text
+from .labels import wan_text
 from .reform import Override, Reform
 from .report import Chart, Export, Report, Table
 from .session import ELIGIBLE, PopulationSession, Progress, Run, Scenario, status_name_sql
@@ -142,7 +142,7 @@ def reform_report(
     notes = [*population_notes(session, scenario, documents)]
     notes += [f"改革项：{_describe(o)}" for o in reform.overrides]
     notes.append(
-        f"最高可达合计变化 {yuan_text(totals['delta_fen'])} 元；受益增加 {totals['winners']:,} 个主体，"
+        f"最高可达合计变化 {wan_text(totals['delta_fen'])} 万元；受益增加 {totals['winners']:,} 个主体，"
         f"受益减少 {totals['losers']:,} 个主体（受益按最高可达计 = 确定金额＋上限金额，不含待审核上限；上限不是将获得的金额）。"
     )
     report = Report(title=f"改革模拟：{reform.name}", notes=notes)
