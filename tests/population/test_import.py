@@ -123,3 +123,58 @@ def test_cli_import(tmp_path: Path) -> None:
         app, ["population", "import", "--entities", str(tmp_path / "missing.csv"), "--out", str(tmp_path / "x")]
     )
     assert bad.exit_code == 2 and "找不到文件" in bad.stderr
+
+
+CHINESE_ENTITIES = [
+    ["主体编号", "主体类型", "所在地区", "名称", "实缴注册资本（万元）", "缴纳社保员工数(人)", "登记注册地（地级市）",
+     "成立日期", " 已获认证 "],
+    ["C1", "企业", "江苏省;苏州市", "甲", "1234.56", "56", "苏州市", "2022-03-15", "CMMI3;ITSS"],
+]  # fmt: skip
+CHINESE_HISTORY = [["主体编号", "年度", "营业收入(元)", "软件业务收入（亿元）"], ["C1", "2023", "13500", "1.2"]]
+
+
+def test_the_catalogues_chinese_names_and_units_are_accepted_as_headers(tmp_path: Path) -> None:
+    entities = _csv(tmp_path / "e.csv", CHINESE_ENTITIES)
+    history = _csv(tmp_path / "h.csv", CHINESE_HISTORY)
+    import_population(ENGINE.catalogue, entities=entities, history=history, ledger=None, out=tmp_path / "pop",
+                      money_unit="万元")  # fmt: skip
+    row = pq.read_table(tmp_path / "pop" / "entities.parquet").to_pylist()[0]
+    assert row["entity_id"] == "C1" and row["entity_type"] == "enterprise" and row["name"] == "甲"
+    assert row["paid_in_capital"] == 1_234_560_000  # 1234.56 in the header's 万元
+    assert row["social_insurance_staff"] == 56 and row["registered_city"] == "苏州市"
+    assert row["certifications"] == ["CMMI3", "ITSS"]
+    year = pq.read_table(tmp_path / "pop" / "history.parquet").to_pylist()[0]
+    assert year["revenue"] == 1_350_000  # 13500 元 as the header says, not the declared 万元
+    assert year["software_revenue"] == 12_000_000_000  # 1.2亿元
+
+
+@pytest.mark.parametrize(
+    ("header", "message"),
+    [
+        ("实缴注册资金", "是否应为 实缴注册资本（paid_in_capital）"),
+        ("paid_in_captial", "是否应为 实缴注册资本（paid_in_capital）"),
+        ("营业收入", "应放在年度历史表"),
+        ("实缴注册资本（美元）", "金额列可用 元、万元、亿元"),
+        ("缴纳社保员工数（万人）", "应为 人"),
+    ],
+)
+def test_a_wrong_header_gets_the_nearest_column(tmp_path: Path, header: str, message: str) -> None:
+    entities = _csv(tmp_path / "e.csv", [["主体编号", "主体类型", header], ["A", "企业", "1"]])
+    with pytest.raises(HuiqiError, match=message) as error:
+        import_population(ENGINE.catalogue, entities=entities, history=None, ledger=None, out=tmp_path / "pop")
+    assert error.value.where is not None and "第3列" in error.value.where
+
+
+def test_the_same_column_twice_is_refused(tmp_path: Path) -> None:
+    entities = _csv(tmp_path / "e.csv", [["entity_id", "主体类型", "entity_type"], ["A", "企业", "enterprise"]])
+    with pytest.raises(HuiqiError, match="都是"):
+        import_population(ENGINE.catalogue, entities=entities, history=None, ledger=None, out=tmp_path / "pop")
+
+
+def test_an_old_excel_workbook_with_chinese_headers_is_read(tmp_path: Path) -> None:
+    workbook = Path(__file__).parent / "data" / "entities.xls"  # Excel 97-2003 format, written with xlwt 1.3
+    import_population(ENGINE.catalogue, entities=workbook, history=None, ledger=None, out=tmp_path / "pop")
+    row = pq.read_table(tmp_path / "pop" / "entities.parquet").to_pylist()[0]
+    assert row["paid_in_capital"] == 1_234_560_000 and row["social_insurance_staff"] == 56
+    assert row["established_on"] == dt.date(2022, 3, 15) and row["main_business_software"] is True
+    assert row["entity_type"] == "enterprise"

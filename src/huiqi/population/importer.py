@@ -22,10 +22,12 @@ import pyarrow.parquet as pq
 from huiqi.compile.tables import LEDGER_SCHEMA, entity_schema, history_schema
 from huiqi.errors import HuiqiError
 from huiqi.expr.ast import Type
-from huiqi.facts.catalogue import Catalogue, EntityType, Fact, Period
+from huiqi.facts.catalogue import ENTITY_LABELS, Catalogue, EntityType, Fact, Period
 from huiqi.money import parse_money
 from huiqi.userfiles.tables import read_table
 from huiqi.userfiles.text import prepare_output_dir
+
+from .columns import Column, resolve_columns
 
 _SPLIT = re.compile(r"[;；、/|]")
 _TRUE = {"true", "1", "是", "yes", "y", "t"}
@@ -36,15 +38,43 @@ class ImportError_(HuiqiError):
     """A cell or header of an imported file is wrong."""
 
 
-def read_rows(path: Path) -> list[dict[str, str]]:
-    """Rows of a CSV (UTF-8 ±BOM, GBK, GB18030), ``.xlsx`` or ``.xls`` file (first sheet) as text cells."""
+def read_rows(path: Path) -> tuple[list[str], list[tuple[int, list[str]]]]:
+    """The header and the non-blank rows (with their line numbers) of a CSV (UTF-8 ±BOM, GBK, GB18030),
+    ``.xlsx`` or ``.xls`` file (first sheet), as text cells."""
     rows = read_table(path, what="登记表", error=ImportError_)
     if not rows or not any(c.strip() for c in rows[0]):
         raise ImportError_("第一行应为列名，但为空", where=f"{path}:1")
-    header = [h.strip() for h in rows[0]]
-    return [
-        dict(zip(header, (c.strip() for c in row), strict=False)) for row in rows[1:] if any(c.strip() for c in row)
+    body = [
+        (number, [c.strip() for c in row])
+        for number, row in enumerate(rows[1:], start=2)
+        if any(c.strip() for c in row)
     ]
+    return rows[0], body
+
+
+def _table(
+    path: Path,
+    *,
+    structural: tuple[str, ...],
+    facts: dict[str, Fact],
+    elsewhere: dict[str, tuple[Fact, str]],
+) -> tuple[list[Column], list[tuple[int, dict[str, str]]]]:
+    """The resolved columns and each row keyed by column key (missing cells are empty)."""
+    header, body = read_rows(path)
+    columns = resolve_columns(header, structural=structural, facts=facts, elsewhere=elsewhere, where=path,
+                              error=ImportError_)  # fmt: skip
+    keyed = []
+    for number, row in body:
+        if len(row) > len(header) and any(row[len(header) :]):
+            raise ImportError_(
+                f"此行比列名多 {len(row) - len(header)} 个单元格：请检查分隔符或引号", where=f"{path}:第{number}行"
+            )
+        item = {c.key: "" for c in columns if c is not None}
+        for column, cell in zip(columns, row, strict=False):
+            if column is not None:
+                item[column.key] = cell
+        keyed.append((number, item))
+    return [c for c in columns if c is not None], keyed
 
 
 def _convert(fact: Fact, text: str, money_unit: str, where: str) -> Any:
@@ -82,16 +112,9 @@ def _convert(fact: Fact, text: str, money_unit: str, where: str) -> Any:
     return text
 
 
-def _check_header(rows: list[dict[str, str]], allowed: set[str], required: set[str], path: Path) -> None:
-    header = set(rows[0]) if rows else set()
-    unknown = sorted(header - allowed)
-    if unknown:
-        raise ImportError_(
-            f"未知的列 {unknown}：列名应为事实键（见 huiqi facts）或 {sorted(required)}", where=str(path)
-        )
-    missing = sorted(required - header)
-    if missing and rows:
-        raise ImportError_(f"缺少必需的列 {missing}", where=str(path))
+def _region(text: str, *, where: str) -> list[str] | None:
+    """The region path of a cell (``江苏省;苏州市``), split on ``;``, ``、`` or ``/``."""
+    return [r.strip() for r in _SPLIT.split(text) if r.strip()] or None
 
 
 def import_population(
@@ -104,60 +127,67 @@ def import_population(
     money_unit: str = "元",
 ) -> dict[str, int]:
     """Check and convert the files, then write ``entities/history/ledger.parquet`` into ``out``."""
-    prepare_output_dir(out, error=ImportError_)  # before the work: a file in the way is said at once
     instant = {f.key: f for f in catalogue if f.period is not Period.ANNUAL}
     annual = {f.key: f for f in catalogue if f.period is Period.ANNUAL}
-    entity_rows = read_rows(entities)
-    _check_header(
-        entity_rows, {"entity_id", "entity_type", "region", "name", *instant}, {"entity_id", "entity_type"}, entities
-    )
-    types = {e.value for e in EntityType}
+    in_history = {k: (f, "年度历史表（--history）") for k, f in annual.items()}
+    in_entities = {k: (f, "主体表（--entities）") for k, f in instant.items()}
+    columns, entity_rows = _table(entities, structural=("entity_id", "entity_type", "region", "name"), facts=instant,
+                                  elsewhere=in_history)  # fmt: skip
+    units = {c.key: c.money_unit or money_unit for c in columns}
+    present = [key for key in instant if key in units]
+    types = {e.value for e in EntityType} | set(ENTITY_LABELS.values())
+    by_label = {label: key for key, label in ENTITY_LABELS.items()}
     converted: list[dict[str, Any]] = []
-    for number, row in enumerate(entity_rows, start=2):
+    for number, row in entity_rows:
         where = f"{entities}:第{number}行"
-        if row.get("entity_type") not in types:
-            raise ImportError_(
-                f"entity_type {row.get('entity_type')!r} 无效：可用 {'、'.join(sorted(types))}", where=where
-            )
+        if row["entity_type"] not in types:
+            allowed = "、".join(f"{e.value}（{ENTITY_LABELS[e.value]}）" for e in EntityType)
+            raise ImportError_(f"主体类型（entity_type）{row['entity_type']!r} 无效：可用 {allowed}", where=where)
+        if not row["entity_id"]:
+            raise ImportError_("主体编号（entity_id）为空", where=where)
         item: dict[str, Any] = {
             "entity_id": row["entity_id"],
-            "entity_type": row["entity_type"],
-            "region": [r.strip() for r in _SPLIT.split(row.get("region", "")) if r.strip()] or None,
+            "entity_type": by_label.get(row["entity_type"], row["entity_type"]),
+            "region": _region(row.get("region", ""), where=f"{where} 列 region"),
             "name": row.get("name") or None,
         }
-        for key, fact in instant.items():
-            item[key] = _convert(fact, row.get(key, ""), money_unit, f"{where} 列 {key}")
+        for key in present:
+            item[key] = _convert(instant[key], row[key], units[key], f"{where} 列 {key}")
         converted.append(item)
     ids = {r["entity_id"] for r in converted}
     history_items: list[dict[str, Any]] = []
     if history is not None:
-        rows = read_rows(history)
-        _check_header(rows, {"entity_id", "year", *annual}, {"entity_id", "year"}, history)
-        for number, row in enumerate(rows, start=2):
+        columns, rows = _table(history, structural=("entity_id", "year"), facts=annual, elsewhere=in_entities)
+        units = {c.key: c.money_unit or money_unit for c in columns}
+        present = [key for key in annual if key in units]
+        for number, row in rows:
             where = f"{history}:第{number}行"
             if row["entity_id"] not in ids:
-                raise ImportError_(f"entity_id {row['entity_id']!r} 不在主体表中", where=where)
+                raise ImportError_(f"主体编号 {row['entity_id']!r} 不在主体表中", where=where)
             try:
                 year = int(row["year"])
             except ValueError:
-                raise ImportError_(f"year 应为四位年份，得到 {row['year']!r}", where=where) from None
+                raise ImportError_(f"年度应为四位年份，得到 {row['year']!r}", where=where) from None
             entry: dict[str, Any] = {"entity_id": row["entity_id"], "year": year}
-            for key, fact in annual.items():
-                entry[key] = _convert(fact, row.get(key, ""), money_unit, f"{where} 列 {key}")
+            for key in present:
+                entry[key] = _convert(annual[key], row[key], units[key], f"{where} 列 {key}")
             history_items.append(entry)
     ledger_items: list[dict[str, Any]] = []
     if ledger is not None:
-        rows = read_rows(ledger)
-        _check_header(
-            rows, {"entity_id", "rule", "period", "amount", "tier"}, {"entity_id", "rule", "period", "amount"}, ledger
-        )
-        for number, row in enumerate(rows, start=2):
+        columns, rows = _table(ledger, structural=("entity_id", "rule", "period", "amount", "tier"), facts={},
+                               elsewhere={})  # fmt: skip
+        unit = next((c.money_unit for c in columns if c.key == "amount" and c.money_unit), money_unit)
+        for number, row in rows:
             where = f"{ledger}:第{number}行"
             amount = row["amount"]
             unit_given = bool(re.search(r"[元万亿]$", amount))
+            try:
+                period = int(row["period"])
+            except ValueError:
+                raise ImportError_(f"期间应为四位年份，得到 {row['period']!r}", where=where) from None
             ledger_items.append({
-                "entity_id": row["entity_id"], "rule": row["rule"], "period": int(row["period"]),
-                "amount_fen": parse_money(amount, default_unit=None if unit_given else money_unit, where=where),
+                "entity_id": row["entity_id"], "rule": row["rule"], "period": period,
+                "amount_fen": parse_money(amount, default_unit=None if unit_given else unit, where=f"{where} 列 amount"),
                 "tier": row.get("tier") or None,
             })  # fmt: skip
     tables = {
@@ -165,6 +195,7 @@ def import_population(
         "history": pa.Table.from_pylist(history_items, schema=history_schema(catalogue)),
         "ledger": pa.Table.from_pylist(ledger_items, schema=LEDGER_SCHEMA),
     }
+    prepare_output_dir(out, error=ImportError_)  # only now: a refused import leaves nothing behind
     for name, table in tables.items():
         pq.write_table(table, out / f"{name}.parquet")
     return {name: table.num_rows for name, table in tables.items()}
