@@ -137,6 +137,7 @@ def test_fact_file_errors_are_all_listed_in_chinese(tmp_path: Path) -> None:
         "facts[0]：type 应为 money、number、bool、date、text、set、list、count、rate、enum 之一，得到 'cout'；是否应为 count？"
         in text
     )
+    assert "test-doc.yaml:2: facts[0]：type 应为" in text  # the line of the entry
     assert "facts[1].entity[0]：应为 enterprise" in text
     assert "facts[1].defintion：未知的键 'defintion'；是否应为 definition？" in text
     assert len(errors) == 3, text

@@ -66,7 +66,8 @@ def validation_errors(
         if loc in folded:
             continue
         message = _message(loc, errors, raw, model, suggested.get(loc))
-        line = line_of(raw, loc) or line_of(raw, loc[:-1]) or 1
+        own = raw.get("__lines__", {}).get("") if isinstance(raw, dict) else None
+        line = line_of(raw, loc) or line_of(raw, loc[:-1]) or own or 1
         found.append((line, PolicyError(f"{path_text((*prefix, *loc))}：{message}", where=f"{file}:{line}")))
     return [error for _, error in sorted(found, key=lambda item: item[0])]
 
