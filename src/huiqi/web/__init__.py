@@ -19,7 +19,7 @@ from fastapi.responses import HTMLResponse
 STATIC_DIR = Path(__file__).parent / "static"
 
 #: The page modules of ``huiqi.web``, in the order their routes are matched.
-PAGE_MODULES = ("library", "publicity")
+PAGE_MODULES = ("library", "publicity", "calculator")
 
 
 def build_router() -> APIRouter:
