@@ -97,3 +97,18 @@ def test_the_facts_page_shows_the_type_the_catalogue_writes() -> None:
     base = PolicyBase.load(default_policies_dir())
     row = next(line for line in facts_markdown(list(base.catalogue)).splitlines() if "`social_insurance_staff`" in line)
     assert "| count |" in row
+
+
+def test_fact_options_that_would_not_act_are_refused(tmp_path: Path) -> None:
+    facts = """\
+    facts:
+      - {key: lab_count, name: 实验室数, type: count, values: ['1', '2'], entity: [enterprise], definition: 数量}
+      - {key: lab_kind, name: 实验室类别, type: enum, entity: [enterprise], definition: 类别}
+      - {key: lab_area, name: 实验室面积, type: number, default: 0, entity: [enterprise], definition: 面积}
+    """
+    errors = _messages(PolicyBase.load(write_tree(tmp_path, facts={"test-doc.yaml": facts}), strict=False))
+    text = "\n".join(errors)
+    assert len(errors) == 3, text
+    assert "facts[0]：values 只用于 text、enum 或 set 类事实（count 类事实的取值不受它限制）" in text
+    assert "facts[1]：type: enum 需要 values" in text
+    assert "facts[2]：default 只能用于 bool 类事实" in text

@@ -84,6 +84,18 @@ class Fact(BaseModel):
             data = {**data, "type": TYPE_ALIASES.get(written, written), "type_name": data.get("type_name") or written}
         return data
 
+    @model_validator(mode="after")
+    def _values_act(self) -> Fact:
+        """``values`` are checked only for text and set facts; an ``enum`` needs them."""
+        if self.values is not None and self.type not in (Type.TEXT, Type.SET):
+            raise ValueError(f"values 只用于 text、enum 或 set 类事实（{self.type_name} 类事实的取值不受它限制）：请删除")
+        if self.type_name == "enum" and not self.values:
+            raise ValueError("type: enum 需要 values（可取的值的列表）")
+        # The engine hands a default to expressions as written, so only true/false can be one.
+        if self.default is not None and not (self.type is Type.BOOL and isinstance(self.default, bool)):
+            raise ValueError("default 只能用于 bool 类事实，写 true 或 false（其他类型的默认值引擎无法按类型使用）")
+        return self
+
     @property
     def label(self) -> str:
         """The Chinese name with the unit, for tables and traces."""
