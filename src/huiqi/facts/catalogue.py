@@ -88,7 +88,9 @@ class Fact(BaseModel):
     def _values_act(self) -> Fact:
         """``values`` are checked only for text and set facts; an ``enum`` needs them."""
         if self.values is not None and self.type not in (Type.TEXT, Type.SET):
-            raise ValueError(f"values 只用于 text、enum 或 set 类事实（{self.type_name} 类事实的取值不受它限制）：请删除")
+            raise ValueError(
+                f"values 只用于 text、enum 或 set 类事实（{self.type_name} 类事实的取值不受它限制）：请删除"
+            )
         if self.type_name == "enum" and not self.values:
             raise ValueError("type: enum 需要 values（可取的值的列表）")
         # The engine hands a default to expressions as written, so only true/false can be one.
