@@ -97,3 +97,11 @@ def test_every_normaliser_is_listed_in_the_authoring_guide() -> None:
     guide = (DOCS / "authoring.md").read_text("utf-8")
     for name in normalise.NORMALISERS:
         assert f"| `{name}` |" in guide, name
+
+
+def test_a_null_span_is_filled_in(tmp_path: Path) -> None:
+    root = write_tree(tmp_path, POLICY.replace("span: [0, 33]", "span: null  # 待填").replace("span: [4, 32]", "span:"))
+    assert write(plan(root / "test-doc")) == 2
+    text = (root / "test-doc" / "policy.yaml").read_text("utf-8")
+    assert "    span: [0, 33]  # 待填\n" in text and "        span: [4, 32]\n" in text
+    assert PolicyBase.load(root, strict=False).errors == []

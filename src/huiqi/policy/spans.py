@@ -22,6 +22,7 @@ from huiqi.policy.textdiff import closest_passage, differences
 from huiqi.policy.yamlio import load_yaml
 
 _SPAN = re.compile(r"(\bspan\s*:\s*)\[\s*-?\d+\s*,\s*-?\d+\s*\]")
+_EMPTY_SPAN = re.compile(r"(\bspan\s*:)\s*(null|~)?(\s*#.*)?$")
 _QUOTE_KEY = re.compile(r"^(\s*(?:-\s+)?)quote\s*:")
 _KEY = re.compile(r"^(\s*(?:-\s+)?)[A-Za-z_]+\s*:")
 
@@ -98,6 +99,9 @@ def write(report: SpanReport) -> int:
         span_line = item.raw.get("__lines__", {}).get("span")
         if span_line is not None:
             text = lines[span_line - 1]
+            if _EMPTY_SPAN.search(text):  # span: null, span: ~ or span: with nothing after it
+                lines[span_line - 1] = _EMPTY_SPAN.sub(rf"\g<1> [{start}, {end}]\g<3>", text)
+                continue
             if len(_SPAN.findall(text)) != 1:
                 raise PolicyError(f"{item.path} 的 span 不是写在一行的 [起点, 终点]，请手动改为 [{start}, {end}]",
                                   where=f"{report.file}:{span_line}")  # fmt: skip
