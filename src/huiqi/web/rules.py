@@ -69,7 +69,7 @@ def describe(compiled: CompiledRule, scope: DocumentScope) -> RuleView:
     benefit = rule.benefit
     lines: list[str] = []
     if benefit.form in ("fixed", "formula"):
-        lines.append(f"金额：{_text(benefit.amount, scope)}")
+        lines.append(f"{'最高' if compiled.is_ceiling else '金额：'}{_text(benefit.amount, scope)}")
     elif benefit.form == "rate":
         lines.append(f"按 {compiled.benefit.base_label} × {_text(benefit.rate, scope)} 计算")
         if benefit.ceiling is not None:

@@ -14,3 +14,11 @@ document.addEventListener("htmx:afterSettle", function () {
     head.focus({ preventScroll: window.innerWidth > 860 });
   }
 });
+
+// On a narrow screen the rule panel sits above the text: a page opened on a provision shows its rule first.
+// (After "load": the browser has scrolled to the provision's #anchor by then, which this overrides.)
+window.addEventListener("load", function () {
+  var panel = document.getElementById("rule-panel");
+  if (!panel || !panel.getAttribute("data-provision") || window.innerWidth > 860) return;
+  window.requestAnimationFrame(function () { panel.scrollIntoView(); });
+});
