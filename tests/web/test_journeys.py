@@ -21,7 +21,7 @@ def test_search_a_policy_and_read_a_provision(page: Page, site: Site) -> None:
     page.goto(site.base_url + "/")
     expect(page).to_have_title(re.compile("政策库"))
     expect(page.get_by_role("link", name="打开政策计算器")).to_be_visible()  # the first screen: library + calculator
-    shot(page, "library")
+    shot(page, "library", full_page=False)
     page.get_by_label("搜索标题和条款").fill("首版次")
     page.get_by_label("搜索标题和条款").press("Enter")
     hits = page.locator("ol.hits li")

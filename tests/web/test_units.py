@@ -72,3 +72,12 @@ def test_a_search_too_short_or_too_long_is_refused_in_chinese(seed_base: PolicyB
     with pytest.raises(QueryError, match="过长"):
         index.search("软" * 41)
     assert index.search("不存在的词语组合") == []
+
+
+def test_the_library_lists_documents_in_force_first(seed_base: PolicyBase) -> None:
+    from huiqi.web.documents import summaries
+
+    found = summaries(seed_base, dt.date(2024, 6, 30))
+    order = [s.status for s in found]
+    assert order[0] is Status.IN_FORCE and order[-1] is Status.EXPIRED  # drafts in between
+    assert order.index(Status.DRAFT) > order.index(Status.IN_FORCE)

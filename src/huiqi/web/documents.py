@@ -58,7 +58,7 @@ def summary(loaded: LoadedDocument, on: dt.date) -> DocumentSummary:
 
 def summaries(base: PolicyBase, on: dt.date) -> list[DocumentSummary]:
     """Every document, those in force first, then by title."""
-    order = list(Status)
+    order = [Status.IN_FORCE, Status.NOT_YET, Status.DRAFT, Status.EXPIRED, Status.REPEALED]
     found = [summary(loaded, on) for loaded in base.documents.values()]
     return sorted(found, key=lambda s: (order.index(s.status), s.region, s.title))
 
