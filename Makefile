@@ -26,7 +26,8 @@ setup: $(VENV)/.runtime
 setup-dev: $(VENV)/.dev
 
 ## run: set up and run the main job: check the policy base, show a demo evaluation, then start the service
-## on SQLite (huiqi.db) with the seed policies and demo data at http://127.0.0.1:8000/api/v1 (Ctrl-C stops it)
+## on SQLite (huiqi.db) with the seed policies and demo data: the web application at http://127.0.0.1:8000/
+## (policy library, calculator, 公示), the API at /api/v1 (Ctrl-C stops it)
 run: setup
 	$(BIN)/huiqi validate
 	$(BIN)/huiqi demo

@@ -121,7 +121,8 @@ def serve(
     console.print(f"数据库：{make_url(url).render_as_string(hide_password=True)}   工作进程：{workers}")
     for line in app.state.demo_accounts:
         console.print(f"  演示账号 {line}", highlight=False)
-    console.print(f"API：http://{host}:{port}/api/v1   文档：http://{host}:{port}/api/v1/docs")
+    base = f"http://{host}:{port}"
+    console.print(f"网页：{base}/   API：{base}/api/v1   文档：{base}/api/v1/docs")
     if workers == 1:
         uvicorn.run(app, host=host, port=port, log_level="info")
         return
