@@ -17,6 +17,7 @@ from fractions import Fraction
 from typing import Any
 
 from huiqi.errors import EvaluationError
+from huiqi.expr.render import render
 from huiqi.facts.catalogue import ENTITY_LABELS, Catalogue
 from huiqi.money import format_cn, round_half_up
 from huiqi.policy.base import PolicyBase
@@ -38,8 +39,8 @@ from .results import (
     Status,
     Trace,
 )
-from .ruleset import CompiledDocument, CompiledRule, compile_base, format_rate
-from .values import Unknown, is_unknown, merge_unknown
+from .ruleset import CompiledBenefit, CompiledDocument, CompiledRule, compile_base, format_rate
+from .values import Unknown, display, is_unknown, merge_unknown
 
 
 @dataclass
@@ -300,7 +301,7 @@ class Engine:
             assert benefit.amount is not None
             amount = benefit.amount(env)
             if not is_unknown(amount):
-                calc.append(f"金额：{format_cn(amount)}")
+                calc.append(_amount_steps(benefit, env, amount))
         elif benefit.form == "rate":
             assert benefit.base is not None and benefit.rate is not None
             base, rate = benefit.base(env), benefit.rate(env)
@@ -405,6 +406,16 @@ class Engine:
             return None
         result.calculation.append(f"按达到的最高档“{best_label}”：{format_cn(best)}")
         return best
+
+
+def _amount_steps(benefit: CompiledBenefit, env: Env, amount: Any) -> str:
+    """A fixed or formula amount with its steps: the expression in words, then with the values put in,
+    then the result ("新增就业人数 × 3万元 = 7 × 3万元 = 21万元")."""
+    if benefit.amount_node is None:
+        return f"金额：{format_cn(amount)}"
+    values = {name: display(reader(env), kind) for name, reader, kind in benefit.amount_names}
+    substituted = render(benefit.amount_node, lambda name: values.get(name, name))
+    return f"金额：{benefit.amount_label} = {substituted} = {format_cn(amount)}"
 
 
 @dataclass
@@ -515,27 +526,31 @@ def _missing(unknown: Unknown, catalogue: Catalogue) -> list[Missing]:
 
 
 def _apply_caps(rule: CompiledRule, env: Env, amount: Fraction, result: RuleResult) -> Fraction | None:
+    """Apply the rule's caps against the ledger, each worded for what it holds back: a cumulative cap is
+    what one entity may get in all (from this rule, or from the whole provision), a per-year cap what this
+    rule may pay it for one assessed year."""
     for scope, over, cap_fn in rule.caps:
         cap = Fraction(cap_fn(env))
         if scope == "cumulative":
-            already = env.paid(provision=rule.provision_ref) if over == "provision" else env.paid(rule=rule.ledger_ref)
-            where = "本条" if over == "provision" else "本规则"
-            remaining = cap - already
-            result.calculation.append(
-                f"累计上限{format_cn(cap)}，{where}已领取{format_cn(already)}，剩余额度{format_cn(max(remaining, Fraction(0)))}"
-            )
-            if remaining <= 0:
-                result.reason = f"已达累计上限{format_cn(cap)}"
-                return None
+            provision = over == "provision"
+            already = env.paid(provision=rule.provision_ref) if provision else env.paid(rule=rule.ledger_ref)
+            name = f"{'本条' if provision else '本规则'}累计上限{format_cn(cap)}（每个主体{'，本条各项合计' if provision else ''}）"
+            paid = f"{'本条' if provision else '本规则'}已累计领取{format_cn(already)}"
+            full = f"已达{name}：{paid}"
         else:
             already = env.paid(rule=rule.ledger_ref, period=env.period)
-            remaining = cap - already
-            result.calculation.append(f"{env.period}年度上限{format_cn(cap)}，本年已领取{format_cn(already)}")
-            if remaining <= 0:
-                result.reason = f"已达{env.period}年度上限{format_cn(cap)}"
-                return None
+            name = f"每年上限{format_cn(cap)}"
+            paid = f"{env.period}年度本规则已领取{format_cn(already)}"
+            full = f"{env.period}年度已领满{name}"
+        remaining = cap - already
+        result.calculation.append(f"{name}：{paid}，尚可领取{format_cn(max(remaining, Fraction(0)))}")
+        if remaining <= 0:
+            result.reason = full
+            return None
         if amount > remaining:
-            result.calculation.append(f"按剩余额度计：{format_cn(remaining)}")
+            result.calculation.append(
+                f"{format_cn(amount)}超过尚可领取的{format_cn(remaining)}，按{format_cn(remaining)}计"
+            )
             amount = remaining
     return amount
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from fractions import Fraction
+from typing import Any
 
 from huiqi.expr import ast
 from huiqi.expr.ast import Type
@@ -42,6 +43,11 @@ class CompiledBenefit:
     index_label: str = ""
     tiers: tuple[CompiledTier, ...] = ()
     steps: tuple[tuple[int, int, Fn], ...] = ()
+    #: a fixed/formula amount that reads names: its expression and (name, reader, type) of each name, so the
+    #: explanation can show the steps with the values substituted ("新增就业人数 × 3万元 = 7 × 3万元 = 21万元")
+    amount_node: ast.Node | None = None
+    amount_names: tuple[tuple[str, Fn, Type | None], ...] = ()
+    amount_label: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,6 +158,7 @@ def _compile_rule(
         index_label=_label(benefit.index, scope),
         tiers=tiers,
         steps=steps,
+        **_amount_steps(benefit.amount if benefit.form in ("fixed", "formula") else None, scope),
     )
     caps = tuple((cap.scope, cap.over, compile_node(parse(str(cap.amount)), scope)) for cap in rule.caps)
     instalments = tuple((compile_node(parse(str(i.share)), scope), i.label) for i in rule.instalments)
@@ -180,6 +187,17 @@ def _compile_rule(
         when_reading=tuple((f"{document.id}:{k}", v) for k, v in rule.when_reading.items()),
         applies_to=(rule.applies_to,) if isinstance(rule.applies_to, str) else tuple(rule.applies_to),
     )
+
+
+def _amount_steps(text: str | int | None, scope: CompileScope) -> dict[str, Any]:
+    if text is None:
+        return {}
+    node = parse(str(text))
+    names = [name for name in dict.fromkeys(ast.names(node)) if name not in ("period", "as_of")]
+    if not names:
+        return {}
+    readers = tuple((name, scope.compile_name(name), scope.type_of(name)) for name in names)
+    return {"amount_node": node, "amount_names": readers, "amount_label": _label(str(text), scope)}
 
 
 def amount_is_ceiling(benefit: Benefit, *, review: bool, document_ceilings: bool) -> bool:

@@ -27,6 +27,8 @@ def render(node: ast.Node, label: Callable[[str], str]) -> str:
     >>> from huiqi.expr.parser import parse
     >>> render(parse("paid_in_capital >= 1000万元"), {"paid_in_capital": "实缴注册资本"}.get)
     '实缴注册资本 ≥ 1000万元'
+    >>> render(parse("(a + b) * 3万元"), {"a": "甲", "b": "乙"}.get)
+    '（甲 + 乙） × 3万元'
     """
 
     def go(n: ast.Node) -> str:
@@ -42,7 +44,9 @@ def render(node: ast.Node, label: Callable[[str], str]) -> str:
             return "［" + "、".join(go(i) for i in n.items) + "］"
         if isinstance(n, ast.Negate):
             return f"−{go(n.operand)}"
-        if isinstance(n, ast.BinOp | ast.Compare):
+        if isinstance(n, ast.BinOp):
+            return f"{_operand(n.left, n.op, go, right=False)} {_OPS[n.op]} {_operand(n.right, n.op, go, right=True)}"
+        if isinstance(n, ast.Compare):
             return f"{go(n.left)} {_OPS[n.op]} {go(n.right)}"
         if isinstance(n, ast.Contains):
             word = "不属于" if n.negated else "属于"
@@ -59,6 +63,21 @@ def render(node: ast.Node, label: Callable[[str], str]) -> str:
         return "?"  # pragma: no cover
 
     return go(node)
+
+
+_PRECEDENCE = {"+": 1, "-": 1, "*": 2, "/": 2, "//": 2}
+
+
+def _operand(node: ast.Node, op: str, go: Callable[[ast.Node], str], *, right: bool) -> str:
+    """An operand of an arithmetic operator, in brackets where the text would otherwise read differently:
+    ``(a + b) * 3万元`` → （a + b） × 3万元; ``a - (b - c)`` keeps its brackets."""
+    text = go(node)
+    if not isinstance(node, ast.BinOp):
+        return text
+    inner, outer = _PRECEDENCE.get(node.op, 2), _PRECEDENCE.get(op, 2)
+    if inner < outer or (right and inner == outer and op in ("-", "/", "//")):
+        return f"（{text}）"
+    return text
 
 
 def _paren(node: ast.Node, go: Callable[[ast.Node], str]) -> str:
