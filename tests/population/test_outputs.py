@@ -17,7 +17,7 @@ from huiqi.population import budget, charts, labels
 from huiqi.population.labels import column_label, text_width
 from huiqi.population.outputs import write_report
 from huiqi.population.session import PopulationSession, Scenario
-from huiqi.population.simulate import simulate
+from huiqi.population.simulate import document_titles, simulate
 
 from .conftest import Synthetic
 from .populations import AS_OF, PERIOD
@@ -111,6 +111,19 @@ def test_every_chart_is_png_and_embedded_in_the_html(written: tuple[Path, list[P
         assert base64.b64encode(data).decode("ascii") in html
     assert "<h2>按条款汇总</h2>" in html and "受益主体数" in html and "金额单位：万元" in html
     assert '确定金额<span class="unit">（万元）</span>' in html  # the unit wraps as one piece
+
+
+def test_the_html_tables_name_documents_by_short_title(synthetic: Synthetic, tmp_path: Path) -> None:
+    with PopulationSession(synthetic.folder, synthetic.engine) as session:
+        _, report = simulate(session, synthetic.engine, ["test-doc"], Scenario(AS_OF, PERIOD))
+        write_report(report, tmp_path / "out", session.connection)
+    title = document_titles(synthetic.engine)["test-doc"]
+    assert title != "test-doc" and report.titles == {"test-doc": title}
+    html = (tmp_path / "out" / "report.html").read_text(encoding="utf-8")
+    provisions = html[html.index("<h2>按条款汇总</h2>") : html.index("<h2>按规则汇总</h2>")]
+    assert f'<td title="test-doc">{title}</td>' in provisions and "<td>test-doc</td>" not in provisions
+    documents = html[html.index("<h2>按文件汇总</h2>") : html.index("<h2>按条款汇总</h2>")]
+    assert "<td>test-doc</td>" in documents and f"<td>{title}</td>" in documents  # id beside its title there
 
 
 def test_without_a_chinese_font_the_report_says_why_there_are_no_charts(

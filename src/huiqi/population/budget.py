@@ -249,7 +249,8 @@ def budget_report(
     order = " ".join(f"WHEN {sql_string(b.target)} THEN {i}" for i, b in enumerate(budgets))
     listing = f"SELECT * FROM budget_allocation ORDER BY CASE target {order} END, rank"
     report.exports = [Export("budget_allocation", "逐主体预算分配", listing)]
-    report.charts = charts_or_note(report, lambda: _charts(rows, run, titles or {}))
+    report.titles = titles or {}
+    report.charts = charts_or_note(report, lambda: _charts(rows, run, report.titles))
     return report
 
 

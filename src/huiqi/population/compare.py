@@ -15,7 +15,7 @@ from huiqi.engine.evaluate import Engine
 from .charts import Series, bar_chart, charts_or_note, document_names
 from .report import Chart, Export, Report, Table
 from .session import PopulationSession, Progress, Run, Scenario
-from .simulate import COST_NOTE, document_meta, population_notes
+from .simulate import COST_NOTE, document_meta, document_titles, population_notes
 from .summary import by_document, document_order
 
 TOP = 50
@@ -66,6 +66,7 @@ def compare_report(
         Table("compare_top", f"受益最多的 {TOP} 个主体", top),
     ]
     report.exports = [Export("compare_entities", "逐主体各文件金额", entities_sql(run))]
+    report.titles = document_titles(engine)
     report.charts = charts_or_note(report, lambda: _charts(summary))
     return run, report
 

@@ -165,6 +165,7 @@ def reform_report(
         Export("reform_changes", "逐主体逐规则变化（状态或金额有变化）", changes_sql(baseline, reformed)),
     ]
     titles = document_titles(baseline_engine)
+    report.titles = titles
     report.charts = charts_or_note(report, lambda: _charts(report.table("reform_by_provision"), titles))
     return baseline, reformed, report
 

@@ -27,29 +27,44 @@ p.note { color: #555; margin: 0.2em 0; }
 
 def _header(label: str) -> str:
     """A column header whose unit, such as （万元）, wraps as one piece instead of splitting 万 from 元."""
-    name, bracket, unit = label.partition("（")
+    name, bracket, unit = label.rpartition("（")
     if not bracket:
         return escape(label)
     return f'{escape(name)}<span class="unit">（{escape(unit)}</span>'
 
 
-def _table_html(data: pa.Table) -> str:
+def _table_html(data: pa.Table, titles: dict[str, str]) -> str:
+    """A summary table; documents (``document``, ``best_document`` and the per-document money columns of a
+    comparison) by their short titles, the id kept as the cell's tooltip. A table that lists the titles
+    itself (``title``) keeps its ids."""
     columns = data.column_names
+    named = {"document", "best_document"} - ({"document"} if "title" in columns else set())
     numeric = {name for name in columns if pa.types.is_integer(data.schema.field(name).type) or name.endswith("_fen")}
-    head = "".join(f"<th>{_header(column_label(name))}</th>" for name in columns)
+    head = "".join(f"<th>{_header(_column(name, titles))}</th>" for name in columns)
     rows = []
     for row in data.slice(0, HTML_ROW_LIMIT).to_pylist():
-        cells = "".join(
-            f'<td class="num">{escape(display(n, row[n]))}</td>'
-            if n in numeric
-            else f"<td>{escape(display(n, row[n]))}</td>"
-            for n in columns
-        )
-        rows.append(f"<tr>{cells}</tr>")
+        cells = []
+        for n in columns:
+            value = row[n]
+            if n in named and value in titles:
+                cells.append(f'<td title="{escape(str(value))}">{escape(titles[value])}</td>')
+            elif n in numeric:
+                cells.append(f'<td class="num">{escape(display(n, value))}</td>')
+            else:
+                cells.append(f"<td>{escape(display(n, value))}</td>")
+        rows.append(f"<tr>{''.join(cells)}</tr>")
     more = ""
     if data.num_rows > HTML_ROW_LIMIT:
         more = f'<p class="note">仅显示前 {HTML_ROW_LIMIT} 行，共 {data.num_rows} 行。</p>'
     return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>{more}"
+
+
+def _column(name: str, titles: dict[str, str]) -> str:
+    """A column's header; a comparison's ``<document>_fen`` column is headed by the document's short title."""
+    document = name.removesuffix("_fen")
+    if name.endswith("_fen") and document in titles:
+        return f"{titles[document]}（万元）"
+    return column_label(name)
 
 
 def render_html(report: Report) -> str:
@@ -73,7 +88,7 @@ def render_html(report: Report) -> str:
     for table in report.tables:
         parts.append(f"<h2>{escape(table.title)}</h2>")
         parts.append(f'<p class="note">文件：{escape(table.name)}.parquet / .csv</p>')
-        parts.append(_table_html(table.data))
+        parts.append(_table_html(table.data, report.titles))
     if report.exports:
         parts.append("<h2>逐主体明细</h2>")
         for export in report.exports:

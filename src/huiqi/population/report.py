@@ -50,6 +50,8 @@ class Report:
     tables: list[Table] = field(default_factory=list)
     exports: list[Export] = field(default_factory=list)
     charts: list[Chart] = field(default_factory=list)
+    #: the short title of each document, for display (the data keep the ids)
+    titles: dict[str, str] = field(default_factory=dict)
 
     def table(self, name: str) -> pa.Table:
         for table in self.tables:
@@ -64,3 +66,4 @@ class Report:
         self.tables.extend(other.tables)
         self.exports.extend(other.exports)
         self.charts.extend(other.charts)
+        self.titles.update(other.titles)

@@ -134,6 +134,7 @@ def simulation_charts(report: Report) -> list[Chart]:
     (documents by their short titles)."""
     charts: list[Chart] = []
     documents = report.table("by_document").to_pylist()
+    report.titles = document_titles(engine)
     titles = {d["document"]: d["title"] for d in documents}
     if documents:
         charts.append(
