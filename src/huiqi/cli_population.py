@@ -156,8 +156,8 @@ def simulate(
                 documents = select_documents(engine, [d.strip() for d in compare.split(",") if d.strip()])
             elif plan is not None:
                 documents = select_documents(engine, document or plan.documents)
-            else:
-                documents = select_documents(engine, document)
+            else:  # nothing named: the documents in force on the scenario's day, as evaluate does
+                documents = select_documents(engine, document, on=scenario.as_of)
             runs = 2 if plan is not None else 1
             with _progress(len(documents) * runs) as step:
                 if plan is not None and reform_engine is not None:

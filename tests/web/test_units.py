@@ -81,3 +81,19 @@ def test_the_library_lists_documents_in_force_first(seed_base: PolicyBase) -> No
     order = [s.status for s in found]
     assert order[0] is Status.IN_FORCE and order[-1] is Status.EXPIRED  # drafts in between
     assert order.index(Status.DRAFT) > order.index(Status.IN_FORCE)
+
+
+def test_simulate_takes_the_documents_in_force_unless_others_are_named(seed_engine: Engine) -> None:
+    from huiqi.errors import EvaluationError
+    from huiqi.population.simulate import select_documents
+
+    assert select_documents(seed_engine, [], on=dt.date(2024, 6, 30)) == ["xinjiang-2017-software"]
+    assert select_documents(seed_engine, [], on=dt.date(2017, 12, 31)) == [
+        "xinjiang-2017-software", "zhejiang-software-bases"
+    ] or set(select_documents(seed_engine, [], on=dt.date(2017, 12, 31))) == {
+        "xinjiang-2017-software", "zhejiang-software-bases"
+    }  # fmt: skip
+    named = select_documents(seed_engine, ["guangzhou-software"], on=dt.date(2024, 6, 30))
+    assert named == ["guangzhou-software"]  # a draft is simulated when named
+    with pytest.raises(EvaluationError, match="没有现行有效的文件"):
+        select_documents(seed_engine, [], on=dt.date(2010, 1, 1))

@@ -19,6 +19,8 @@ import pyarrow.compute as pc
 from huiqi.compile.duckdb_runner import PopulationError
 from huiqi.engine.evaluate import Engine
 from huiqi.errors import EvaluationError
+from huiqi.policy.status import Status as DayStatus
+from huiqi.policy.status import document_status, status_reason
 
 from .charts import Series, bar_chart, charts_or_note, document_names, provision_names
 from .dimensions import band_order, build_dimensions
@@ -64,9 +66,11 @@ def resolve_scenario(
                     any_jurisdiction=any_jurisdiction)  # fmt: skip
 
 
-def select_documents(engine: Engine, wanted: list[str]) -> list[str]:
+def select_documents(engine: Engine, wanted: list[str], *, on: dt.date | None = None) -> list[str]:
     """The documents to evaluate: those asked for (each must exist and have rules), else every document
-    with rules, in the policy base's order."""
+    with rules, in the policy base's order — with ``on`` (the scenario's evaluation day), only those in force
+    that day (``huiqi.policy.status``, the rule ``evaluate`` follows: drafts, expired, repealed and
+    not-yet-effective documents are simulated only when named)."""
     for document in wanted:
         if document not in engine.documents:
             known = "、".join(engine.documents)
@@ -75,7 +79,19 @@ def select_documents(engine: Engine, wanted: list[str]) -> list[str]:
             raise EvaluationError(f"文件 {document} 没有可计算的规则，无法模拟", where="--document")
     if wanted:
         return list(dict.fromkeys(wanted))
-    return [d for d, compiled in engine.documents.items() if compiled.rules]
+    found = [d for d, compiled in engine.documents.items() if compiled.rules]
+    if on is None:
+        return found
+    in_force = [
+        d for d in found if document_status(engine.documents[d].loaded.policy.document, on) is DayStatus.IN_FORCE
+    ]
+    if not in_force and found:
+        others = "、".join(f"{d}（{status_reason(engine.documents[d].loaded.policy.document, on)}）" for d in found)
+        raise EvaluationError(
+            f"评价日 {on.isoformat()} 没有现行有效的文件可模拟；其他文件须用 -d 指定后才模拟：{others}",
+            where="--document",
+        )
+    return in_force
 
 
 def document_meta(engine: Engine) -> dict[str, tuple[str, str]]:
@@ -134,7 +150,6 @@ def simulation_charts(report: Report) -> list[Chart]:
     (documents by their short titles)."""
     charts: list[Chart] = []
     documents = report.table("by_document").to_pylist()
-    report.titles = document_titles(engine)
     titles = {d["document"]: d["title"] for d in documents}
     if documents:
         charts.append(
