@@ -3,9 +3,14 @@
 Examples::
 
     huiqi demo
-    huiqi evaluate examples/profiles/suzhou-software-firm.yaml --include-drafts
-    huiqi evaluate firm.yaml --format json --as-of 2024-06-30 --document suzhou-software-cluster
-    huiqi evaluate firm.yaml --reading capital_base=registered --explain
+    huiqi evaluate examples/profiles/suzhou-software-firm.yaml --as-of 2024-06-30 --include-drafts
+    huiqi evaluate examples/profiles/suzhou-software-firm.yaml --format json --as-of 2024-06-30 -d suzhou-software-cluster
+    huiqi evaluate examples/profiles/suzhou-software-firm.yaml --reading capital_base=registered --explain
+
+Dates: ``evaluate`` judges a profile as of today unless ``--as-of`` says otherwise (the period is the year
+before); the example profiles hold data up to 2023, so every example passes ``--as-of 2024-06-30``, which is
+also ``demo``'s default (``EXAMPLES_AS_OF``). The output says which date and period were used, and when a
+profile's yearly data stop before the period.
     huiqi policies list
     huiqi policies show guangzhou-software
     huiqi facts --format json
@@ -45,6 +50,10 @@ app.add_typer(population_app, name="population")
 
 console = Console(soft_wrap=False, width=None if sys.stdout.isatty() else 160)
 err = Console(stderr=True)
+
+
+#: The example profiles hold yearly data up to 2023: the date the demo and every example evaluate them on.
+EXAMPLES_AS_OF = "2024-06-30"
 
 
 class Format(StrEnum):
@@ -114,7 +123,10 @@ def _parse_date(text: str | None) -> dt.date:
 def evaluate(
     profile: Annotated[Path, typer.Argument(help="主体档案（YAML 或 JSON）")],
     format: FormatOption = Format.table,
-    as_of: Annotated[str | None, typer.Option("--as-of", help="评价日 YYYY-MM-DD（默认今天）")] = None,
+    as_of: Annotated[
+        str | None,
+        typer.Option("--as-of", help="评价日 YYYY-MM-DD（默认今天；样例档案的数据截至2023年度，用 2024-06-30）"),
+    ] = None,
     period: Annotated[int | None, typer.Option("--period", help="评价年度（默认评价日的上一年）")] = None,
     document: Annotated[list[str], typer.Option("--document", "-d", help="只评估这些文件（可重复）")] = [],  # noqa: B006
     reading: Annotated[list[str], typer.Option("--reading", "-r", help="切换口径 NAME=VALUE（可重复）")] = [],  # noqa: B006
@@ -127,7 +139,9 @@ def evaluate(
 ) -> None:
     """评估一个主体可享受的政策：每条规则的结果、金额（或上限）、条件明细与原文。
 
-    例：huiqi evaluate examples/profiles/suzhou-software-firm.yaml --include-drafts --explain
+    例：huiqi evaluate examples/profiles/suzhou-software-firm.yaml --as-of 2024-06-30 --include-drafts --explain
+
+    例：huiqi evaluate examples/profiles/guangzhou-software-firm.yaml --as-of 2024-06-30 -d guangzhou-software --format json
     """
     from huiqi.engine.evaluate import Engine, Options
     from huiqi.engine.profile import load_profile_file
@@ -150,18 +164,43 @@ def evaluate(
     except HuiqiError as exc:
         _fail(exc)
         return
+    note = _dates_note(entity.facts, result.as_of, result.period, today=as_of is None)
     if format is Format.json:
+        if note:
+            err.print(f"[dim]{note}[/]", highlight=False)
         _emit_json(result.to_json())
     else:
+        if note:
+            console.print(f"[dim]{note}[/]", highlight=False)
         console.print(evaluation_table(result, show_all=show_all, explain=explain))
+
+
+def _dates_note(facts: dict[str, Any], as_of: dt.date, period: int, *, today: bool) -> str | None:
+    """Where the evaluation date came from, and a warning when the profile's yearly data stop before the period."""
+    parts = []
+    if today:
+        parts.append(f"未指定 --as-of：评价日为今天（{as_of.isoformat()}），评价年度为其上一年（{period}）。")
+    years = [year for value in facts.values() if isinstance(value, dict) for year in value if isinstance(year, int)]
+    latest = max(years, default=None)
+    if latest is not None and latest < period:
+        parts.append(
+            f"档案的年度数据最晚为{latest}年度，早于评价年度{period}：按年度计算的条件会显示为需补充信息；"
+            f"按{latest}年度评价请加 --as-of {latest + 1}-06-30。"
+        )
+    return "\n".join(parts) or None
 
 
 @app.command()
 def demo(
     policies: PoliciesOption = None,
-    as_of: Annotated[str | None, typer.Option("--as-of", help="评价日（默认 2024-06-30）")] = "2024-06-30",
+    as_of: Annotated[
+        str, typer.Option("--as-of", help="评价日（默认 2024-06-30：样例档案的数据截至2023年度）")
+    ] = EXAMPLES_AS_OF,
 ) -> None:
-    """演示：用 examples/profiles 下的样例主体评估全部文件（含征求意见稿），打印结果表。"""
+    """演示：用随附的样例主体（huiqi examples）评估全部文件（含征求意见稿和已失效文件），打印结果表。
+
+    例：huiqi demo --as-of 2024-06-30
+    """
     from huiqi.engine.evaluate import Engine, Options
     from huiqi.engine.profile import load_profile_file
     from huiqi.present import evaluation_table
@@ -393,7 +432,7 @@ def population_generate(
 ) -> None:
     """生成合成的主体登记库（企业、园区、人才等及多年历史、奖励台账），分布见 docs/population.md。
 
-    例：huiqi population generate --n 1000000 --years 5 --seed 42 --out out/pop1m
+    例：huiqi population generate --n 10000 --years 5 --seed 42 --out out/population
     """
     from rich.progress import Progress
 
@@ -434,7 +473,7 @@ def population_import(
 ) -> None:
     """把 CSV 或 Excel 登记表逐格检查后转换为人口数据（Parquet），供 huiqi simulate 使用。
 
-    例：huiqi population import --entities 企业.xlsx --history 年度.xlsx --money-unit 万元 --out out/pop
+    例：huiqi population import --entities examples/registry/企业.csv --history examples/registry/年度.csv --out out/registry
     """
     from huiqi.population.importer import import_population
 

@@ -133,7 +133,12 @@ def serve(
 
 @db_app.command("upgrade")
 def db_upgrade(database: DatabaseOption = None) -> None:
-    """把数据库迁移到最新版本（Alembic）。  例：huiqi db upgrade --database postgresql+psycopg://root@127.0.0.1/huiqi"""
+    """把数据库迁移到最新版本（Alembic）。
+
+    例：huiqi db upgrade --database sqlite:///huiqi.db
+
+    例：HUIQI_DATABASE_URL=postgresql+psycopg://… huiqi db upgrade
+    """
     from huiqi.store.migrate import current_revision, upgrade
 
     db = _database(database)
