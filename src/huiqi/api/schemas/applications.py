@@ -36,7 +36,11 @@ class ApplicationPublic(BaseModel):
     entity_id: int
     state: str
     state_label: str
+    #: the sum of the rules' amounts — a bound whenever a ceiling is in it; the two parts below keep
+    #: certain money and ceilings apart (docs/evaluation.md, "Certain amounts and ceilings")
     requested: str | None
+    requested_certain: str | None
+    requested_ceiling: str | None
     approved: str | None
     rules: list[RulePublic]
     policy_version: str | None
@@ -66,6 +70,7 @@ class ApplicationPublic(BaseModel):
         return cls(
             id=application.id, call_id=application.call_id, entity_id=application.entity_id, state=application.state,
             state_label=STATE_LABELS[State(application.state)], requested=yuan(application.requested_fen),
+            requested_certain=_part(application, ceiling=False), requested_ceiling=_part(application, ceiling=True),
             approved=yuan(application.approved_fen), rules=rules, policy_version=application.policy_version,
             pledge=application.pledge, submitted_at=application.submitted_at, returned_count=application.returned_count,
             corrections=application.corrections or [], score=application.score, rank=application.rank,
@@ -178,3 +183,11 @@ class ObjectionPublic(BaseModel):
             evidence=objection.evidence, submitted_at=objection.submitted_at, outcome=objection.outcome,
             resolution=objection.resolution, resolved_by=objection.resolved_by, resolved_at=objection.resolved_at,
         )  # fmt: skip
+
+
+def _part(application: Application, *, ceiling: bool) -> str | None:
+    """The requested amount of the rules whose amount is (or is not) a ceiling; None before any rule."""
+    if application.requested_fen is None:
+        return None
+    rules = application.rules or []
+    return yuan(sum(r.get("amount_fen") or 0 for r in rules if bool(r.get("is_ceiling")) is ceiling))
