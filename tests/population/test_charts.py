@@ -93,8 +93,15 @@ def test_every_simulation_chart_is_chinese_with_short_titles_and_no_overlap(
 ) -> None:
     figures: list[Figure] = []
 
-    def keep(title: str, categories: list[str], series: list[charts.Series], *, money: bool = True) -> bytes:
-        figures.append(charts.draw_bar_chart(title, categories, series, money=money))
+    def keep(
+        title: str,
+        categories: list[str],
+        series: list[charts.Series],
+        *,
+        money: bool = True,
+        legend: bool | None = None,
+    ) -> bytes:
+        figures.append(charts.draw_bar_chart(title, categories, series, money=money, legend=legend))
         return b""
 
     monkeypatch.setattr(simulate, "bar_chart", keep)
@@ -140,6 +147,14 @@ def test_tick_labels_never_overlap(categories: list[str], series: list[charts.Se
     assert charts.overlapping_labels(figure) == []
     labels = [t.get_text() for t in figure.axes[0].get_yticklabels()]
     assert all(max(text_width(line) for line in label.split("\n")) <= charts.LABEL_WIDTH for label in labels)
+
+
+def test_a_lone_document_is_named_in_a_legend() -> None:
+    one = [charts.Series("苏州软件产业集群政策措施", [5, 3])]
+    assert [t.get_text() for t in charts.draw_bar_chart("按区县", ["甲", "乙"], one, legend=True).legends[0].texts] == [
+        "苏州软件产业集群政策措施"
+    ]
+    assert charts.draw_bar_chart("金额", ["甲", "乙"], one).legends == []
 
 
 def test_overlap_is_detected() -> None:

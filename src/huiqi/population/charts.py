@@ -241,8 +241,11 @@ def _shown_labels(axes: Axes, axis: Axis) -> list[matplotlib.text.Text]:
     return shown
 
 
-def draw_bar_chart(title: str, categories: list[str], series: list[Series], *, money: bool = True) -> Figure:
-    """Horizontal grouped bars, first category on top, drawn and checked (see ``bar_chart``).
+def draw_bar_chart(
+    title: str, categories: list[str], series: list[Series], *, money: bool = True, legend: bool | None = None
+) -> Figure:
+    """Horizontal grouped bars, first category on top, drawn and checked (see ``bar_chart``). The legend
+    shows with more than one series, or when ``legend`` asks (a series named after a document).
 
     A category shows only the series with a value there (districts of one city have no bars of another
     city's document), so every bar sits next to its label."""
@@ -260,7 +263,7 @@ def draw_bar_chart(title: str, categories: list[str], series: list[Series], *, m
         centres.append(top + height / 2)
         top += height
     legend_rows = 0
-    if len(series) > 1:
+    if series and (len(series) > 1 if legend is None else legend):
         columns = 1 if max(text_width(s.name) for s in series) > 30 else min(3, len(series))
         legend_rows = math.ceil(len(series) / columns)
     with matplotlib.rc_context({"font.family": [font, "DejaVu Sans"], "font.size": BASE_SIZE, "axes.unicode_minus": False,
@@ -307,10 +310,12 @@ def _fit(figure: Figure, axes: Axes, content: float) -> None:
             return
 
 
-def bar_chart(title: str, categories: list[str], series: list[Series], *, money: bool = True) -> bytes:
+def bar_chart(
+    title: str, categories: list[str], series: list[Series], *, money: bool = True, legend: bool | None = None
+) -> bytes:
     """Horizontal grouped bars, first category on top; returns PNG bytes. Raises ``ChartFontMissing``
     without a Chinese font (callers go through ``charts_or_note``)."""
-    figure = draw_bar_chart(title, categories, series, money=money)
+    figure = draw_bar_chart(title, categories, series, money=money, legend=legend)
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png")
     return buffer.getvalue()

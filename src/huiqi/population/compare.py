@@ -78,7 +78,7 @@ def _charts(summary: pa.Table) -> list[Chart]:
     names = document_names([r["document"] for r in rows], {r["document"]: r["title"] for r in rows})
     return [
         Chart("compare_amount", "各文件金额", bar_chart(
-            "各文件金额合计（忽略属地）", names,
+            "各文件金额：确定 / 上限（忽略属地）", names,
             [Series("确定金额", [r["cost_fen"] for r in rows]),
              Series("上限金额", [r["ceiling_fen"] for r in rows])],
         )),

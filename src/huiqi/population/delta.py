@@ -191,7 +191,7 @@ def _charts(table: pa.Table, titles: dict[str, str]) -> list[Chart]:
     names = provision_names(rows, titles)
     return [
         Chart("reform_delta", "改革前后金额", bar_chart(
-            "改革前后金额合计（变化最大的条款）", names,
+            "改革前后最高可达合计（确定＋上限，变化最大的条款）", names,
             [Series("现行", [r["baseline_total_fen"] for r in rows]),
              Series("改革后", [r["reform_total_fen"] for r in rows])],
         )),

@@ -174,9 +174,9 @@ def simulation_charts(report: Report) -> list[Chart]:
                 "top_provisions",
                 "金额最高的条款",
                 bar_chart(
-                    "金额最高的条款（金额合计）",
+                    "最高可达合计最多的条款（确定＋上限）",
                     names,
-                    [Series("金额合计", [p["total_fen"] for p in provisions])],
+                    [Series("最高可达合计", [p["total_fen"] for p in provisions])],
                 ),
             )
         )
@@ -205,6 +205,10 @@ def _distribution_charts(table: pa.Table, documents: list[str], titles: dict[str
             if amounts:
                 series.append(Series(titles.get(document) or document, [amounts.get(v, 0) for v in values]))
         charts.append(
-            Chart(f"by_{dimension}", f"按{chinese}的金额", bar_chart(f"按{chinese}的金额合计", values, series))
+            Chart(
+                f"by_{dimension}",
+                f"按{chinese}的金额",
+                bar_chart(f"按{chinese}的最高可达合计（确定＋上限）", values, series, legend=True),
+            )
         )
     return charts
