@@ -58,7 +58,7 @@ def test_the_font_is_registered_from_its_file_not_found_in_the_cache(
 def test_an_explicit_font_file_wins_and_a_wrong_one_is_named(
     fresh_font_manager: font_manager.FontManager, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    found = charts._candidates()
+    found = list(charts._candidates())
     assert found, "no CJK font on this machine: install fonts-noto-cjk (see .ci/run)"
     monkeypatch.setenv(charts.FONT_ENV, found[0])
     assert charts.cjk_font()

@@ -18,7 +18,7 @@ import io
 import math
 import os
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from functools import lru_cache
@@ -109,14 +109,15 @@ def _register(path: str) -> str | None:
     return None
 
 
-def _candidates() -> list[str]:
+def _candidates() -> Iterator[str]:
+    """Font files to try: the known places first; only if none serves, the system's font folders are
+    scanned for file names that say CJK."""
     from matplotlib import font_manager
 
     known = [p for p in FONT_FILES if Path(p).is_file()]
-    hinted = sorted(
-        p for p in font_manager.findSystemFonts() if any(h in Path(p).name.lower().replace(" ", "") for h in FONT_HINTS)
-    )
-    return list(dict.fromkeys([*known, *hinted]))
+    yield from known
+    names = (p for p in font_manager.findSystemFonts() if p not in known)
+    yield from sorted(p for p in names if any(h in Path(p).name.lower().replace(" ", "") for h in FONT_HINTS))
 
 
 @lru_cache(maxsize=1)
