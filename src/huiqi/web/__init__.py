@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import importlib
 from pathlib import Path
+from typing import Any
 
 from fastapi import APIRouter, FastAPI
 from fastapi.responses import HTMLResponse
@@ -19,7 +20,7 @@ from fastapi.responses import HTMLResponse
 STATIC_DIR = Path(__file__).parent / "static"
 
 #: The page modules of ``huiqi.web``, in the order their routes are matched.
-PAGE_MODULES = ("library", "publicity", "calculator")
+PAGE_MODULES = ("library", "publicity", "calculator", "compare")
 
 
 def build_router() -> APIRouter:
@@ -40,6 +41,7 @@ def install(app: FastAPI, *, docs_url: str, openapi_url: str) -> None:
 
     app.state.library = Library.build(app.state.policy)  # the search index and the cases, once
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    _page_errors(app)
     app.include_router(build_router())
 
     @app.get(docs_url, include_in_schema=False)
@@ -51,3 +53,32 @@ def install(app: FastAPI, *, docs_url: str, openapi_url: str) -> None:
             swagger_css_url="/static/vendor/swagger-ui/swagger-ui.css",
             swagger_favicon_url="/static/vendor/swagger-ui/favicon-32x32.png",
         )
+
+
+def _page_errors(app: FastAPI) -> None:
+    """A browser asking for a page that does not exist (or with a malformed path, e.g. a call number that is
+    not a number) gets a Chinese page, not the API's JSON; everything else keeps the API's handlers."""
+    from fastapi.exceptions import RequestValidationError
+    from starlette.exceptions import HTTPException
+    from starlette.requests import Request
+    from starlette.responses import Response
+
+    from huiqi.web.templating import render
+
+    def wants_page(request: Request) -> bool:
+        return not request.url.path.startswith("/api/") and "text/html" in request.headers.get("accept", "")
+
+    for kind in (HTTPException, RequestValidationError):
+        api_handler = app.exception_handlers.get(kind)
+        if api_handler is None:
+            continue
+
+        async def handler(request: Request, exc: Exception, api_handler: Any = api_handler) -> Response:
+            missing = isinstance(exc, RequestValidationError) or getattr(exc, "status_code", 0) == 404
+            if missing and wants_page(request):
+                message = f"没有这个页面：{request.url.path}。请从导航栏进入政策库、政策计算器、政策比较或公示。"
+                return render(request, "error.html", status_code=404, title="没有这个页面", message=message)
+            response: Response = await api_handler(request, exc)
+            return response
+
+        app.add_exception_handler(kind, handler)
