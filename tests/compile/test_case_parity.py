@@ -23,6 +23,8 @@ def _batches() -> dict[Batch, list[Profile]]:
     for case in load_cases(ENGINE):
         if not ENGINE.documents[case.document].rules:
             continue  # a reply letter: nothing to compute
+        if "years" in case.raw:
+            continue  # a case over years: each year's ledger depends on the last, run by huiqi cases
         raw = strip_lines(case.raw)
         as_of = raw["as_of"] if isinstance(raw["as_of"], dt.date) else dt.date.fromisoformat(str(raw["as_of"]))
         batch = Batch(
@@ -41,7 +43,7 @@ IDS = [f"{b.document}:{b.as_of}:{'+'.join(v for _, v in b.readings) or 'default'
 
 
 def test_cases_are_grouped_into_batches() -> None:
-    with_rules = [c for c in load_cases(ENGINE) if ENGINE.documents[c.document].rules]
+    with_rules = [c for c in load_cases(ENGINE) if ENGINE.documents[c.document].rules and "years" not in c.raw]
     assert sum(len(p) for p in BATCHES.values()) == len(with_rules)
 
 
