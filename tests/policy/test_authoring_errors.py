@@ -87,7 +87,8 @@ def test_a_benefit_without_its_fields_says_which(tmp_path: Path) -> None:
 def test_an_unknown_fact_in_an_expression_suggests_the_nearest(tmp_path: Path) -> None:
     errors = _errors(write_tree(tmp_path, POLICY.replace("paid_in_capital >= 1000万元", "paid_in_captial >= 1000万元")))
     assert len(errors) == 1
-    assert "未知的名称 'paid_in_captial'" in errors[0] and "是否应为 paid_in_capital？" in errors[0]
+    assert "provisions[0].rules[0].conditions：未知的名称 'paid_in_captial'" in errors[0]
+    assert "是否应为 paid_in_capital？" in errors[0]
 
 
 def test_an_unknown_function_suggests_the_nearest(tmp_path: Path) -> None:

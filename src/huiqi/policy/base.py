@@ -23,7 +23,7 @@ from huiqi.facts.catalogue import ENTITY_LABELS, Catalogue
 from huiqi.locations import default_policies_dir as default_policies_dir  # re-exported: its old home
 from huiqi.locations import missing_base_message
 from huiqi.policy import normalise
-from huiqi.policy.messages import validation_errors
+from huiqi.policy.messages import path_text, validation_errors
 from huiqi.policy.models import Condition, PolicyFile, Provision, Rule
 from huiqi.policy.scope import DocumentScope
 from huiqi.policy.spans import describe_missing_quote
@@ -456,15 +456,16 @@ def _check_condition(
 def _check_expr(
     errors: list[HuiqiError], document: LoadedDocument, text: Any, wanted: Type | None, path: tuple[Any, ...]
 ) -> None:
+    field = path_text(path)
     try:
         found = infer(parse(str(text).lower() if isinstance(text, bool) else str(text)), document.scope)
     except ExpressionError as exc:
-        errors.append(ExpressionError(f"{exc.message}（表达式：{text}）", where=document.where(*path)))
+        errors.append(ExpressionError(f"{field}：{exc.message}（表达式：{text}）", where=document.where(*path)))
         return
     if wanted is not None and found is not wanted:
         errors.append(
             ExpressionError(
-                f"表达式 {text!r} 的类型是 {found.value}，此处需要 {wanted.value}"
+                f"{field}：表达式 {text!r} 的类型是 {found.value}，此处需要 {wanted.value}"
                 + ("（金额请写单位，如 50万元）" if wanted is Type.MONEY else ""),
                 where=document.where(*path),
             )
