@@ -46,7 +46,7 @@ COLUMN_LABELS: dict[str, str] = {
     "beneficiaries": "受益主体数",
     "cost_fen": "确定金额（万元）",
     "ceiling_fen": "上限金额（万元）",
-    "total_fen": "最高可达合计（确定＋上限，万元）",
+    "total_fen": "最高可达合计（万元）",
     "review_count": "待审核定额",
     "review_ceiling_fen": "待审核上限（万元）",
     "information_count": "需补充信息",
