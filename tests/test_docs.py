@@ -45,7 +45,7 @@ def test_every_command_answers_help() -> None:
     ):
         result = CliRunner().invoke(app, [*command, "--help"])
         assert result.exit_code == 0, command
-        assert "例" in result.output or "Usage" in result.output
+        assert "例" in result.output or "用法：" in result.output
 
 
 def test_readme_gives_the_test_command_ci_runs() -> None:

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import sys
 from enum import StrEnum
 from pathlib import Path
@@ -30,6 +31,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from rich.console import Console
 
+from huiqi.cli_zh import ChineseGroup
 from huiqi.errors import HuiqiError
 from huiqi.locations import default_examples_dir, default_policies_dir
 
@@ -39,6 +41,7 @@ if TYPE_CHECKING:
 
 app = typer.Typer(
     help="惠企 huiqi — 产业扶持政策的可执行规则、计算与解释。",
+    cls=ChineseGroup,  # the framework's own words (Usage, Options, errors) in Chinese, for every command
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
@@ -48,7 +51,8 @@ app.add_typer(policies_app, name="policies")
 population_app = typer.Typer(help="人口（主体登记库）数据：生成样例登记库。", no_args_is_help=True)
 app.add_typer(population_app, name="population")
 
-console = Console(soft_wrap=False, width=None if sys.stdout.isatty() else 160)
+# A terminal gives its width, as does $COLUMNS; piped output without either is laid out 160 wide.
+console = Console(soft_wrap=False, width=None if sys.stdout.isatty() or os.environ.get("COLUMNS") else 160)
 err = Console(stderr=True)
 
 

@@ -46,10 +46,10 @@ def evaluation_table(evaluation: Evaluation, *, show_all: bool = False, explain:
     for document in evaluation.documents:
         table = Table(title=document.title, title_justify="left", show_lines=False, expand=True)
         table.add_column("条款", no_wrap=True)
-        table.add_column("规则")
+        table.add_column("规则", overflow="fold")  # wrapped, never cut (Chinese has no spaces to wrap at)
         table.add_column("结果", no_wrap=True)
         table.add_column("金额", justify="right", no_wrap=True)
-        table.add_column("说明")
+        table.add_column("说明", overflow="fold")
         shown = 0
         for provision in document.provisions:
             for rule in provision.rules:
@@ -139,8 +139,7 @@ def policies_table(base: PolicyBase, on: dt.date | None = None) -> Table:
     the web pages compute it)."""
     on = on or dt.date.today()
     table = Table(title=f"政策库（状态按 {on.isoformat()}）", expand=True)
-    for column in ("编号", "标题", "文号", "发文单位", "状态", "条款", "规则"):
-        table.add_column(column)
+    _columns(table, ("编号", "标题", "文号", "发文单位", "状态", "条款", "规则"), short={"条款", "规则"})
     for document in base.documents.values():
         meta = document.policy.document
         rules = sum(len(p.rules) for p in document.policy.provisions)
@@ -155,8 +154,7 @@ def policies_table(base: PolicyBase, on: dt.date | None = None) -> Table:
 def provisions_table(base: PolicyBase, document_id: str) -> Table:
     document = base.document(document_id)
     table = Table(title=document.policy.document.title, expand=True, show_lines=True)
-    for column in ("条款", "类型", "牵头单位", "规则", "原文"):
-        table.add_column(column)
+    _columns(table, ("条款", "类型", "牵头单位", "规则", "原文"), short={"条款", "类型"})
     for provision in document.policy.provisions:
         rules = "\n".join(f"{r.id}：{r.label}" for r in provision.rules) or "—"
         table.add_row(
@@ -167,12 +165,18 @@ def provisions_table(base: PolicyBase, document_id: str) -> Table:
 
 def facts_table(catalogue: Catalogue) -> Table:
     table = Table(title=f"事实目录（{len(catalogue)} 项）", expand=True)
-    for column in ("键", "中文名", "类型", "单位", "期间", "主体", "定义"):
-        table.add_column(column)
+    _columns(table, ("键", "中文名", "类型", "单位", "期间", "主体", "定义"), short={"类型", "单位", "期间"})
     for fact in catalogue:
         table.add_row(fact.key, fact.name, fact.type_name or fact.type.value, fact.unit or "—", fact.period.value,
                       "、".join(ENTITY_LABELS[e.value] for e in fact.entity), fact.definition)  # fmt: skip
     return table
+
+
+def _columns(table: Table, names: tuple[str, ...], *, short: set[str]) -> None:
+    """Columns whose text wraps (folded where there is no space, as in Chinese or a long fact key) and is
+    never cut with "…"; the ``short`` codes (a type, a unit, a count) stay on one line."""
+    for name in names:
+        table.add_column(name, no_wrap=name in short, overflow="fold")
 
 
 def print_to(console: Console, renderable: object) -> None:
