@@ -140,3 +140,13 @@ def test_unknown_documents_and_provisions_say_so_in_chinese(page: Page, site: Si
     response = page.goto(site.base_url + "/policies/guangzhou-software?provision=99")
     assert response is not None and response.status == 404
     expect(page.locator("main")).to_contain_text("没有编号为“99”的条款")
+
+
+def test_a_page_that_does_not_exist_says_so_in_chinese(page: Page, site: Site) -> None:
+    for path in ("/nowhere", "/publicity/not-a-number/notice"):
+        response = page.goto(site.base_url + path)
+        assert response is not None and response.status == 404
+        expect(page.get_by_role("heading", level=1)).to_have_text("没有这个页面")
+        expect(page.get_by_role("navigation", name="主导航")).to_be_visible()
+    api = page.request.get(site.base_url + "/api/v1/nowhere")  # the API keeps answering JSON
+    assert api.status == 404 and api.json()["code"]
