@@ -69,7 +69,7 @@ def mini(tmp_path: Path) -> MiniFactory:
             "id": "test-doc",
             "title": "测试文件",
             "issuers": ["测试局"],
-            "jurisdiction": {"region": "测试市", "level": "city"},
+            "jurisdiction": {"region": "苏州市", "level": "city"},
             "type": "政策措施",
             "status": "现行有效",
             "source": {"seed": "none"},
@@ -93,7 +93,7 @@ def run(
     region: list[str] | None = None,
 ) -> Evaluation:
     """Evaluate a profile given as plain facts against every document of an engine."""
-    raw = {"entity_type": entity_type, "region": region if region is not None else ["测试市"], "facts": facts,
+    raw = {"entity_type": entity_type, "region": region if region is not None else ["苏州市"], "facts": facts,
            "ledger": ledger or []}  # fmt: skip
     profile = parse_profile(raw, engine.catalogue)
     return engine.evaluate(

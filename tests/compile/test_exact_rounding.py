@@ -44,7 +44,7 @@ def _profiles(engine: Engine) -> list[Any]:
     raws = []
     for index, capital in enumerate(CAPITALS):
         revenue, previous = GROWTH[index % len(GROWTH)]
-        raws.append({"entity_type": "enterprise", "region": ["测试省", "测试市"], "facts": {
+        raws.append({"entity_type": "enterprise", "region": ["江苏省", "苏州市"], "facts": {
             "paid_in_capital": f"{capital / 100:.2f}元" if capital < 10**15 else f"{capital // 100}元",
             "social_insurance_staff": 60 if index % 2 else 10,
             "revenue": {PERIOD: f"{revenue / 100:.2f}元" if revenue < 10**15 else f"{revenue // 100}元",

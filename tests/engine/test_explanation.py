@@ -65,7 +65,7 @@ def test_wrong_entity_type_is_not_applicable(mini: MiniFactory) -> None:
 def test_other_jurisdiction_is_not_applicable_and_unknown_region_asks(mini: MiniFactory) -> None:
     engine = mini([NEW_FIRM])
     facts = {"social_insurance_staff": 60, "revenue": "6000万元"}
-    assert run(engine, facts, region=["别的市"]).rule("2/tiers").status is Status.NOT_APPLICABLE
+    assert run(engine, facts, region=["无锡市"]).rule("2/tiers").status is Status.NOT_APPLICABLE
     unknown = run(engine, facts, region=[]).rule("2/tiers")
     assert unknown.status is Status.NEEDS_INFORMATION
     assert unknown.missing[0].fact == "region"

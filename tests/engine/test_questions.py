@@ -164,11 +164,11 @@ def test_a_higher_tier_still_unknown_keeps_its_fact_open(mini: MiniFactory) -> N
             {"id": "a", "when": "revenue >= 2000万元", "amount": "50万元"},
             {"id": "b", "when": "social_insurance_staff >= 50", "amount": "100万元"}]}}]}])  # fmt: skip
     calculator = Questionnaire(engine)
-    step = calculator.step("enterprise", ["测试市"], {"revenue@2023": "3000万元"}, OPTIONS)
+    step = calculator.step("enterprise", ["苏州市"], {"revenue@2023": "3000万元"}, OPTIONS)
     assert step.evaluation.rule("2/tiers").status is Status.ELIGIBLE  # the engine pays tier a already
     assert step.question is not None and step.question.key == "social_insurance_staff"
     done = calculator.step(
-        "enterprise", ["测试市"], {"revenue@2023": "3000万元", "social_insurance_staff": 60}, OPTIONS
+        "enterprise", ["苏州市"], {"revenue@2023": "3000万元", "social_insurance_staff": 60}, OPTIONS
     )
     assert done.done and done.evaluation.rule("2/tiers").amount_fen == 100_000_000
 
@@ -220,12 +220,12 @@ def test_a_fact_left_at_its_default_is_asked_while_it_could_change_the_result(mi
         {"id": "r", "conditions": {"all": ["social_insurance_staff >= 20", "not got_other_support"]},
          "benefit": {"form": "fixed", "amount": "10万元"}}]}], facts=[other])  # fmt: skip
     calculator = Questionnaire(engine)
-    step = calculator.step("enterprise", ["测试市"], {"social_insurance_staff": 30}, OPTIONS)
+    step = calculator.step("enterprise", ["苏州市"], {"social_insurance_staff": 30}, OPTIONS)
     assert step.evaluation.rule("1/r").status is Status.ELIGIBLE  # the engine takes the default (未享受)
     assert step.question is not None and step.question.key == "got_other_support"
-    assert calculator.step("enterprise", ["测试市"], {"social_insurance_staff": 10}, OPTIONS).done  # decided anyway
+    assert calculator.step("enterprise", ["苏州市"], {"social_insurance_staff": 10}, OPTIONS).done  # decided anyway
     answered = calculator.step(
-        "enterprise", ["测试市"], {"social_insurance_staff": 30, "got_other_support": "是"}, OPTIONS
+        "enterprise", ["苏州市"], {"social_insurance_staff": 30, "got_other_support": "是"}, OPTIONS
     )
     assert answered.done and answered.evaluation.rule("1/r").status is Status.NOT_ELIGIBLE
 
@@ -234,7 +234,7 @@ def test_a_fact_that_settles_a_rule_alone_comes_before_one_that_needs_company(mi
     engine = mini([{"id": "1", "text": "营业收入与实缴资本合计达到1亿元、且社保员工达到20人的，给予10万元。", "rules": [
         {"id": "r", "conditions": {"all": ["revenue + paid_in_capital >= 1亿元", "social_insurance_staff >= 20"]},
          "benefit": {"form": "fixed", "amount": "10万元"}}]}])  # fmt: skip
-    step = Questionnaire(engine).step("enterprise", ["测试市"], {}, OPTIONS)
+    step = Questionnaire(engine).step("enterprise", ["苏州市"], {}, OPTIONS)
     # 社保员工数 alone can fail the rule; neither 营业收入 nor 实缴资本 can without the other
     assert step.question is not None and step.question.key == "social_insurance_staff"
     assert step.question.alone == 1 and step.open[1].alone == 0

@@ -17,7 +17,7 @@ document:
   id: test-doc
   title: 测试文件
   issuers: [测试局]
-  jurisdiction: {region: 测试市, level: city}
+  jurisdiction: {region: 苏州市, level: city}
   type: 政策措施
   status: 现行有效
   source: {seed: none}

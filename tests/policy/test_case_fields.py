@@ -22,7 +22,7 @@ INSTALMENTS = POLICY.replace(
 PROFILE = """\
     profile:
       entity_type: enterprise
-      region: [测试市]
+      region: [苏州市]
       facts: {paid_in_capital: 1000万元}
 """
 

@@ -70,7 +70,7 @@ def test_a_policy_fact_file_extends_a_core_fact_to_another_entity(tmp_path: Path
     )
     engine = Engine(base)
     profile = parse_profile(
-        {"entity_type": "institution", "region": ["测试市"], "facts": {"paid_in_capital": "1200万元"}},
+        {"entity_type": "institution", "region": ["苏州市"], "facts": {"paid_in_capital": "1200万元"}},
         base.catalogue,
     )
     result = engine.evaluate(profile, Options(as_of=dt.date(2024, 6, 30)))

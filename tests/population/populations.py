@@ -63,12 +63,12 @@ PROVISIONS: list[dict[str, Any]] = [
     },
 ]  # fmt: skip
 
-DISTRICTS = [["测试省", "测试市", "甲区"], ["测试省", "测试市", "乙区"], ["测试省", "别市", "丙区"]]
+DISTRICTS = [["江苏省", "苏州市", "姑苏区"], ["江苏省", "苏州市", "吴中区"], ["江苏省", "无锡市", "梁溪区"]]
 INDUSTRIES = ["软件开发", "信息技术服务", "集成电路设计"]
 
 
 def firms(count: int, seed: int) -> list[dict[str, Any]]:
-    """Raw profiles: mostly enterprises of 测试市, some elsewhere, some talents, some facts blank."""
+    """Raw profiles: mostly enterprises of 苏州市, some elsewhere, some talents, some facts blank."""
     rng = random.Random(seed)  # noqa: S311 - test data, not security
     raws = []
     for index in range(count):

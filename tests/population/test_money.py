@@ -20,7 +20,7 @@ from .populations import AS_OF, PERIOD, PROVISIONS, MiniFactory, parse_all, writ
 FIRMS = 3_000
 RAW = {
     "entity_type": "enterprise",
-    "region": ["测试省", "测试市", "甲区"],
+    "region": ["江苏省", "苏州市", "姑苏区"],
     "facts": {"social_insurance_staff": 50, "revenue": {PERIOD: "6000万元"}, "paid_in_capital": "1234.57万元"},
 }
 

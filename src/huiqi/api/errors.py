@@ -42,7 +42,7 @@ async def _json_problem(request: Request, error: Any) -> str:
     except (RuntimeError, UnicodeDecodeError):  # the body stream was already consumed by the route
         text = None
     if text is not None and position is not None:
-        return "请求体" + json_error(json.JSONDecodeError(problem, text, position), where="")[1]
+        return "请求体 " + json_error(json.JSONDecodeError(problem, text, position), where="")[1]
     at = f"（第{position + 1}个字符）" if position is not None else ""
     return f"JSON 语法错误{at}：{problem or '无法解析'}；请检查引号、逗号和括号"
 

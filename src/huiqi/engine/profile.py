@@ -20,6 +20,7 @@ from huiqi.errors import ProfileError
 from huiqi.expr.ast import Type
 from huiqi.facts.catalogue import ENTITY_LABELS, Catalogue, EntityType, Fact, Period
 from huiqi.money import MONEY_UNITS, parse_money
+from huiqi.regions import canonical_region
 from huiqi.userfiles import load_structured_file
 
 from .env import LedgerEntry
@@ -84,6 +85,7 @@ def parse_profile(raw: Any, catalogue: Catalogue, *, where: str = "profile", doc
         region = [region]
     if not isinstance(region, list) or not all(isinstance(r, str) for r in region):
         raise ProfileError("region 应为地区名称列表，如 [江苏省, 苏州市]", where=f"{where}.region")
+    region = canonical_region(region, where=f"{where}.region", error=ProfileError)  # GB/T 2260 names
     code = raw.get("uscc")
     if code is not None:
         code = check_uscc(str(code), where=f"{where}.uscc")

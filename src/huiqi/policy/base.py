@@ -29,6 +29,7 @@ from huiqi.policy.scope import DocumentScope
 from huiqi.policy.spans import describe_missing_quote
 from huiqi.policy.textdiff import first_difference
 from huiqi.policy.yamlio import line_of, load_yaml, strip_lines
+from huiqi.regions import check_jurisdiction
 from huiqi.suggest import did_you_mean
 
 _CJK = re.compile(r"[\u4e00-\u9fff]")
@@ -174,6 +175,10 @@ def check_document(document: LoadedDocument, catalogue: Catalogue) -> list[Huiqi
                         where=document.where("document", "source"),
                     )
                 )
+    jurisdiction = policy.document.jurisdiction
+    problem = check_jurisdiction(jurisdiction.region, jurisdiction.level)  # GB/T 2260 names, as profiles use
+    if problem:
+        errors.append(PolicyError(problem, where=document.where("document", "jurisdiction")))
     for index, omitted in enumerate(policy.omitted):
         _check_span(errors, source, omitted.quote, omitted.span, document.where("omitted", index))
     provision_ids: set[str] = set()

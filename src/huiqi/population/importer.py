@@ -24,6 +24,7 @@ from huiqi.errors import HuiqiError
 from huiqi.expr.ast import Type
 from huiqi.facts.catalogue import ENTITY_LABELS, Catalogue, EntityType, Fact, Period
 from huiqi.money import parse_money
+from huiqi.regions import canonical_region
 from huiqi.userfiles.tables import read_table
 from huiqi.userfiles.text import prepare_output_dir
 
@@ -113,8 +114,9 @@ def _convert(fact: Fact, text: str, money_unit: str, where: str) -> Any:
 
 
 def _region(text: str, *, where: str) -> list[str] | None:
-    """The region path of a cell (``江苏省;苏州市``), split on ``;``, ``、`` or ``/``."""
-    return [r.strip() for r in _SPLIT.split(text) if r.strip()] or None
+    """The region path of a cell (``江苏;苏州``), split on ``;``, ``、`` or ``/``, checked against GB/T 2260."""
+    names = [r.strip() for r in _SPLIT.split(text) if r.strip()]
+    return list(canonical_region(names, where=where, error=ImportError_)) or None
 
 
 def import_population(

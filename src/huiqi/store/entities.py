@@ -18,6 +18,7 @@ from huiqi.engine.profile import check_id_number, check_uscc, parse_profile
 from huiqi.errors import ProfileError
 from huiqi.expr.ast import Type
 from huiqi.facts.catalogue import ENTITY_LABELS, Catalogue, EntityType, Period
+from huiqi.regions import canonical_region
 from huiqi.store.errors import Conflict, InvalidInput, NotFound
 from huiqi.store.models import PROVENANCES, Entity, Fact
 
@@ -130,8 +131,9 @@ def create_entity(
         raise Conflict(f"统一社会信用代码 {checked_uscc} 已登记，请勿重复登记", where="uscc")
     if checked_id and session.scalar(select(Entity.id).where(Entity.id_number == checked_id)) is not None:
         raise Conflict("该身份证号码已登记，请勿重复登记", where="id_number")
+    checked_region = list(canonical_region(region or [], where="region", error=InvalidInput))  # GB/T 2260 names
     entity = Entity(
-        entity_type=entity_type, name=name.strip(), uscc=checked_uscc, id_number=checked_id, region=list(region or [])
+        entity_type=entity_type, name=name.strip(), uscc=checked_uscc, id_number=checked_id, region=checked_region
     )
     session.add(entity)
     session.flush()

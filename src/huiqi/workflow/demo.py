@@ -39,8 +39,8 @@ FIRMS: list[dict[str, Any]] = [
 
 COUNTY: dict[str, Any] = {
     "username": "county",
-    "name": "示例区人民政府",
-    "region": ["浙江省", "杭州市", "示例区"],
+    "name": "西湖区人民政府（样例）",
+    "region": ["浙江省", "杭州市", "西湖区"],
     "facts": {"government_level": "县（市、区）", "prefecture_city": "杭州市", "county_software_scale_rank": 12,
               "base_has_clear_plan_and_schedule": True, "base_planned_construction_years": 3,
               "base_fosters_backbone_enterprises_and_projects": True, "government_issued_support_policies": True,
