@@ -7,6 +7,7 @@ document evaluated), prints the headline tables and writes every output file.
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -21,7 +22,7 @@ from huiqi.locations import default_policies_dir
 
 # pyarrow, DuckDB and the engine are imported inside the command: `huiqi --help` never loads them.
 
-console = Console(soft_wrap=False, width=None if sys.stdout.isatty() else 160)
+console = Console(soft_wrap=False, width=None if sys.stdout.isatty() or os.environ.get("COLUMNS") else 160)
 err = Console(stderr=True, soft_wrap=True)
 
 CONSOLE_ROWS = 40
