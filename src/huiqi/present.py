@@ -127,6 +127,8 @@ def _add_trace(parent: Tree, trace: Trace) -> None:
     mark = {True: "✔", False: "✘", None: "?"}[trace.result]
     style = {True: "green", False: "red", None: "cyan"}[trace.result]
     label = f"{mark} {trace.label}"
+    if trace.kind == "any" and trace.result is False:
+        label += "（均不满足）"
     if trace.inputs:
         label += "（" + "，".join(f"{i['label']}={i['value']}" for i in trace.input_rows()) + "）"
     node = parent.add(Text(label, style=style))

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
+import io
 from pathlib import Path
 
 import yaml
+from rich.console import Console
 
 from conftest import MiniFactory, run
 from huiqi.engine.evaluate import Engine, Options
 from huiqi.engine.profile import parse_profile
 from huiqi.engine.results import Status
+from huiqi.present import rule_explanation
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -84,3 +87,13 @@ def test_eligible_qualification_rule_says_no_amount_is_involved(mini: MiniFactor
     engine = mini([{"id": "1", "text": "可申报示范基地。", "rules": [
         {"id": "r", "benefit": {"form": "none", "review": False}}]}])  # fmt: skip
     assert run(engine, {}).rule("1/r").reason == "符合条件（本项只判断资格，不涉及金额）"
+
+
+def test_the_explanation_tree_marks_an_unmet_any_as_none_holding(mini: MiniFactory) -> None:
+    engine = mini([{"id": "1", "text": "营业收入达1亿元或社保人数达50人的给予10万元。", "rules": [
+        {"id": "r", "conditions": {"any": ["revenue >= 1亿元", "social_insurance_staff >= 50"]},
+         "benefit": {"form": "fixed", "amount": "10万元"}}]}])  # fmt: skip
+    result = run(engine, {"revenue": "3000万元", "social_insurance_staff": 10}).rule("1/r")
+    buffer = io.StringIO()
+    Console(file=buffer, width=160, color_system=None).print(rule_explanation(result))
+    assert "✘ 以下条件之一满足（均不满足）" in buffer.getvalue()
