@@ -163,3 +163,20 @@ def test_imported_regions_are_checked_and_completed(tmp_path: Path) -> None:
     with pytest.raises(HuiqiError, match="是否应为 苏州市") as error:
         import_population(catalogue, entities=bad, history=None, ledger=None, out=tmp_path / "pop2")
     assert error.value.where is not None and "第2行" in error.value.where
+
+
+@pytest.mark.parametrize(
+    ("expression", "message"),
+    [("in_region('宁波')", "应写规范全称 宁波市"), ("in_region('宁波巿')", "是否应为 宁波市")],
+)
+def test_in_region_names_an_official_division(expression: str, message: str) -> None:
+    from huiqi.errors import ExpressionError
+    from huiqi.expr.check import infer
+    from huiqi.expr.parser import parse
+    from huiqi.facts.catalogue import Catalogue
+    from huiqi.policy.scope import DocumentScope
+
+    scope = DocumentScope(catalogue=Catalogue.load(default_policies_dir() / "_facts"), document="t", definitions={})
+    with pytest.raises(ExpressionError, match=message):
+        infer(parse(expression), scope)
+    assert infer(parse("in_region('宁波市') or in_region('苏州工业园区')"), scope).value == "bool"

@@ -191,6 +191,12 @@ def _call(node: ast.Call, scope: Scope) -> Type:
     if name == "in_region":
         arity(1)
         _expect(types[0], Type.TEXT, name)
+        if isinstance(args[0], ast.Text):  # profiles hold official names: in_region('宁波') could never hold
+            from huiqi.regions import check_region_name
+
+            problem = check_region_name(args[0].value)
+            if problem:
+                raise ExpressionError(f"in_region 的{problem}")
         return Type.BOOL
     if name == "count":
         arity(1)

@@ -17,7 +17,7 @@ The data (``divisions.tsv``) is dated and sourced in its header.
 
 from __future__ import annotations
 
-from huiqi.regions.check import canonical_region, check_jurisdiction
+from huiqi.regions.check import canonical_region, check_jurisdiction, check_region_name
 from huiqi.regions.table import Division, Divisions, divisions
 
-__all__ = ["Division", "Divisions", "canonical_region", "check_jurisdiction", "divisions"]
+__all__ = ["Division", "Divisions", "canonical_region", "check_jurisdiction", "check_region_name", "divisions"]

@@ -121,6 +121,24 @@ def nearest(table: Divisions, name: str, pool: list[Division], *, cutoff: float 
     return list(dict.fromkeys(official for *_, official in sorted(scored)))[:3]
 
 
+def check_region_name(name: str) -> str | None:
+    """None if ``in_region(name)`` can ever hold: an official name, or a park or zone kept as written.
+
+    >>> check_region_name("宁波")
+    "地区 '宁波' 应写规范全称 宁波市（与档案中的地区逐字比较）"
+    """
+    table = divisions()
+    if name in table.by_name or _ZONE.search(name):
+        return None
+    short = table.by_short.get(name, [])
+    if short:
+        full = "、".join(dict.fromkeys(d.name for d in short))
+        return f"地区 {name!r} 应写规范全称 {full}（与档案中的地区逐字比较）"
+    close = nearest(table, name, list(table.by_code.values()))
+    hint = f"是否应为 {'、'.join(close)}？" if close else "请使用民政部公布的规范名称"
+    return f"地区 {name!r} 不是行政区划名称：{hint}"
+
+
 def check_jurisdiction(region: str, level: str) -> str | None:
     """None if ``region`` is the official name of a division of ``level``; else what is wrong, in Chinese.
 
