@@ -101,6 +101,8 @@ def test_the_publicity_page_and_its_downloads(page: Page, site: Site) -> None:
         page.get_by_role("link", name="下载名单（JSON）").click()
     data = json.loads(download_info.value.path().read_text(encoding="utf-8"))
     assert {r["name"] for item in data["lists"] for r in item["rows"]} >= set(site.firm_names)
+    api = page.request.get(site.base_url + "/api/v1/publicity")  # no sign-in: the same lists from the API
+    assert api.ok and api.json() == data["lists"]
     pdf = page.request.get(f"{site.base_url}/publicity/{site.call_id}/notice.pdf")
     assert pdf.ok and pdf.body().startswith(b"%PDF")
     text = subprocess.run([PDFTOTEXT, "-", "-"], input=pdf.body(), capture_output=True, check=True).stdout.decode()  # noqa: S603

@@ -14,7 +14,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from huiqi.store.db import Database
 from huiqi.web import STATIC_DIR
 from huiqi.web.templating import render, render_text
-from huiqi.workflow.publicity_lists import PublicList, current_lists
+from huiqi.workflow.publicity_lists import PublicList, as_json, current_lists, yuan_text
 
 router = APIRouter()
 
@@ -30,14 +30,6 @@ def _lists(request: Request, on: dt.date) -> list[PublicList]:
     database: Database = request.app.state.database
     with database.sessions() as session:
         return current_lists(session, on=on, policy=request.app.state.policy, calendar=request.app.state.calendar)
-
-
-def _yuan(fen: int | None) -> str:
-    if fen is None:
-        return ""
-    sign = "-" if fen < 0 else ""
-    whole, cents = divmod(abs(fen), 100)
-    return f"{sign}{whole}.{cents:02d}"
 
 
 @router.get("/publicity", response_class=HTMLResponse)
@@ -57,7 +49,7 @@ def publicity_csv(request: Request) -> Response:
         for row in item.rows:
             writer.writerow([item.call_id, item.title, item.starts_on.isoformat(), item.ends_on.isoformat(),
                              row.number, row.name, row.uscc or "", "；".join(row.items),
-                             _yuan(row.amount_fen)])  # fmt: skip
+                             yuan_text(row.amount_fen) or ""])  # fmt: skip
     body = "\ufeff" + out.getvalue()
     return Response(body.encode("utf-8"), media_type="text/csv; charset=utf-8",
                     headers={"Content-Disposition": _attachment(f"公示名单-{_today().isoformat()}.csv")})  # fmt: skip
@@ -67,15 +59,7 @@ def publicity_csv(request: Request) -> Response:
 def publicity_json(request: Request) -> JSONResponse:
     """正在公示的名单（JSON；金额为元，两位小数的字符串）。"""
     today = _today()
-    data: dict[str, Any] = {"date": today.isoformat(), "lists": [
-        {"call_id": item.call_id, "title": item.title, "document": item.document_id,
-         "starts_on": item.starts_on.isoformat(), "ends_on": item.ends_on.isoformat(), "days": item.days,
-         "day_kind": item.day_kind, "days_left": item.days_left, "channel": item.channel,
-         "total": _yuan(item.total_fen),
-         "rows": [{"number": r.number, "name": r.name, "uscc": r.uscc, "items": list(r.items),
-                   "amount": _yuan(r.amount_fen)} for r in item.rows]}
-        for item in _lists(request, today)
-    ]}  # fmt: skip
+    data = {"date": today.isoformat(), "lists": [as_json(item) for item in _lists(request, today)]}
     return JSONResponse(data, headers={"Content-Disposition": _attachment(f"公示名单-{today.isoformat()}.json")})
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -111,3 +112,22 @@ def current_lists(
             days_left=days_left(on, publicity.ends_on, publicity.day_kind, calendar),
         ))  # fmt: skip
     return found
+
+
+def yuan_text(fen: int | None) -> str | None:
+    """Integer fen as the API's decimal 元 string (``"2000000.00"``)."""
+    if fen is None:
+        return None
+    sign = "-" if fen < 0 else ""
+    whole, cents = divmod(abs(fen), 100)
+    return f"{sign}{whole}.{cents:02d}"
+
+
+def as_json(item: PublicList) -> dict[str, Any]:
+    """One list as the API and the JSON download give it (amounts as decimal 元 strings)."""
+    return {"call_id": item.call_id, "title": item.title, "document": item.document_id,
+            "starts_on": item.starts_on.isoformat(), "ends_on": item.ends_on.isoformat(), "days": item.days,
+            "day_kind": item.day_kind, "days_left": item.days_left, "channel": item.channel,
+            "total": yuan_text(item.total_fen),
+            "rows": [{"number": r.number, "name": r.name, "uscc": r.uscc, "items": list(r.items),
+                      "amount": yuan_text(r.amount_fen)} for r in item.rows]}  # fmt: skip

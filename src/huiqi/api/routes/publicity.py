@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from typing import Any
+
 from fastapi import APIRouter
 
-from huiqi.api.deps import CurrentActor, Id, SessionDep, require
+from huiqi.api.deps import CalendarDep, CurrentActor, Id, PolicyDep, SessionDep, require
 from huiqi.api.schemas.applications import ObjectionCreate, ObjectionPublic, ObjectionResolve
 from huiqi.api.schemas.common import ERRORS
 from huiqi.workflow.lifecycle import get_application
 from huiqi.workflow.publicity import file_objection, objections_for, resolve_objection
+from huiqi.workflow.publicity_lists import as_json, current_lists
 
 router = APIRouter(tags=["publicity"], responses=ERRORS)
 
@@ -44,3 +48,13 @@ def resolve(objection_id: Id, body: ObjectionResolve, actor: CurrentActor, sessi
     objection = resolve_objection(session, objection_id=objection_id, outcome=body.outcome,
                                   resolution=body.resolution, actor=actor)  # fmt: skip
     return ObjectionPublic.of(objection, actor)
+
+
+@router.get("/publicity")
+def current_publicity_lists(
+    session: SessionDep, policy: PolicyDep, calendar: CalendarDep, on: dt.date | None = None
+) -> list[dict[str, Any]]:
+    """正在公示的名单（无需登录，与网页 /publicity 相同）：每个批次的公示期（工作日按节假日和调休计算）、剩余天数、
+    拟支持的申报主体（单位的统一社会信用代码；个人不公开身份证号码）、支持事项与拟支持金额（元）。"""
+    return [as_json(item) for item in current_lists(session, on=on or dt.date.today(), policy=policy,
+                                                     calendar=calendar)]  # fmt: skip
