@@ -269,7 +269,11 @@ def policies_list(format: FormatOption = Format.table, policies: PoliciesOption 
         _fail(exc)
         return
     if format is Format.json:
-        _emit_json([d.policy.document.model_dump(mode="json") for d in base.documents.values()])
+        from huiqi.policy.status import status_fields
+
+        today = dt.date.today()  # the declared status, and the status today (the engine's rule)
+        _emit_json([{**d.policy.document.model_dump(mode="json"), **status_fields(d.policy.document, today)}
+                    for d in base.documents.values()])  # fmt: skip
     else:
         console.print(policies_table(base))
 

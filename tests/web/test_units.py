@@ -97,3 +97,18 @@ def test_simulate_takes_the_documents_in_force_unless_others_are_named(seed_engi
     assert named == ["guangzhou-software"]  # a draft is simulated when named
     with pytest.raises(EvaluationError, match="没有现行有效的文件"):
         select_documents(seed_engine, [], on=dt.date(2010, 1, 1))
+
+
+def test_policies_list_json_gives_the_status_today_beside_the_declared_one() -> None:
+    import json
+
+    from typer.testing import CliRunner
+
+    from huiqi.cli import app
+
+    result = CliRunner().invoke(app, ["policies", "list", "--format", "json"])
+    assert result.exit_code == 0, result.output
+    by_id = {d["id"]: d for d in json.loads(result.output)}
+    zhejiang = by_id["zhejiang-software-bases"]  # declared 现行有效, ran to 2018-12-31
+    assert (zhejiang["status"], zhejiang["current_status"]) == ("现行有效", "已失效")
+    assert "2018-12-31" in zhejiang["current_status_reason"]

@@ -84,3 +84,9 @@ def evaluated_by_default(document: Document, on: dt.date, *, include_drafts: boo
     if status is Status.DRAFT:
         return include_drafts
     return include_expired
+
+
+def status_fields(document: Document, on: dt.date) -> dict[str, str]:
+    """What the JSON outputs (``huiqi policies list --format json``, ``GET /api/v1/policies``) add beside the
+    declared ``status``: the status on ``on`` and why."""
+    return {"current_status": document_status(document, on).value, "current_status_reason": status_reason(document, on)}

@@ -9,8 +9,7 @@ from fastapi import APIRouter
 
 from huiqi.api.deps import CurrentActor, PolicyDep
 from huiqi.api.schemas.common import ERRORS
-from huiqi.policy.models import Document
-from huiqi.policy.status import document_status, status_reason
+from huiqi.policy.status import status_fields
 from huiqi.store.errors import NotFound
 
 router = APIRouter(prefix="/policies", tags=["policies"], responses=ERRORS)
@@ -22,17 +21,10 @@ def list_policies(_actor: CurrentActor, policy: PolicyDep) -> list[dict[str, Any
     状态（征求意见稿 / 现行有效 / 已失效 / 已废止 / 未生效，按有效期计算），status 为文件载明的状态。"""
     today = dt.date.today()
     return [
-        {**d.policy.document.model_dump(mode="json"), **_status_today(d.policy.document, today),
+        {**d.policy.document.model_dump(mode="json"), **status_fields(d.policy.document, today),
          "version": policy.version(doc_id)}
         for doc_id, d in policy.base.documents.items()
     ]  # fmt: skip
-
-
-def _status_today(document: Document, today: dt.date) -> dict[str, str]:
-    """``status`` is what the file declares; ``current_status`` what holds today (huiqi.policy.status: the
-    rule the engine, the CLI and the web pages use), with its reason."""
-    return {"current_status": document_status(document, today).value,
-            "current_status_reason": status_reason(document, today)}  # fmt: skip
 
 
 @router.get("/{document_id}")
