@@ -115,8 +115,14 @@ def _convert(fact: Fact, text: str, money_unit: str, where: str) -> Any:
 
 def _region(text: str, *, where: str) -> list[str] | None:
     """The region path of a cell (``江苏;苏州``), split on ``;``, ``、`` or ``/``, checked against GB/T 2260."""
-    names = [r.strip() for r in _SPLIT.split(text) if r.strip()]
-    return list(canonical_region(names, where=where, error=ImportError_)) or None
+    names = tuple(r.strip() for r in _SPLIT.split(text) if r.strip())
+    if names not in _REGIONS:  # registries repeat a few places many times
+        _REGIONS[names] = list(canonical_region(names, where=where, error=ImportError_)) or None
+    found = _REGIONS[names]
+    return None if found is None else list(found)
+
+
+_REGIONS: dict[tuple[str, ...], list[str] | None] = {}
 
 
 def import_population(

@@ -17,6 +17,7 @@ from charset_normalizer import from_bytes
 from huiqi.errors import HuiqiError, InputFileError
 
 _CJK = re.compile(r"[\u3400-\u9fff]")
+_SAMPLE = 256 * 1024
 # Encodings charset-normalizer may name for Chinese text that GB18030 decodes exactly.
 _GB_FAMILY = {"gb18030", "gbk", "gb2312", "cp936", "hz"}
 _BINARY_SIGNATURES = {
@@ -61,7 +62,7 @@ def decode_text(data: bytes, *, where: str, what: str = "文件", error: type[Hu
         pass
     if b"\x00" in data:
         raise error(f"这是二进制文件，不是文本{what}：请检查是否选错了文件", where=where)
-    best = from_bytes(data).best()
+    best = from_bytes(data[:_SAMPLE]).best()  # a sample: the whole of a large registry takes seconds
     name = (best.encoding if best is not None else "").replace("_", "").lower()
     if name in _GB_FAMILY or _looks_like_gb(data):
         return _strict(data, "gb18030", where, what, error)
