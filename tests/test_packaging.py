@@ -5,7 +5,7 @@ The wheel is built offline (``--no-build-isolation``, the dev extra's setuptools
 sources, installed without dependencies into a fresh virtual environment that borrows the test
 environment's installed libraries (a ``.pth`` line: the checkout's own editable huiqi is not reachable
 through it, and the test checks which huiqi runs). ``pip check`` then proves the wheel's declared
-dependencies are all satisfied. About 15 s on the 2-core machine.
+dependencies are all satisfied. About 20 s of CPU (under a minute of wall time on the shared 2-core machine).
 """
 
 from __future__ import annotations
