@@ -97,3 +97,13 @@ def test_the_frameworks_words_are_chinese_through_the_cli_runner() -> None:
     assert wrong.exit_code == 2
     assert "'--format' / '-f' 的值无效" in wrong.output and "'yaml' 不是可选的值" in wrong.output
     _no_english(wrong.output)
+
+
+def test_the_password_prompt_is_chinese(tmp_path: Path) -> None:
+    result = CliRunner().invoke(
+        app,
+        ["users", "create", "wang", "--role", "official", "--database", f"sqlite:///{tmp_path / 'u.db'}"],
+        input="Zhang-San-2024!pw\n",
+    )
+    assert result.exit_code == 0, result.output
+    assert "密码" in result.output and "Password" not in result.output

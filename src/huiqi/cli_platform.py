@@ -193,7 +193,7 @@ def users_create(
         str,
         typer.Option(
             "--password",
-            prompt=True,
+            prompt="密码",
             hide_input=True,
             help="密码（至少10位且含大写、小写、数字、符号中的3类，或16位以上；不含用户名）",
         ),
