@@ -55,7 +55,7 @@ def decode_text(data: bytes, *, where: str, what: str = "文件", error: type[Hu
         return _strict(data, "utf-16", where, what, error)
     for signature, kind in _BINARY_SIGNATURES.items():
         if data.startswith(signature):
-            raise error(f"{kind}，不是文本{what}：请另存为所需的格式", where=where)
+            raise error(f"{kind}，不是文本{what}：请检查是否选错了文件（应为 YAML、JSON 或 CSV 等文本）", where=where)
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError:
