@@ -67,6 +67,9 @@ def test_percentages_and_counts_keep_their_units(mini: MiniFactory) -> None:
     assert "研发投入占比（2023年）达到5%（现为4.5%）" in text
     assert "缴纳社保员工数达到50人（现为30人）" in text
     assert "0.05" not in text and "0.045" not in text
+    rows = result.trace[0].input_rows()
+    assert {"name": "rd_ratio", "label": "研发投入占比", "value": "4.5%"} in rows
+    assert {"name": "social_insurance_staff", "label": "缴纳社保员工数", "value": "30人"} in rows
 
 
 def test_a_qualification_rule_promises_no_amount(seed_engine: Engine) -> None:

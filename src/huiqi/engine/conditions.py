@@ -40,7 +40,8 @@ class CompiledCondition:
     label: str
     expr: str = ""
     fn: Fn | None = None
-    inputs: tuple[tuple[str, str, Fn, Type | None], ...] = ()
+    #: (name, Chinese label, reader, type, unit) of each name a leaf reads
+    inputs: tuple[tuple[str, str, Fn, Type | None, str | None], ...] = ()
     children: tuple[CompiledCondition, ...] = ()
     thresholds: tuple[Threshold, ...] = ()
 
@@ -49,7 +50,7 @@ class CompiledCondition:
         if self.kind == "leaf":
             assert self.fn is not None
             value = self.fn(env)
-            inputs = [(name, label, reader(env), kind) for name, label, reader, kind in self.inputs]
+            inputs = [(name, label, reader(env), kind, unit) for name, label, reader, kind, unit in self.inputs]
             result = None if (type(value) is Unknown) else bool(value)
             return value, Trace("leaf", self.label, result, self.expr, inputs)
         if self.kind == "not":
@@ -161,7 +162,9 @@ def _leaf(text: str, label: str | None, scope: CompileScope) -> CompiledConditio
     for name in ast.names(node):
         if name in ("period", "as_of"):
             continue
-        inputs.append((name, scope.label(name), scope.compile_name(name), scope.type_of(name)))
+        fact = scope.catalogue.get(name)
+        unit = fact.unit if fact is not None else None
+        inputs.append((name, scope.label(name), scope.compile_name(name), scope.type_of(name), unit))
     return CompiledCondition(
         "leaf",
         label or readable,

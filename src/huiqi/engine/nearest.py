@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
 from huiqi.expr.ast import Type
 from huiqi.facts.catalogue import Period
-from huiqi.money import MONEY_UNITS, decimal_text, format_cn, format_in_unit
+from huiqi.money import MONEY_UNITS, format_cn, format_in_unit
 
 from .conditions import Threshold, needed_value
 from .env import Env
@@ -111,7 +110,4 @@ def in_unit(value: Any, threshold: Threshold, fact_unit: str | None) -> str:
         if threshold.unit in MONEY_UNITS:
             return format_in_unit(value, threshold.unit)
         return format_cn(value)
-    unit = threshold.unit or fact_unit or ""
-    if unit in ("%", "‰"):
-        return decimal_text(Fraction(value) * (100 if unit == "%" else 1000)) + unit
-    return display(value, threshold.kind) + unit
+    return display(value, threshold.kind, threshold.unit or fact_unit)

@@ -70,8 +70,8 @@ class Trace:
     label: str
     result: bool | None
     expr: str = ""
-    #: (name, Chinese label, raw value, type) — formatted only when shown, to keep evaluation fast
-    inputs: list[tuple[str, str, Any, Any]] = field(default_factory=list)
+    #: (name, Chinese label, raw value, type, unit) — formatted only when shown, to keep evaluation fast
+    inputs: list[tuple[str, str, Any, Any, str | None]] = field(default_factory=list)
     children: list[Trace] = field(default_factory=list)
 
     def input_rows(self) -> list[dict[str, Any]]:
@@ -79,7 +79,8 @@ class Trace:
         from .values import display
 
         return [
-            {"name": name, "label": label, "value": display(value, kind)} for name, label, value, kind in self.inputs
+            {"name": name, "label": label, "value": display(value, kind, unit)}
+            for name, label, value, kind, unit in self.inputs
         ]
 
     def to_json(self) -> dict[str, Any]:

@@ -39,14 +39,19 @@ def merge_unknown(*values: object) -> Unknown:
     return Unknown(missing)
 
 
-def display(value: Any, kind: Type | None = None) -> str:
-    """A Chinese rendering of a value for traces (``money`` values are fen)."""
+def display(value: Any, kind: Type | None = None, unit: str | None = None) -> str:
+    """A Chinese rendering of a value for traces (``money`` values are fen); a number with a ``unit`` is
+    shown in it: a rate as a percentage (``4.5%``), a count with its unit (``30人``)."""
     if type(value) is Unknown:
         return "缺失"
     if isinstance(value, bool):
         return "是" if value else "否"
     if kind is Type.MONEY and isinstance(value, int | Fraction):
         return format_cn(value)
+    if isinstance(value, int | Fraction) and unit:
+        if unit in ("%", "‰"):
+            return decimal_text(Fraction(value) * (100 if unit == "%" else 1000)) + unit
+        return decimal_text(Fraction(value)) + unit
     if isinstance(value, Fraction):
         return decimal_text(value)
     if isinstance(value, dt.date):
