@@ -238,3 +238,50 @@ def test_a_fact_that_settles_a_rule_alone_comes_before_one_that_needs_company(mi
     # 社保员工数 alone can fail the rule; neither 营业收入 nor 实缴资本 can without the other
     assert step.question is not None and step.question.key == "social_insurance_staff"
     assert step.question.alone == 1 and step.open[1].alone == 0
+
+
+def _fingerprint(step: Step) -> str:
+    import json
+
+    data = step.to_json()
+    data["relevant"] = [a.relevant for a in step.answers]
+    data["questions"] = [q.to_json() for q in step.open]
+    return json.dumps(data, sort_keys=True, ensure_ascii=False, default=str)
+
+
+def test_the_memos_never_change_a_step(seed_engine: Engine) -> None:
+    """A questionnaire that has served other sessions (its memos full) answers every step exactly as a new one:
+    the same results, open questions, next question and relevance marks — across entity types, regions,
+    dates and options."""
+    warm = Questionnaire(seed_engine)
+    folder = EXAMPLE.parent
+    later = Options(as_of=dt.date(2025, 6, 30), include_drafts=True)
+    plain = Options(as_of=dt.date(2024, 6, 30))
+    steps = 0
+    for path in sorted(folder.glob("*.yaml")):
+        profile = load_profile_file(path, seed_engine.catalogue)
+        truth = profile_json(profile, seed_engine.catalogue)["facts"]
+        kind = profile.entity_type.value
+        for options in (OPTIONS, plain):
+            answers: dict[str, Any] = {}
+            for _ in range(60):
+                step = warm.step(kind, profile.region, answers, options, relevance=True)
+                cold = Questionnaire(seed_engine).step(kind, profile.region, answers, options, relevance=True)
+                assert _fingerprint(step) == _fingerprint(cold), (path.name, answers)
+                steps += 1
+                if step.question is None:
+                    break
+                value = truth.get(step.question.ref.fact, "不清楚")
+                if isinstance(value, dict):
+                    value = value.get(str(step.question.ref.year), "不清楚")
+                answers[step.question.key] = value
+            # the same answers elsewhere, later, or with one taken back: nothing reused that should not be
+            for region, when in (((), options), (("广东省", "广州市"), options), (profile.region, later)):
+                step = warm.step(kind, region, answers, when)
+                assert _fingerprint(step) == _fingerprint(Questionnaire(seed_engine).step(kind, region, answers, when))
+            for key in list(answers)[:3]:
+                fewer = {k: v for k, v in answers.items() if k != key}
+                step = warm.step(kind, profile.region, fewer, options)
+                cold = Questionnaire(seed_engine).step(kind, profile.region, fewer, options)
+                assert _fingerprint(step) == _fingerprint(cold)
+    assert steps > 40

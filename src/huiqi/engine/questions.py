@@ -51,8 +51,9 @@ from huiqi.money import MONEY_UNITS, format_cn
 from .conditions import CompiledCondition
 from .env import Env
 from .evaluate import Engine, Options
+from .memo import Memo, facts_key
 from .profile import Profile, parse_profile
-from .results import Evaluation, RuleResult, Status
+from .results import DocumentResult, Evaluation, RuleResult, Status
 from .ruleset import CompiledRule
 from .values import display, is_unknown
 
@@ -267,9 +268,23 @@ class Questionnaire:
         self._fact_order = {key: index for index, key in enumerate(self.catalogue.facts)}
         #: fact → the documents whose rules read it (what re-evaluating an answer needs)
         self._documents_of: dict[str, set[str]] = {}
+        #: rule → the facts it reads; document → the facts its rules read (the keys of the memos below)
+        self._rule_facts: dict[str, tuple[str, ...]] = {}
+        self._document_facts: dict[str, set[str]] = {doc_id: set() for doc_id in engine.documents}
         for rule in self._rules.values():
-            for key in rule_facts(rule):
+            facts = rule_facts(rule)
+            self._rule_facts[rule.ref] = tuple(sorted(facts))
+            self._document_facts[rule.document.id].update(facts)
+            for key in facts:
                 self._documents_of.setdefault(key, set()).add(rule.document.id)
+        self._read_by: dict[str, tuple[str, ...]] = {d: tuple(sorted(f)) for d, f in self._document_facts.items()}
+        # Memos (see ``huiqi.engine.memo``): a session re-sends every answer at each step, and an answer
+        # changes what only the documents and rules reading its fact compute. Each key holds everything the
+        # result depends on, so the memos never change an answer (tests/engine/test_questions.py checks it).
+        self._parsed: Memo[tuple[Any, ...], tuple[Any, str]] = Memo(20_000)
+        self._plans: Memo[tuple[Any, ...], tuple[tuple[str, ...], tuple[dict[str, str], ...]]] = Memo(256)
+        self._document_results: Memo[tuple[Any, ...], DocumentResult] = Memo(20_000)
+        self._open: Memo[tuple[Any, ...], tuple[tuple[FactRef, int], ...]] = Memo(50_000)
 
     def parse_answers(
         self, entity_type: str, answers: Mapping[str, Any], *, money_unit: str | None = None
@@ -289,9 +304,54 @@ class Questionnaire:
             if is_unsure(raw):
                 parsed.append(Answer(ref, label, raw, None, True, UNSURE))
                 continue
-            value = _parse_one(fact, ref, raw, kind, money_unit)
-            parsed.append(Answer(ref, label, raw, value, False, display(value, fact.type)))
+            memo_key = (key, type(raw), raw, kind, money_unit) if isinstance(raw, str | int | float) else None
+            known = self._parsed.get(memo_key) if memo_key is not None else None
+            if known is None:
+                value = _parse_one(fact, ref, raw, kind, money_unit)
+                known = (value, display(value, fact.type))
+                if memo_key is not None:
+                    self._parsed.put(memo_key, known)
+            parsed.append(Answer(ref, label, raw, known[0], False, known[1]))
         return kind, parsed
+
+    def evaluate(self, profile: Profile, options: Options) -> Evaluation:
+        """``Engine.evaluate``, each document's result reused while the facts its rules read, the entity
+        type, the region and the options are the same (a profile with a ledger is evaluated whole)."""
+        if profile.ledger:
+            return self.engine.evaluate(profile, options)
+        readings = tuple(sorted(options.readings.items()))
+        plan_key = (options.as_of, options.documents, readings, options.include_drafts, options.include_expired)
+        plan = self._plans.get(plan_key)
+        if plan is None:  # which documents are evaluated and which skipped depends on the options alone
+            bare = self.engine.evaluate(
+                Profile(profile.entity_type, {}), dataclasses.replace(options, suggestions=False)
+            )
+            plan = (tuple(d.document for d in bare.documents), tuple(bare.skipped))
+            self._plans.put(plan_key, plan)
+        period = options.period if options.period is not None else options.as_of.year - 1
+        context = (profile.entity_type, profile.region, options.as_of, period, readings, options.any_jurisdiction,
+                   options.suggestions)  # fmt: skip
+        found: dict[str, DocumentResult] = {}
+        keys: dict[str, tuple[Any, ...]] = {}
+        for doc_id in plan[0]:
+            try:
+                keys[doc_id] = (doc_id, context, facts_key(profile.facts, self._read_by[doc_id]))
+            except TypeError:
+                continue
+            known = self._document_results.get(keys[doc_id])
+            if known is not None:
+                found[doc_id] = known
+        missing = tuple(doc_id for doc_id in plan[0] if doc_id not in found)
+        if missing:
+            fresh = self.engine.evaluate(profile, dataclasses.replace(options, documents=missing))
+            for result in fresh.documents:
+                found[result.document] = result
+                if result.document in keys:
+                    self._document_results.put(keys[result.document], result)
+        entity = {"entity_type": profile.entity_type.value, "name": profile.name, "uscc": profile.uscc,
+                  "region": list(profile.region)}  # fmt: skip
+        return Evaluation(entity=entity, as_of=options.as_of, period=period,
+                          documents=[found[doc_id] for doc_id in plan[0]], skipped=[dict(s) for s in plan[1]])  # fmt: skip
 
     def step(
         self,
@@ -311,10 +371,18 @@ class Questionnaire:
         kind, parsed = self.parse_answers(entity_type, answers, money_unit=money_unit)
         period = options.period if options.period is not None else options.as_of.year - 1
         profile = Profile(entity_type=kind, facts=_facts(parsed), region=tuple(r for r in region if r))
-        evaluation = self.engine.evaluate(profile, options)
+        evaluation = self.evaluate(profile, options)
         asked = {a.ref for a in parsed}
         needs = self._needs(evaluation, profile, options, period)
-        questions = [self._question(ref, need, evaluation) for ref, need in needs.items() if ref not in asked]
+        wanted = {where for need in needs.values() for where in need.provisions}
+        amounts = {  # the largest amount or ceiling known of each provision a question bears on
+            (document.document, provision.provision): max((r.amount_fen for r in provision.rules if r.amount_fen),
+                                                          default=0)
+            for document in evaluation.documents
+            for provision in document.provisions
+            if (document.document, provision.provision) in wanted
+        }  # fmt: skip
+        questions = [self._question(ref, need, amounts) for ref, need in needs.items() if ref not in asked]
         questions.sort(key=lambda q: (-q.alone, -q.eligibility, -q.undecided, -q.at_stake_fen, q.order,
                                       self._fact_order.get(q.ref.fact, 0), -(q.ref.year or 0)))  # fmt: skip
         open_provisions = {p for ref, need in needs.items() if ref not in asked for p in need.provisions}
@@ -327,12 +395,13 @@ class Questionnaire:
         """Every fact (and year) that could still change a result, with the provisions it bears on."""
         env = Env(facts=profile.facts, period=period, as_of=options.as_of,
                   readings=self.engine.resolve_readings(options.readings), region=profile.region)  # fmt: skip
+        context = (profile.entity_type, profile.region, options.as_of, period, tuple(sorted(env.readings.items())))
         needs: dict[FactRef, _Need] = {}
         for document in evaluation.documents:
             for provision in document.provisions:
                 where = (document.document, provision.provision)
                 for result in provision.rules:
-                    for ref, weight in self._open_facts(result, profile, env, period):
+                    for ref, weight in self._open_facts_memo(result, profile, env, period, context):
                         need = needs.setdefault(ref, _Need())
                         need.provisions.add(where)
                         if weight >= ELIGIBILITY:
@@ -340,6 +409,24 @@ class Questionnaire:
                         if weight >= ALONE:
                             need.alone.add(where)
         return needs
+
+    def _open_facts_memo(
+        self, result: RuleResult, profile: Profile, env: Env, period: int, context: tuple[Any, ...]
+    ) -> tuple[tuple[FactRef, int], ...]:
+        """``_open_facts``, reused while the rule's result and the facts the rule reads are the same."""
+        if result.status is Status.NOT_APPLICABLE or result.ref not in self._rules:
+            return ()
+        try:
+            facts = facts_key(profile.facts, self._rule_facts[result.ref])
+        except TypeError:
+            return tuple(self._open_facts(result, profile, env, period))
+        key = (result.ref, result.status, result.amount_fen, tuple((m.fact, m.year) for m in result.missing),
+               tuple(result.defaults_used), context, facts)  # fmt: skip
+        known = self._open.get(key)
+        if known is None:
+            known = tuple(self._open_facts(result, profile, env, period))
+            self._open.put(key, known)
+        return known
 
     def _open_facts(self, result: RuleResult, profile: Profile, env: Env, period: int) -> list[tuple[FactRef, int]]:
         """The facts a rule result still waits for, each with its weight: ``ALONE`` where one answer can
@@ -418,15 +505,9 @@ class Questionnaire:
             return FactRef(key, period if year is None else year)
         return FactRef(key)
 
-    def _question(self, ref: FactRef, need: _Need, evaluation: Evaluation) -> Question:
+    def _question(self, ref: FactRef, need: _Need, amounts: dict[tuple[str, str], int]) -> Question:
+        """``amounts``: the largest known amount or ceiling of each provision of the evaluation."""
         provisions = sorted(need.provisions, key=lambda p: self._order.get(p, 0))
-        amounts = {}
-        for document in evaluation.documents:
-            for provision in document.provisions:
-                where = (document.document, provision.provision)
-                if where in need.provisions:
-                    known = [r.amount_fen for r in provision.rules if r.amount_fen]
-                    amounts[where] = max(known, default=0)
         decides = []
         for document_id, provision_id in provisions:
             stated = self.engine.documents[document_id].loaded.provision(provision_id)
@@ -439,7 +520,7 @@ class Questionnaire:
             alone=len(need.alone),
             eligibility=len(need.eligibility),
             undecided=len(need.provisions),
-            at_stake_fen=sum(amounts.values()),
+            at_stake_fen=sum(amounts.get(where, 0) for where in need.provisions),
             order=self._order.get(provisions[0], 0) if provisions else 0,
         )
 
