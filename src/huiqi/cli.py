@@ -467,14 +467,20 @@ def population_generate(
 def population_import(
     entities: Annotated[
         Path,
-        typer.Option("--entities", help="主体表（.csv UTF-8/GBK、.xlsx 或 .xls），列：主体编号、主体类型、所在地区、事实的中文名或键，可带单位如 实缴注册资本（万元）"),
+        typer.Option(
+            "--entities",
+            help="主体表（.csv UTF-8/GBK、.xlsx 或 .xls），列：主体编号、主体类型、所在地区、事实的中文名或键，可带单位如 实缴注册资本（万元）",
+        ),
     ],
     out: Annotated[Path, typer.Option("--out", "-o", help="输出目录（写入 entities/history/ledger.parquet）")],
     history: Annotated[
         Path | None, typer.Option("--history", help="年度历史表：主体编号、年度、按年度的事实（中文名或键）")
     ] = None,
     ledger: Annotated[
-        Path | None, typer.Option("--ledger", help="奖励台账：主体编号、规则、期间、金额、档次（或 entity_id、rule、period、amount、tier）")
+        Path | None,
+        typer.Option(
+            "--ledger", help="奖励台账：主体编号、规则、期间、金额、档次（或 entity_id、rule、period、amount、tier）"
+        ),
     ] = None,
     money_unit: Annotated[str, typer.Option("--money-unit", help="未写单位的金额按此单位：元、万元或亿元")] = "元",
     policies: PoliciesOption = None,
