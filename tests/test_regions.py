@@ -58,6 +58,7 @@ def test_the_table_is_dated_sourced_and_complete() -> None:
         (("江苏省", "苏州市", "工业园区"), ("江苏省", "苏州市", "工业园区")),  # a zone under a city, as written
         (("广东省", "广州市", "天河区", "石牌街道"), ("广东省", "广州市", "天河区", "石牌街道")),
         (("全国", "江苏省"), ("江苏省",)),
+        (("新疆", "乌鲁木齐市", "高新区（新市区）"), ("新疆维吾尔自治区", "乌鲁木齐市", "高新区（新市区）")),
         ((), ()),
     ],
 )
@@ -180,3 +181,11 @@ def test_in_region_names_an_official_division(expression: str, message: str) -> 
     with pytest.raises(ExpressionError, match=message):
         infer(parse(expression), scope)
     assert infer(parse("in_region('宁波市') or in_region('苏州工业园区')"), scope).value == "bool"
+
+
+def test_every_region_the_generator_writes_is_valid() -> None:
+    from huiqi.population.generate import REGIONS
+
+    for base, _, districts in REGIONS:
+        for district in districts:
+            assert region(*base, district)[-1] == district

@@ -10,6 +10,7 @@ from huiqi.errors import HuiqiError
 from huiqi.regions.table import LEVEL_LABELS, Division, Divisions, divisions
 
 NATION = ("全国", "中华人民共和国", "中国")
+_NOTE = re.compile(r"[（(][^（）()]*[）)]$")
 _RANK = {"province": 0, "city": 1, "county": 2}
 # Parks, zones and sub-county places: not in GB/T 2260, accepted as written under a city or county.
 _ZONE = re.compile(
@@ -43,7 +44,7 @@ def canonical_region(names: Sequence[str], *, where: str, error: type[HuiqiError
             found = _lookup(table, name, under=deepest)
         except _Ambiguous as exc:
             raise error(exc.message, where=at) from None
-        if found is None and deepest is not None and _ZONE.search(name) and _holds_zones(deepest):
+        if found is None and deepest is not None and _is_zone(name) and _holds_zones(deepest):
             tail.append(name)  # a park or zone under a city
             continue
         if found is None:
@@ -52,6 +53,11 @@ def canonical_region(names: Sequence[str], *, where: str, error: type[HuiqiError
             deepest = found
     path = [d.name for d in table.path(deepest)] if deepest is not None else []
     return (*path, *tail)
+
+
+def _is_zone(name: str) -> bool:
+    """A park, zone or sub-county place, also with a note in brackets: 高新区（新市区）."""
+    return bool(_ZONE.search(_NOTE.sub("", name)))
 
 
 def _holds_zones(division: Division) -> bool:
@@ -128,7 +134,7 @@ def check_region_name(name: str) -> str | None:
     "地区 '宁波' 应写规范全称 宁波市（与档案中的地区逐字比较）"
     """
     table = divisions()
-    if name in table.by_name or _ZONE.search(name):
+    if name in table.by_name or _is_zone(name):
         return None
     short = table.by_short.get(name, [])
     if short:
