@@ -135,3 +135,15 @@ def test_qualification_without_an_amount_is_counted_apart(mini: MiniFactory) -> 
     assert evaluation.rule("1/r").status is Status.ELIGIBLE
     assert evaluation.totals == Totals(without_amount=1)
     assert "符合资格（不涉及金额）：1项" in evaluation.totals.lines()
+
+
+def test_an_exclusion_names_the_kept_ceiling_as_a_ceiling(mini: MiniFactory) -> None:
+    engine = mini(
+        [{"id": "1", "text": "甲奖励60万元。", "rules": [{"id": "a", "benefit": {"form": "fixed", "amount": "60万元"}}]},
+         {"id": "2", "text": "乙奖励最高100万元。", "rules": [
+             {"id": "b", "benefit": {"form": "fixed", "amount": "100万元", "is_ceiling": True}}]}],
+        exclusions=[{"id": "x", "rules": ["1/a", "2/b"], "max": 1, "reason": "不得重复享受"}],
+    )  # fmt: skip
+    excluded = run(engine, {}).rule("1/a")
+    assert excluded.status is Status.EXCLUDED
+    assert "已保留对申请人更有利的：b（最高100万元）" in excluded.reason

@@ -611,7 +611,7 @@ def _apply_exclusions(document: CompiledDocument, by_provision: dict[str, list[R
         result = index[ref]
         exclusion = next(e for e in active if ref in e.rules)
         keepers = [k for k in kept if k in exclusion.rules]
-        kept_text = "、".join(f"{index[k].label}（{format_cn(index[k].amount_fen or 0)}）" for k in keepers)
+        kept_text = "、".join(f"{index[k].label}（{index[k].amount_text}）" for k in keepers)
         earlier = [k for k in paid_before if k in exclusion.rules and k != ref]
         result.status = Status.EXCLUDED
         result.excluded_by = exclusion.id
