@@ -60,7 +60,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
         if settings.demo_data:
             from huiqi.workflow.demo import load_demo
 
-            demo_accounts = load_demo(session, policy=policy)
+            demo_accounts = load_demo(session, policy=policy, calendar=calendar)
     app = FastAPI(
         title="惠企 huiqi 管理平台 API",
         summary="申报批次、申请、形式审查、专家评审、公示、预算、拨付、台账与审计",

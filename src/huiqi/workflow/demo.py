@@ -1,5 +1,7 @@
 """Demo data for ``huiqi serve`` on a fresh database: a few enterprises, a county, officials, finance,
-experts and two calls (Suzhou software rewards; Zhejiang's competitive software-base programme).
+experts and three calls: Suzhou software rewards open for applications; Zhejiang's competitive software-base
+programme; and an earlier Suzhou call whose proposed list is in 公示 (so the public 公示 page shows a real list,
+made by the same workflow an official uses: submission, formal check, proposed list, publicity).
 
 Every account's password is ``DEMO_PASSWORD`` (``Huiqi-Demo-2024``) — public by design, which is why settings
 refuse demo data in production. (It meets the password rule; ``<username>-demo`` would not: it contains the
@@ -18,8 +20,12 @@ from huiqi.store.entities import create_entity, record_fact
 from huiqi.store.models import Entity
 from huiqi.store.users import create_user
 from huiqi.workflow.actors import SYSTEM, Actor
+from huiqi.workflow.applications import create_draft, pass_check, submit
 from huiqi.workflow.calls import CallSpec, open_call
+from huiqi.workflow.holidays import HolidayCalendar
 from huiqi.workflow.policy import PolicyEngine
+from huiqi.workflow.proposals import make_proposed_list
+from huiqi.workflow.publicity import start_publicity
 from huiqi.workflow.review import add_expert
 
 OFFICIAL = Actor("official", "official")
@@ -51,7 +57,7 @@ EXPERTS = [("张教授", "苏州大学"), ("李研究员", "江苏省软件研�
            ("钱会计师", "某会计师事务所"), ("孙工程师", "某信息技术研究院")]  # fmt: skip
 
 
-def load_demo(session: Session, *, policy: PolicyEngine) -> list[str]:
+def load_demo(session: Session, *, policy: PolicyEngine, calendar: HolidayCalendar | None = None) -> list[str]:
     """Load the demo once (nothing happens if entities exist); returns the accounts created."""
     if session.scalar(select(Entity.id).limit(1)) is not None:
         return []
@@ -63,6 +69,7 @@ def load_demo(session: Session, *, policy: PolicyEngine) -> list[str]:
         accounts.append(f"{username} / {DEMO_PASSWORD}（{role}）")
 
     catalogue = policy.base.catalogue
+    applicants: list[Actor] = []
     for spec in [*FIRMS, COUNTY]:
         kind = "local_government" if spec is COUNTY else "enterprise"
         entity = create_entity(
@@ -74,6 +81,8 @@ def load_demo(session: Session, *, policy: PolicyEngine) -> list[str]:
                 record_fact(session, entity=entity, key=key, value=item, year=year, provenance="verified",
                             recorded_by="demo", catalogue=catalogue, source="演示数据")  # fmt: skip
         account(spec["username"], "applicant", entity_id=entity.id)
+        if spec is not COUNTY:
+            applicants.append(Actor(spec["username"], "applicant", entity_id=entity.id))
     account("official", "official")
     account("finance", "finance")
     for index, (name, employer) in enumerate(EXPERTS, start=1):
@@ -96,4 +105,26 @@ def load_demo(session: Session, *, policy: PolicyEngine) -> list[str]:
         criteria=[{"key": "scale", "label": "产业规模与基础", "max": 40}, {"key": "plan", "label": "建设方案可行性", "max": 40},
                   {"key": "support", "label": "地方支持政策", "max": 20}],
         publicity_days=7, report_due=["06-30", "12-31"], report_years=3, payer="浙江省财政（工业与信息化专项资金）"))  # fmt: skip
+    _publicity_demo(session, policy=policy, calendar=calendar or HolidayCalendar.packaged(), applicants=applicants)
     return accounts
+
+
+def _publicity_demo(
+    session: Session, *, policy: PolicyEngine, calendar: HolidayCalendar, applicants: list[Actor]
+) -> None:
+    """A Suzhou call whose applications went through the formal check and whose proposed list has been in
+    公示 since two days ago (seven working days, counted with 调休)."""
+    today = dt.date.today()
+    call = open_call(session, actor=OFFICIAL, policy=policy, spec=CallSpec(
+        title="苏州市软件产业规模奖励（第一批，演示：拟支持名单公示中）", document_id="suzhou-software-cluster",
+        provisions=["3"], period=2023, as_of=dt.date(2024, 6, 30), opens_on=today - dt.timedelta(days=30),
+        closes_on=today, budget="1000万元", review_mode="formal", publicity_days=7,
+        publicity_day_kind="working", oversubscription="pro_rata"))  # fmt: skip
+    for actor in applicants[:2]:  # the third firm's revenue reaches no tier: it could not submit
+        application = create_draft(session, call=call, actor=actor, today=today)
+        submit(session, application=application, actor=actor, pledge=True, policy=policy)
+        if application.state == "submitted":
+            pass_check(session, application=application, actor=OFFICIAL)
+    make_proposed_list(session, call=call, actor=OFFICIAL)
+    start_publicity(session, call=call, actor=OFFICIAL, starts_on=today - dt.timedelta(days=2), calendar=calendar,
+                    channel="苏州市工业和信息化局网站（演示）")  # fmt: skip

@@ -15,6 +15,7 @@ The approved amount of an application is then split over its rules the same way.
 
 from __future__ import annotations
 
+import datetime as dt
 from fractions import Fraction
 from typing import Any
 
@@ -22,6 +23,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from huiqi.money import format_cn
+from huiqi.store.base import as_utc
 from huiqi.store.errors import Conflict, PermissionDenied
 from huiqi.store.models import Application, Call
 from huiqi.workflow.actors import Actor
@@ -33,6 +35,10 @@ from huiqi.workflow.states import State
 
 def _fraction_text(value: Fraction) -> str:
     return f"{value.numerator}/{value.denominator}"
+
+
+def _moment(value: dt.datetime | None) -> dt.datetime:
+    return as_utc(value) if value is not None else dt.datetime.max.replace(tzinfo=dt.UTC)
 
 
 def make_proposed_list(session: Session, *, call: Call, actor: Actor) -> dict[str, Any]:
@@ -59,7 +65,8 @@ def make_proposed_list(session: Session, *, call: Call, actor: Actor) -> dict[st
     if reviewed and waiting:
         raise Conflict(f"还有{waiting}项申请未完成形式审查或未分配专家，请先处理")
     scores = {a.id: score_of(session, a, call) for a in candidates} if reviewed else {}
-    ranked = sorted(candidates, key=lambda a: (-scores.get(a.id, Fraction(0)), a.submitted_at, a.id))
+    # submitted_at read back from SQLite is naive, a value set in this session aware: compare both as UTC
+    ranked = sorted(candidates, key=lambda a: (-scores.get(a.id, Fraction(0)), _moment(a.submitted_at), a.id))
     chosen: list[Application] = []
     for rank, application in enumerate(ranked, start=1):
         application.rank = rank
