@@ -285,3 +285,58 @@ def test_the_memos_never_change_a_step(seed_engine: Engine) -> None:
                 cold = Questionnaire(seed_engine).step(kind, profile.region, fewer, options)
                 assert _fingerprint(step) == _fingerprint(cold)
     assert steps > 40
+
+
+XINJIANG = ("新疆维吾尔自治区", "乌鲁木齐市")
+ONLY_XINJIANG = Options(as_of=dt.date(2024, 6, 30), documents=("xinjiang-2017-software",))
+
+
+def test_first_reached_asks_the_earlier_years_while_one_could_show_it_was_reached_before(
+    calculator: Questionnaire,
+) -> None:
+    """首次突破5000万元: the engine judges "never before" on the earlier years it is given, so the calculator
+    keeps asking the year before the earliest one answered while a figure for it could change the rule —
+    the bench found sessions decided on two years that a profile's earlier years contradicted."""
+    answers: dict[str, Any] = {"is_software_info_service_enterprise": "是", "revenue@2023": "5924万元",
+                               "revenue@2022": "3960万元", "in_leading_enterprise_pool": "否"}  # fmt: skip
+    step = calculator.step("enterprise", XINJIANG, answers, ONLY_XINJIANG)
+    assert "revenue@2021" in {q.key for q in step.open}
+    earlier = next(q for q in step.open if q.key == "revenue@2021")
+    assert any(d.provision == "21" for d in earlier.decides)
+    # 2020 above 5000万元: not the first time — the rule the two years alone made eligible is not
+    answers |= {"revenue@2021": "3514万元", "revenue@2020": "5336万元"}
+    step = calculator.step("enterprise", XINJIANG, answers, ONLY_XINJIANG)
+    assert step.evaluation.rule("xinjiang-2017-software:21/revenue-5000w").status is Status.NOT_ELIGIBLE
+    assert "revenue@2019" not in {q.key for q in step.open}
+    # no year before the entity was established is asked; 不清楚 stops going further back
+    founded = {**answers, "established_on": "2022-01-10"}
+    del founded["revenue@2021"], founded["revenue@2020"]
+    step = calculator.step("enterprise", XINJIANG, founded, ONLY_XINJIANG)
+    assert "revenue@2021" not in {q.key for q in step.open}
+    unsure = {**answers, "revenue@2020": "不清楚"}
+    step = calculator.step("enterprise", XINJIANG, unsure, ONLY_XINJIANG)
+    assert not {q.key for q in step.open} & {"revenue@2020", "revenue@2019"}
+
+
+def test_a_session_ends_with_the_full_profiles_decided_results(calculator: Questionnaire, seed_engine: Engine) -> None:
+    """The two cases bench/questionnaire.py found: a firm that first crossed 5000万元 (Xinjiang) or 10亿元
+    (Guangzhou) years before the two the calculator used to ask."""
+    cases = [
+        (XINJIANG, {"is_software_info_service_enterprise": True, "in_leading_enterprise_pool": False,
+                    "revenue": {"2019": "77083741.92元", "2020": "53359604.86元", "2021": "35140387.64元",
+                                "2022": "39600457.19元", "2023": "59237647.56元"}}),
+        (("广东省", "广州市"), {"is_software_it_service_enterprise": True, "settled_on": "2017-08-13",
+                              "revenue": {"2019": "1070295549.93元", "2020": "1043705925.19元",
+                                          "2021": "793654988.42元", "2022": "974492798.12元",
+                                          "2023": "1420861044.91元"}}),
+    ]  # fmt: skip
+    from huiqi.engine.profile import parse_profile
+
+    for region, facts in cases:
+        step, _ = _session(calculator, facts, region)
+        full = seed_engine.evaluate(parse_profile({"facts": facts, "region": list(region)}, seed_engine.catalogue),
+                                    OPTIONS)  # fmt: skip
+        for result in step.evaluation.rules():
+            if result.status is not Status.NEEDS_INFORMATION:
+                other = full.rule(result.ref)
+                assert (other.status, other.amount_fen) == (result.status, result.amount_fen), result.ref

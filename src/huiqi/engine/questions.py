@@ -19,9 +19,11 @@ The measure that orders the open questions (documented in docs/evaluation.md):
    same answers always give the same next question.
 
 Eligibility comes first because a fact in a failing condition settles the rule whatever its amount: the
-amount's facts are asked only while they can still matter. Besides the facts a rule misses, two more kinds
-are open: a tier not yet known that could pay more than the tier reached (``highest`` mode), and a yes/no
-fact the engine took at its catalogue default (未填写时默认) while the other answer would change the rule.
+amount's facts are asked only while they can still matter. Besides the facts a rule misses, three more kinds
+are open: a tier not yet known that could pay more than the tier reached (``highest`` mode); a yes/no fact
+the engine took at its catalogue default (未填写时默认) while the other answer would change the rule; and the
+year before the earliest one answered of a fact read by ``first_reached`` / ``max_before`` (首次达到), while a
+figure for it could change the rule (the engine judges "never before" on the years it is given).
 
 Answers are parsed by the same code as profile facts (``parse_profile``): units 元/万元/亿元, dates,
 是/否, the catalogue's choices, counts; errors are the profile's Chinese messages, placed at the question.
@@ -270,10 +272,14 @@ class Questionnaire:
         self._documents_of: dict[str, set[str]] = {}
         #: rule → the facts it reads; document → the facts its rules read (the keys of the memos below)
         self._rule_facts: dict[str, tuple[str, ...]] = {}
+        #: rule → the annual facts it reads every earlier year of (``first_reached``, ``max_before``)
+        self._history: dict[str, tuple[str, ...]] = {}
         self._document_facts: dict[str, set[str]] = {doc_id: set() for doc_id in engine.documents}
         for rule in self._rules.values():
-            facts = rule_facts(rule)
+            facts, history = _references(rule)
             self._rule_facts[rule.ref] = tuple(sorted(facts))
+            if history:
+                self._history[rule.ref] = tuple(sorted(history))
             self._document_facts[rule.document.id].update(facts)
             for key in facts:
                 self._documents_of.setdefault(key, set()).add(rule.document.id)
@@ -458,6 +464,41 @@ class Questionnaire:
             # The engine pays the highest tier reached; a tier still unknown could be higher than it.
             found.extend(self._pending_tiers(rule, result, env, period))
         found.extend(self._defaults_that_matter(rule, result, profile, env))
+        if rule.ref in self._history:
+            found.extend(self._earlier_years(rule, profile, env, period))
+        return found
+
+    def _earlier_years(self, rule: CompiledRule, profile: Profile, env: Env, period: int) -> list[tuple[FactRef, int]]:
+        """首次达到 and the like read every year before the assessed one, and the engine judges "never before"
+        on the earlier years it is given (``max_before``). So the year before the earliest one given stays a
+        question while a figure for it could change the rule — back to the year the entity was established
+        (when known); an answer 不清楚 to it stops going further back."""
+        found: list[tuple[FactRef, int]] = []
+        baseline: RuleResult | None = None
+        established = env.facts.get("established_on")
+        for key in self._history[rule.ref]:
+            series = env.facts.get(key)
+            if not isinstance(series, dict) or not any(y is not None and y < period for y in series):
+                continue  # no earlier year: the engine itself waits for the year before the period (Unknown)
+            year = period - 1
+            while year in series:
+                year -= 1
+            if isinstance(established, dt.date) and year < established.year:
+                continue
+            if baseline is None:
+                baseline = self.engine.evaluate_rule(rule, profile, env, suggestions=False)
+            weight = 0
+            for probe in _probes(self.catalogue[key], env.as_of):
+                trial = Env(facts={**env.facts, key: {**series, year: probe}}, period=env.period, as_of=env.as_of,
+                            ledger=env.ledger, readings=env.readings, region=env.region, rule_key=env.rule_key,
+                            provision_key=env.provision_key)  # fmt: skip
+                other = self.engine.evaluate_rule(rule, profile, trial, suggestions=False)
+                if other.status is not baseline.status:
+                    weight = max(weight, ALONE if other.status is Status.NOT_ELIGIBLE else ELIGIBILITY)
+                elif other.amount_fen != baseline.amount_fen:
+                    weight = max(weight, AMOUNT)
+            if weight:
+                found.append((FactRef(key, year), weight))
         return found
 
     def _defaults_that_matter(
@@ -689,9 +730,23 @@ def _decimal_text(value: Fraction) -> str:
     return format(quotient.quantize(Decimal(1).scaleb(-12)).normalize(), "f")
 
 
+#: The history functions that read the years before the assessed one (and, with none, the establishment date).
+HISTORY_FUNCTIONS = frozenset({"first_reached", "max_before"})
+
+
 def rule_facts(rule: CompiledRule) -> frozenset[str]:
     """Every catalogue fact a rule references (conditions, amounts, tiers, caps, definitions, readings):
-    what a static application form would ask for this rule."""
+    what a static application form would ask for this rule. A rule reading earlier years (``first_reached``,
+    ``max_before``) also reads the establishment date (no earlier year when founded in the assessed year)."""
+    return _references(rule)[0]
+
+
+def history_facts(rule: CompiledRule) -> frozenset[str]:
+    """The annual facts a rule reads through ``first_reached`` / ``max_before`` (every year before the period)."""
+    return _references(rule)[1]
+
+
+def _references(rule: CompiledRule) -> tuple[frozenset[str], frozenset[str]]:
     scope = rule.document.scope
     texts: list[str] = []
     benefit = rule.rule.benefit
@@ -708,21 +763,29 @@ def rule_facts(rule: CompiledRule) -> frozenset[str]:
     if rule.rule.conditions is not None:
         texts.extend(_condition_texts(rule.rule.conditions))
     found: set[str] = set()
+    history: set[str] = set()
     seen: set[str] = set()
-    pending = [name for text in texts for name in ast.names(parse(text))]
+    pending: list[ast.Node] = [parse(text) for text in texts]
     while pending:
-        name = pending.pop()
-        if name in seen:
+        node = pending.pop()
+        pending.extend(ast.children(node))
+        if isinstance(node, ast.Call) and node.func in HISTORY_FUNCTIONS and node.args:
+            first = node.args[0]
+            if isinstance(first, ast.Name) and first.id in rule.catalogue:
+                history.add(first.id)
+        if not isinstance(node, ast.Name) or node.id in seen:
             continue
+        name = node.id
         seen.add(name)
         if name in rule.catalogue:
             found.add(name)
         elif name in scope.definitions:
-            pending.extend(ast.names(scope.definitions[name]))
+            pending.append(scope.definitions[name])
         elif name in scope.reading_names:
-            for node in scope.reading_names[name][1].values():
-                pending.extend(ast.names(node))
-    return frozenset(found)
+            pending.extend(scope.reading_names[name][1].values())
+    if history and "established_on" in rule.catalogue:
+        found.add("established_on")
+    return frozenset(found), frozenset(history)
 
 
 def _condition_texts(raw: object) -> list[str]:
