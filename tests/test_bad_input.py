@@ -261,3 +261,14 @@ def test_an_excel_workbook_given_as_a_profile_is_named(tmp_path: Path) -> None:
     book.save(tmp_path / "firm.xlsx")
     code, output = run("evaluate", str(tmp_path / "firm.xlsx"))
     assert code == 2 and "Office" in output
+
+
+def test_ask_refuses_a_misspelt_region_and_an_unwritable_save(tmp_path: Path) -> None:
+    result = CliRunner().invoke(app, ["ask", "--region", "江苏 苏洲", "--as-of", "2024-06-30"], input="q\n",
+                                catch_exceptions=False)  # fmt: skip
+    assert result.exit_code == 2 and "是否应为 苏州市" in result.stderr.replace("\n", "")
+    (tmp_path / "answers.yaml").mkdir()
+    result = CliRunner().invoke(app, ["ask", "--region", "江苏 苏州", "--as-of", "2024-06-30", "--save",
+                                      str(tmp_path / "answers.yaml")], input="q\n", catch_exceptions=False)  # fmt: skip
+    assert result.exit_code == 2 and "这是一个目录" in result.stderr.replace("\n", "")
+    assert "Traceback" not in result.output

@@ -111,9 +111,11 @@ def register_ask(app: typer.Typer) -> None:
 
         from huiqi.engine.evaluate import Engine, Options
         from huiqi.engine.questions import Questionnaire, profile_json
+        from huiqi.errors import ProfileError
         from huiqi.locations import default_policies_dir
         from huiqi.policy.base import PolicyBase
         from huiqi.present import evaluation_table
+        from huiqi.regions import canonical_region
 
         if format not in ("table", "json"):
             raise typer.BadParameter(f"输出格式应为 table 或 json，得到 {format!r}", param_hint="--format")
@@ -133,6 +135,11 @@ def register_ask(app: typer.Typer) -> None:
         if region is None:
             region = _prompt("所在地区（如 江苏省 苏州市；不清楚直接回车）").strip()
         places = tuple(p for p in region.replace("·", " ").replace("，", " ").replace(",", " ").split() if p)
+        try:  # official names (江苏 → 江苏省); a typo is said now, not answered with 无适用规则
+            places = canonical_region(places, where="--region", error=ProfileError)
+        except HuiqiError as exc:
+            _fail(exc)
+            return
         answers: dict[str, Any] = {}
         order: list[str] = []
         step: Step | None = None
@@ -165,7 +172,14 @@ def register_ask(app: typer.Typer) -> None:
         assert step is not None
         if save is not None:
             profile = profile_json(step.profile, base.catalogue)
-            save.write_text(yaml.safe_dump(profile, allow_unicode=True, sort_keys=False), encoding="utf-8")
+            try:
+                save.write_text(yaml.safe_dump(profile, allow_unicode=True, sort_keys=False), encoding="utf-8")
+            except OSError as exc:  # a folder of that name, no permission, a missing folder
+                reason = {IsADirectoryError: "这是一个目录", PermissionError: "没有写入权限",
+                          FileNotFoundError: "所在目录不存在"}.get(type(exc), exc.strerror or str(exc))  # fmt: skip
+                message = f"无法保存档案（{reason}）：请给出一个可写的文件名，如 我的档案.yaml"
+                _fail(ProfileError(message, where=str(save)))
+                return
             console.print(f"[green]✔ 回答已存为档案 {save}[/]（huiqi evaluate {save} 可再次评估）")
         if format == "json":
             sys.stdout.write(json.dumps(step.to_json(), ensure_ascii=False, indent=2) + "\n")
