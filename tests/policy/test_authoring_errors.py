@@ -117,6 +117,17 @@ def test_an_unquoted_expression_with_a_comma_in_braces_says_to_quote_it(
     assert f"{root / 'test-doc' / 'policy.yaml'}:" in message
 
 
+def test_a_list_inside_an_unquoted_expression_in_braces_says_to_quote_it(tmp_path: Path) -> None:
+    """YAML fails to parse ``{expr: district in ['a','b']}`` at all: the syntax error itself says to quote."""
+    written = "conditions: {expr: registered_city in ['苏州市','无锡市'], label: 注册地}"
+    root = write_tree(tmp_path, POLICY.replace("conditions: paid_in_capital >= 1000万元", written))
+    with pytest.raises(PolicyError) as caught:
+        PolicyBase.load(root)
+    message = str(caught.value)
+    assert "加引号" in message and "Traceback" not in message
+    assert f"{root / 'test-doc' / 'policy.yaml'}:" in message
+
+
 def test_fact_file_errors_are_all_listed_in_chinese(tmp_path: Path) -> None:
     facts = """\
     facts:

@@ -25,8 +25,16 @@ _YAML_PROBLEMS: tuple[tuple[str, str], ...] = (
     (r"mapping values are not allowed", "此处不能出现“键: 值”：可能是缩进不一致，或值里含“: ”（请给整个值加引号）"),
     (r"unknown escape character", "双引号字符串中含无效的转义（\\）：请改用单引号，或把 \\ 写成 \\\\"),
     (r"quoted scalar", "引号未闭合：请检查这一行和上面几行的引号是否成对"),
-    (r"expected ',' or '\]'", "方括号列表 [...] 未闭合，或元素之间缺少逗号"),
-    (r"expected ',' or '\}'", "花括号映射 {...} 未闭合，或项之间缺少逗号"),
+    (
+        r"expected ',' or '\]'",
+        "方括号列表 [...] 未闭合，或元素之间缺少逗号；若这是含逗号或方括号的表达式，请整体加引号，"
+        "如 expr: \"district in ['a', 'b']\"",
+    ),
+    (
+        r"expected ',' or '\}'",
+        "花括号映射 {...} 未闭合，或项之间缺少逗号；若值是含逗号或方括号的表达式，请整体加引号，"
+        "如 {expr: \"district in ['a', 'b']\"}",
+    ),
     (r"could not find expected ':'", "缺少冒号：每个键后应写“: ”再写值"),
     (r"expected <block end>", "缩进不一致：同一层级的键应对齐，列表项“- ”应与上下文对齐"),
     (r"did not find expected key", "缩进不一致或缺少键：同一层级的键应对齐"),
