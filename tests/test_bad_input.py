@@ -200,7 +200,9 @@ def test_a_gbk_policy_file_is_read(tmp_path: Path) -> None:
     assert code == 0, output
 
 
-@pytest.mark.parametrize("command", [["validate"], ["facts"], ["policies", "list"], ["cases"], ["demo"]])
+@pytest.mark.parametrize(
+    "command", [["validate"], ["facts"], ["policies", "list"], ["policies", "spans"], ["cases"], ["demo"]]
+)
 @pytest.mark.parametrize("target", ["file", "missing", "binary-policy"])
 def test_policy_commands_refuse_a_bad_policy_base(tmp_path: Path, command: list[str], target: str) -> None:
     if target == "file":

@@ -316,9 +316,11 @@ def policies_spans(
     from huiqi.policy.spans import write as write_spans
 
     root = policies or default_policies_dir()
-    folders = (
-        sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith(("_", "."))) if root.is_dir() else []
-    )
+    if not root.is_dir():
+        _fail(PolicyError(f"政策库目录 {root} 不存在或不是目录：--policies 应为政策库目录（含各文件的子目录）"))
+    folders = sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith(("_", ".")))
+    if not any((folder / "policy.yaml").is_file() for folder in folders):
+        _fail(PolicyError(f"{root} 中没有政策文件（<编号>/policy.yaml）：--policies 应为政策库目录"))
     if document_id is not None:
         if document_id not in {f.name for f in folders}:
             _fail(PolicyError(f"没有编号为 {document_id!r} 的文件；现有：{'、'.join(f.name for f in folders)}"))
