@@ -100,7 +100,11 @@ def test_distribution_splits_document_totals_by_band_district_and_industry(synth
         assert sum(r["total_fen"] for r in part) == document["total_fen"], dimension
     bands = [r["value"] for r in rows if r["dimension"] == "size_band"]
     assert bands == sorted(bands, key=["1000万元以下", "1000万元–1亿元", "1亿元–10亿元", "10亿元及以上", "未知"].index)
-    assert {r["value"] for r in rows if r["dimension"] == "district"} <= {"苏州市 姑苏区", "苏州市 吴中区", "无锡市 梁溪区"}
+    assert {r["value"] for r in rows if r["dimension"] == "district"} <= {
+        "苏州市 姑苏区",
+        "苏州市 吴中区",
+        "无锡市 梁溪区",
+    }
     assert {r["value"] for r in rows if r["dimension"] == "industry"} <= {
         "软件开发",
         "信息技术服务",

@@ -39,7 +39,8 @@ class Application(Base):
     requested_fen: Mapped[int | None] = mapped_column(BigInteger)
     approved_fen: Mapped[int | None] = mapped_column(BigInteger)  # proposed, then approved amount
     rules: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)  # [{ref, amount_fen, tier, status}]
-    evaluation: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # huiqi.evaluation/2 (older rows /1), frozen at submission
+    # huiqi.evaluation/2 (older rows /1), frozen at submission
+    evaluation: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     policy_version: Mapped[str | None] = mapped_column(String(64))
     facts_used: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
     pledge: Mapped[str | None] = mapped_column(Text)  # 信用承诺 as pledged

@@ -124,6 +124,7 @@ class BatchItem(Base):
     rule_ref: Mapped[str] = mapped_column(String(200))
     tiers: Mapped[list[str]] = mapped_column(JSON, default=list)
     amount_fen: Mapped[int] = mapped_column(BigInteger)
-    result: Mapped[dict[str, Any]] = mapped_column(JSON)  # the rule's evaluation (huiqi.evaluation rule; /1 and /2 rules alike)
+    # the rule's evaluation (a huiqi.evaluation rule; /1 and /2 rules alike)
+    result: Mapped[dict[str, Any]] = mapped_column(JSON)
     status: Mapped[str] = mapped_column(String(16), default="listed")  # listed | awarded | skipped
     note: Mapped[str | None] = mapped_column(Text)
