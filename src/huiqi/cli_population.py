@@ -91,6 +91,12 @@ def simulate(
         int | None, typer.Option("--period", help="评价年度（默认评价日的上一年，或历史数据的最后一年）")
     ] = None,
     reading: Annotated[list[str], typer.Option("--reading", "-r", help="切换口径 NAME=VALUE（可重复）")] = [],  # noqa: B006
+    include_drafts: Annotated[
+        bool, typer.Option("--include-drafts", help="包括征求意见稿（未用 -d、--compare 或 --reform 指定文件时）")
+    ] = False,
+    include_expired: Annotated[
+        bool, typer.Option("--include-expired", help="包括已失效或未生效的文件（同上）")
+    ] = False,
     any_jurisdiction: Annotated[bool, typer.Option("--any-jurisdiction", help="忽略属地")] = False,
     out: Annotated[Path, typer.Option("--out", "-o", help="输出目录")] = Path("out/simulation"),
     reform: Annotated[
@@ -131,7 +137,7 @@ def simulate(
     from huiqi.population.outputs import write_report
     from huiqi.population.reform import apply_reform, load_reform
     from huiqi.population.session import PopulationSession
-    from huiqi.population.simulate import document_titles, resolve_scenario, select_documents
+    from huiqi.population.simulate import document_titles, left_out, resolve_scenario, select_documents
     from huiqi.population.simulate import simulate as run_simulation
     from huiqi.userfiles import prepare_output_dir
 
@@ -158,7 +164,9 @@ def simulate(
             elif plan is not None:
                 documents = select_documents(engine, document or plan.documents)
             else:  # nothing named: the documents in force on the scenario's day, as evaluate does
-                documents = select_documents(engine, document, on=scenario.as_of)
+                documents = select_documents(engine, document, on=scenario.as_of, include_drafts=include_drafts,
+                                             include_expired=include_expired)  # fmt: skip
+            skipped = [] if document or compare or plan else left_out(engine, documents, scenario.as_of)
             runs = 2 if plan is not None else 1
             with _progress(len(documents) * runs) as step:
                 if plan is not None and reform_engine is not None:
@@ -168,6 +176,11 @@ def simulate(
                     budget_run, report = compare_report(session, engine, documents, scenario, progress=step)
                 else:
                     budget_run, report = run_simulation(session, engine, documents, scenario, progress=step)
+            if skipped:  # said with the documents, in the console and in every report file
+                at = next(
+                    (i + 1 for i, line in enumerate(report.notes) if line.startswith("文件：")), len(report.notes)
+                )
+                report.notes[at:at] = [f"未纳入 {line}" for line in skipped]
             if budgets is not None:
                 report.extend(budget_report(session, budget_run, budgets, base.catalogue,
                                             titles=document_titles(engine)))  # fmt: skip

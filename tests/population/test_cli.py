@@ -104,3 +104,29 @@ def test_simulate_within_a_small_memory_limit_spills_instead_of_failing(syntheti
     assert (out / "by_document.parquet").exists()
     code, output = _invoke(*args, "--memory-limit", "lots")
     assert code == 2 and "--memory-limit" in output
+
+
+def test_documents_left_out_by_status_are_named_with_the_option_that_brings_them_in(
+    case_population: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "out"
+    code, output = _invoke("simulate", "-p", str(case_population), "-o", str(out), "--as-of", "2024-06-30")
+    assert code == 0, output
+    said = " ".join(output.split())  # the console wraps long notes
+    assert "文件：xinjiang-2017-software" in said
+    assert "未纳入 suzhou-software-cluster：征求意见稿，尚未正式施行，加 --include-drafts 纳入" in said
+    assert "未纳入 zhejiang-software-bases：已过有效期（至 2018-12-31），加 --include-expired 纳入" in said
+    assert "未纳入 guangzhou-software：" in (out / "report.html").read_text("utf-8")
+
+    code, output = _invoke("simulate", "-p", str(case_population), "-o", str(out), "--as-of", "2024-06-30",
+                           "--include-drafts", "--include-expired")  # fmt: skip
+    assert code == 0, output
+    said = " ".join(output.split())
+    assert "suzhou-software-cluster" in said.split("文件：")[1].split("规则计算引擎")[0]
+    assert "zhejiang-software-bases" in said.split("文件：")[1].split("规则计算引擎")[0]
+    assert "未纳入" not in said
+
+    code, output = _invoke("simulate", "-p", str(case_population), "-o", str(out), "--as-of", "2024-06-30",
+                           "--include-drafts")  # fmt: skip
+    said = " ".join(output.split())
+    assert code == 0 and "未纳入 zhejiang-software-bases" in said and "--include-drafts 纳入" not in said

@@ -86,6 +86,15 @@ def evaluated_by_default(document: Document, on: dt.date, *, include_drafts: boo
     return include_expired
 
 
+def include_option(document: Document, on: dt.date) -> str | None:
+    """The command-line option that brings a document not evaluated by default on ``on`` into an
+    evaluation or simulation (``--include-drafts`` or ``--include-expired``); ``None`` when it is in force."""
+    status = document_status(document, on)
+    if status is Status.IN_FORCE:
+        return None
+    return "--include-drafts" if status is Status.DRAFT else "--include-expired"
+
+
 def status_fields(document: Document, on: dt.date) -> dict[str, str]:
     """What the JSON outputs (``huiqi policies list --format json``, ``GET /api/v1/policies``) add beside the
     declared ``status``: the status on ``on`` and why."""

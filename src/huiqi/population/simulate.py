@@ -19,8 +19,7 @@ import pyarrow.compute as pc
 from huiqi.compile.duckdb_runner import PopulationError
 from huiqi.engine.evaluate import Engine
 from huiqi.errors import EvaluationError
-from huiqi.policy.status import Status as DayStatus
-from huiqi.policy.status import document_status, status_reason
+from huiqi.policy.status import evaluated_by_default, include_option, status_reason
 
 from .charts import Series, bar_chart, charts_or_note, document_names, provision_names
 from .dimensions import band_order, build_dimensions
@@ -66,11 +65,14 @@ def resolve_scenario(
                     any_jurisdiction=any_jurisdiction)  # fmt: skip
 
 
-def select_documents(engine: Engine, wanted: list[str], *, on: dt.date | None = None) -> list[str]:
+def select_documents(
+    engine: Engine, wanted: list[str], *, on: dt.date | None = None, include_drafts: bool = False,
+    include_expired: bool = False,
+) -> list[str]:  # fmt: skip
     """The documents to evaluate: those asked for (each must exist and have rules), else every document
     with rules, in the policy base's order — with ``on`` (the scenario's evaluation day), only those in force
-    that day (``huiqi.policy.status``, the rule ``evaluate`` follows: drafts, expired, repealed and
-    not-yet-effective documents are simulated only when named)."""
+    that day (``huiqi.policy.status``, the rule ``evaluate`` follows: drafts with ``include_drafts``; expired,
+    repealed and not-yet-effective documents with ``include_expired``; any of them when named)."""
     for document in wanted:
         if document not in engine.documents:
             known = "、".join(engine.documents)
@@ -82,16 +84,29 @@ def select_documents(engine: Engine, wanted: list[str], *, on: dt.date | None = 
     found = [d for d, compiled in engine.documents.items() if compiled.rules]
     if on is None:
         return found
-    in_force = [
-        d for d in found if document_status(engine.documents[d].loaded.policy.document, on) is DayStatus.IN_FORCE
-    ]
-    if not in_force and found:
-        others = "、".join(f"{d}（{status_reason(engine.documents[d].loaded.policy.document, on)}）" for d in found)
+    taken = [
+        d for d in found
+        if evaluated_by_default(engine.documents[d].loaded.policy.document, on, include_drafts=include_drafts,
+                                include_expired=include_expired)
+    ]  # fmt: skip
+    if not taken and found:
         raise EvaluationError(
-            f"评价日 {on.isoformat()} 没有现行有效的文件可模拟；其他文件须用 -d 指定后才模拟：{others}",
+            f"评价日 {on.isoformat()} 没有现行有效的文件可模拟（或用 -d 指定文件）：{'；'.join(left_out(engine, [], on))}",
             where="--document",
         )
-    return in_force
+    return taken
+
+
+def left_out(engine: Engine, documents: list[str], on: dt.date) -> list[str]:
+    """Each document with rules that is not in ``documents`` because of its status on ``on``: why, and the
+    option that brings it in (e.g. "suzhou-software-cluster：征求意见稿，尚未正式施行，加 --include-drafts 纳入")."""
+    found = []
+    for doc_id, compiled in engine.documents.items():
+        meta = compiled.loaded.policy.document
+        option = include_option(meta, on)
+        if compiled.rules and doc_id not in documents and option is not None:
+            found.append(f"{doc_id}：{status_reason(meta, on)}，加 {option} 纳入")
+    return found
 
 
 def document_meta(engine: Engine) -> dict[str, tuple[str, str]]:
