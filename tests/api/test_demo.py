@@ -1,39 +1,66 @@
-"""The demo the README's service starts with: its accounts log in and its calls take applications."""
+"""The demo the README's service starts with: its accounts log in, an applicant can submit today whatever
+the date, and it has a call at every stage (open, in 公示, approved and paying)."""
 
 from __future__ import annotations
 
 import datetime as dt
 
+import pytest
+
 from huiqi.store.db import Database
 from huiqi.workflow.audit import verify as verify_chain
-from huiqi.workflow.demo import DEMO_PASSWORD
+from huiqi.workflow.demo import DEMO_PASSWORD, ROLES_GUIDE, load_demo
+from huiqi.workflow.holidays import HolidayCalendar
+from huiqi.workflow.policy import PolicyEngine
 from platform_fixtures import TestClient, make_app
 
+PDF = b"%PDF-1.7\n1 0 obj\n<<>>\nendobj\ntrailer\n<<>>\n%%EOF\n"
 
-def test_the_demo_accounts_can_apply_to_both_demo_calls(db: Database) -> None:
+
+def _login(client: TestClient, name: str) -> dict[str, str]:
+    body = client.post("/api/v1/auth/login", json={"username": name, "password": DEMO_PASSWORD}).json()
+    return {"Authorization": f"Bearer {body['access_token']}"}
+
+
+def _calls(client: TestClient, headers: dict[str, str]) -> list[dict[str, object]]:
+    items: list[dict[str, object]] = client.get("/api/v1/calls?limit=100", headers=headers).json()["items"]
+    return items
+
+
+def test_the_demo_accounts_can_apply_to_both_open_calls(db: Database) -> None:
     client = TestClient(make_app(db, demo_data=True))
-
-    def login(name: str) -> dict[str, str]:
-        body = client.post("/api/v1/auth/login", json={"username": name, "password": DEMO_PASSWORD}).json()
-        return {"Authorization": f"Bearer {body['access_token']}"}
-
-    official = login("official")
-    calls = client.get("/api/v1/calls", headers=official).json()["items"]
-    by_document = {c["document_id"]: c["id"] for c in calls}
-    assert set(by_document) == {"suzhou-software-cluster", "zhejiang-software-bases"}
-    county = login("county")
+    official = _login(client, "official")
+    today = dt.date.today()
+    open_now = {c["document_id"]: c for c in _calls(client, official)
+                if c["status"] == "open" and str(c["opens_on"]) <= today.isoformat() <= str(c["closes_on"])
+                and "演示" not in str(c["title"])}  # fmt: skip
+    assert set(open_now) == {"suzhou-software-cluster", "zhejiang-software-bases"}
+    suzhou = open_now["suzhou-software-cluster"]
+    assert suzhou["period"] == today.year - 1  # a call of this year rewards what was reached last year
+    # the firm the demo documents as able to apply today submits (it used to be refused: 需补充：营业收入（2025年）)
+    firm = _login(client, "suzhou-c")
+    draft = client.post("/api/v1/applications", headers=firm, json={"call_id": suzhou["id"]})
+    assert draft.status_code == 201, draft.text
+    url = f"/api/v1/applications/{draft.json()['id']}"
+    upload = client.post(f"{url}/materials", headers=firm, data={"name": "营业收入审计报告"},
+                         files={"file": ("审计报告.pdf", PDF, "application/pdf")})  # fmt: skip
+    assert upload.status_code == 201, upload.text
+    submitted = client.post(f"{url}/submit", headers=firm, json={"pledge": True})
+    assert submitted.status_code == 200, submitted.text
+    assert submitted.json()["state"] == "submitted" and submitted.json()["requested"] == "2000000.00"
+    county = _login(client, "county")
     draft = client.post(
-        "/api/v1/applications", headers=county, json={"call_id": by_document["zhejiang-software-bases"]}
+        "/api/v1/applications", headers=county, json={"call_id": open_now["zhejiang-software-bases"]["id"]}
     )
     submitted = client.post(f"/api/v1/applications/{draft.json()['id']}/submit", headers=county, json={"pledge": True})
     assert submitted.status_code == 200, submitted.text
     assert submitted.json()["requested"] == "10000000.00"  # 示范基地一次性支持资金1000万元
-    lifecycle = client.get(f"/api/v1/calls/{by_document['zhejiang-software-bases']}/lifecycle", headers=official)
+    lifecycle = client.get(f"/api/v1/calls/{open_now['zhejiang-software-bases']['id']}/lifecycle", headers=official)
     assert {row["transition"] for row in lifecycle.json()} >= {"start_review", "start_publicity", "approve"}
-    firm = login("suzhou-b")
-    evaluation = client.post(f"/api/v1/entities/{client.get('/api/v1/auth/me', headers=firm).json()['entity_id']}"
-                             "/evaluate?document=suzhou-software-cluster&as_of=2024-06-30&period=2023", headers=firm)  # fmt: skip
-    assert evaluation.status_code == 200 and evaluation.json()["schema"] == "huiqi.evaluation/2"
+    for username in ROLES_GUIDE:  # every documented account signs in
+        assert (
+            client.post("/api/v1/auth/login", json={"username": username, "password": DEMO_PASSWORD}).status_code == 200
+        )
 
 
 def test_the_demo_has_a_list_in_publicity_made_by_the_workflow(db: Database) -> None:
@@ -43,13 +70,39 @@ def test_the_demo_has_a_list_in_publicity_made_by_the_workflow(db: Database) -> 
     lists = client.get("/api/v1/publicity").json()
     assert len(lists) == 1
     (current,) = lists
-    assert current["document"] == "suzhou-software-cluster" and current["day_kind"] == "working"
+    assert current["document"] == "suzhou-software-cluster" and current["day_kind"] in ("working", "calendar")
     assert current["starts_on"] <= dt.date.today().isoformat() <= current["ends_on"]
     names = [row["name"] for row in current["rows"]]
     assert names == ["苏州示例工业软件有限公司", "苏州示例信创软件有限公司"]
-    # 营业收入首次达到1亿元 (200万元) and, for the firm already past 1亿元, 进档补差 to the 5亿元 tier (500 − 200)
+    # 营业收入首次达到1亿元 (200万元) and, for the firm already past 1亿元, 进档补差 to the 5亿元 tier
     assert [row["amount"] for row in current["rows"]] == ["2000000.00", "3000000.00"]
     page = client.get("/publicity")
     assert page.status_code == 200 and "苏州示例信创软件有限公司" in page.text and "300万元" in page.text
     with db.transaction() as session:
         assert verify_chain(session).ok
+
+
+def test_the_demo_has_an_approved_call_being_paid(db: Database) -> None:
+    """Approval and payment can be shown: a past call's 公示 ended, the application was approved, and
+    finance paid the first of its two instalments (60/40)."""
+    client = TestClient(make_app(db, demo_data=True))
+    firm = _login(client, "suzhou-d")
+    (application,) = client.get("/api/v1/applications", headers=firm).json()["items"]
+    assert application["state"] == "paying"
+    payments = client.get(f"/api/v1/payments?application_id={application['id']}", headers=_login(client, "finance"))
+    rows = [(p["instalment"], p["amount"], p["status"]) for p in payments.json()["items"]]
+    assert rows == [(1, "1200000.00", "paid"), (2, "800000.00", "scheduled")]
+    awards = client.get("/api/v1/awards", headers=firm).json()["items"]
+    assert [(a["period"], a["amount"], a["paid"]) for a in awards] == [
+        (dt.date.today().year - 3, "2000000.00", "1200000.00")
+    ]
+    with db.transaction() as session:
+        assert verify_chain(session).ok
+
+
+@pytest.mark.parametrize("today", [dt.date(2025, 1, 2), dt.date(2026, 12, 1), dt.date(2031, 7, 15)])
+def test_the_demo_loads_on_any_date(db: Database, policy: PolicyEngine, today: dt.date) -> None:
+    """Every stage is made through the workflow whatever the date (the year the calls ask about moves with it)."""
+    with db.transaction() as session:
+        accounts = load_demo(session, policy=policy, calendar=HolidayCalendar.packaged(), today=today)
+    assert len(accounts) == len(ROLES_GUIDE) + 5  # expert2 … expert6
