@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
@@ -107,3 +109,54 @@ def test_the_password_prompt_is_chinese(tmp_path: Path) -> None:
     )
     assert result.exit_code == 0, result.output
     assert "密码" in result.output and "Password" not in result.output
+
+
+def _every_command(group: Any, path: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
+    found = []
+    for name, command in sorted((getattr(group, "commands", None) or {}).items()):
+        found.append((*path, name))
+        found += _every_command(command, (*path, name))
+    return found
+
+
+def test_the_command_list_shows_each_first_sentence_whole_at_80_columns() -> None:
+    from typer.main import get_command
+
+    from huiqi.cli_zh import first_sentence
+
+    shown = _huiqi("--help", columns=80)
+    assert shown.returncode == 0, shown.stderr
+    assert "…" not in shown.stdout
+    assert max(len(line) for line in shown.stdout.splitlines()) <= 80
+    described: dict[str, str] = {}
+    name = ""
+    for line in shown.stdout.split("命令")[-1].splitlines():
+        row = re.match(r"^│ (\S*)\s+(.*?)\s*│$", line)
+        if row:
+            name = row.group(1) or name
+            described[name] = described.get(name, "") + row.group(2)
+    for command_name, command in get_command(app).commands.items():  # type: ignore[attr-defined]
+        sentence = first_sentence(command.help or "")
+        assert sentence.endswith("。"), command_name
+        assert re.sub(r"\s", "", described[command_name]) == re.sub(r"\s", "", sentence), command_name
+
+
+def test_no_english_value_labels_in_any_help() -> None:
+    from typer.main import get_command
+
+    runner = CliRunner()
+    for path in [(), *_every_command(get_command(app))]:
+        helped = runner.invoke(app, [*path, "--help"], env={"COLUMNS": "80"})
+        assert helped.exit_code == 0, (path, helped.output)
+        found = re.findall(r"<(?:bool|str|int|float|path|file|dir|list\[[^>]*\]|int range|datetime)>", helped.output)
+        assert not found, (path, found)
+        assert "…" not in helped.output.replace("://…", ""), (path, helped.output)  # an elided URL is the text's
+
+
+def test_the_docstring_examples_of_the_chinese_framework_words_run() -> None:
+    import doctest
+
+    import huiqi.cli_zh
+
+    failures, tried = doctest.testmod(huiqi.cli_zh)
+    assert tried >= 3 and failures == 0

@@ -9,15 +9,20 @@ catalogue cannot reach them. Instead, through the hooks Typer offers:
   whose help formatter writes "用法：" and whose help option says "显示本帮助并退出。";
 - the root group turns each usage error into a ``ChineseUsageError`` from its structured fields (the
   parameter, the option name, the suggestions), translating the inner message of Click's and pydantic's
-  checks; messages huiqi raises itself are already Chinese and pass through.
+  checks; messages huiqi raises itself are already Chinese and pass through;
+- the help panels wrap Chinese text instead of cutting it with "…" (Rich breaks lines only at spaces, so a
+  run of Chinese wider than the column was one over-long "word", cropped by the table's ellipsis: help
+  texts now fold), the command list shows each command's first sentence, and the value labels are Chinese
+  (``<path>`` → 路径; none for a flag, which takes no value).
 
 tests/test_cli_zh.py checks the output through the CliRunner and a real process.
 """
 
 from __future__ import annotations
 
+import inspect
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from typer import rich_utils
@@ -45,6 +50,73 @@ rich_utils.ENVVAR_STRING = "[环境变量：{}]"
 rich_utils.REQUIRED_LONG_STRING = "[必填]"
 rich_utils.DEPRECATED_STRING = "（已弃用）"
 
+_make_rich_text = rich_utils._make_rich_text
+
+
+def _folding_text(**kwargs: Any) -> Any:
+    """Typer's help text, folded at the column's edge where no space allows a break (Chinese has none)."""
+    text = _make_rich_text(**kwargs)
+    if hasattr(text, "overflow"):  # a rich Text (markdown help would be a Markdown, which wraps by itself)
+        text.overflow = "fold"
+    return text
+
+
+rich_utils._make_rich_text = _folding_text  # the help panels look it up in the module when they render
+
+#: The value a parameter takes, as the help shows it (Typer's ``<str>``, ``<list[str]>``, ``<int range>``).
+VALUE_LABELS = {"path": "路径", "file": "路径", "dir": "目录", "directory": "目录", "str": "文本", "text": "文本",
+                "int": "整数", "int range": "整数", "float": "数", "float range": "数", "datetime": "日期",
+                "uuid": "UUID"}  # fmt: skip
+
+
+def value_label(typer_label: str | None, *, flag: bool) -> str | None:
+    """The Chinese label of a parameter's value from Typer's (``"<list[int]>"`` → ``"整数"``); choices stay as
+    they are (``"<table|json>"`` → ``"table|json"``); a flag takes no value and has none.
+
+    >>> value_label("<list[str]>", flag=False), value_label("<table|json>", flag=False)
+    ('文本', 'table|json')
+    >>> value_label("<bool>", flag=True) is None
+    True
+    """
+    if flag or typer_label is None:
+        return None
+    label = typer_label.strip("<>")
+    suffix = "..." if label.endswith("...") else ""
+    label = label.removesuffix("...").strip("<>")
+    if label.startswith("list[") and label.endswith("]"):
+        label = label[5:-1]
+    if label == "bool":
+        return None
+    return VALUE_LABELS.get(label, label) + suffix
+
+
+def _chinese_labels(param: Any) -> None:
+    """Make the help show ``param``'s value label in Chinese (:func:`value_label`); once per parameter."""
+    if "display_type_rich" in vars(param) or not hasattr(param, "display_type_rich"):
+        return
+    english: Callable[[Any], str | None] = param.display_type_rich
+
+    def display_type_rich(ctx: Any) -> str | None:
+        return value_label(english(ctx), flag=bool(getattr(param, "is_flag", False)))
+
+    param.display_type_rich = display_type_rich
+
+
+def first_sentence(help_text: str) -> str:
+    r"""The first sentence of a command's help (up to the first 。 of its first paragraph), on one line: what
+    the list of commands shows.
+
+    >>> first_sentence("列出 huiqi\nexamples 的路径、\n完整路径。例：huiqi examples\n\n更多说明。")
+    '列出 huiqi examples 的路径、完整路径。'
+    """
+    paragraph = inspect.cleandoc(help_text).split("\n\n")[0].strip()
+    lines = paragraph.splitlines() or [""]
+    joined = lines[0]
+    for line in lines[1:]:  # a line break between Chinese characters is no space
+        joined += ("" if joined[-1:] > "\x7f" or line[:1] > "\x7f" else " ") + line
+    end = joined.find("。")
+    return joined[: end + 1] if end >= 0 else joined
+
 
 class ChineseFormatter(HelpFormatter):
     """Click's help formatter with a Chinese usage prefix."""
@@ -63,6 +135,7 @@ class ChineseContext(Context):
         option = command.get_help_option(self)
         if option is not None:
             option.help = HELP_OPTION_HELP
+            _chinese_labels(option)
 
 
 class ChineseUsageError(UsageError):
@@ -146,6 +219,10 @@ def chinese_message(exc: UsageError) -> str:
 
 def _localise(command: Any) -> None:
     command.context_class = ChineseContext
+    if command.short_help is None and command.help:
+        command.short_help = first_sentence(command.help)
+    for param in command.params:
+        _chinese_labels(param)
     if command.options_metavar == "[OPTIONS]":
         command.options_metavar = "[选项]"
     if getattr(command, "subcommand_metavar", None) == "COMMAND [ARGS]...":
