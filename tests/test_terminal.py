@@ -160,3 +160,28 @@ def test_the_docstring_examples_of_the_chinese_framework_words_run() -> None:
 
     failures, tried = doctest.testmod(huiqi.cli_zh)
     assert tried >= 3 and failures == 0
+
+
+def _table_width(output: str) -> int:
+    from rich.cells import cell_len
+
+    return max((cell_len(line) for line in output.splitlines() if line[:1] in "┏┃┡│└┌"), default=0)
+
+
+@pytest.mark.parametrize("columns", [None, 100, 160])
+def test_ask_lays_out_its_results_at_the_width_evaluate_uses(columns: int | None) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HUIQI_") and k != "COLUMNS"}
+    env |= {"COLUMNS": str(columns)} if columns else {}
+    document = ["--as-of", "2024-06-30", "-d", "suzhou-software-cluster"]
+    asked = subprocess.run(  # noqa: S603 - our own entry point, output piped (no terminal)
+        [str(HUIQI), "ask", "--region", "江苏省 苏州市", *document], input="不清楚\n结束\n", env=env,
+        capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    evaluated = subprocess.run(  # noqa: S603
+        [str(HUIQI), "evaluate", EXAMPLE, "--include-drafts", *document], env=env, capture_output=True, text=True,
+        timeout=120, check=False,
+    )  # fmt: skip
+    assert asked.returncode == 0 and evaluated.returncode == 0, asked.stderr + evaluated.stderr
+    assert "…" not in asked.stdout
+    # piped with no $COLUMNS both use 160 columns (Rich alone would take 80); else $COLUMNS
+    assert _table_width(asked.stdout) == _table_width(evaluated.stdout) == (columns or 160)

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 import sys
 from enum import StrEnum
 from pathlib import Path
@@ -34,6 +33,7 @@ from rich.console import Console
 from huiqi.cli_zh import ChineseGroup
 from huiqi.errors import HuiqiError
 from huiqi.locations import default_examples_dir, default_policies_dir
+from huiqi.terminal import output_console
 
 if TYPE_CHECKING:
     from huiqi.facts.catalogue import Catalogue
@@ -52,7 +52,7 @@ population_app = typer.Typer(help="人口（主体登记库）数据：生成样
 app.add_typer(population_app, name="population")
 
 # A terminal gives its width, as does $COLUMNS; piped output without either is laid out 160 wide.
-console = Console(soft_wrap=False, width=None if sys.stdout.isatty() or os.environ.get("COLUMNS") else 160)
+console = output_console(soft_wrap=False)
 err = Console(stderr=True)
 
 

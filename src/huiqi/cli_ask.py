@@ -17,13 +17,14 @@ import typer
 from rich.console import Console
 
 from huiqi.errors import HuiqiError
+from huiqi.terminal import output_console
 
 if TYPE_CHECKING:
     from huiqi.engine.questions import Question, Step
 
 # The engine is imported inside the command: `huiqi --help` never loads it.
 
-console = Console(soft_wrap=True, highlight=False)
+console = output_console(soft_wrap=True, highlight=False)  # the results table is as wide as evaluate's
 err = Console(stderr=True, soft_wrap=True, highlight=False)
 
 BACK = frozenset({"返回", "上一题", "b", "back"})

@@ -7,8 +7,6 @@ document evaluated), prints the headline tables and writes every output file.
 
 from __future__ import annotations
 
-import os
-import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -19,10 +17,11 @@ from rich.console import Console
 
 from huiqi.errors import HuiqiError
 from huiqi.locations import default_policies_dir
+from huiqi.terminal import output_console
 
 # pyarrow, DuckDB and the engine are imported inside the command: `huiqi --help` never loads them.
 
-console = Console(soft_wrap=False, width=None if sys.stdout.isatty() or os.environ.get("COLUMNS") else 160)
+console = output_console(soft_wrap=False)  # the width evaluate's tables use (huiqi.terminal)
 err = Console(stderr=True, soft_wrap=True)
 
 CONSOLE_ROWS = 40
