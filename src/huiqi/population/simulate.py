@@ -149,6 +149,7 @@ def simulate(
         Table("distribution", "分布：规模、区县、行业", distribution(connection, run)),
     ]
     report.exports = [Export("results", "逐主体逐规则结果（不含不适用）", session.long_sql(run))]
+    report.titles = document_titles(engine)
     report.charts = charts_or_note(report, lambda: simulation_charts(report))
     return run, report
 
