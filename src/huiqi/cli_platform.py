@@ -128,6 +128,7 @@ def serve(
         return
     app.state.database.dispose()
     os.environ.update({"HUIQI_DATABASE_URL": url, "HUIQI_DEMO_DATA": "false"})
+    os.environ.setdefault("HUIQI_SESSION_SECRET", app.state.session_secret)  # every worker signs cookies alike
     uvicorn.run("huiqi.api.asgi:app", host=host, port=port, workers=workers, log_level="info")
 
 

@@ -137,6 +137,9 @@ def test_settings_refuse_insecure_defaults_in_production() -> None:
         Settings.from_env({"HUIQI_ENVIRONMENT": "production", "HUIQI_DATABASE_URL": "postgresql+psycopg://x/y"})
     with pytest.raises(HuiqiError, match="PostgreSQL"):
         Settings.from_env({"HUIQI_ENVIRONMENT": "production", "HUIQI_FIRST_ADMIN_PASSWORD": "a-long-secret-123"})
-    ok = Settings.from_env({"HUIQI_ENVIRONMENT": "production", "HUIQI_FIRST_ADMIN_PASSWORD": "a-long-secret-123",
-                            "HUIQI_DATABASE_URL": "postgresql+psycopg://x/y"})  # fmt: skip
+    production = {"HUIQI_ENVIRONMENT": "production", "HUIQI_FIRST_ADMIN_PASSWORD": "a-long-secret-123",
+                  "HUIQI_DATABASE_URL": "postgresql+psycopg://x/y"}  # fmt: skip
+    with pytest.raises(HuiqiError, match="HUIQI_SESSION_SECRET"):
+        Settings.from_env(production)
+    ok = Settings.from_env({**production, "HUIQI_SESSION_SECRET": "0123456789abcdef" * 4})
     assert ok.environment == "production" and not ok.demo_data

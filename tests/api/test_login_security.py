@@ -203,7 +203,8 @@ def test_the_development_default_admin_password_still_works_but_production_refus
         assert ensure_admin(session, username="admin", password="changethis") is not None
     with db.sessions() as session:
         assert authenticate(session, username="admin", password="changethis") is not None
-    production = {"HUIQI_ENVIRONMENT": "production", "HUIQI_DATABASE_URL": "postgresql+psycopg://x/y"}
+    production = {"HUIQI_ENVIRONMENT": "production", "HUIQI_DATABASE_URL": "postgresql+psycopg://x/y",
+                  "HUIQI_SESSION_SECRET": "0123456789abcdef" * 4}  # fmt: skip
     with pytest.raises(HuiqiError, match="不符合密码规则"):
         Settings.from_env({**production, "HUIQI_FIRST_ADMIN_PASSWORD": "aaaaaaaaaaaa"})
     with pytest.raises(HuiqiError, match=r"不符合密码规则.*用户名"):

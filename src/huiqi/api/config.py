@@ -49,6 +49,10 @@ class Settings(BaseModel):
     #: Behind a reverse proxy that sets X-Forwarded-Proto and X-Forwarded-For (overwriting what clients sent):
     #: take the scheme (for HSTS) and the client address (for the login limits) from them.
     trust_forwarded_headers: bool = False
+    #: The key that signs the web pages' session cookie (huiqi.web.sessions), at least 32 characters. Unset: a random
+    #: key per server start (``huiqi serve`` hands it to its workers), so sign-ins end at a restart; production
+    #: requires one.
+    session_secret: str | None = Field(default=None, min_length=32, max_length=512, repr=False)
 
     @model_validator(mode="after")
     def _secure_outside_development(self) -> Settings:
@@ -61,6 +65,10 @@ class Settings(BaseModel):
             problems.append(f"HUIQI_FIRST_ADMIN_PASSWORD 不符合密码规则（{problem}）")
         if self.demo_data:
             problems.append("HUIQI_DEMO_DATA 不能在生产环境开启（演示账号的密码是公开的）")
+        if self.session_secret is None:
+            problems.append(
+                "须设置 HUIQI_SESSION_SECRET（至少32位随机字符，用于签名网页登录 Cookie；可用 openssl rand -hex 32 生成）"
+            )
         if self.database_url.startswith("sqlite"):
             problems.append("生产环境应使用 PostgreSQL（HUIQI_DATABASE_URL=postgresql+psycopg://…）")
         if problems:

@@ -20,7 +20,7 @@ from fastapi.responses import HTMLResponse
 STATIC_DIR = Path(__file__).parent / "static"
 
 #: The page modules of ``huiqi.web``, in the order their routes are matched.
-PAGE_MODULES = ("library", "publicity", "calculator", "compare")
+PAGE_MODULES = ("library", "publicity", "calculator", "compare", "signin", "desks")
 
 
 def build_router() -> APIRouter:
@@ -38,8 +38,10 @@ def install(app: FastAPI, *, docs_url: str, openapi_url: str) -> None:
     from fastapi.staticfiles import StaticFiles
 
     from huiqi.web.library import Library
+    from huiqi.web.sessions import session_secret
 
     app.state.library = Library.build(app.state.policy)  # the search index and the cases, once
+    app.state.session_secret = session_secret(app.state.settings)  # signs the session cookie (huiqi.web.sessions)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     _page_errors(app)
     app.include_router(build_router())
@@ -64,7 +66,23 @@ def _page_errors(app: FastAPI) -> None:
     from starlette.requests import Request
     from starlette.responses import Response
 
+    from huiqi.web.sessions import CsrfRefused, SignInRequired
     from huiqi.web.templating import render
+
+    async def csrf_refused(request: Request, exc: Exception) -> Response:
+        message = "表单已过期或来源不明，操作未执行（缺少或不符的 CSRF 令牌）。请返回上一页，刷新后重新提交。"
+        return render(request, "error.html", status_code=403, title="操作被拒绝", message=message)
+
+    async def sign_in_required(request: Request, exc: Exception) -> Response:
+        from urllib.parse import quote
+
+        from starlette.responses import RedirectResponse
+
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        return RedirectResponse(f"/login?next={quote(target, safe='/')}", status_code=303)
+
+    app.add_exception_handler(CsrfRefused, csrf_refused)
+    app.add_exception_handler(SignInRequired, sign_in_required)
 
     def wants_page(request: Request) -> bool:
         return not request.url.path.startswith("/api/") and "text/html" in request.headers.get("accept", "")

@@ -10,6 +10,7 @@ from fastapi.responses import HTMLResponse
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
 from huiqi.web.formatting import FILTERS
+from huiqi.web.sessions import csrf_token, viewer
 
 #: The navigation of ``base.html``: (path, label). The calculator and comparison pages are W2's modules.
 NAV = (("/", "政策库"), ("/calculator", "政策计算器"), ("/compare", "政策比较"), ("/publicity", "公示"))
@@ -23,6 +24,8 @@ env = Environment(
 )
 env.filters.update(FILTERS)
 env.globals["nav"] = NAV
+env.globals["viewer"] = None  # a page rendered for a request gets the signed-in user and its CSRF token
+env.globals["csrf_token"] = ""
 
 
 def render_text(template: str, **context: Any) -> str:
@@ -31,6 +34,9 @@ def render_text(template: str, **context: Any) -> str:
 
 
 def render(request: Request, template: str, *, status_code: int = 200, **context: Any) -> HTMLResponse:
-    """A page: ``template`` with ``context``, the request (for the active navigation item) and its path."""
+    """A page: ``template`` with ``context``, the request (for the active navigation item), its path, the
+    signed-in user (``viewer``) and the session's CSRF token."""
+    context.setdefault("viewer", viewer(request))
+    context.setdefault("csrf_token", csrf_token(request))
     html = render_text(template, request=request, path=request.url.path, **context)
     return HTMLResponse(html, status_code=status_code)

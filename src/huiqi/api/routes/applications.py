@@ -6,7 +6,7 @@ import datetime as dt
 from typing import Annotated
 
 from fastapi import APIRouter, File, Form, UploadFile
-from sqlalchemy import Select, func, select
+from sqlalchemy import func, select
 
 from huiqi.api.deps import CurrentActor, Id, IdQuery, PagingDep, PolicyDep, SessionDep, SettingsDep
 from huiqi.api.schemas.applications import (
@@ -21,26 +21,16 @@ from huiqi.api.schemas.applications import (
 )
 from huiqi.api.schemas.common import ERRORS, Page
 from huiqi.store.errors import InvalidInput
-from huiqi.store.models import Application, Assignment, Material
+from huiqi.store.models import Application, Material
 from huiqi.workflow import applications as flow
-from huiqi.workflow.actors import Actor
 from huiqi.workflow.awards import approve, close
 from huiqi.workflow.calls import get_call
 from huiqi.workflow.clawback import claw_back
 from huiqi.workflow.lifecycle import get_application
 from huiqi.workflow.materials import add_material
+from huiqi.workflow.queues import visible_applications
 
 router = APIRouter(prefix="/applications", tags=["applications"], responses=ERRORS)
-
-
-def visible(query: Select[Application], actor: Actor) -> Select[Application]:
-    """Object-level filter of a query on applications by the actor's role."""
-    if actor.role == "applicant":
-        return query.where(Application.entity_id == (actor.entity_id or 0))
-    if actor.role == "expert":
-        assigned = select(Assignment.application_id).where(Assignment.expert_id == (actor.expert_id or 0))
-        return query.where(Application.id.in_(assigned))
-    return query
 
 
 @router.post("", response_model=ApplicationPublic, status_code=201)
@@ -59,7 +49,7 @@ def list_applications(
     entity_id: IdQuery = None,
 ) -> Page[ApplicationPublic]:
     """申请列表：申报主体只看到本单位的，专家只看到分配给自己的；可按批次、状态、主体筛选。"""
-    query = visible(select(Application), actor)
+    query = visible_applications(select(Application), actor)
     if call_id is not None:
         query = query.where(Application.call_id == call_id)
     if state:

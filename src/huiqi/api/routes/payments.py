@@ -8,8 +8,9 @@ from sqlalchemy import func, select
 from huiqi.api.deps import CurrentActor, Id, IdQuery, PagingDep, SessionDep, require
 from huiqi.api.schemas.common import ERRORS, Page
 from huiqi.api.schemas.money import PaymentPublic, PayRequest
-from huiqi.store.models import Award, Payment
+from huiqi.store.models import Payment
 from huiqi.workflow.awards import pay
+from huiqi.workflow.queues import visible_payments
 
 router = APIRouter(prefix="/payments", tags=["payments"], responses=ERRORS)
 
@@ -25,10 +26,7 @@ def list_payments(
 ) -> Page[PaymentPublic]:
     """拨付计划：财政、主管部门看全部，申报主体看本单位的；可按状态、奖励、申请筛选。"""
     require(actor, "applicant", "official", "finance", "administrator")
-    query = select(Payment)
-    if actor.role == "applicant":
-        mine = select(Award.id).where(Award.entity_id == (actor.entity_id or 0))
-        query = query.where(Payment.award_id.in_(mine))
+    query = visible_payments(select(Payment), actor)
     for column, value in ((Payment.status, status), (Payment.award_id, award_id),
                           (Payment.application_id, application_id)):  # fmt: skip
         if value is not None:

@@ -10,6 +10,7 @@ from huiqi.api.schemas.common import ERRORS, Page
 from huiqi.api.schemas.review import AssignmentPublic, DrawRequest, ExpertCreate, ExpertPublic, ScoreCreate
 from huiqi.store.models import Assignment, Expert
 from huiqi.workflow.lifecycle import get_application
+from huiqi.workflow.queues import visible_assignments
 from huiqi.workflow.review import add_expert, draw_experts, scores_visible_to, submit_score
 
 router = APIRouter(tags=["reviews"], responses=ERRORS)
@@ -49,9 +50,7 @@ def list_assignments(
 ) -> Page[AssignmentPublic]:
     """评审任务：专家只看到自己的；主管部门看到全部。"""
     require(actor, "expert", "official", "administrator")
-    query = select(Assignment)
-    if actor.role == "expert":
-        query = query.where(Assignment.expert_id == (actor.expert_id or 0))
+    query = visible_assignments(select(Assignment), actor)
     if application_id is not None:
         query = query.where(Assignment.application_id == application_id)
     total = session.scalar(select(func.count()).select_from(query.subquery())) or 0

@@ -1,0 +1,172 @@
+"""工作台 (desks): where each role lands after signing in. For now each shows the user's queue, read-only —
+an applicant its entity's applications, an official the applications per call and state, an expert its
+review assignments, finance the instalments due — built on the same query functions and permission checks
+as the API (``huiqi.workflow.queues``, ``huiqi.workflow.lifecycle.get_application``): an application the
+user may not see is 未找到 (404), never shown.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Path, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from huiqi.api.deps import MAX_ID, require
+from huiqi.store.base import as_utc
+from huiqi.store.db import Database
+from huiqi.store.entities import get_entity
+from huiqi.store.errors import NotFound, PermissionDenied
+from huiqi.store.models import Application, Award, Call, Entity, Payment
+from huiqi.web.sessions import DESKS, signed_in
+from huiqi.web.templating import render
+from huiqi.workflow.actors import Actor
+from huiqi.workflow.lifecycle import get_application
+from huiqi.workflow.queues import (
+    counts_by_state,
+    own_applications,
+    own_assignments,
+    payments_due,
+    visible_payments,
+)
+from huiqi.workflow.states import STATE_LABELS, State
+
+router = APIRouter()
+SignedIn = Annotated[Actor, Depends(signed_in)]
+BEIJING = dt.timezone(dt.timedelta(hours=8))
+
+
+def beijing_date(moment: dt.datetime | None) -> dt.date | None:
+    """The Beijing calendar day of a stored moment (SQLite returns it naive, meaning UTC)."""
+    return as_utc(moment).astimezone(BEIJING).date() if moment is not None else None
+
+
+@dataclass(frozen=True)
+class ApplicationRow:
+    """An application as a desk lists it: certain money and ceilings kept apart."""
+
+    id: int
+    call_title: str
+    state_label: str
+    submitted_on: dt.date | None
+    certain_fen: int
+    ceiling_fen: int
+    approved_fen: int | None
+
+    @classmethod
+    def of(cls, application: Application, call: Call) -> ApplicationRow:
+        rules = application.rules or []
+        return cls(application.id, call.title, STATE_LABELS[State(application.state)],
+                   beijing_date(application.submitted_at),
+                   sum(int(r.get("amount_fen") or 0) for r in rules if not r.get("is_ceiling")),
+                   sum(int(r.get("amount_fen") or 0) for r in rules if r.get("is_ceiling")),
+                   application.approved_fen)  # fmt: skip
+
+
+def _page(request: Request, build: Callable[[Session], Response]) -> Response:
+    """Run ``build`` in a read-only session; a refusal of the workflow is a Chinese page (未找到 is 404); never
+    cached."""
+    database: Database = request.app.state.database
+    try:
+        with database.sessions() as session:
+            response = build(session)
+    except NotFound as exc:
+        response = render(request, "error.html", status_code=404, title="未找到", message=exc.message)
+    except PermissionDenied as exc:
+        response = render(request, "error.html", status_code=403, title="无权访问", message=exc.message)
+    response.headers["Cache-Control"] = "no-store"  # personal data and amounts: kept by no browser or proxy
+    return response
+
+
+@router.get("/desk", response_model=None)
+def desk(actor: SignedIn) -> Response:
+    """进入本角色的工作台。"""
+    return RedirectResponse(DESKS.get(actor.role, "/"), status_code=303)
+
+
+@router.get("/desk/applicant", response_class=HTMLResponse, response_model=None)
+def applicant_desk(request: Request, actor: SignedIn) -> Response:
+    """申报主体工作台：本单位的申请。"""
+
+    def build(session: Session) -> Response:
+        require(actor, "applicant")
+        entity = get_entity(session, actor.entity_id or 0)
+        rows = [ApplicationRow.of(a, session.get_one(Call, a.call_id)) for a in own_applications(session, actor)]
+        return render(request, "desks/applicant.html", entity=entity, rows=rows)
+
+    return _page(request, build)
+
+
+@router.get("/desk/applicant/applications/{application_id}", response_class=HTMLResponse, response_model=None)
+def applicant_application(
+    request: Request, actor: SignedIn, application_id: Annotated[int, Path(ge=1, le=MAX_ID)]
+) -> Response:
+    """一项申请（只能查看本单位的；其他编号一律“未找到”）。"""
+
+    def build(session: Session) -> Response:
+        require(actor, "applicant")
+        application = get_application(session, application_id, actor=actor)
+        call = session.get_one(Call, application.call_id)
+        payments = session.scalars(
+            visible_payments(select(Payment), actor)
+            .where(Payment.application_id == application.id)
+            .order_by(Payment.instalment)
+        ).all()
+        return render(request, "desks/application.html", row=ApplicationRow.of(application, call),
+                      application=application, call=call, payments=payments, paid_on=beijing_date)  # fmt: skip
+
+    return _page(request, build)
+
+
+@router.get("/desk/official", response_class=HTMLResponse, response_model=None)
+def official_desk(request: Request, actor: SignedIn) -> Response:
+    """审核工作台：各批次各状态的申请数。"""
+
+    def build(session: Session) -> Response:
+        require(actor, "official", "administrator")
+        counts = counts_by_state(session, actor)
+        calls: dict[int, str] = {}
+        for item in counts:
+            calls.setdefault(item.call_id, item.call_title)
+        return render(request, "desks/official.html", counts=counts, calls=calls)
+
+    return _page(request, build)
+
+
+@router.get("/desk/expert", response_class=HTMLResponse, response_model=None)
+def expert_desk(request: Request, actor: SignedIn) -> Response:
+    """专家工作台：分配给本人的评审任务。"""
+
+    def build(session: Session) -> Response:
+        require(actor, "expert")
+        rows = []
+        for assignment in own_assignments(session, actor):
+            application = session.get_one(Application, assignment.application_id)
+            call = session.get_one(Call, application.call_id)
+            rows.append((assignment, call.title, beijing_date(assignment.assigned_at),
+                         beijing_date(assignment.submitted_at)))  # fmt: skip
+        return render(request, "desks/expert.html", rows=rows)
+
+    return _page(request, build)
+
+
+@router.get("/desk/finance", response_class=HTMLResponse, response_model=None)
+def finance_desk(request: Request, actor: SignedIn) -> Response:
+    """财政工作台：待拨付的分期。"""
+
+    def build(session: Session) -> Response:
+        require(actor, "finance")
+        rows = []
+        for payment in payments_due(session, actor):
+            award = session.get_one(Award, payment.award_id)
+            entity = session.get_one(Entity, award.entity_id)
+            call = session.get_one(Call, award.call_id)
+            rows.append((payment, award, entity.name, call.title))
+        return render(request, "desks/finance.html", rows=rows, total_fen=sum(p.amount_fen for p, *_ in rows))
+
+    return _page(request, build)
