@@ -6,12 +6,15 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from sqlalchemy import select
 
 from huiqi.store.db import Database
+from huiqi.store.models import Application, Entity
 from huiqi.workflow.audit import verify as verify_chain
 from huiqi.workflow.demo import DEMO_PASSWORD, ROLES_GUIDE, load_demo
 from huiqi.workflow.holidays import HolidayCalendar
 from huiqi.workflow.policy import PolicyEngine
+from huiqi.workflow.timeline import application_timeline, open_calls_for
 from platform_fixtures import TestClient, make_app
 
 PDF = b"%PDF-1.7\n1 0 obj\n<<>>\nendobj\ntrailer\n<<>>\n%%EOF\n"
@@ -106,3 +109,34 @@ def test_the_demo_loads_on_any_date(db: Database, policy: PolicyEngine, today: d
     with db.transaction() as session:
         accounts = load_demo(session, policy=policy, calendar=HolidayCalendar.packaged(), today=today)
     assert len(accounts) == len(ROLES_GUIDE) + 5  # expert2 … expert6
+
+
+def test_the_paying_applications_timeline_reads_as_it_happened(db: Database, policy: PolicyEngine) -> None:
+    """Each step of the past call is dated when it would have happened (the workflow functions take ``now``),
+    so the applicant's timeline reads in order: submitted, checked, listed, 公示, approved, report, paid."""
+    today = dt.date(2026, 12, 1)
+    with db.transaction() as session:
+        load_demo(session, policy=policy, calendar=HolidayCalendar.packaged(), today=today)
+    with db.sessions() as session:
+        firm = session.scalars(select(Entity).where(Entity.name == "苏州示例智能制造软件有限公司")).one()
+        application = session.scalars(select(Application).where(Application.entity_id == firm.id)).one()
+        steps = application_timeline(session, application, today=today)
+        suzhou_c = session.scalars(select(Entity).where(Entity.name == "苏州示例数据服务有限公司")).one()
+        county = session.scalars(select(Entity).where(Entity.entity_type == "local_government")).one()
+        open_for_firm = [c.title for c in open_calls_for(session, suzhou_c, policy=policy, today=today)]
+        open_for_county = [c.title for c in open_calls_for(session, county, policy=policy, today=today)]
+    assert [(s.on, s.label, s.kind, s.amount_fen) for s in steps] == [
+        (dt.date(2025, 11, 6), "创建草稿", "done", None),
+        (dt.date(2025, 11, 6), "提交申报（信用承诺）", "done", None),
+        (dt.date(2025, 11, 9), "形式审查通过", "done", None),
+        (dt.date(2025, 12, 1), "列入拟支持名单", "done", None),
+        (dt.date(2025, 12, 6), "开始公示", "done", None),
+        (dt.date(2025, 12, 16), "公示期满", "done", None),  # 7 working days from Saturday 6 December
+        (dt.date(2025, 12, 23), "批准（预留预算）", "done", None),
+        (dt.date(2025, 12, 31), "2025年下半年绩效报告截止", "overdue", None),
+        (dt.date(2026, 1, 2), "第1期拨付（60%）", "done", 120_000_000),
+        (None, "第2期待拨付（40%）", "ahead", 80_000_000),
+    ]
+    # the firm may apply to this year's Suzhou call (not to the county's programme, nor to the closed ones)
+    assert open_for_firm == ["2026年苏州市软件产业规模奖励（营业收入首次达到1亿元、5亿元、10亿元）"]
+    assert open_for_county == ["浙江省软件和信息服务产业基地建设（竞争性评审）"]

@@ -1,5 +1,6 @@
 """工作台 (desks): where each role lands after signing in. For now each shows the user's queue, read-only —
-an applicant its entity's applications, an official the applications per call and state, an expert its
+an applicant its entity's registered facts with their provenance, the open calls it may apply to, its
+applications and each one's timeline (``huiqi.workflow.timeline``), an official the applications per call and state, an expert its
 review assignments, finance the instalments due — built on the same query functions and permission checks
 as the API (``huiqi.workflow.queues``, ``huiqi.workflow.lifecycle.get_application``): an application the
 user may not see is 未找到 (404), never shown.
@@ -18,15 +19,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from huiqi.api.deps import MAX_ID, require
-from huiqi.store.base import as_utc
 from huiqi.store.db import Database
-from huiqi.store.entities import get_entity
+from huiqi.store.entities import current_facts, get_entity
 from huiqi.store.errors import NotFound, PermissionDenied
-from huiqi.store.models import Application, Award, Call, Entity, Payment
+from huiqi.store.models import PROVENANCE_LABELS, Application, Award, Call, Entity, Fact, Payment
 from huiqi.web.sessions import DESKS, signed_in
 from huiqi.web.templating import render
 from huiqi.workflow.actors import Actor
 from huiqi.workflow.lifecycle import get_application
+from huiqi.workflow.policy import PolicyEngine
 from huiqi.workflow.queues import (
     counts_by_state,
     own_applications,
@@ -35,15 +36,15 @@ from huiqi.workflow.queues import (
     visible_payments,
 )
 from huiqi.workflow.states import STATE_LABELS, State
+from huiqi.workflow.timeline import application_timeline, beijing_day, open_calls_for
 
 router = APIRouter()
 SignedIn = Annotated[Actor, Depends(signed_in)]
-BEIJING = dt.timezone(dt.timedelta(hours=8))
 
 
 def beijing_date(moment: dt.datetime | None) -> dt.date | None:
-    """The Beijing calendar day of a stored moment (SQLite returns it naive, meaning UTC)."""
-    return as_utc(moment).astimezone(BEIJING).date() if moment is not None else None
+    """The Beijing calendar day of a stored moment, if any."""
+    return beijing_day(moment) if moment is not None else None
 
 
 @dataclass(frozen=True)
@@ -66,6 +67,28 @@ class ApplicationRow:
                    sum(int(r.get("amount_fen") or 0) for r in rules if not r.get("is_ceiling")),
                    sum(int(r.get("amount_fen") or 0) for r in rules if r.get("is_ceiling")),
                    application.approved_fen)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class FactRow:
+    """A registered fact as the applicant reads it: its name, year, value and where it came from."""
+
+    label: str
+    year: int | None
+    value: str
+    provenance: str
+    source: str
+    recorded_on: dt.date | None
+
+    @classmethod
+    def of(cls, fact: Fact, policy: PolicyEngine) -> FactRow:
+        known = policy.base.catalogue.get(fact.key)
+        value = fact.value
+        text = ("是" if value else "否") if isinstance(value, bool) else str(value)
+        return cls(known.label if known is not None else fact.key, fact.year, text,
+                   PROVENANCE_LABELS.get(fact.provenance, fact.provenance),
+                   "，".join(x for x in (fact.source or "", f"登记人 {fact.recorded_by}") if x),
+                   beijing_date(fact.recorded_at))  # fmt: skip
 
 
 def _page(request: Request, build: Callable[[Session], Response]) -> Response:
@@ -97,7 +120,10 @@ def applicant_desk(request: Request, actor: SignedIn) -> Response:
         require(actor, "applicant")
         entity = get_entity(session, actor.entity_id or 0)
         rows = [ApplicationRow.of(a, session.get_one(Call, a.call_id)) for a in own_applications(session, actor)]
-        return render(request, "desks/applicant.html", entity=entity, rows=rows)
+        policy: PolicyEngine = request.app.state.policy
+        facts = [FactRow.of(f, policy) for f in current_facts(session, entity.id)]
+        calls = open_calls_for(session, entity, policy=policy, today=dt.date.today())
+        return render(request, "desks/applicant.html", entity=entity, rows=rows, facts=facts, calls=calls)
 
     return _page(request, build)
 
@@ -117,8 +143,10 @@ def applicant_application(
             .where(Payment.application_id == application.id)
             .order_by(Payment.instalment)
         ).all()
+        steps = application_timeline(session, application, today=dt.date.today())
         return render(request, "desks/application.html", row=ApplicationRow.of(application, call),
-                      application=application, call=call, payments=payments, paid_on=beijing_date)  # fmt: skip
+                      application=application, call=call, payments=payments, paid_on=beijing_date,
+                      steps=steps)  # fmt: skip
 
     return _page(request, build)
 

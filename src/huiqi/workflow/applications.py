@@ -51,8 +51,11 @@ def _refuse_if_blacklisted(session: Session, entity_id: int, today: dt.date) -> 
         raise PermissionDenied(f"该主体在失信名单中，{entry.expires_on} 前不得申报（原因：{entry.reason}）")
 
 
-def create_draft(session: Session, *, call: Call, actor: Actor, today: dt.date | None = None) -> Application:
-    """A draft application of the actor's entity to a call that accepts applications today."""
+def create_draft(
+    session: Session, *, call: Call, actor: Actor, today: dt.date | None = None, now: dt.datetime | None = None
+) -> Application:
+    """A draft application of the actor's entity to a call that accepts applications today (``now``: when,
+    for the audit event; the present by default)."""
     today = today or dt.date.today()
     if actor.role != "applicant" or actor.entity_id is None:
         raise PermissionDenied(f"只有申报主体可以创建申请，当前用户是{actor.role_label}")
@@ -72,7 +75,7 @@ def create_draft(session: Session, *, call: Call, actor: Actor, today: dt.date |
     session.add(application)
     session.flush()
     audit.record(session, actor=actor, action="application.create", object_type="application",
-                 object_id=application.id, before=None, after=audit.snapshot(application))  # fmt: skip
+                 object_id=application.id, before=None, after=audit.snapshot(application), now=now)  # fmt: skip
     return application
 
 
@@ -185,10 +188,12 @@ def return_for_correction(
                 corrections=[{"field": str(i.get("field", "")), "problem": str(i["problem"])} for i in items])  # fmt: skip
 
 
-def pass_check(session: Session, *, application: Application, actor: Actor) -> Application:
-    """形式审查通过."""
+def pass_check(
+    session: Session, *, application: Application, actor: Actor, now: dt.datetime | None = None
+) -> Application:
+    """形式审查通过 (``now``: when, for the audit event; the present by default)."""
     _call, transition = check(session, application, "pass_check", actor)
-    return move(session, application, transition, actor=actor)
+    return move(session, application, transition, actor=actor, now=now)
 
 
 def reject(session: Session, *, application: Application, actor: Actor, reason: str) -> Application:

@@ -27,8 +27,16 @@ from huiqi.workflow.publicity import approval_blocker
 from huiqi.workflow.states import State
 
 
-def approve(session: Session, *, application: Application, actor: Actor, today: dt.date | None = None) -> list[Award]:
-    """Approve: reserve the budget, write the awards and the payment schedule, in the caller's transaction."""
+def approve(
+    session: Session,
+    *,
+    application: Application,
+    actor: Actor,
+    today: dt.date | None = None,
+    now: dt.datetime | None = None,
+) -> list[Award]:
+    """Approve: reserve the budget, write the awards and the payment schedule, in the caller's transaction
+    (``now``: when, for the audit events; the present by default)."""
     today = today or dt.date.today()
     call, transition = check(session, application, "approve", actor)
     blocker = approval_blocker(session, application, today)
@@ -49,12 +57,12 @@ def approve(session: Session, *, application: Application, actor: Actor, today: 
                 where="rules",
             )
     budget.reserve(session, call_id=call.id, amount_fen=amount)
-    awards = create_awards(session, call=call, application=application, actor=actor)
+    awards = create_awards(session, call=call, application=application, actor=actor, now=now)
     schedule_reports(session, call=call, application=application, today=today)
-    move(session, application, transition, actor=actor)
+    move(session, application, transition, actor=actor, now=now)
     audit.record(session, actor=actor, action="budget.reserve", object_type="call", object_id=call.id,
                  before={"application": application.id}, after={"reserved_fen": call.reserved_fen,
-                                                                "amount_fen": amount})  # fmt: skip
+                                                                "amount_fen": amount}, now=now)  # fmt: skip
     return awards
 
 
@@ -67,6 +75,7 @@ def create_awards(
     entity_id: int | None = None,
     rules: list[dict[str, Any]] | None = None,
     batch_id: int | None = None,
+    now: dt.datetime | None = None,
 ) -> list[Award]:
     """Awards and their instalments for approved rules (an application's, or a 免申即享 item's)."""
     awards = []
@@ -86,6 +95,7 @@ def create_awards(
             paid_fen=0,
             state="approved",
             approved_by=actor.username,
+            approved_at=now or utcnow(),
         )
         session.add(award)
         try:
@@ -101,7 +111,7 @@ def create_awards(
                 session.add(Payment(award_id=award.id, application_id=award.application_id, instalment=number,
                                     share=share, amount_fen=part, status="scheduled"))  # fmt: skip
         audit.record(session, actor=actor, action="award.create", object_type="award", object_id=award.id,
-                     before=None, after=audit.snapshot(award))  # fmt: skip
+                     before=None, after=audit.snapshot(award), now=now)  # fmt: skip
         awards.append(award)
     return awards
 

@@ -7,7 +7,7 @@ opened this year rewards what a firm reached last year, as Suzhou's calls do):
 - **open for applications** — Suzhou's software-scale rewards for year ``Y`` (provision 3), open from a week
   ago for 60 days: ``suzhou-c`` first reached 1亿元 in ``Y`` and can submit today (200万元);
 - **competitive** — Zhejiang's software-base programme (provision 七.1), open: ``county`` can submit;
-- **in 公示** — an earlier Suzhou call for year ``Y - 1`` that closed today, whose proposed list
+- **in 公示** — an earlier Suzhou call for year ``Y - 1`` (window ending today, closed), whose proposed list
   (``suzhou-a`` 200万元, ``suzhou-b`` 300万元 进档补差) has been in 公示 since two days ago;
 - **approved and paying** — a Suzhou call for year ``Y - 2`` that ran about a year ago: ``suzhou-d``'s
   application was submitted, checked, proposed, in 公示, approved (200万元, 60/40 instalments, reports due
@@ -16,10 +16,11 @@ opened this year rewards what a firm reached last year, as Suzhou's calls do):
 The firms' revenue is recorded for the years those calls use, counted back from today (``Y - 3`` … ``Y``),
 so the engine never asks for a year the demo lacks. Nothing is written directly: every step goes through
 the workflow functions with the actor whose role the state machine requires (the applicant submits with its
-信用承诺, the official checks, lists, publishes and approves, finance pays). The past call's steps are dated
-when they would have happened (the call's window, the 公示 start, the approval and payment days) wherever
-a workflow function takes the date; its audit events are still appended to the chain in the order they were
-made, at load time, with those dates as the events' times where the function records them.
+信用承诺, the official checks, lists, publishes and approves, finance pays). The past steps are dated
+when they would have happened (submission, formal check, proposed list, 公示 start, approval, payment: each
+workflow function takes ``now`` for its audit events), so an application's timeline reads as it would have;
+the events are still appended to the chain in the order they were made at load time (the chain is ordered by
+sequence, not by time; opening the calls and creating the accounts carry the load time).
 
 Every account's password is ``DEMO_PASSWORD`` (``Huiqi-Demo-2024``) — public by design, which is why settings
 refuse demo data in production. (It meets the password rule; ``<username>-demo`` would not: it contains the
@@ -168,9 +169,9 @@ def _submit_and_check(
 ) -> list[Application]:
     applications = []
     for actor in applicants:
-        application = create_draft(session, call=call, actor=actor, today=on)
+        application = create_draft(session, call=call, actor=actor, today=on, now=_moment(on))
         submit(session, application=application, actor=actor, pledge=True, policy=policy, now=_moment(on))
-        pass_check(session, application=application, actor=OFFICIAL)
+        pass_check(session, application=application, actor=OFFICIAL, now=_moment(on + dt.timedelta(days=3)))
         applications.append(application)
     return applications
 
@@ -188,9 +189,10 @@ def _publicity_demo(
         closes_on=today, budget="1000万元", review_mode="formal", publicity_days=7,
         publicity_day_kind=_day_kind(calendar, today - dt.timedelta(days=2)), oversubscription="pro_rata"))  # fmt: skip
     _submit_and_check(session, call=call, policy=policy, applicants=firms, on=today - dt.timedelta(days=20))
-    make_proposed_list(session, call=call, actor=OFFICIAL)
+    close_call(session, call=call, actor=OFFICIAL)  # the list is made: nothing more is taken
+    make_proposed_list(session, call=call, actor=OFFICIAL, now=_moment(today - dt.timedelta(days=5)))
     start_publicity(session, call=call, actor=OFFICIAL, starts_on=today - dt.timedelta(days=2), calendar=calendar,
-                    channel="苏州市工业和信息化局网站（演示）")  # fmt: skip
+                    channel="苏州市工业和信息化局网站（演示）", now=_moment(today - dt.timedelta(days=2)))  # fmt: skip
 
 
 def _paying_demo(
@@ -210,11 +212,12 @@ def _paying_demo(
         session, call=call, policy=policy, applicants=[firm], on=opens + dt.timedelta(days=10)
     )
     close_call(session, call=call, actor=OFFICIAL)
-    make_proposed_list(session, call=call, actor=OFFICIAL)
+    make_proposed_list(session, call=call, actor=OFFICIAL, now=_moment(opens + dt.timedelta(days=35)))
     publicity = start_publicity(session, call=call, actor=OFFICIAL, starts_on=opens + dt.timedelta(days=40),
-                                calendar=calendar, channel="苏州市工业和信息化局网站（演示）")  # fmt: skip
+                                calendar=calendar, channel="苏州市工业和信息化局网站（演示）",
+                                now=_moment(opens + dt.timedelta(days=40)))  # fmt: skip
     approved_on = publicity.ends_on + dt.timedelta(days=7)
-    approve(session, application=application, actor=OFFICIAL, today=approved_on)
+    approve(session, application=application, actor=OFFICIAL, today=approved_on, now=_moment(approved_on))
     first = session.scalars(
         select(Payment).where(Payment.application_id == application.id).order_by(Payment.instalment)
     ).first()

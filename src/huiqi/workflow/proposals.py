@@ -41,8 +41,9 @@ def _moment(value: dt.datetime | None) -> dt.datetime:
     return as_utc(value) if value is not None else dt.datetime.max.replace(tzinfo=dt.UTC)
 
 
-def make_proposed_list(session: Session, *, call: Call, actor: Actor) -> dict[str, Any]:
-    """Rank, apply the quota and the budget rule; move each candidate to 拟支持 or 不予支持."""
+def make_proposed_list(session: Session, *, call: Call, actor: Actor, now: dt.datetime | None = None) -> dict[str, Any]:
+    """Rank, apply the quota and the budget rule; move each candidate to 拟支持 or 不予支持 (``now``: when,
+    for the audit events; the present by default)."""
     if actor.role != "official":
         raise PermissionDenied(f"只有主管部门经办人可以确定拟支持名单，当前用户是{actor.role_label}")
     reviewed = call.review_mode in ("expert", "competitive")
@@ -73,10 +74,10 @@ def make_proposed_list(session: Session, *, call: Call, actor: Actor) -> dict[st
         if reviewed:
             application.score = _fraction_text(scores[application.id])
         if call.review_mode == "competitive" and call.quota is not None and rank > call.quota:
-            _decline(session, application, actor, f"竞争性评审排名第{rank}，未进入名额（名额{call.quota}个）")
+            _decline(session, application, actor, f"竞争性评审排名第{rank}，未进入名额（名额{call.quota}个）", now)
         elif call.review_mode == "expert" and call.pass_score is not None and scores[application.id] < call.pass_score:
             score = float(scores[application.id])
-            _decline(session, application, actor, f"专家评审得分{score:.2f}，低于及格分{call.pass_score}")
+            _decline(session, application, actor, f"专家评审得分{score:.2f}，低于及格分{call.pass_score}", now)
         else:
             chosen.append(application)
     committed = session.scalar(
@@ -91,14 +92,18 @@ def make_proposed_list(session: Session, *, call: Call, actor: Actor) -> dict[st
     for application, amount in zip(chosen, amounts, strict=True):
         if amount <= 0:
             _decline(
-                session, application, actor, f"预算不足：本批次剩余预算{format_cn(max(available, 0))}已按排序分配完毕"
+                session,
+                application,
+                actor,
+                f"预算不足：本批次剩余预算{format_cn(max(available, 0))}已按排序分配完毕",
+                now,
             )
             declined.append(application.id)
             continue
         split = largest_remainder(amount, [r["amount_fen"] for r in application.rules])
         rules = [{**r, "approved_fen": part} for r, part in zip(application.rules, split, strict=True)]
         _call, transition = check(session, application, "propose", actor)
-        move(session, application, transition, actor=actor, approved_fen=amount, rules=rules)
+        move(session, application, transition, actor=actor, approved_fen=amount, rules=rules, now=now)
         proposed.append(application.id)
     return {
         "proposed": proposed,
@@ -131,6 +136,8 @@ def allocate(requested: list[int], available: int, rule: str) -> list[int]:
     return amounts
 
 
-def _decline(session: Session, application: Application, actor: Actor, reason: str) -> None:
+def _decline(
+    session: Session, application: Application, actor: Actor, reason: str, now: dt.datetime | None = None
+) -> None:
     _call, transition = check(session, application, "reject", actor)
-    move(session, application, transition, actor=actor, reason=reason)
+    move(session, application, transition, actor=actor, reason=reason, now=now)

@@ -35,8 +35,10 @@ def start_publicity(
     starts_on: dt.date,
     calendar: HolidayCalendar,
     channel: str = "",
+    now: dt.datetime | None = None,
 ) -> Publicity:
-    """Put every proposed application of the call in 公示, ending as the call counts days."""
+    """Put every proposed application of the call in 公示, ending as the call counts days (``now``: when it
+    was published, for the audit events; the present by default)."""
     if actor.role != "official":
         raise PermissionDenied(f"只有主管部门经办人可以发布公示，当前用户是{actor.role_label}")
     if call.publicity_days == 0:
@@ -65,10 +67,10 @@ def start_publicity(
     session.add(publicity)
     session.flush()
     audit.record(session, actor=actor, action="publicity.start", object_type="publicity", object_id=publicity.id,
-                 before=None, after=audit.snapshot(publicity))  # fmt: skip
+                 before=None, after=audit.snapshot(publicity), now=now)  # fmt: skip
     for application in applications:
         _call, transition = check(session, application, "start_publicity", actor)
-        move(session, application, transition, actor=actor)
+        move(session, application, transition, actor=actor, now=now)
     return publicity
 
 
