@@ -5,6 +5,8 @@ calculator's 比较各地政策 link on a phone, the wide totals table scrolling
 from __future__ import annotations
 
 import datetime as dt
+import json
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -56,6 +58,19 @@ def _check_totals(page: Page, expected: dict[str, Totals]) -> None:
             assert added not in certain + bound
 
 
+def _check_json(path: Path, expected: dict[str, Totals]) -> None:
+    """The downloaded evaluation (huiqi.evaluation schema) carries each document's totals apart, as the engine."""
+    body = json.loads(path.read_text("utf-8"))
+    assert body["schema"].startswith("huiqi.evaluation/")
+    by_document = {d["document"]: d["totals"] for d in body["documents"]}
+    assert set(by_document) == set(expected)
+    for document, totals in expected.items():
+        got = by_document[document]
+        assert (got["certain_rules"], got["ceiling_rules"]) == (totals.certain_rules, totals.ceiling_rules)
+        assert Decimal(got["certain"]) * 100 == totals.certain_fen
+        assert Decimal(got["ceiling"]) * 100 == totals.ceiling_fen
+
+
 def test_a_firm_compared_under_suzhou_guangzhou_and_xinjiang(page: Page, site: Site, tmp_path: Path) -> None:
     page.goto(f"{site.base_url}/compare")
     assert page.locator(".site-nav a[aria-current=page]").inner_text() == "政策比较"
@@ -95,6 +110,16 @@ def test_a_firm_compared_under_suzhou_guangzhou_and_xinjiang(page: Page, site: S
     assert page.locator(".compare-doc").count() == 3
     assert "征求意见稿：尚未正式施行" in suzhou.inner_text()
     no_horizontal_scroll(page)
+    # the uploaded profile's comparison as JSON, from the form (an upload has no address to link to)
+    page.get_by_role("link", name="修改比较").click()
+    page.get_by_label("上传主体档案（YAML 或 JSON）").set_input_files(FIRM)
+    for document in DOCUMENTS:
+        page.locator(f"input[name=doc][value='{document}']").check()
+    page.get_by_label("评价日").fill(AS_OF.isoformat())
+    with page.expect_download() as download:
+        page.get_by_role("button", name="下载结果（JSON）").click()
+    assert download.value.suggested_filename == "政策比较结果.json"
+    _check_json(Path(download.value.path()), expected)
 
 
 #: The calculator's answers of the Suzhou firm (as its session's address carries them).
@@ -138,3 +163,6 @@ def test_the_calculator_link_compares_its_answers_on_a_phone(phone: Page, site: 
     shot(phone, "compare-phone")
     scroll.evaluate("e => e.scrollLeft = e.scrollWidth")
     shot(phone, "compare-phone-scrolled", full_page=False)
+    with phone.expect_download() as download:
+        phone.get_by_role("link", name="下载 JSON").click()
+    _check_json(Path(download.value.path()), expected)

@@ -23,6 +23,7 @@ from huiqi.engine.questions import MONEY_CHOICES, UNSURE, Question, Step
 from huiqi.engine.results import STATUS_LABELS, RuleResult, Totals
 from huiqi.errors import HuiqiError
 from huiqi.facts.catalogue import ENTITY_LABELS, EntityType
+from huiqi.web.downloads import attachment
 from huiqi.web.templating import render, render_text
 
 router = APIRouter()
@@ -228,7 +229,7 @@ def result_pdf(request: Request) -> Response:
     html = render_text("calculator/print.html", request=request, path=request.url.path, pdf=True,
                        **_context(request, session, step, None))  # fmt: skip
     return Response(pdf_of(html), media_type="application/pdf",
-                    headers={"Content-Disposition": _attachment("政策计算结果.pdf")})  # fmt: skip
+                    headers={"Content-Disposition": attachment("政策计算结果.pdf", fallback="result")})  # fmt: skip
 
 
 @router.get("/calculator/result.json", response_model=None)
@@ -242,11 +243,5 @@ def result_json(request: Request) -> Response:
     except HuiqiError as exc:
         return render(request, "error.html", status_code=422, title="无法计算", message=exc.message)
     response = json_response(step.evaluation.to_json())
-    response.headers["Content-Disposition"] = _attachment("政策计算结果.json")
+    response.headers["Content-Disposition"] = attachment("政策计算结果.json", fallback="result")
     return response
-
-
-def _attachment(filename: str) -> str:
-    from urllib.parse import quote
-
-    return f"attachment; filename=\"result.{filename.rsplit('.', 1)[1]}\"; filename*=UTF-8''{quote(filename)}"

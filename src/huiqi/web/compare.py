@@ -22,7 +22,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, Response
 from starlette.datastructures import UploadFile
 
 from huiqi.api.routes.questions import questionnaire
@@ -33,6 +33,7 @@ from huiqi.errors import HuiqiError, ProfileError
 from huiqi.facts.catalogue import ENTITY_LABELS
 from huiqi.web.calculator import REGIONS
 from huiqi.web.documents import DocumentSummary, summaries
+from huiqi.web.downloads import attachment
 from huiqi.web.templating import render
 from huiqi.workflow.policy import PolicyEngine
 
@@ -200,13 +201,13 @@ def compare_form(request: Request) -> HTMLResponse:
 
 
 @router.get("/compare/result", response_class=HTMLResponse)
-def compare_link(request: Request) -> HTMLResponse:
+def compare_link(request: Request) -> Response:
     """比较结果（示例档案或政策计算器的回答，可收藏或转发的地址）。"""
     return _result(request, _read(request.query_params), None)
 
 
 @router.post("/compare/result", response_class=HTMLResponse)
-async def compare_upload(request: Request) -> HTMLResponse:
+async def compare_upload(request: Request) -> Response:
     """比较结果（上传的档案）。"""
     async with request.form() as submitted:  # closes the uploaded file after
         form = _read(submitted)
@@ -214,7 +215,22 @@ async def compare_upload(request: Request) -> HTMLResponse:
     return _result(request, form, data)
 
 
-def _result(request: Request, form: Form, data: bytes | None) -> HTMLResponse:
+@router.get("/compare/result.json", response_model=None)
+def compare_json_link(request: Request) -> Response:
+    """比较结果（JSON，huiqi.evaluation 格式，与 huiqi evaluate --any-jurisdiction --format json 相同）。"""
+    return _result(request, _read(request.query_params), None, as_json=True)
+
+
+@router.post("/compare/result.json", response_model=None)
+async def compare_json_upload(request: Request) -> Response:
+    """比较结果（JSON；上传的档案）。"""
+    async with request.form() as submitted:
+        form = _read(submitted)
+        data = await form.upload.read(MAX_UPLOAD + 1) if form.upload is not None else None
+    return _result(request, form, data, as_json=True)
+
+
+def _result(request: Request, form: Form, data: bytes | None, *, as_json: bool = False) -> Response:
     policy: PolicyEngine = request.app.state.policy
     found = {s.id: s for s in _comparable(policy, form.as_of)}
     unknown = [doc for doc in form.documents if doc not in found]
@@ -240,6 +256,12 @@ def _result(request: Request, form: Form, data: bytes | None) -> HTMLResponse:
         evaluation = policy.engine.evaluate(profile, options)
     except HuiqiError as exc:
         return render(request, "error.html", status_code=422, title="无法比较", message=exc.message)
+    if as_json:
+        from huiqi.api.routes.evaluation import json_response
+
+        response = json_response(evaluation.to_json())
+        response.headers["Content-Disposition"] = attachment("政策比较结果.json", fallback="comparison")
+        return response
     columns = _columns(evaluation, found)
     return render(request, "compare/result.html", form=form, source=source, profile=profile, columns=columns,
                   evaluation=evaluation, status_labels=STATUS_LABELS, entity_labels=ENTITY_LABELS,

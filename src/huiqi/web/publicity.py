@@ -13,6 +13,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from huiqi.store.db import Database
 from huiqi.web import STATIC_DIR
+from huiqi.web.downloads import attachment
 from huiqi.web.templating import render, render_text
 from huiqi.workflow.publicity_lists import PublicList, as_json, current_lists, yuan_text
 
@@ -52,7 +53,7 @@ def publicity_csv(request: Request) -> Response:
                              yuan_text(row.amount_fen) or ""])  # fmt: skip
     body = "\ufeff" + out.getvalue()
     return Response(body.encode("utf-8"), media_type="text/csv; charset=utf-8",
-                    headers={"Content-Disposition": _attachment(f"公示名单-{_today().isoformat()}.csv")})  # fmt: skip
+                    headers={"Content-Disposition": attachment(f"公示名单-{_today().isoformat()}.csv", fallback="publicity")})  # fmt: skip
 
 
 @router.get("/publicity.json")
@@ -60,13 +61,8 @@ def publicity_json(request: Request) -> JSONResponse:
     """正在公示的名单（JSON；金额为元，两位小数的字符串）。"""
     today = _today()
     data = {"date": today.isoformat(), "lists": [as_json(item) for item in _lists(request, today)]}
-    return JSONResponse(data, headers={"Content-Disposition": _attachment(f"公示名单-{today.isoformat()}.json")})
-
-
-def _attachment(filename: str) -> str:
-    from urllib.parse import quote
-
-    return f"attachment; filename=\"publicity.{filename.rsplit('.', 1)[1]}\"; filename*=UTF-8''{quote(filename)}"
+    disposition = attachment(f"公示名单-{today.isoformat()}.json", fallback="publicity")
+    return JSONResponse(data, headers={"Content-Disposition": disposition})
 
 
 def _one(request: Request, call_id: int) -> PublicList | None:
@@ -100,7 +96,7 @@ def notice_pdf(request: Request, call_id: int) -> Response:
     html = render_text("publicity/notice.html", request=request, path=request.url.path, pdf=True,
                        **_notice_context(item))  # fmt: skip
     return Response(pdf_of(html), media_type="application/pdf",
-                    headers={"Content-Disposition": _attachment(f"公示通知-{call_id}.pdf")})  # fmt: skip
+                    headers={"Content-Disposition": attachment(f"公示通知-{call_id}.pdf", fallback="publicity")})  # fmt: skip
 
 
 def pdf_of(html: str) -> bytes:
