@@ -14,6 +14,7 @@ from .test_signin import sign_in
 def test_a_firm_sees_its_facts_and_the_calls_it_may_apply_to(page: Page, site: Site) -> None:
     sign_in(page, site, "suzhou-c")
     expect(page).to_have_url(site.base_url + "/desk/applicant")
+    expect(page).to_have_title("申报工作台 · 惠企 huiqi")
     calls = page.locator("section", has=page.get_by_role("heading", name="可申报的批次"))
     year = dt.date.today().year
     expect(calls).to_contain_text(f"{year}年苏州市软件产业规模奖励")

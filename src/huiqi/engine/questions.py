@@ -49,6 +49,7 @@ from huiqi.expr.ast import Type
 from huiqi.expr.parser import parse
 from huiqi.facts.catalogue import ENTITY_LABELS, Catalogue, EntityType, Fact, Period
 from huiqi.money import MONEY_UNITS, format_cn
+from huiqi.policy.models import condition_texts
 
 from .conditions import CompiledCondition
 from .env import Env
@@ -755,13 +756,13 @@ def _references(rule: CompiledRule) -> tuple[frozenset[str], frozenset[str]]:
     )
     for tier in benefit.tiers or []:
         texts.append(str(tier.amount))
-        texts.extend(_condition_texts(tier.when))
+        texts.extend(condition_texts(tier.when))
     for step in benefit.steps or []:
         texts.append(str(step.rate))
     texts.extend(str(cap.amount) for cap in rule.rule.caps)
     texts.extend(str(part.share) for part in rule.rule.instalments)
     if rule.rule.conditions is not None:
-        texts.extend(_condition_texts(rule.rule.conditions))
+        texts.extend(condition_texts(rule.rule.conditions))
     found: set[str] = set()
     history: set[str] = set()
     seen: set[str] = set()
@@ -786,21 +787,3 @@ def _references(rule: CompiledRule) -> tuple[frozenset[str], frozenset[str]]:
     if history and "established_on" in rule.catalogue:
         found.add("established_on")
     return frozenset(found), frozenset(history)
-
-
-def _condition_texts(raw: object) -> list[str]:
-    if isinstance(raw, bool):
-        return ["true" if raw else "false"]
-    if isinstance(raw, str | int):
-        return [str(raw)]
-    if isinstance(raw, dict):
-        if "expr" in raw:
-            return [str(raw["expr"])]
-        out: list[str] = []
-        for key in ("all", "any"):
-            for member in raw.get(key, []):
-                out.extend(_condition_texts(member))
-        if "not" in raw:
-            out.extend(_condition_texts(raw["not"]))
-        return out
-    return []

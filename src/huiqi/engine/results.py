@@ -54,6 +54,15 @@ class AmountKind(StrEnum):
     FLOOR = "floor"  # 不低于: at least this much
 
 
+def kind_of(amount_fen: int | None, *, is_ceiling: bool, is_floor: bool) -> AmountKind | None:
+    """What an amount means: a ceiling (a bound), a floor, or certain money; None when there is no amount."""
+    if amount_fen is None:
+        return None
+    if is_ceiling:
+        return AmountKind.CEILING
+    return AmountKind.FLOOR if is_floor else AmountKind.CERTAIN
+
+
 def amount_text(fen: int | None, kind: AmountKind | None) -> str:
     """An amount as a clerk reads it: "最高100万元", "不低于20万元", "60万元", or "—" when none."""
     if fen is None or kind is None:
@@ -161,11 +170,7 @@ class RuleResult:
     @property
     def amount_kind(self) -> AmountKind | None:
         """What the amount means (None when there is no amount)."""
-        if self.amount_fen is None:
-            return None
-        if self.is_ceiling:
-            return AmountKind.CEILING
-        return AmountKind.FLOOR if self.is_floor else AmountKind.CERTAIN
+        return kind_of(self.amount_fen, is_ceiling=self.is_ceiling, is_floor=self.is_floor)
 
     @property
     def amount_text(self) -> str:
@@ -309,11 +314,7 @@ class ProvisionResult:
 
     @property
     def amount_kind(self) -> AmountKind | None:
-        if self.amount_fen is None:
-            return None
-        if self.is_ceiling:
-            return AmountKind.CEILING
-        return AmountKind.FLOOR if self.is_floor else AmountKind.CERTAIN
+        return kind_of(self.amount_fen, is_ceiling=self.is_ceiling, is_floor=self.is_floor)
 
     @property
     def totals(self) -> Totals:

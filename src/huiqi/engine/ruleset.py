@@ -11,7 +11,7 @@ from huiqi.expr.ast import Type
 from huiqi.expr.parser import parse
 from huiqi.facts.catalogue import Catalogue
 from huiqi.policy.base import LoadedDocument, PolicyBase
-from huiqi.policy.models import Benefit, Exclusion, Provision, Reading, Rule
+from huiqi.policy.models import Benefit, Exclusion, Provision, Reading, Rule, condition_texts
 
 from .compiler import CompileScope, Fn, compile_node
 from .conditions import CompiledCondition, compile_condition
@@ -231,9 +231,9 @@ def _readings_used(rule: Rule, scope: CompileScope) -> set[str]:
             texts.append(str(value))
     for tier in benefit.tiers or []:
         texts.append(str(tier.amount))
-        texts.extend(_condition_texts(tier.when))
+        texts.extend(condition_texts(tier.when))
     if rule.conditions is not None:
-        texts.extend(_condition_texts(rule.conditions))
+        texts.extend(condition_texts(rule.conditions))
     seen: set[str] = set()
     found: set[str] = set()
     pending = [name for text in texts for name in ast.names(parse(text))]
@@ -250,22 +250,6 @@ def _readings_used(rule: Rule, scope: CompileScope) -> set[str]:
         elif name in scope.definitions:
             pending.extend(ast.names(scope.definitions[name]))
     return found
-
-
-def _condition_texts(raw: object) -> list[str]:
-    if isinstance(raw, str | int | bool):
-        return [str(raw).lower() if isinstance(raw, bool) else str(raw)]
-    if isinstance(raw, dict):
-        if "expr" in raw:
-            return [str(raw["expr"])]
-        out: list[str] = []
-        for key in ("all", "any"):
-            for member in raw.get(key, []):
-                out.extend(_condition_texts(member))
-        if "not" in raw:
-            out.extend(_condition_texts(raw["not"]))
-        return out
-    return []
 
 
 def format_rate(rate: Fraction) -> str:

@@ -24,7 +24,7 @@ from huiqi.locations import default_policies_dir as default_policies_dir  # re-e
 from huiqi.locations import missing_base_message
 from huiqi.policy import normalise
 from huiqi.policy.messages import path_text, validation_errors
-from huiqi.policy.models import Condition, PolicyFile, Provision, Rule
+from huiqi.policy.models import Condition, PolicyFile, Provision, Rule, condition_texts
 from huiqi.policy.scope import DocumentScope
 from huiqi.policy.spans import describe_missing_quote
 from huiqi.policy.textdiff import first_difference
@@ -380,13 +380,13 @@ def _check_entities(
 
 def facts_used(rule: Rule, scope: DocumentScope) -> list[str]:
     """The catalogue facts a rule's expressions read, directly or through definitions and readings."""
-    texts = [*_condition_texts(rule.conditions)]
+    texts = [*condition_texts(rule.conditions)]
     benefit = rule.benefit
     texts += [
         str(v) for v in (benefit.amount, benefit.base, benefit.rate, benefit.ceiling, benefit.index) if v is not None
     ]
     for tier in benefit.tiers or []:
-        texts += [str(tier.amount), *_condition_texts(tier.when)]
+        texts += [str(tier.amount), *condition_texts(tier.when)]
     texts += [str(step.rate) for step in benefit.steps or []]
     texts += [str(cap.amount) for cap in rule.caps] + [str(i.share) for i in rule.instalments]
     pending: list[str] = []
@@ -410,23 +410,6 @@ def facts_used(rule: Rule, scope: DocumentScope) -> list[str]:
             for node in scope.reading_names[name][1].values():
                 pending.extend(ast.names(node))
     return found
-
-
-def _condition_texts(condition: Condition | None) -> list[str]:
-    if condition is None:
-        return []
-    if isinstance(condition, str | bool | int):
-        return [str(condition).lower() if isinstance(condition, bool) else str(condition)]
-    out: list[str] = []
-    for key, value in condition.items():
-        if key == "expr":
-            out += _condition_texts(value)
-        elif key in ("all", "any") and isinstance(value, list):
-            for member in value:
-                out += _condition_texts(member)
-        elif key == "not":
-            out += _condition_texts(value)
-    return out
 
 
 def _check_condition(

@@ -137,6 +137,24 @@ class Omitted(_Model):
 Condition = str | dict[str, Any]
 
 
+def condition_texts(condition: object) -> list[str]:
+    """Every expression text written in a condition tree (``expr``, ``all``, ``any``, ``not``), in order;
+    ``true``/``false`` for a literal boolean."""
+    if condition is None:
+        return []
+    if isinstance(condition, str | bool | int):
+        return [str(condition).lower() if isinstance(condition, bool) else str(condition)]
+    out: list[str] = []
+    if isinstance(condition, dict):
+        for key, value in condition.items():
+            if key in ("expr", "not"):
+                out += condition_texts(value)
+            elif key in ("all", "any") and isinstance(value, list):
+                for member in value:
+                    out += condition_texts(member)
+    return out
+
+
 class Tier(_Model):
     """One tier of a tiered benefit (分别给予 pairs thresholds with amounts in order)."""
 
