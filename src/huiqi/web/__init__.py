@@ -20,7 +20,22 @@ from fastapi.responses import HTMLResponse
 STATIC_DIR = Path(__file__).parent / "static"
 
 #: The page modules of ``huiqi.web``, in the order their routes are matched.
-PAGE_MODULES = ("library", "publicity", "calculator", "compare", "signin", "desks")
+PAGE_MODULES = (
+    "library",
+    "publicity",
+    "calculator",
+    "compare",
+    "signin",
+    "desks",
+    "apply",
+    "official",
+    "official_batches",
+    "matching",
+    "expert",
+    "finance",
+    "dashboards",
+    "simulate",
+)
 
 
 def build_router() -> APIRouter:

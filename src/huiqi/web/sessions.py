@@ -35,7 +35,7 @@ CSRF_HEADER = "X-CSRF-Token"
 
 #: The desk each role lands on after signing in.
 DESKS = {"applicant": "/desk/applicant", "official": "/desk/official", "administrator": "/desk/official",
-         "expert": "/desk/expert", "finance": "/desk/finance"}  # fmt: skip
+         "expert": "/desk/expert", "finance": "/desk/finance", "analyst": "/simulate"}  # fmt: skip
 
 
 _UNSET = object()

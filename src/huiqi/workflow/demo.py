@@ -61,6 +61,7 @@ ROLES_GUIDE: dict[str, str] = {
     "county": "申报主体：西湖区人民政府（样例），可申报浙江省软件基地（竞争性评审）",
     "official": "主管部门经办人：审核、名单、公示、批准",
     "finance": "财政：拨付",
+    "analyst": "政策分析人员：模拟测算、改革方案、预算分配",
     "expert1": "评审专家（expert1 至 expert6）",
 }
 
@@ -127,6 +128,7 @@ def load_demo(
         applicants[spec["username"]] = Actor(spec["username"], "applicant", entity_id=entity.id)
     account("official", "official")
     account("finance", "finance")
+    account("analyst", "analyst")
     for index, (name, employer) in enumerate(EXPERTS, start=1):
         expert = add_expert(
             session, name=name, fields=["软件", "信息服务"], employer=employer, interests=[], actor=SYSTEM

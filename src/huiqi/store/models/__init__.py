@@ -8,18 +8,22 @@ from huiqi.store.models.applications import Application, Material, Objection
 from huiqi.store.models.audit import GENESIS_HASH, AuditEvent, AuditHead
 from huiqi.store.models.calls import DAY_KINDS, OVERSUBSCRIPTION_RULES, REVIEW_MODES, Call, Publicity
 from huiqi.store.models.money import Award, Batch, BatchItem, BlacklistEntry, Payment, Report
+from huiqi.store.models.notices import MATCH_LABELS, MATCHES, SUBSCRIPTION_KINDS, Notice, Subscription
 from huiqi.store.models.registry import PROVENANCE_LABELS, PROVENANCES, Entity, Fact
 from huiqi.store.models.review import Assignment, Expert
 
 __all__ = [
     "DAY_KINDS",
     "GENESIS_HASH",
+    "MATCHES",
+    "MATCH_LABELS",
     "OVERSUBSCRIPTION_RULES",
     "PROVENANCES",
     "PROVENANCE_LABELS",
     "REVIEW_MODES",
     "ROLES",
     "ROLE_LABELS",
+    "SUBSCRIPTION_KINDS",
     "Application",
     "Assignment",
     "AuditEvent",
@@ -35,10 +39,12 @@ __all__ = [
     "Fact",
     "LoginFailure",
     "Material",
+    "Notice",
     "Objection",
     "Payment",
     "Publicity",
     "Report",
+    "Subscription",
     "Token",
     "User",
 ]

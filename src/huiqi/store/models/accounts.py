@@ -9,12 +9,13 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from huiqi.store.base import Base, utcnow
 
-ROLES = ("applicant", "official", "expert", "finance", "administrator")
+ROLES = ("applicant", "official", "expert", "finance", "analyst", "administrator")
 ROLE_LABELS = {
     "applicant": "申报主体",
     "official": "主管部门经办人",
     "expert": "评审专家",
     "finance": "财政（资金拨付）",
+    "analyst": "政策分析人员",
     "administrator": "系统管理员",
 }
 

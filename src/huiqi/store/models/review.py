@@ -39,3 +39,5 @@ class Assignment(Base):
     total: Mapped[int | None] = mapped_column(Integer)
     comment: Mapped[str | None] = mapped_column(Text)
     submitted_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    declined_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))  # the expert declared a conflict
+    decline_reason: Mapped[str | None] = mapped_column(Text)

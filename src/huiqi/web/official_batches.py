@@ -1,0 +1,7 @@
+"""免申即享批次（主管部门）."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+router = APIRouter()
