@@ -16,6 +16,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
@@ -36,6 +37,7 @@ class Site:
     base_url: str
     call_id: int  # the call whose list is in 公示
     firm_names: list[str]
+    app: Any = None  # the served application (its database and policy base, for a test's own fixtures)
 
 
 def _free_port() -> int:
@@ -92,7 +94,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
         if time.monotonic() > deadline or not thread.is_alive():
             raise AssertionError("the test server did not start")
         time.sleep(0.05)
-    yield Site(f"http://127.0.0.1:{port}", call_id, names)
+    yield Site(f"http://127.0.0.1:{port}", call_id, names, app)
     server.should_exit = True
     thread.join(timeout=10)
 
