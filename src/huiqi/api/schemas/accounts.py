@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from huiqi.store.models import User
 from huiqi.store.users import PASSWORD_RULE
 
-Role = Literal["applicant", "official", "expert", "finance", "administrator"]
+Role = Literal["applicant", "official", "expert", "finance", "analyst", "administrator"]
 
 
 class LoginRequest(BaseModel):
