@@ -3,8 +3,11 @@ and the stated aggregation (drop the highest and the lowest, then the mean — e
 
 from __future__ import annotations
 
+import datetime as dt
 import random
 import secrets
+from collections.abc import Collection
+from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
 
@@ -57,6 +60,21 @@ def conflicts(expert: Expert, entity: Entity) -> list[str]:
     return reasons
 
 
+def eligible_experts(
+    session: Session, entity: Entity, *, field: str | None = None, exclude: Collection[int] = ()
+) -> list[Expert]:
+    """The urn of a draw: active experts without a conflict with ``entity`` (in ``field`` if given), in id
+    order, leaving out the ids in ``exclude`` (those already drawn for the application)."""
+    pool = session.scalars(select(Expert).where(Expert.active.is_(True)).order_by(Expert.id)).all()
+    return [e for e in pool
+            if e.id not in exclude and not conflicts(e, entity) and (field is None or field in e.fields)]  # fmt: skip
+
+
+def sample_experts(eligible: list[Expert], needed: int, seed: str) -> list[Expert]:
+    """``needed`` experts of the urn, drawn with ``seed``: the same urn and seed always give the same experts."""
+    return random.Random(seed).sample(eligible, needed)  # noqa: S311 - a replayable draw, not a secret
+
+
 def draw_experts(
     session: Session,
     *,
@@ -73,8 +91,7 @@ def draw_experts(
     call, transition = check(session, application, "start_review", actor)
     entity = session.get(Entity, application.entity_id)
     assert entity is not None
-    pool = session.scalars(select(Expert).where(Expert.active.is_(True)).order_by(Expert.id)).all()
-    eligible = [e for e in pool if not conflicts(e, entity) and (field is None or field in e.fields)]
+    eligible = eligible_experts(session, entity, field=field)
     needed = call.experts_per_application
     if len(eligible) < needed:
         where = f"（领域“{field}”）" if field else ""
@@ -83,7 +100,7 @@ def draw_experts(
             where="experts",
         )
     seed = seed or secrets.token_hex(16)
-    drawn = random.Random(seed).sample(eligible, needed)  # noqa: S311 - a replayable draw, not a secret
+    drawn = sample_experts(eligible, needed, seed)
     assignments = [Assignment(application_id=application.id, expert_id=e.id, draw_seed=seed) for e in drawn]
     session.add_all(assignments)
     move(session, application, transition, actor=actor)
@@ -99,15 +116,15 @@ def submit_score(
     """An expert hands in its own score sheet, once; every criterion scored within its range."""
     if actor.role != "expert" or actor.expert_id is None:
         raise PermissionDenied(f"只有评审专家可以评分，当前用户是{actor.role_label}")
-    assignment = session.get(Assignment, assignment_id)
-    if assignment is None or assignment.expert_id != actor.expert_id:
-        raise NotFound(f"没有分配给您的评审任务 {assignment_id}", where="assignment_id")
+    assignment = _own_assignment(session, assignment_id, actor)
     application = session.get(Application, assignment.application_id)
     assert application is not None
     if application.state != State.UNDER_REVIEW.value:
         raise IllegalTransition("该申请不在专家评审阶段，不能评分", where="state")
     if assignment.submitted_at is not None:
         raise Conflict("您已提交过本项评分，评分提交后不能修改", where="assignment_id")
+    if assignment.declined_at is not None:
+        raise Conflict("您已声明回避本项评审，不能评分", where="assignment_id")
     call = session.get(Call, application.call_id)
     assert call is not None
     criteria = {c["key"]: c for c in call.criteria}
@@ -132,6 +149,81 @@ def submit_score(
     return assignment
 
 
+def _own_assignment(session: Session, assignment_id: int, actor: Actor) -> Assignment:
+    """The expert's own assignment, its row locked until the transaction ends (a score and a declared conflict
+    of the same sheet are taken one after the other); another expert's is not found."""
+    assignment = session.get(Assignment, assignment_id, with_for_update=True, populate_existing=True)
+    if assignment is None or assignment.expert_id != actor.expert_id:
+        raise NotFound(f"没有分配给您的评审任务 {assignment_id}", where="assignment_id")
+    return assignment
+
+
+@dataclass(frozen=True)
+class Declined:
+    """A declared conflict: the declined assignment, and the expert drawn in its place (None when the pool has
+    nobody else without a conflict: the officials must then extend the pool or review with fewer)."""
+
+    assignment: Assignment
+    replacement: Assignment | None
+
+
+def decline_assignment(
+    session: Session,
+    *,
+    assignment_id: int,
+    actor: Actor,
+    reason: str,
+    now: dt.datetime | None = None,
+    seed: str | None = None,
+) -> Declined:
+    """回避: an expert declares a conflict of interest with an application it was drawn for, before scoring.
+
+    Only the assignment's own expert, only while the application is under review and the sheet not handed
+    in; the reason is required. The declined sheet can no longer be scored and is left out of the score
+    (``score_of``). A replacement is drawn, as the first draw was (``eligible_experts``, ``sample_experts``),
+    from the experts without a conflict who were not drawn for this application yet; its seed is recorded.
+    """
+    if actor.role != "expert" or actor.expert_id is None:
+        raise PermissionDenied(f"只有被抽取的评审专家本人可以声明回避，当前用户是{actor.role_label}")
+    reason = reason.strip()
+    if not reason:
+        raise InvalidInput("请填写回避理由（例如：曾在申报单位任职、与申报单位有业务往来）", where="reason")
+    if len(reason) > 500:
+        raise InvalidInput(f"回避理由最多500字，现有{len(reason)}字，请精简", where="reason")
+    assignment = _own_assignment(session, assignment_id, actor)
+    if assignment.declined_at is not None:
+        raise Conflict("您已声明回避本项评审，不能重复声明", where="assignment_id")
+    if assignment.submitted_at is not None:
+        raise Conflict(
+            "您已提交本项评分，评分提交后不能再声明回避；如确有利益关系，请联系主管部门", where="assignment_id"
+        )
+    application = session.get(Application, assignment.application_id)
+    assert application is not None
+    if application.state != State.UNDER_REVIEW.value:
+        raise IllegalTransition("该申请不在专家评审阶段，不能声明回避", where="state")
+    now = now or utcnow()
+    before = audit.snapshot(assignment)
+    assignment.declined_at = now
+    assignment.decline_reason = reason
+    session.flush()
+    audit.record(session, actor=actor, action="review.decline", object_type="assignment", object_id=assignment.id,
+                 before=before, after=audit.snapshot(assignment), now=now)  # fmt: skip
+    entity = session.get(Entity, application.entity_id)
+    assert entity is not None
+    drawn = session.scalars(select(Assignment.expert_id).where(Assignment.application_id == application.id)).all()
+    eligible = eligible_experts(session, entity, exclude=set(drawn))
+    if not eligible:
+        return Declined(assignment, None)
+    seed = seed or secrets.token_hex(16)
+    [expert] = sample_experts(eligible, 1, seed)
+    replacement = Assignment(application_id=application.id, expert_id=expert.id, draw_seed=seed, assigned_at=now)
+    session.add(replacement)
+    session.flush()
+    audit.record(session, actor=actor, action="review.assign", object_type="assignment", object_id=replacement.id,
+                 before={"declined": assignment.id}, after=audit.snapshot(replacement), now=now)  # fmt: skip
+    return Declined(assignment, replacement)
+
+
 def aggregate(totals: list[int], method: str) -> Fraction:
     """The application's score from its experts' totals, exactly.
 
@@ -149,8 +241,10 @@ def aggregate(totals: list[int], method: str) -> Fraction:
 
 
 def score_of(session: Session, application: Application, call: Call) -> Fraction:
-    """The aggregated score; every drawn expert must have handed in."""
-    assignments = session.scalars(select(Assignment).where(Assignment.application_id == application.id)).all()
+    """The aggregated score; every drawn expert who did not decline (回避) must have handed in."""
+    assignments = session.scalars(
+        select(Assignment).where(Assignment.application_id == application.id, Assignment.declined_at.is_(None))
+    ).all()
     pending = [a for a in assignments if a.total is None]
     if not assignments or pending:
         raise Conflict(
