@@ -130,14 +130,9 @@ def simulate(
     from huiqi.cli import _parse_date, _parse_readings
     from huiqi.engine.evaluate import Engine
     from huiqi.policy.base import PolicyBase
-    from huiqi.population.budget import budget_report, load_budgets
-    from huiqi.population.compare import compare_report
-    from huiqi.population.delta import reform_report
-    from huiqi.population.outputs import write_report
-    from huiqi.population.reform import apply_reform, load_reform
-    from huiqi.population.session import PopulationSession
-    from huiqi.population.simulate import document_titles, left_out, resolve_scenario, select_documents
-    from huiqi.population.simulate import simulate as run_simulation
+    from huiqi.population.budget import load_budgets
+    from huiqi.population.pipeline import Plan, run_plan
+    from huiqi.population.reform import load_reform
     from huiqi.userfiles import prepare_output_dir
 
     if reform is not None and compare is not None:
@@ -148,42 +143,16 @@ def simulate(
     try:
         base = PolicyBase.load(policies or default_policies_dir())
         engine = Engine(base)
-        plan = load_reform(reform) if reform is not None else None
-        budgets = load_budgets(budget) if budget is not None else None
+        plan = Plan(
+            population, documents=list(document), as_of=_parse_date(as_of) if as_of else None, period=period,
+            readings=readings, include_drafts=include_drafts, include_expired=include_expired,
+            any_jurisdiction=any_jurisdiction, reform=load_reform(reform) if reform is not None else None,
+            compare=[d.strip() for d in compare.split(",") if d.strip()] if compare is not None else None,
+            budgets=load_budgets(budget) if budget is not None else None,
+            spark_master=spark_master if engine_name == "spark" else None, memory_limit=memory_limit,
+        )  # fmt: skip
         prepare_output_dir(out)  # before the run: a file in the way is said at once
-        reform_engine = Engine(apply_reform(base, plan)) if plan is not None else None
-        spark = spark_master if engine_name == "spark" else None
-        with PopulationSession(population, engine, spark_master=spark, memory_limit=memory_limit) as session:
-            scenario = resolve_scenario(
-                session, engine, as_of=_parse_date(as_of) if as_of else None, period=period, readings=readings,
-                any_jurisdiction=any_jurisdiction or compare is not None,
-            )  # fmt: skip
-            if compare is not None:
-                documents = select_documents(engine, [d.strip() for d in compare.split(",") if d.strip()])
-            elif plan is not None:
-                documents = select_documents(engine, document or plan.documents)
-            else:  # nothing named: the documents in force on the scenario's day, as evaluate does
-                documents = select_documents(engine, document, on=scenario.as_of, include_drafts=include_drafts,
-                                             include_expired=include_expired)  # fmt: skip
-            skipped = [] if document or compare or plan else left_out(engine, documents, scenario.as_of)
-            runs = 2 if plan is not None else 1
-            with _progress(len(documents) * runs) as step:
-                if plan is not None and reform_engine is not None:
-                    _, budget_run, report = reform_report(session, engine, reform_engine, plan, documents, scenario,
-                                                          progress=step)  # fmt: skip
-                elif compare is not None:
-                    budget_run, report = compare_report(session, engine, documents, scenario, progress=step)
-                else:
-                    budget_run, report = run_simulation(session, engine, documents, scenario, progress=step)
-            if skipped:  # said with the documents, in the console and in every report file
-                at = next(
-                    (i + 1 for i, line in enumerate(report.notes) if line.startswith("文件：")), len(report.notes)
-                )
-                report.notes[at:at] = [f"未纳入 {line}" for line in skipped]
-            if budgets is not None:
-                report.extend(budget_report(session, budget_run, budgets, base.catalogue,
-                                            titles=document_titles(engine)))  # fmt: skip
-            files = write_report(report, out, session.connection)
+        report, files = run_plan(plan, base, engine, out, progress=_progress)
     except HuiqiError as exc:
         _fail(exc)
         return
