@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterable
 from fractions import Fraction
 from typing import Any
 
@@ -199,13 +200,19 @@ def record_fact(
 def current_facts(session: Session, entity_id: int) -> list[Fact]:
     """The fact row in force for each key and year (see ``PROVENANCE_RANK``), in key order."""
     rows = session.scalars(select(Fact).where(Fact.entity_id == entity_id).order_by(Fact.id)).all()
-    chosen: dict[tuple[str, int | None], Fact] = {}
+    return sorted(in_force(rows), key=lambda f: (f.key, f.year or 0))
+
+
+def in_force(rows: Iterable[Fact]) -> list[Fact]:
+    """The row in force for each entity, key and year among ``rows`` given in id order (see
+    ``PROVENANCE_RANK``): one rule for an entity's facts and for statistics over many entities."""
+    chosen: dict[tuple[int, str, int | None], Fact] = {}
     for row in rows:
-        slot = (row.key, row.year)
+        slot = (row.entity_id, row.key, row.year)
         held = chosen.get(slot)
         if held is None or PROVENANCE_RANK[row.provenance] >= PROVENANCE_RANK[held.provenance]:
             chosen[slot] = row
-    return sorted(chosen.values(), key=lambda f: (f.key, f.year or 0))
+    return list(chosen.values())
 
 
 def raw_profile(entity: Entity, facts: list[Fact]) -> dict[str, Any]:
