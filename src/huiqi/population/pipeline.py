@@ -49,6 +49,8 @@ class Plan:
     budgets: list[Budget] | None = None
     spark_master: str | None = None
     memory_limit: str | None = None
+    #: how the notes name the population (default: its folder), e.g. 上传的登记表 企业.csv
+    population_label: str | None = None
 
 
 def run_plan(
@@ -87,6 +89,8 @@ def run_plan(
         if plan.budgets is not None:
             report.extend(budget_report(session, budget_run, plan.budgets, base.catalogue,
                                         titles=document_titles(engine)))  # fmt: skip
+        if plan.population_label is not None:
+            report.notes = [line.replace(str(plan.population), plan.population_label) for line in report.notes]
         files = write_report(report, out, session.connection)
     return report, files
 

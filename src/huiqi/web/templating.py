@@ -13,7 +13,13 @@ from huiqi.web.formatting import FILTERS
 from huiqi.web.sessions import csrf_token, viewer
 
 #: The navigation of ``base.html``: (path, label). The calculator and comparison pages are W2's modules.
-NAV = (("/", "政策库"), ("/calculator", "政策计算器"), ("/compare", "政策比较"), ("/publicity", "公示"))
+NAV = (
+    ("/", "政策库"),
+    ("/calculator", "政策计算器"),
+    ("/compare", "政策比较"),
+    ("/publicity", "公示"),
+    ("/simulate", "模拟测算"),
+)
 
 env = Environment(
     loader=PackageLoader("huiqi.web", "templates"),
