@@ -93,10 +93,12 @@ def test_a_declared_conflict_closes_the_sheet_draws_a_replacement_and_is_audited
         assert score_of(session, application, session.get_one(Call, application.call_id)) == 60  # trimmed mean
 
 
-def test_no_replacement_when_the_pool_is_spent_and_the_score_counts_those_left(
+def test_no_replacement_when_nobody_of_the_field_is_left_and_the_score_counts_those_left(
     db: Database, policy: PolicyEngine
 ) -> None:
     application_id, _experts = _under_review(db, policy, pool=3)
+    with db.transaction() as session:  # free, but not of the field: not a replacement
+        add_expert(session, name="财务专家", fields=["财务"], employer="某会计师事务所", interests=[], actor=OFFICIAL)
     first = _sheets(db, application_id)
     with db.transaction() as session:
         result = decline_assignment(session, assignment_id=first[0].id, actor=expert(first[0].expert_id),

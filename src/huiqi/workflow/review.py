@@ -181,7 +181,8 @@ def decline_assignment(
     Only the assignment's own expert, only while the application is under review and the sheet not handed
     in; the reason is required. The declined sheet can no longer be scored and is left out of the score
     (``score_of``). A replacement is drawn, as the first draw was (``eligible_experts``, ``sample_experts``),
-    from the experts without a conflict who were not drawn for this application yet; its seed is recorded.
+    from the experts without a conflict who were not drawn for this application yet and who share a field
+    (领域) with the expert who declined; its seed is recorded.
     """
     if actor.role != "expert" or actor.expert_id is None:
         raise PermissionDenied(f"只有被抽取的评审专家本人可以声明回避，当前用户是{actor.role_label}")
@@ -212,6 +213,9 @@ def decline_assignment(
     assert entity is not None
     drawn = session.scalars(select(Assignment.expert_id).where(Assignment.application_id == application.id)).all()
     eligible = eligible_experts(session, entity, exclude=set(drawn))
+    declining = session.get(Expert, assignment.expert_id)
+    if declining is not None and declining.fields:  # the replacement reviews in the same field
+        eligible = [e for e in eligible if set(e.fields) & set(declining.fields)]
     if not eligible:
         return Declined(assignment, None)
     seed = seed or secrets.token_hex(16)
