@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page, expect
 
-from .conftest import Site, shot
+from .conftest import Site, no_horizontal_scroll, shot
 from .test_signin import sign_in
 
 FIELD = "网页审核测试领域"
@@ -286,6 +286,37 @@ def test_expert_draw_excludes_the_conflict_then_the_proposed_list_and_publicity(
     expect(page.locator("#approve-blocker")).to_contain_text("公示期满后方可批准")
     expect(page.get_by_role("button", name="批准并预留预算")).to_be_disabled()
 
+    # an objection by real name: the official sees who filed it, and records the outcome once
+    _object(site, world.others[0])
+    page.goto(f"{site.base_url}/desk/official/applications/{world.others[0]}")
+    objection = page.locator("li.objection")
+    expect(objection).to_contain_text("异议人 王小明（身份证 ")
+    expect(objection).to_contain_text("营业收入含关联交易")
+    objection.get_by_label("异议不成立").check()
+    objection.get_by_role("button", name="记录处理结果").click()
+    expect(page.locator("li.objection .refusal")).to_contain_text("须写明核查情况和处理意见")
+    expect(page.locator("li.objection").get_by_label("异议不成立")).to_be_checked()
+    page.locator("li.objection").get_by_label("核查情况和处理意见").fill(
+        "经核查审计报告，关联交易已剔除，营业收入仍达1亿元"
+    )
+    page.locator("li.objection").get_by_role("button", name="记录处理结果").click()
+    expect(page.locator("p.note[role=status]")).to_contain_text("异议处理结果已记录")
+    expect(page.locator("li.objection")).to_contain_text("处理结果：异议不成立")
+    expect(page.locator("li.objection form")).to_have_count(0)
+    expect(page.locator("dd.state")).to_have_text("公示中")
+    shot(page, "official-objection-resolved")
+
+
+def _object(site: Site, application_id: int) -> None:
+    from huiqi.store.models import Application
+    from huiqi.workflow.publicity import file_objection
+    from platform_fixtures import OFFICIAL, make_id_number
+
+    with site.app.state.database.transaction() as session:
+        file_objection(session, application=session.get_one(Application, application_id), actor=OFFICIAL,
+                       name="王小明", id_number=make_id_number(7), contact="13800000000",
+                       content="该企业营业收入含关联交易，实际未达1亿元", evidence="年报第12页")  # fmt: skip
+
 
 def test_approval_within_the_budget_then_refused_beyond_it(page: Page, site: Site, world: World) -> None:
     _official(page, site)
@@ -315,6 +346,13 @@ def test_approval_within_the_budget_then_refused_beyond_it(page: Page, site: Sit
     expect(page.locator("dd.state")).to_have_text("公示中")
     assert _state_of(site, world.second) == "publicity"
     shot(page, "official-approve-refused")
+    page.set_viewport_size({"width": 375, "height": 812})
+    no_horizontal_scroll(page)
+    page.goto(f"{site.base_url}/desk/official/applications/{world.checked}")
+    no_horizontal_scroll(page)
+    page.goto(f"{site.base_url}/desk/official/calls/{world.competitive_call}")
+    no_horizontal_scroll(page)
+    shot(page, "official-call-phone")
 
 
 def test_separation_of_duties_and_what_others_may_not_see(page: Page, site: Site, world: World) -> None:
@@ -324,6 +362,7 @@ def test_separation_of_duties_and_what_others_may_not_see(page: Page, site: Site
     page.goto(f"{site.base_url}/desk/official/applications/{world.second}")
     expect(page.locator("p.refused-step").first).to_contain_text("只能由主管部门经办人执行，当前用户是系统管理员")
     expect(page.get_by_role("button", name="批准并预留预算")).to_have_count(0)
+    shot(page, "official-administrator-refused")
     response = page.request.post(f"{site.base_url}/desk/official/applications/{world.second}/approve",
                                  form={"csrf_token": _token(page)})  # fmt: skip
     assert response.status == 403
