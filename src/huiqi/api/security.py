@@ -15,13 +15,17 @@ One pure ASGI middleware (not ``BaseHTTPMiddleware``, which would buffer and hid
   limit. The limit: 8 KiB for the login; 64 KiB for a request without ``Authorization``; 1 MiB for a JSON
   (or any other) body; for a multipart upload ``max_upload_mb`` plus 64 KiB of form overhead. A body beyond
   64 KiB must come with a live bearer token (checked in the database once, before the extra bytes are
-  read), so a made-up ``Authorization`` header does not buy a bigger body either.
+  read), so a made-up ``Authorization`` header does not buy a bigger body either. A page's request (an
+  upload on the 申报 page) carries the pages' signed session cookie instead: it counts as credentials only
+  when its signature is right (``session_token``, the one check the pages use too) and then, like a bearer
+  token, only while its token is live — a forged or unsigned cookie stays at 64 KiB.
 """
 
 from __future__ import annotations
 
 import base64
 import hashlib
+import hmac
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -32,6 +36,7 @@ from fastapi.responses import JSONResponse
 from fastapi.security.utils import get_authorization_scheme_param
 from sqlalchemy.orm import Session
 from starlette.datastructures import Headers, MutableHeaders
+from starlette.requests import cookie_parser
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from huiqi.api.config import Settings
@@ -103,6 +108,49 @@ class BodyLimit:
     gated: int | None = None
 
 
+#: The pages' session cookie (``huiqi.web.sessions``): ``<token>.<HMAC-SHA256 of it>``.
+SESSION_COOKIE = "huiqi_session"
+
+
+def mac(key: bytes, purpose: str, value: str) -> str:
+    """HMAC-SHA256 of ``purpose:value`` under ``key``, URL-safe base64 without padding."""
+    digest = hmac.new(key, f"{purpose}:{value}".encode(), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest).decode().rstrip("=")
+
+
+def session_token(cookie: str, key: bytes) -> str | None:
+    """The token a session cookie's value carries, if its signature under ``key`` is right, else None.
+
+    The one signature check of the session cookie: the pages (``huiqi.web.sessions``) and the body-size gate
+    below both use it; nothing else reads the cookie.
+    """
+    token, _dot, signature = cookie.rpartition(".")
+    if not token or not hmac.compare_digest(signature, mac(key, "session", token)):
+        return None
+    return token
+
+
+def _cookie_token(scope: Scope) -> str | None:
+    """The token of the request's session cookie when it is signed with the app's key (no database asked)."""
+    app: Any = scope.get("app")
+    key = getattr(getattr(app, "state", None), "session_secret", None)
+    header = Headers(scope=scope).get("cookie")
+    if not key or not header:
+        return None
+    value = cookie_parser(header).get(SESSION_COOKIE)
+    return session_token(value, str(key).encode()) if value else None
+
+
+def _credential(scope: Scope) -> str | None:
+    """The token the request presents: its bearer token when it has an ``Authorization`` header (a header of
+    another scheme presents none), else its signed session cookie's."""
+    headers = Headers(scope=scope)
+    if "authorization" in headers:
+        scheme, token = get_authorization_scheme_param(headers.get("authorization"))
+        return token if scheme.lower() == "bearer" and token else None
+    return _cookie_token(scope)
+
+
 ANONYMOUS_MESSAGE = (
     f"未登录的请求体不得超过{ANONYMOUS_BODY // KIB} KiB：请先登录（POST {LOGIN_PATH}），"
     "再以 Authorization: Bearer <令牌> 发送"
@@ -114,7 +162,7 @@ def body_limit(scope: Scope, settings: Settings) -> BodyLimit:
     headers = Headers(scope=scope)
     if scope["path"] == LOGIN_PATH:
         return BodyLimit(LOGIN_BODY, f"登录请求体不得超过{LOGIN_BODY // KIB} KiB")
-    if "authorization" not in headers:
+    if "authorization" not in headers and _cookie_token(scope) is None:
         return BodyLimit(ANONYMOUS_BODY, ANONYMOUS_MESSAGE)
     if headers.get("content-type", "").lower().startswith("multipart/form-data"):
         mb = settings.max_upload_mb
@@ -266,13 +314,14 @@ async def _refuse(message: str, scope: Scope, send: Send) -> None:
 
 
 async def _token_is_live(scope: Scope) -> bool:
-    """Whether the request's bearer token belongs to an active user (looked up in a worker thread).
+    """Whether the request's bearer token (or signed session cookie's token) belongs to an active user (looked
+    up in a worker thread).
 
     If it cannot be checked (no database on the scope, the database down) the gate stays open: the hard limit
     still holds, and the route's own authentication answers.
     """
-    scheme, token = get_authorization_scheme_param(Headers(scope=scope).get("authorization"))
-    if scheme.lower() != "bearer" or not token:
+    token = _credential(scope)
+    if token is None:
         return False
     app: Any = scope.get("app")
     database = getattr(getattr(app, "state", None), "database", None)
@@ -295,4 +344,13 @@ def install(app: FastAPI) -> None:
     app.add_middleware(Hardening, settings=settings, docs_path=app.docs_url or f"{API_PREFIX}/docs")
 
 
-__all__ = ["Hardening", "body_limit", "came_over_tls", "client_address", "install", "json_error"]
+__all__ = [
+    "Hardening",
+    "body_limit",
+    "came_over_tls",
+    "client_address",
+    "install",
+    "json_error",
+    "mac",
+    "session_token",
+]

@@ -102,6 +102,32 @@ class Session:
         return Options(as_of=self.as_of, include_drafts=self.drafts)
 
 
+def registry_url(
+    policy: Any, entity_type: str, region: list[str], facts: list[tuple[str, int | None, Any]], *, as_of: dt.date
+) -> str:
+    """The calculator's session with an entity's registered facts already answered (``/apply/calculator``):
+    its type, the closest region, and each fact in force as ``a.<key>`` or ``a.<key>@<year>`` — each one
+    checked by the calculator's own parser, so a value it would refuse is asked instead of breaking the page."""
+    places = [(label, path) for label, path in REGIONS if tuple(region[: len(path)]) == path]
+    label = max(places, key=lambda item: len(item[1]))[0] if places else "其他地区"
+    calculator = questionnaire(policy)
+    items = [("entity_type", entity_type), ("region", label), ("as_of", as_of.isoformat()), ("drafts", "1")]
+    for key, year, value in facts:
+        if isinstance(value, bool):
+            text = "是" if value else "否"
+        elif isinstance(value, list | tuple | set | frozenset):
+            text = "、".join(str(v) for v in value) or "无"
+        else:
+            text = str(value)
+        ref = key if year is None else f"{key}@{year}"
+        try:
+            calculator.parse_answers(entity_type, {ref: text})
+        except HuiqiError:
+            continue
+        items.append((f"a.{ref}", text))
+    return f"/calculator/session?{urlencode(items)}"
+
+
 def _step(request: Request, session: Session, *, relevance: bool = True) -> Step:
     calculator = questionnaire(request.app.state.policy)
     answers = dict(session.answers)

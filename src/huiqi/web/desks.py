@@ -22,7 +22,7 @@ from huiqi.api.deps import MAX_ID, require
 from huiqi.store.db import Database
 from huiqi.store.entities import current_facts, get_entity
 from huiqi.store.errors import NotFound, PermissionDenied
-from huiqi.store.models import PROVENANCE_LABELS, Application, Award, Call, Entity, Fact, Payment
+from huiqi.store.models import PROVENANCE_LABELS, Application, Award, Call, Entity, Fact, Payment, Report
 from huiqi.web.sessions import DESKS, signed_in
 from huiqi.web.templating import render
 from huiqi.workflow.actors import Actor
@@ -144,9 +144,12 @@ def applicant_application(
             .order_by(Payment.instalment)
         ).all()
         steps = application_timeline(session, application, today=dt.date.today())
+        reports = session.scalars(
+            select(Report).where(Report.application_id == application.id).order_by(Report.due_on, Report.id)
+        ).all()
         return render(request, "desks/application.html", row=ApplicationRow.of(application, call),
                       application=application, call=call, payments=payments, paid_on=beijing_date,
-                      steps=steps)  # fmt: skip
+                      steps=steps, reports=reports, today=dt.date.today())  # fmt: skip
 
     return _page(request, build)
 

@@ -14,8 +14,6 @@ session, is bound the same way to a random pre-session cookie set by the sign-in
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass
@@ -23,12 +21,13 @@ from dataclasses import dataclass
 from fastapi import Request, Response
 
 from huiqi.api.config import Settings
-from huiqi.api.security import came_over_tls
+from huiqi.api.security import SESSION_COOKIE, came_over_tls, session_token
+from huiqi.api.security import mac as _mac
 from huiqi.store.db import Database
 from huiqi.store.users import user_for_token
 from huiqi.workflow.actors import Actor
 
-COOKIE = "huiqi_session"
+COOKIE = SESSION_COOKIE
 PRE_COOKIE = "huiqi_presession"
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "X-CSRF-Token"
@@ -71,18 +70,10 @@ def _key(request: Request) -> bytes:
     return key.encode()
 
 
-def _mac(key: bytes, purpose: str, value: str) -> str:
-    digest = hmac.new(key, f"{purpose}:{value}".encode(), hashlib.sha256).digest()
-    return base64.urlsafe_b64encode(digest).decode().rstrip("=")
-
-
 def _signed_token(request: Request) -> str | None:
-    """The session token of the request's cookie, if its signature is right."""
-    raw = request.cookies.get(COOKIE, "")
-    token, _dot, signature = raw.rpartition(".")
-    if not token or not hmac.compare_digest(signature, _mac(_key(request), "session", token)):
-        return None
-    return token
+    """The session token of the request's cookie, if its signature is right (``huiqi.api.security.session_token``:
+    the same check the body-size gate makes before a page's upload)."""
+    return session_token(request.cookies.get(COOKIE, ""), _key(request))
 
 
 def viewer(request: Request) -> Viewer | None:
