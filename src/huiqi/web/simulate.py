@@ -353,6 +353,19 @@ def _save(upload: UploadFile, folder: Path, taken: set[str]) -> Path:
     return path
 
 
+#: the command line's options as the form names them (in the engine's messages)
+OPTION_WORDS = (("history.parquet 没有任何年度数据", "名册没有年度数据（未上传年度表或年度表为空）"), ("请用 --period 指定", "请填写“评价年度”"), ("--period", "评价年度"), ("（或用 -d 指定文件）", "（或勾选文件）"),
+                ("--document", "文件"), ("--include-drafts", "“包括征求意见稿”"),
+                ("--include-expired", "“包括已失效或未生效的文件”"), ("--population", "名册"), ("--reform", "改革方案"),
+                ("--budget", "预算"))  # fmt: skip
+
+
+def _in_form_words(text: str) -> str:
+    for option, words in OPTION_WORDS:
+        text = text.replace(option, words)
+    return text
+
+
 def _work(policy: PolicyEngine, request: Request_, files: dict[str, Path], money_unit: str) -> Any:
     """The job: the registry (imported or generated), then ``run_plan`` — the CLI's own pipeline."""
     from huiqi.population.generate import generate
@@ -374,7 +387,7 @@ def _work(policy: PolicyEngine, request: Request_, files: dict[str, Path], money
 
             generate(policy.engine, population, n=request.size, years=request.years, seed=request.seed,
                      period=request.plan["period"] or 2023, progress=generated)  # fmt: skip
-            label = f"合成名册（{request.size:,} 个主体，种子 {request.seed}）"
+            label = f"合成名册（种子 {request.seed}，{request.years} 年历史）"
         else:
             names = "、".join(p.name for p in files.values())
             job.report(f"逐格检查并导入 {names}")
@@ -397,7 +410,11 @@ def _work(policy: PolicyEngine, request: Request_, files: dict[str, Path], money
 
         plan = Plan(population, population_label=label, **request.plan)
         out = job.folder / "out"
-        report, _files = run_plan(plan, policy.base, policy.engine, out, progress=steps)
+        try:
+            report, _files = run_plan(plan, policy.base, policy.engine, out, progress=steps)
+        except HuiqiError as exc:  # the engine names the command line's options: say the form's fields
+            exc.message, exc.where = _in_form_words(exc.message), _in_form_words(exc.where or "") or None
+            raise
         return results_of(report, out)
 
     return work
