@@ -21,7 +21,7 @@ from huiqi.web.formatting import money
 from huiqi.workflow.awards import approve, pay
 from platform_fixtures import FINANCE, OFFICIAL, SUZHOU_FACTS, add_call, make_uscc, propose_all
 
-from .conftest import Site, shot
+from .conftest import Site, no_horizontal_scroll, shot
 from .test_signin import sign_in
 
 WAN = 1_000_000  # fen
@@ -164,6 +164,20 @@ def test_who_may_see_the_board(page: Page, site: Site, board: Board) -> None:
     page.goto(site.base_url + "/dashboards?call=2147480000")
     expect(error).to_contain_text("没有编号为 2147480000 的申报批次")
     expect(page.locator("#table-budget tbody tr").first).to_be_visible()  # the whole board is still shown
+
+
+def test_all_calls_on_a_phone_from_the_navigation(phone: Page, site: Site, board: Board) -> None:
+    sign_in(phone, site, "official")
+    expect(phone).to_have_url(site.base_url + "/desk/official")
+    phone.get_by_role("navigation", name="主导航").get_by_role("link", name="统计").click()
+    expect(phone).to_have_url(site.base_url + "/dashboards")
+    expect(phone.get_by_label("批次", exact=True)).to_have_value("")
+    expect(phone.locator("#table-budget")).to_contain_text(board.title)  # every call, the demo's too
+    expect(phone.locator("#table-budget")).to_contain_text("（演示：已批准、拨付中）")
+    expect(phone.locator(".dash-chart[data-rendered=true]")).to_have_count(len(CHARTS))
+    assert painted(phone, "budget") > 2000
+    no_horizontal_scroll(phone)
+    shot(phone, "dashboards-phone")
 
 
 def _csp(message: ConsoleMessage) -> bool:

@@ -19,6 +19,7 @@ NAV = (
     ("/compare", "政策比较"),
     ("/publicity", "公示"),
     ("/simulate", "模拟测算"),
+    ("/dashboards", "统计"),  # signed-in officials, finance and analysts; anyone else: sign-in or 403
 )
 
 env = Environment(

@@ -12,14 +12,18 @@
     return Number(value).toLocaleString("zh-CN", { maximumFractionDigits: 2 });
   }
 
-  function option(spec, font) {
+  function option(spec, font, width) {
     var horizontal = spec.kind === "hbar";
+    var narrow = width < 560;
+    var labelWidth = Math.max(72, Math.min(220, Math.floor(width * 0.3)));
     var categories = {
       type: "category", data: spec.categories, inverse: horizontal,
-      axisLabel: horizontal ? { width: 220, overflow: "truncate" } : { interval: 0, width: 110, overflow: "break" }
+      axisLabel: horizontal ? { width: labelWidth, overflow: "truncate" }
+        : { interval: 0, width: narrow ? 64 : 110, overflow: "break", hideOverlap: true }
     };
     var amounts = horizontal
-      ? { type: "value", name: "金额（万元）", nameLocation: "middle", nameGap: 28, axisLabel: { formatter: axisNumber } }
+      ? { type: "value", name: "金额（万元）", nameLocation: "middle", nameGap: 28, splitNumber: narrow ? 3 : 5,
+          axisLabel: { formatter: axisNumber, hideOverlap: true } }
       : { type: "value", name: "万元", axisLabel: { formatter: axisNumber } };
     var series = spec.series.map(function (item) {
       return {
@@ -41,7 +45,7 @@
       color: COLORS,
       animation: false,
       textStyle: { fontFamily: font },
-      grid: { left: horizontal ? 240 : 64, right: drawCounts ? 56 : 40, top: 48, bottom: horizontal ? 56 : 40 },
+      grid: { left: 8, right: drawCounts ? 16 : 32, top: 48, bottom: horizontal ? 36 : 8, containLabel: true },
       legend: { top: 0, textStyle: { fontFamily: font } },
       tooltip: {
         trigger: "axis", renderMode: "richText", axisPointer: { type: "shadow" },
@@ -69,14 +73,19 @@
       var spec;
       try { spec = JSON.parse(element.getAttribute("data-chart")); } catch (error) { return; }
       var chart = window.echarts.init(element, null, { renderer: "canvas", locale: "ZH" });
-      chart.setOption(option(spec, font));
+      chart.setOption(option(spec, font, element.clientWidth));
       element.setAttribute("data-rendered", "true");
-      charts.push(chart);
+      charts.push({ chart: chart, spec: spec, element: element });
     });
     var pending = null;
     window.addEventListener("resize", function () {
       window.clearTimeout(pending);
-      pending = window.setTimeout(function () { charts.forEach(function (c) { c.resize(); }); }, 100);
+      pending = window.setTimeout(function () {
+        charts.forEach(function (c) {
+          c.chart.resize();
+          c.chart.setOption(option(c.spec, font, c.element.clientWidth), true);
+        });
+      }, 100);
     });
   }
 
