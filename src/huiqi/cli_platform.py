@@ -225,9 +225,37 @@ def users_create(
     console.print(f"[green]✔[/] 已新建用户 {username}（{role}）")
 
 
+def notify(
+    call: Annotated[int, typer.Option("--call", help="申报批次编号", min=1)],
+    database: DatabaseOption = None,
+) -> None:
+    """政策找企业：按登记信息评估全部申报主体，通知符合或接近符合本批次的主体（已通知的不重复通知）。
+
+    设置了 HUIQI_WEBHOOK_URL（及 HUIQI_WEBHOOK_SECRET）时，新通知同时推送到该地址。  例：huiqi notify --call 3
+    """
+    from huiqi.api.config import Settings
+    from huiqi.workflow.matching import notify_call, webhook_of
+    from huiqi.workflow.policy import policy_engine
+
+    db = _database(database)
+    try:
+        settings = Settings.from_env()
+        report = notify_call(db, policy_engine(settings.policies), call, webhook=webhook_of(settings))
+    except HuiqiError as exc:
+        _fail(exc)
+        return
+    finally:
+        db.dispose()
+    console.print(f"[green]✔[/] 批次 {call}：评估 {report.considered} 个主体，符合 {report.qualifies}、接近符合 "
+                  f"{report.nearly}；新通知 {len(report.new_notice_ids)} 条", highlight=False)  # fmt: skip
+    for line in report.skipped:
+        err.print(f"[yellow]未评估[/]：{line}", highlight=False)
+
+
 def register_platform(app: typer.Typer) -> None:
     """Add the platform's commands to the main ``huiqi`` app."""
     app.command("serve")(serve)
+    app.command("notify")(notify)
     app.add_typer(db_app, name="db")
     app.add_typer(audit_app, name="audit")
     app.add_typer(users_app, name="users")

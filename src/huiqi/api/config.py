@@ -53,9 +53,16 @@ class Settings(BaseModel):
     #: key per server start (``huiqi serve`` hands it to its workers), so sign-ins end at a restart; production
     #: requires one.
     session_secret: str | None = Field(default=None, min_length=32, max_length=512, repr=False)
+    #: 政策找企业: new notices are POSTed as JSON to this URL (a government messaging system), signed with
+    #: ``webhook_secret`` (HMAC-SHA256, huiqi.workflow.webhooks); unset: notices stay in the app.
+    webhook_url: str | None = Field(default=None, pattern=r"^https?://", max_length=500)
+    webhook_secret: str | None = Field(default=None, min_length=16, max_length=512, repr=False)
+    webhook_timeout_s: float = Field(default=5.0, gt=0, le=60)
 
     @model_validator(mode="after")
     def _secure_outside_development(self) -> Settings:
+        if self.webhook_url is not None and self.webhook_secret is None:
+            raise ValueError("设置了 HUIQI_WEBHOOK_URL 时须设置 HUIQI_WEBHOOK_SECRET（至少16位，用于签名推送）")
         if self.environment != "production":
             return self
         problems = []

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from fastapi import APIRouter
+from fastapi import APIRouter, BackgroundTasks, Request
 from sqlalchemy import func, select
 
 from huiqi.api.deps import CalendarDep, CurrentActor, Id, PagingDep, PolicyDep, SessionDep
@@ -13,6 +13,7 @@ from huiqi.api.schemas.common import ERRORS, Page, yuan
 from huiqi.store.errors import NotFound
 from huiqi.store.models import Call
 from huiqi.workflow.calls import close_call, get_call, machine_of, open_call
+from huiqi.workflow.matching import notify_in_background
 from huiqi.workflow.proposals import make_proposed_list
 from huiqi.workflow.publicity import current_publicity, start_publicity
 
@@ -20,9 +21,18 @@ router = APIRouter(prefix="/calls", tags=["calls"], responses=ERRORS)
 
 
 @router.post("", response_model=CallPublic, status_code=201)
-def create(body: CallCreate, actor: CurrentActor, session: SessionDep, policy: PolicyDep) -> CallPublic:
-    """发布申报批次：条款、申报期、预算、材料、评审方式、公示天数、分期比例、绩效报告。"""
-    return CallPublic.of(open_call(session, spec=body, actor=actor, policy=policy))
+def create(
+    body: CallCreate, actor: CurrentActor, session: SessionDep, policy: PolicyDep, request: Request,
+    background: BackgroundTasks,
+) -> CallPublic:  # fmt: skip
+    """发布申报批次：条款、申报期、预算、材料、评审方式、公示天数、分期比例、绩效报告。
+
+    发布后（已提交、已答复之后）在后台按登记信息匹配符合或接近符合的申报主体并通知（政策找企业）。"""
+    call = open_call(session, spec=body, actor=actor, policy=policy)
+    session.flush()
+    state = request.app.state
+    background.add_task(notify_in_background, state.database, policy, call.id, state.settings)
+    return CallPublic.of(call)
 
 
 @router.get("", response_model=Page[CallPublic])
