@@ -28,8 +28,8 @@ PAGE_MODULES = (
     "signin",
     "desks",
     "apply",
+    "official_batches",  # before "official": its fixed paths (/desk/official/calls/new) before "calls/{id}"
     "official",
-    "official_batches",
     "matching",
     "expert",
     "finance",

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from huiqi.engine.results import Status
+from huiqi.engine.results import STATUS_LABELS, Status
 from huiqi.store.base import utcnow
 from huiqi.store.errors import Conflict, NotFound, PermissionDenied
 from huiqi.store.models import Award, Batch, BatchItem, Call, Entity
@@ -41,8 +41,16 @@ def compute_batch(
     session.add(batch)
     session.flush()
     wanted = {f"{call.document_id}:{p}" for p in call.provisions}
+    excluded: list[dict[str, Any]] = []  # who is not listed and why (not eligible: only counted), for the audit
+    not_eligible = 0
+
+    def exclude(entity_id: int, rule: str | None, status: str, reason: str) -> None:
+        excluded.append({"entity_id": entity_id, "rule": rule, "status": status, "reason": reason})
+
     for entity in session.scalars(select(Entity).order_by(Entity.id)):
-        if blacklisted(session, entity.id, today):
+        entry = blacklisted(session, entity.id, today)
+        if entry is not None:
+            exclude(entity.id, None, "失信名单", f"列入失信名单至{entry.expires_on.isoformat()}：{entry.reason}")
             continue
         evaluation, _used = evaluate_entity(session, entity=entity, policy=policy, documents=(call.document_id,),
                                             as_of=call.as_of or today, period=call.period,
@@ -50,17 +58,27 @@ def compute_batch(
         for result in evaluation.rules():
             if f"{result.document}:{result.provision}" not in wanted:
                 continue
-            if result.status is not Status.ELIGIBLE or not result.amount_fen:
+            if result.status is Status.NOT_ELIGIBLE:
+                not_eligible += 1
+                continue
+            if result.status is Status.ELIGIBLE and not result.amount_fen:
+                exclude(entity.id, result.label, "金额待核定", "规则未算出确定金额；免申即享只兑现规则算出的金额")
+                continue
+            if result.status is not Status.ELIGIBLE:
+                if result.status is not Status.NOT_APPLICABLE:
+                    exclude(entity.id, result.label, STATUS_LABELS[result.status], result.reason)
                 continue
             taken = session.scalar(select(Award.id).where(Award.entity_id == entity.id, Award.rule_ref == result.ref,
                                                           Award.period == call.period))  # fmt: skip
             if taken is not None:
+                exclude(entity.id, result.label, "已享受", f"已在奖励台账中（{call.period}年度，奖励编号 {taken}）")
                 continue
             session.add(BatchItem(batch_id=batch.id, entity_id=entity.id, rule_ref=result.ref, tiers=list(result.tier),
                                   amount_fen=result.amount_fen, result=result.to_json()))  # fmt: skip
     session.flush()
     audit.record(session, actor=actor, action="batch.compute", object_type="batch", object_id=batch.id, before=None,
-                 after={**audit.snapshot(batch), "items": len(items_of(session, batch.id))})  # fmt: skip
+                 after={**audit.snapshot(batch), "items": len(items_of(session, batch.id)),
+                        "excluded": excluded, "not_eligible": not_eligible})  # fmt: skip
     return batch
 
 
