@@ -28,7 +28,7 @@ from huiqi.workflow.awards import approve
 from huiqi.workflow.materials import add_material
 from platform_fixtures import OFFICIAL, TEST_PASSWORD, add_call, add_firm, add_user, applicant, make_uscc, propose_all
 
-from .conftest import Site, shot
+from .conftest import Site, no_horizontal_scroll, shot
 
 PDF = b"%PDF-1.4\n% huiqi test material\n" + b"0" * 2048
 YEAR = dt.date.today().year
@@ -98,7 +98,8 @@ def world(site: Site) -> World:
                            report_due=[due, "12-31"], report_years=2)  # fmt: skip
     [approved_id] = propose_all(database, policy, report_call, [approved])
     with database.transaction() as session:
-        approve(session, application=session.get_one(Application, approved_id), actor=OFFICIAL, today=approved_on)
+        approve(session, application=session.get_one(Application, approved_id), actor=OFFICIAL, today=approved_on,
+                now=dt.datetime.combine(approved_on, dt.time(2), tzinfo=dt.UTC))  # fmt: skip
         report_ids = [r.id for r in session.query(Report).filter(Report.application_id == approved_id)
                       .order_by(Report.due_on)]  # fmt: skip
     add_user(database, "apply-approved", "applicant", entity_id=approved)
@@ -209,6 +210,10 @@ def test_returned_for_correction_shows_every_fix_and_is_resubmitted(page: Page, 
     page.get_by_role("button", name="上传").click()
     expect(page.locator("table.apply-materials")).to_contain_text(hashlib.sha256(clearer).hexdigest())
     shot(page, "apply-returned-fixes")
+    page.set_viewport_size({"width": 375, "height": 812})
+    no_horizontal_scroll(page)
+    shot(page, "apply-returned-fixes-phone")
+    page.set_viewport_size({"width": 1280, "height": 860})
     page.get_by_role("button", name="重新提交").click()  # without the pledge: refused
     expect(page.locator("#submit-error")).to_contain_text("信用承诺")
     page.get_by_label("我单位作出以上信用承诺").check()
@@ -266,7 +271,7 @@ def test_a_page_session_may_upload_more_than_the_anonymous_limit(page: Page, sit
     for forged in (f"{live}.forged", live, f"{dead}.{signature}", signed_dead):
         refused = httpx.post(url, cookies={"huiqi_session": forged}, data=form, files=upload)
         assert refused.status_code == 413, (forged, refused.text)
-        assert "不得超过64 KiB" in refused.json()["message"]
+        assert "未登录或登录已过期，提交的内容不得超过64 KiB：请重新登录后再上传" in refused.text
     accepted = httpx.post(url, cookies={"huiqi_session": cookie}, data=form, files=upload)
     assert accepted.status_code == 303, accepted.text[:300]
     page.reload()

@@ -26,13 +26,14 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import html
 import re
 from dataclasses import dataclass
 from typing import Any
 
 import anyio
 from fastapi import FastAPI
-from fastapi.responses import JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.security.utils import get_authorization_scheme_param
 from sqlalchemy.orm import Session
 from starlette.datastructures import Headers, MutableHeaders
@@ -155,6 +156,12 @@ ANONYMOUS_MESSAGE = (
     f"未登录的请求体不得超过{ANONYMOUS_BODY // KIB} KiB：请先登录（POST {LOGIN_PATH}），"
     "再以 Authorization: Bearer <令牌> 发送"
 )
+#: The same limit said to a person on a page (an upload after the session ended).
+PAGE_ANONYMOUS_MESSAGE = f"未登录或登录已过期，提交的内容不得超过{ANONYMOUS_BODY // KIB} KiB：请重新登录后再上传"
+
+
+def _anonymous_message(scope: Scope) -> str:
+    return ANONYMOUS_MESSAGE if scope["path"].startswith(API_PREFIX) else PAGE_ANONYMOUS_MESSAGE
 
 
 def body_limit(scope: Scope, settings: Settings) -> BodyLimit:
@@ -163,7 +170,7 @@ def body_limit(scope: Scope, settings: Settings) -> BodyLimit:
     if scope["path"] == LOGIN_PATH:
         return BodyLimit(LOGIN_BODY, f"登录请求体不得超过{LOGIN_BODY // KIB} KiB")
     if "authorization" not in headers and _cookie_token(scope) is None:
-        return BodyLimit(ANONYMOUS_BODY, ANONYMOUS_MESSAGE)
+        return BodyLimit(ANONYMOUS_BODY, _anonymous_message(scope))
     if headers.get("content-type", "").lower().startswith("multipart/form-data"):
         mb = settings.max_upload_mb
         message = f"上传请求不得超过{mb} MB（文件上限{mb}MB，另含少量表单开销）：请压缩文件后上传"
@@ -204,7 +211,7 @@ class Hardening:
                 return
             if limit.gated is not None and declared > limit.gated:
                 if not await _token_is_live(scope):
-                    await _refuse("令牌无效或已过期：" + ANONYMOUS_MESSAGE, scope, send)
+                    await _refuse("令牌无效或已过期：" + _anonymous_message(scope), scope, send)
                     return
                 token_checked = True
         received = 0
@@ -223,7 +230,7 @@ class Hardening:
             if limit.gated is not None and received > limit.gated and not token_checked:
                 token_checked = True
                 if not await _token_is_live(scope):
-                    refused.append("令牌无效或已过期：" + ANONYMOUS_MESSAGE)
+                    refused.append("令牌无效或已过期：" + _anonymous_message(scope))
                     raise _BodyTooLarge(refused[-1])
             return message
 
@@ -303,9 +310,25 @@ def _docs_csp(page: bytes) -> str:
     return DOCS_CSP.format(hashes=hashes).replace("  ", " ")
 
 
+#: A page's 413 (an upload from the 申报 page): the message in Chinese on a page of the site, not the API's JSON.
+PAGE_413 = (
+    '<!doctype html><html lang="zh-CN"><head><meta charset="utf-8">'
+    '<meta name="viewport" content="width=device-width, initial-scale=1"><title>提交的内容过大 · 惠企 huiqi</title>'
+    '<link rel="stylesheet" href="/static/css/site.css"></head><body><main id="main" class="wrap">'
+    '<h1>提交的内容过大</h1><p class="field-error" role="alert">{message}</p>'
+    "<p>没有保存任何内容。请返回上一页，按上述提示处理后重新提交。</p></main></body></html>"
+)
+
+
 async def _refuse(message: str, scope: Scope, send: Send) -> None:
-    """Answer 413 and close the connection (the rest of the body is never read)."""
-    response = json_error(413, "payload_too_large", message, headers={"Connection": "close"})
+    """Answer 413 and close the connection (the rest of the body is never read): the API's JSON, or for a page
+    a Chinese page saying the same."""
+    response: Response
+    if scope["path"].startswith(API_PREFIX):
+        response = json_error(413, "payload_too_large", message, headers={"Connection": "close"})
+    else:
+        page = PAGE_413.format(message=html.escape(message))
+        response = HTMLResponse(page, status_code=413, headers={"Connection": "close", "Cache-Control": "no-store"})
 
     async def nothing() -> Message:  # a response does not read the request
         return {"type": "http.disconnect"}
