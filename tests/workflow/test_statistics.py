@@ -4,6 +4,7 @@ budget per call and provision, awards by district, industry, size band and month
 from __future__ import annotations
 
 import datetime as dt
+import doctest
 from dataclasses import dataclass
 
 import pytest
@@ -160,3 +161,8 @@ def test_no_awards_is_empty_not_an_error(db: Database, policy: PolicyEngine) -> 
         assert [(r.budget_fen, r.left_fen, r.awards) for r in board.budgets] == [(1000 * WAN, 1000 * WAN, 0)]
         assert board.provisions == board.districts == board.industries == board.months == []
         assert all(r.awards == 0 for r in board.sizes)
+
+
+def test_docstring_examples() -> None:
+    failures, tried = doctest.testmod(statistics)
+    assert tried > 0 and failures == 0
