@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from huiqi.engine.results import STATUS_LABELS, Status
+from huiqi.money import format_cn
 from huiqi.store.base import utcnow
 from huiqi.store.errors import Conflict, NotFound, PermissionDenied
 from huiqi.store.models import Award, Batch, BatchItem, Call, Entity
@@ -31,8 +32,10 @@ def compute_batch(
 ) -> Batch:
     """Evaluate the registry for the call's provisions; list every eligible rule with a definite amount.
 
-    Rules that need an official to fix the amount (待审核定额) are not listed: 免申即享 pays only what the
-    rules compute. Entities on the blacklist and rules already in the ledger for the period are skipped.
+    Rules that need an official to fix the amount (待审核定额, or only a ceiling: 最高/不超过) are not listed:
+    免申即享 pays only the certain money the rules compute. Who is not listed and why is kept in the audit
+    event (``excluded``; plain "not eligible" results only counted). Entities on the blacklist and rules already
+    in the ledger for the period are skipped.
     """
     _official(actor)
     today = today or dt.date.today()
@@ -61,8 +64,9 @@ def compute_batch(
             if result.status is Status.NOT_ELIGIBLE:
                 not_eligible += 1
                 continue
-            if result.status is Status.ELIGIBLE and not result.amount_fen:
-                exclude(entity.id, result.label, "金额待核定", "规则未算出确定金额；免申即享只兑现规则算出的金额")
+            if result.status is Status.ELIGIBLE and (not result.amount_fen or result.is_ceiling):
+                bound = f"只有最高限额{format_cn(result.amount_fen)}" if result.amount_fen else "规则未算出金额"
+                exclude(entity.id, result.label, "金额待核定", f"{bound}，须由主管部门核定；免申即享只兑现确定金额")
                 continue
             if result.status is not Status.ELIGIBLE:
                 if result.status is not Status.NOT_APPLICABLE:
