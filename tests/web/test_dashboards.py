@@ -83,6 +83,18 @@ def painted(page: Page, name: str) -> int:
     return count
 
 
+def chart_font(page: Page, name: str) -> str:
+    """The font family the chart draws its text with."""
+    font: str = page.evaluate(
+        """(name) => {
+            const option = echarts.getInstanceByDom(document.querySelector(`#chart-${name}`)).getOption();
+            return (Array.isArray(option.textStyle) ? option.textStyle[0] : option.textStyle).fontFamily;
+        }""",
+        name,
+    )
+    return font
+
+
 def test_the_official_sees_the_charts_and_downloads_exact_excel(page: Page, site: Site, board: Board) -> None:
     refused: list[str] = []
     page.on("console", lambda m: refused.append(m.text) if _csp(m) else None)
@@ -106,6 +118,7 @@ def test_the_official_sees_the_charts_and_downloads_exact_excel(page: Page, site
     expect(page.locator(".dash-chart[data-rendered=true]")).to_have_count(len(CHARTS))
     for name in CHARTS:
         assert painted(page, name) > 2000, f"图表 {name} 是空的"
+        assert "Noto Sans CJK SC" in chart_font(page, name)  # the page's CJK font stack, not the canvas default
     shot(page, "dashboards")
     assert not refused, f"内容安全策略拒绝了：{refused}"
 

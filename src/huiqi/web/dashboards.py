@@ -121,7 +121,9 @@ def _provision_chart(board: Dashboard) -> dict[str, Any] | None:
     if not rows:
         return None
     several = len({r.call_id for r in rows}) > 1
-    names = [f"{r.call_title}·{r.provision}" if several else f"{r.provision}·{r.rule_label}" for r in rows]
+    names = [
+        f"{r.call_title}·{r.provision}·{r.rule_label}" if several else f"{r.provision}·{r.rule_label}" for r in rows
+    ]
     return {"kind": "hbar", "categories": names,
             "series": [_series("已拨付", [r.paid_fen for r in rows], "provision"),
                        _series("已批准未拨付", [r.unpaid_fen for r in rows], "provision")]}  # fmt: skip
