@@ -22,7 +22,7 @@ from huiqi.api.deps import MAX_ID, require
 from huiqi.store.db import Database
 from huiqi.store.entities import current_facts, get_entity
 from huiqi.store.errors import NotFound, PermissionDenied
-from huiqi.store.models import PROVENANCE_LABELS, Application, Award, Call, Entity, Fact, Payment, Report
+from huiqi.store.models import PROVENANCE_LABELS, Application, Call, Fact, Payment, Report
 from huiqi.web.sessions import DESKS, signed_in
 from huiqi.web.templating import render
 from huiqi.workflow.actors import Actor
@@ -31,8 +31,6 @@ from huiqi.workflow.policy import PolicyEngine
 from huiqi.workflow.queues import (
     counts_by_state,
     own_applications,
-    own_assignments,
-    payments_due,
     visible_payments,
 )
 from huiqi.workflow.states import STATE_LABELS, State
@@ -165,39 +163,5 @@ def official_desk(request: Request, actor: SignedIn) -> Response:
         for item in counts:
             calls.setdefault(item.call_id, item.call_title)
         return render(request, "desks/official.html", counts=counts, calls=calls)
-
-    return _page(request, build)
-
-
-@router.get("/desk/expert", response_class=HTMLResponse, response_model=None)
-def expert_desk(request: Request, actor: SignedIn) -> Response:
-    """专家工作台：分配给本人的评审任务。"""
-
-    def build(session: Session) -> Response:
-        require(actor, "expert")
-        rows = []
-        for assignment in own_assignments(session, actor):
-            application = session.get_one(Application, assignment.application_id)
-            call = session.get_one(Call, application.call_id)
-            rows.append((assignment, call.title, beijing_date(assignment.assigned_at),
-                         beijing_date(assignment.submitted_at)))  # fmt: skip
-        return render(request, "desks/expert.html", rows=rows)
-
-    return _page(request, build)
-
-
-@router.get("/desk/finance", response_class=HTMLResponse, response_model=None)
-def finance_desk(request: Request, actor: SignedIn) -> Response:
-    """财政工作台：待拨付的分期。"""
-
-    def build(session: Session) -> Response:
-        require(actor, "finance")
-        rows = []
-        for payment in payments_due(session, actor):
-            award = session.get_one(Award, payment.award_id)
-            entity = session.get_one(Entity, award.entity_id)
-            call = session.get_one(Call, award.call_id)
-            rows.append((payment, award, entity.name, call.title))
-        return render(request, "desks/finance.html", rows=rows, total_fen=sum(p.amount_fen for p, *_ in rows))
 
     return _page(request, build)
