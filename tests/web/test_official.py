@@ -337,6 +337,8 @@ def test_approval_within_the_budget_then_refused_beyond_it(page: Page, site: Sit
         "href", f"/desk/official/applications/{world.first}/clawback"
     )
     shot(page, "official-approved-instalments")
+    clawback = page.request.get(f"{site.base_url}/desk/official/applications/{world.first}/clawback")
+    assert clawback.status == 200  # the link leads to the clawback page (web/official_batches.py)
 
     page.goto(f"{site.base_url}/desk/official/applications/{world.second}")
     expect(page.locator("#approve .budget-left")).to_have_text("100万元")
