@@ -252,3 +252,26 @@ def test_a_clawback_with_the_blacklist(page: Page, site: Site, world: World) -> 
     with site.app.state.database.sessions() as session:
         call = session.get_one(Call, world.clawback_call)
         assert call.reserved_fen == 120_0000_00  # 80万元 released; the 120万元 paid awaits its return
+
+
+def test_on_a_phone_for_officials_only_and_never_without_the_token(phone: Page, site: Site, world: World) -> None:
+    sign_in(phone, site, "official")
+    for path in ("/desk/official/calls/new", "/desk/official/batches", "/desk/official/reports",
+                 f"/desk/official/applications/{world.application}/clawback"):  # fmt: skip
+        phone.goto(site.base_url + path)
+        expect(phone.get_by_role("heading", level=1)).to_be_visible()
+        no_horizontal_scroll(phone)
+    phone.goto(site.base_url + "/desk/official/batches")
+    shot(phone, "batches-phone")
+    refused = phone.request.post(site.base_url + "/desk/official/batches", form={"call_id": str(world.batch_call)})
+    assert refused.status == 403 and "CSRF" in refused.text()
+    refused = phone.request.post(site.base_url + f"/desk/official/applications/{world.application}/clawback",
+                                 form={"reason": "x", "blacklist_until": "2099-01-01"})  # fmt: skip
+    assert refused.status == 403
+    phone.context.clear_cookies()
+    sign_in(phone, site, "suzhou-c")  # an applicant: not its desk
+    for path in ("/desk/official/batches", "/desk/official/reports", "/desk/official/calls/new",
+                 f"/desk/official/applications/{world.application}/clawback"):  # fmt: skip
+        response = phone.goto(site.base_url + path)
+        assert response is not None and response.status in (403, 404), path
+        expect(phone.locator("main")).to_contain_text("无权访问" if response.status == 403 else "未找到")

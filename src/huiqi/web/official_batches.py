@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Path, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 from sqlalchemy import select
@@ -250,6 +251,10 @@ async def create_call(request: Request, actor: SignedIn) -> Response:
     check_csrf(request, str(raw.get("csrf_token") or ""))
     text = {name: str(raw.get(name) or "") for name in CALL_FIELDS if name != "provisions"}
     chosen = [str(v) for v in raw.getlist("provisions")]
+    return await run_in_threadpool(_create_call, request, actor, text, chosen)  # the database is synchronous
+
+
+def _create_call(request: Request, actor: Actor, text: dict[str, str], chosen: list[str]) -> Response:
     form = CallForm(values=text, provisions=chosen)
     try:
         require(actor, *OFFICIALS)
