@@ -52,6 +52,8 @@ SET_PATHS = {"benefit.rate": "奖励比例（如 15%）", "benefit.ceiling": "�
              "benefit.amount": "奖励金额（如 60万元）"}  # fmt: skip
 #: columns holding a document id (or document:provision): shown by the document's short title
 DOCUMENT_COLUMNS = ("document", "best_document", "target")
+#: headers said more precisely on the page than the engine's short label
+HEADERS = {"delta_fen": "最高可达合计变化"}
 ALLOCATIONS = {"pro_rata": "按比例", "ranking": "排序择优"}
 MONEY_UNITS = ("元", "万元", "亿元")
 _lock = threading.Lock()
@@ -311,7 +313,7 @@ def _cell(name: str, value: Any, titles: dict[str, str]) -> str:
 def shown_table(title: str, name: str, data: pa.Table, columns: tuple[str, ...], titles: dict[str, str]) -> ShownTable:
     """A report table as the page shows it: the columns the command line prints, the first rows."""
     names = list(columns) or data.column_names
-    headers = [column_label(n).replace("（万元）", "") for n in names]
+    headers = [HEADERS.get(n) or column_label(n).replace("（万元）", "") for n in names]
     numeric = [n.endswith("_fen") or pa.types.is_integer(data.schema.field(n).type) for n in names]
     rows = [[_cell(n, row[n], titles) for n in names] for row in data.slice(0, SHOWN_ROWS).to_pylist()]
     return ShownTable(title, name, headers, numeric, rows, data.num_rows)
@@ -360,6 +362,14 @@ OPTION_WORDS = (("history.parquet 没有任何年度数据", "名册没有年度
                 ("--budget", "预算"))  # fmt: skip
 
 
+_COLUMN = re.compile(r"列 ([a-z][a-z0-9_]*)")
+
+
+def _column_name(policy: PolicyEngine, key: str) -> str:
+    fact = policy.base.catalogue.get(key)
+    return f"列 {fact.name}（{key}）" if fact is not None else f"列 {key}"
+
+
 def _in_form_words(text: str) -> str:
     for option, words in OPTION_WORDS:
         text = text.replace(option, words)
@@ -391,8 +401,12 @@ def _work(policy: PolicyEngine, request: Request_, files: dict[str, Path], money
         else:
             names = "、".join(p.name for p in files.values())
             job.report(f"逐格检查并导入 {names}")
-            import_population(policy.base.catalogue, entities=files["entities"], history=files.get("history"),
-                              ledger=None, out=population, money_unit=money_unit)  # fmt: skip
+            try:
+                import_population(policy.base.catalogue, entities=files["entities"], history=files.get("history"),
+                                  ledger=None, out=population, money_unit=money_unit)  # fmt: skip
+            except HuiqiError as exc:  # the column as the file names it: the fact's Chinese name
+                exc.where = _COLUMN.sub(lambda m: _column_name(policy, m.group(1)), exc.where or "") or None
+                raise
             label = f"上传的名册 {names}"
 
         @contextmanager
