@@ -17,6 +17,7 @@ the page then polls the job's progress.
 
 from __future__ import annotations
 
+import atexit
 import logging
 import secrets
 import shutil
@@ -94,6 +95,7 @@ class JobRunner:
         self._jobs: dict[str, Job] = {}
         self._lock = threading.Lock()
         self._root = Path(tempfile.mkdtemp(prefix="huiqi-jobs-", dir=root))
+        atexit.register(shutil.rmtree, self._root, True)  # no results left behind when the server stops
         self.keep = keep
         self.per_owner = per_owner
         self.clock = clock

@@ -25,6 +25,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 from starlette.datastructures import UploadFile
 
+from huiqi.api.config import Settings
 from huiqi.api.deps import require
 from huiqi.errors import HuiqiError
 from huiqi.money import parse_money
@@ -44,7 +45,6 @@ SignedIn = Annotated[Actor, Depends(signed_in)]
 ROLES = ("analyst", "official", "administrator", "finance")
 MODES = {"simulate": "政策模拟", "reform": "改革方案", "compare": "多文件比较", "budget": "预算分配"}
 SUFFIXES = (".csv", ".xlsx", ".xls")
-MAX_FILE = 16 * 1024 * 1024  # an uploaded registry (the body limit of the server applies first)
 SIZES = (100, 100_000)  # synthetic registry: entities
 SHOWN_ROWS = 50
 #: ``set`` paths of a reform the form offers (docs/population.md has the rest; the engine checks them)
@@ -334,7 +334,7 @@ def results_of(report: Report, out: Path) -> Results:
     return Results(report.title, notes, tables, charts, files)
 
 
-def _save(upload: UploadFile, folder: Path, taken: set[str]) -> Path:
+def _save(upload: UploadFile, folder: Path, taken: set[str], limit_mb: int) -> Path:
     """The uploaded file in the job's folder under its own name (so that an error names the user's file)."""
     name = re.sub(r"[^\w.（）()\-]", "_", Path(upload.filename or "登记表").name) or "登记表.csv"
     while name in taken:
@@ -345,10 +345,8 @@ def _save(upload: UploadFile, folder: Path, taken: set[str]) -> Path:
     with path.open("wb") as target:
         while chunk := upload.file.read(1 << 20):
             size += len(chunk)
-            if size > MAX_FILE:
-                raise Conflict(
-                    f"文件 {upload.filename} 超过 {MAX_FILE // (1 << 20)} MiB，请拆分后再上传", where="entities"
-                )
+            if size > limit_mb << 20:
+                raise Conflict(f"文件 {upload.filename} 超过 {limit_mb} MiB，请拆分后再上传", where="entities")
             target.write(chunk)
     if size == 0:
         raise Conflict(f"文件 {upload.filename} 是空的，请选择登记表文件", where="entities")
@@ -441,9 +439,16 @@ def _form_page(request: Request, actor: Actor, form: Form, *, status_code: int =
     policy: PolicyEngine = request.app.state.policy
     response = render(request, "simulate/form.html", status_code=status_code, form=form,
                       choices=Choices.of(policy), modes=MODES, set_paths=SET_PATHS, allocations=ALLOCATIONS,
-                      money_units=MONEY_UNITS, sizes=SIZES, jobs=runner(request).jobs_of(actor.username))  # fmt: skip
+                      money_units=MONEY_UNITS, sizes=SIZES, upload_mb=_upload_mb(request),
+                      jobs=runner(request).jobs_of(actor.username))  # fmt: skip
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+def _upload_mb(request: Request) -> int:
+    """The largest upload the server takes (``Settings.max_upload_mb``, enforced first by huiqi.api.security)."""
+    settings: Settings = request.app.state.settings
+    return settings.max_upload_mb
 
 
 def _refused(request: Request, exc: NotFound | PermissionDenied) -> HTMLResponse:
@@ -464,7 +469,7 @@ def simulate_form(request: Request, actor: SignedIn) -> Response:
 @router.post("/simulate", response_class=HTMLResponse, response_model=None)
 async def simulate_submit(request: Request, actor: SignedIn) -> Response:
     """提交测算：检查表单，交给后台运行，转到测算页面（立即返回）。"""
-    async with request.form(max_part_size=MAX_FILE) as submitted:
+    async with request.form() as submitted:
         check_csrf(request, submitted.get("csrf_token") if isinstance(submitted.get("csrf_token"), str) else None)  # type: ignore[arg-type]
         try:
             require(actor, *ROLES)
@@ -481,7 +486,7 @@ async def simulate_submit(request: Request, actor: SignedIn) -> Response:
             taken: set[str] = set()
             for name, upload in (("entities", form.entities), ("history", form.history)):
                 if checked.source == "upload" and upload is not None:
-                    files[name] = _save(upload, job.folder, taken)
+                    files[name] = _save(upload, job.folder, taken, _upload_mb(request))
 
         try:
             job = runner(request).submit(actor.username, checked.title,
