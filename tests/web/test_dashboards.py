@@ -173,6 +173,8 @@ def test_who_may_see_the_board(page: Page, site: Site, board: Board) -> None:
     page.goto(site.base_url + "/dashboards?call=abc")
     error = page.locator("#call-error")
     expect(error).to_contain_text("批次编号应为正整数")
+    page.goto(site.base_url + "/dashboards?call=" + "9" * 60)
+    expect(error).to_contain_text("没有编号为 99999999999999999999… 的申报批次")
     expect(page.get_by_label("批次", exact=True)).to_have_attribute("aria-invalid", "true")
     page.goto(site.base_url + "/dashboards?call=2147480000")
     expect(error).to_contain_text("没有编号为 2147480000 的申报批次")

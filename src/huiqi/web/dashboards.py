@@ -167,8 +167,10 @@ def _call_id(raw: str | None) -> tuple[int | None, str | None]:
     text = (raw or "").strip()
     if not text:
         return None, None
-    if not text.isascii() or not text.isdigit() or not 1 <= int(text) <= MAX_ID:
+    if not text.isascii() or not text.isdigit() or int(text) < 1:
         return None, f"批次编号应为正整数，收到“{text[:20]}”；请从列表中选择批次"
+    if int(text) > MAX_ID:
+        return None, f"没有编号为 {text[:20]}{'…' if len(text) > 20 else ''} 的申报批次；请从列表中选择批次"
     return int(text), None
 
 
@@ -185,7 +187,7 @@ def _answer(request: Request, actor: Actor, build: Callable[[Session], Response]
     return response
 
 
-CallQuery = Annotated[str | None, Query(max_length=40)]
+CallQuery = Annotated[str | None, Query()]  # any text: a wrong one is said beside the field
 
 
 @router.get("/dashboards", response_class=HTMLResponse, response_model=None)
