@@ -116,7 +116,7 @@ def test_the_desk_lists_the_instalments_due_and_exports_the_payment_orders(
     first = page.locator(f"#payment-{world.payments[yi][0]}")
     expect(first).to_contain_text(FIRMS[1])
     expect(first).to_contain_text(USCC_YI)
-    expect(first).to_contain_text("第1期/共3期（50%）")
+    expect(first).to_contain_text("第1期/共3期占奖励的50%")
     expect(first).to_contain_text("617,283.94元")  # 50% of 1,234,567.89元 to the fen
     expect(first).to_contain_text(f"{world.approved_on.year}年{world.approved_on.month}月{world.approved_on.day}日")
     expect(page.locator(f"#payment-{world.payments[yi][1]}")).to_contain_text("370,370.37元")

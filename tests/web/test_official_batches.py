@@ -246,6 +246,8 @@ def test_a_clawback_with_the_blacklist(page: Page, site: Site, world: World) -> 
     expect(blacklist).to_contain_text("（在期内）")
     expect(page.get_by_role("button", name="追回并列入失信名单")).to_have_count(0)
     shot(page, "batches-clawback-done")
+    page.goto(f"{site.base_url}/desk/official/reports?call={world.clawback_call}")  # its reports say so
+    expect(page.locator("#overdue-title + .table-wrap tbody tr").first).to_contain_text("已追回")
 
     from huiqi.store.models import Call
 

@@ -545,6 +545,7 @@ def reports(request: Request, actor: SignedIn, call: str = "") -> Response:
         rows = _report_rows(session, today, call_id)
         calls = list(session.scalars(select(Call).order_by(Call.id.desc())))
         return render(request, "official_batches/reports.html", today=today, call_id=call_id, calls=calls,
+                      state_labels={s.value: label for s, label in STATE_LABELS.items()},
                       overdue=[r for r in rows if r.overdue],
                       due=[r for r in rows if not r.overdue and r.report.submitted_at is None],
                       submitted=[r for r in rows if r.report.submitted_at is not None])  # fmt: skip
