@@ -43,13 +43,14 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from huiqi.engine.evaluate import Options
-from huiqi.engine.profile import Profile
+from huiqi.engine.profile import Profile, parse_profile
 from huiqi.engine.results import AmountKind, RuleResult, Status, Trace
-from huiqi.errors import HuiqiError
+from huiqi.errors import HuiqiError, ProfileError
 from huiqi.regions import canonical_region
+from huiqi.store.entities import in_force, raw_profile
 from huiqi.store.errors import InvalidInput, NotFound
-from huiqi.store.models import Application, Call, Entity, Notice, Subscription
-from huiqi.workflow.policy import PolicyEngine, entity_profile
+from huiqi.store.models import Application, Award, Call, Entity, Fact, Notice, Subscription
+from huiqi.workflow.policy import PolicyEngine, ledger_of
 
 if TYPE_CHECKING:
     from huiqi.store.db import Database
@@ -229,8 +230,15 @@ def _audience(session: Session, call: Call, policy: PolicyEngine) -> list[Entity
     follows: dict[int, list[tuple[str, str]]] = defaultdict(list)
     for sub in session.scalars(select(Subscription)):
         follows[sub.entity_id].append((sub.kind, sub.value))
+    jurisdiction = policy.base.document(call.document_id).policy.document.jurisdiction.region
     entities = session.scalars(select(Entity).where(Entity.entity_type.in_(sorted(types))).order_by(Entity.id))
-    return [e for e in entities if subscription_matches(follows.get(e.id, []), topics)]
+    # The document's query reaches an entity whose region names its jurisdiction, or is unknown; the others
+    # are not even turned into profiles (a city's call does not read the whole country's registry).
+    return [
+        e
+        for e in entities
+        if (not e.region or jurisdiction in e.region) and subscription_matches(follows.get(e.id, []), topics)
+    ]
 
 
 @dataclass(frozen=True)
@@ -242,6 +250,36 @@ class RuleVerdict:
     status: Status
     amount_fen: int | None
     is_ceiling: bool
+
+
+def registry_profiles(
+    session: Session, entities: list[Entity], policy: PolicyEngine
+) -> tuple[list[tuple[str, Profile]], list[str]]:
+    """What ``entity_profile`` builds for one entity, for many at once: the facts in force (``in_force``, one
+    query per 500 entities instead of one per entity) and the award ledger of those that have awards.
+
+    Returns (entity id as text, profile) and, for entities whose registered facts cannot be evaluated, why.
+    """
+    facts: dict[int, list[Fact]] = defaultdict(list)
+    ids = [e.id for e in entities]
+    for start in range(0, len(ids), 500):
+        rows = session.scalars(select(Fact).where(Fact.entity_id.in_(ids[start : start + 500])).order_by(Fact.id))
+        for row in in_force(rows):
+            facts[row.entity_id].append(row)
+    awarded = set(session.scalars(select(Award.entity_id).distinct()))
+    profiles: list[tuple[str, Profile]] = []
+    skipped: list[str] = []
+    for entity in entities:
+        mine = sorted(facts[entity.id], key=lambda f: (f.key, f.year or 0))  # as current_facts orders them
+        try:
+            profile = parse_profile(raw_profile(entity, mine), policy.base.catalogue, where="registry")
+        except ProfileError as exc:
+            skipped.append(f"{entity.name}：登记的事实无法用于评估：{exc.message}")
+            continue
+        if entity.id in awarded:
+            profile.ledger = ledger_of(session, entity.id)
+        profiles.append((str(entity.id), profile))
+    return profiles, skipped
 
 
 def classify_population(
@@ -297,16 +335,8 @@ def match_call(session: Session, *, call: Call, policy: PolicyEngine, today: dt.
     report = MatchReport(call_id=call.id)
     started = time.perf_counter()
     audience = _audience(session, call, policy)
-    profiles: list[tuple[str, Profile]] = []
-    by_key: dict[str, Entity] = {}
-    for entity in audience:
-        try:
-            profile, _used = entity_profile(session, entity, policy)
-        except InvalidInput as exc:
-            report.skipped.append(f"{entity.name}：{exc.message}")
-            continue
-        profiles.append((str(entity.id), profile))
-        by_key[str(entity.id)] = entity
+    profiles, report.skipped = registry_profiles(session, audience, policy)
+    by_key = {str(e.id): e for e in audience}
     report.considered = len(profiles)
     verdict = classify_population(profiles, call, policy, as_of=as_of) if profiles else {}
     report.population_ms = (time.perf_counter() - started) * 1000
