@@ -313,6 +313,8 @@ def _cell(name: str, value: Any, titles: dict[str, str]) -> str:
 def shown_table(title: str, name: str, data: pa.Table, columns: tuple[str, ...], titles: dict[str, str]) -> ShownTable:
     """A report table as the page shows it: the columns the command line prints, the first rows."""
     names = list(columns) or data.column_names
+    if "provision_label" in names:  # the heading carries the number (第三条 …, 1. …): one column for both
+        names = [n for n in names if n != "provision"]
     headers = [HEADERS.get(n) or column_label(n).replace("（万元）", "") for n in names]
     numeric = [n.endswith("_fen") or pa.types.is_integer(data.schema.field(n).type) for n in names]
     rows = [[_cell(n, row[n], titles) for n in names] for row in data.slice(0, SHOWN_ROWS).to_pylist()]
