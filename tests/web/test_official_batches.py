@@ -12,6 +12,7 @@ import datetime as dt
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, expect
@@ -103,7 +104,7 @@ def test_open_a_call_from_the_form_refusing_a_bad_budget_and_dates_then_close_it
     title = "网页发布测试·2033年度软件规模奖励"
     page.get_by_label("批次名称").fill(title)
     page.get_by_label("政策文件").select_option("suzhou-software-cluster")
-    page.locator("details.ob-provisions", has_text="苏州").locator("summary").click()
+    expect(page.locator('details[data-document="suzhou-software-cluster"]')).to_have_attribute("open", "")
     page.get_by_label("3. 支持企业做大做强").check()
     page.get_by_label("奖励年度").fill("2033")
     page.get_by_label("申报开始日").fill("2033-03-01")
@@ -148,7 +149,9 @@ def test_open_a_call_from_the_form_refusing_a_bad_budget_and_dates_then_close_it
     no_horizontal_scroll(page)
 
 
-def test_a_batch_computed_refused_out_of_order_published_and_approved(page: Page, site: Site, world: World) -> None:
+def test_a_batch_computed_refused_out_of_order_published_and_approved(
+    page: Page, site: Site, world: World, tmp_path: Path
+) -> None:
     sign_in(page, site, "official")
     page.goto(site.base_url + "/desk/official/batches")
     page.get_by_role("button", name="按登记数据计算名单").click()  # no call chosen
@@ -181,6 +184,23 @@ def test_a_batch_computed_refused_out_of_order_published_and_approved(page: Page
     expect(page.locator("main")).to_contain_text("已预留 600万元")
     shot(page, "batches-batch-awarded")
     no_horizontal_scroll(page)
+
+    with page.expect_download() as download:
+        page.get_by_role("link", name="下载名单和未列入的主体（Excel）").click()
+    assert download.value.suggested_filename.startswith("免申即享名单-批次")
+    from decimal import Decimal
+
+    from openpyxl import load_workbook
+
+    target = tmp_path / "batch.xlsx"
+    download.value.save_as(target)
+    book = load_workbook(target)
+    assert book.sheetnames == ["说明", "名单", "未列入"]
+    listed = list(book["名单"].iter_rows(values_only=True))
+    assert listed[0][4:6] == ("确定金额（万元）", "最高限额（万元）")
+    assert sorted(r[0] for r in listed[1:]) == sorted(BATCH_FIRMS)
+    assert all(Decimal(str(r[4])) == 200 and r[5] is None and r[6] == "已兑现" for r in listed[1:])
+    assert any(r[2] == "需补充信息" for r in book["未列入"].iter_rows(values_only=True))
 
     from sqlalchemy import func, select
 

@@ -41,8 +41,10 @@ from huiqi.store.models import (
 )
 from huiqi.web.desks import _page as read_page
 from huiqi.web.desks import beijing_date
+from huiqi.web.formatting import money
 from huiqi.web.sessions import check_csrf, signed_in
 from huiqi.web.templating import render
+from huiqi.web.workbook import Column, Sheet, workbook_response
 from huiqi.workflow.actors import Actor
 from huiqi.workflow.batches import award_batch, compute_batch, get_batch, items_of, publish_batch
 from huiqi.workflow.calls import CallSpec, close_call, get_call, open_call
@@ -68,6 +70,10 @@ BATCH_STATUS = {"computed": "已计算（待公示）", "published": "公示中�
 ITEM_STATUS = {"listed": "列入名单", "awarded": "已兑现", "skipped": "未兑现"}
 AWARD_STATE = {"approved": "已批准", "paid": "已拨付", "clawed_back": "已追回"}
 PAYMENT_STATUS = {"scheduled": "待拨付", "paid": "已拨付", "cancelled": "已取消"}
+
+LIST_COLUMNS = (Column("主体"), Column("统一社会信用代码"), Column("条款与档次"), Column("计算"),
+                Column("确定金额（万元）", "wan"), Column("最高限额（万元）", "wan"), Column("状态"), Column("说明"))  # fmt: skip
+EXCLUDED_COLUMNS = (Column("主体"), Column("规则"), Column("未列入的原因类别"), Column("说明"))
 
 #: The fields of the call form, in the order of the page (labels for the messages).
 CALL_FIELDS = {
@@ -395,22 +401,26 @@ def _exclusions(session: Session, batch_id: int) -> tuple[list[Exclusion] | None
     return out, int(after.get("not_eligible") or 0)
 
 
-def _batch_page(request: Request, session: Session, batch: Batch, *, error: str = "",
-                status_code: int = 200, notice: str = "") -> Response:  # fmt: skip
-    call = session.get_one(Call, batch.call_id)
+def _item_rows(session: Session, batch: Batch) -> list[ItemRow]:
     rows = []
     for item in items_of(session, batch.id):
         result = item.result or {}
         rows.append(ItemRow(item, session.get_one(Entity, item.entity_id), str(result.get("label") or item.rule_ref),
                             bool(result.get("is_ceiling"))))  # fmt: skip
+    return rows
+
+
+def _batch_page(request: Request, session: Session, batch: Batch, *, error: str = "",
+                status_code: int = 200, notice: str = "") -> Response:  # fmt: skip
+    call = session.get_one(Call, batch.call_id)
+    rows = _item_rows(session, batch)
     listed = [r for r in rows if r.item.status != "skipped"]
     certain_fen = sum(r.item.amount_fen for r in listed if not r.is_ceiling)
     ceilings = [r for r in listed if r.is_ceiling]
-    awarded_fen = sum(r.item.amount_fen for r in rows if r.item.status == "awarded" and not r.is_ceiling)
     awards = list(session.scalars(select(Award).where(Award.batch_id == batch.id).order_by(Award.id)))
     exclusions, not_eligible = _exclusions(session, batch.id)
     return _no_store(render(request, "official_batches/batch.html", status_code=status_code, batch=batch, call=call,
-                            rows=rows, certain_fen=certain_fen, ceilings=ceilings, awarded_fen=awarded_fen,
+                            rows=rows, certain_fen=certain_fen, ceilings=ceilings,
                             awards=awards, awarded_total=sum(a.amount_fen for a in awards),
                             exclusions=exclusions, not_eligible_count=not_eligible,
                             entity_names={r.entity.id: r.entity.name for r in rows}, status_labels=BATCH_STATUS, error=error,
@@ -459,6 +469,35 @@ def run_batch(
         with request.app.state.database.sessions() as session:
             return _batches_page(request, session, error=exc.message, status_code=_refused(exc), chosen=call_id)
     return _see(f"/desk/official/batches/{batch_id}")
+
+
+@router.get("/desk/official/batches/{batch_id}.xlsx", response_model=None)
+def batch_xlsx(request: Request, actor: SignedIn, batch_id: PageId) -> Response:
+    """一个免申即享批次的名单和未列入的主体（Excel，金额为万元；最高限额与确定金额分列）。"""
+
+    def build(session: Session) -> Response:
+        require(actor, *OFFICIALS)
+        batch = get_batch(session, batch_id)
+        call = session.get_one(Call, batch.call_id)
+        rows = _item_rows(session, batch)
+        listed = [[r.entity.name, r.entity.uscc or "", r.label, "；".join(r.item.result.get("calculation") or []),
+                   None if r.is_ceiling else r.item.amount_fen, r.item.amount_fen if r.is_ceiling else None,
+                   r.status_label, r.item.note or ""] for r in rows]  # fmt: skip
+        sheets = [Sheet("名单", LIST_COLUMNS, listed)]
+        exclusions, not_eligible = _exclusions(session, batch.id)
+        if exclusions is not None:
+            sheets.append(Sheet("未列入", EXCLUDED_COLUMNS,
+                                [[x.entity, rule, status, reason] for x in exclusions
+                                 for rule, status, reason in x.reasons]))  # fmt: skip
+        certain = sum(r.item.amount_fen for r in rows if r.item.status != "skipped" and not r.is_ceiling)
+        notes = [f"申报批次：{call.id} {call.title}（{call.period}年度，条款 {'、'.join(call.provisions)}）",
+                 f"免申即享批次 {batch.id}：{BATCH_STATUS.get(batch.status, batch.status)}；名单 {len(rows)} 项，"
+                 f"确定金额合计 {money(certain)}；最高限额单列，不计入合计。",
+                 f"另有 {not_eligible} 项规则评估为“不符合”，未逐项列出。"]  # fmt: skip
+        return workbook_response(f"免申即享名单-批次{batch.id}.xlsx", f"免申即享名单：{call.title}", sheets,
+                                 notes=notes, fallback=f"batch-{batch.id}")  # fmt: skip
+
+    return read_page(request, build)
 
 
 @router.get("/desk/official/batches/{batch_id}", response_class=HTMLResponse, response_model=None)
