@@ -245,15 +245,18 @@ def test_a_clawback_with_the_blacklist(page: Page, site: Site, world: World) -> 
     expect(page.locator("#reason-error")).to_have_text("追回须写明事实和依据")
     expect(page.locator("#blacklist_until-error")).to_contain_text("请填写失信名单的期满日")
     page.get_by_label("事实和依据").fill("经核查，申报的2032年度营业收入与审计报告不符。")
-    page.get_by_label("失信名单期满日").fill((dt.date.today() - dt.timedelta(days=1)).isoformat())
+    page.get_by_label("或期满日").fill((dt.date.today() - dt.timedelta(days=1)).isoformat())
     page.get_by_role("button", name="追回并列入失信名单").click()
     expect(page.locator("#blacklist_until-error")).to_have_text("失信名单的期满日须晚于今天")
     expect(page.get_by_label("事实和依据")).to_have_value("经核查，申报的2032年度营业收入与审计报告不符。")
     expect(page.locator("#application-state")).to_have_text("拨付中")  # nothing changed
     shot(page, "batches-clawback-refused")
 
-    until = dt.date.today() + dt.timedelta(days=3 * 365)
-    page.get_by_label("失信名单期满日").fill(until.isoformat())
+    from huiqi.web.official_batches import years_after
+
+    until = years_after(dt.date.today(), 3)
+    page.get_by_label("或期满日").fill("")
+    page.get_by_label("自今天起").select_option("3")  # three years from today
     page.get_by_role("button", name="追回并列入失信名单").click()
     expect(page).to_have_url(url)
     expect(page.locator("#application-state")).to_have_text("已追回")

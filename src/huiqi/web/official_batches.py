@@ -618,6 +618,21 @@ def report_page(request: Request, actor: SignedIn, report_id: PageId) -> Respons
 # 追回与失信名单
 
 
+BLACKLIST_YEARS = ("1", "2", "3", "5")
+
+
+def years_after(day: dt.date, years: int) -> dt.date:
+    """The same day ``years`` later (29 February → 28 February in a common year).
+
+    >>> years_after(dt.date(2024, 2, 29), 1), years_after(dt.date(2026, 12, 1), 3)
+    (datetime.date(2025, 2, 28), datetime.date(2029, 12, 1))
+    """
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:
+        return day.replace(year=day.year + years, day=28)
+
+
 def _clawback_page(request: Request, session: Session, application: Application, *, errors: dict[str, str] | None
                    = None, values: dict[str, str] | None = None, status_code: int = 200) -> Response:  # fmt: skip
     awards = list(session.scalars(select(Award).where(Award.application_id == application.id).order_by(Award.id)))
@@ -634,7 +649,8 @@ def _clawback_page(request: Request, session: Session, application: Application,
         to_return_fen=sum(a.paid_fen for a in live), to_release_fen=sum(a.amount_fen - a.paid_fen for a in live),
         returned_fen=sum(a.paid_fen for a in awards if a.state == "clawed_back"),
         clawed=application.state == State.CLAWED_BACK.value, award_state=AWARD_STATE, payment_status=PAYMENT_STATUS,
-        errors=errors or {}, values=values or {"reason": "", "blacklist_until": ""}, today=today,
+        errors=errors or {}, values=values or {"reason": "", "blacklist_until": "", "blacklist_years": ""}, today=today,
+        blacklist_years=BLACKLIST_YEARS,
         paid_on=beijing_date,
     ))  # fmt: skip
 
@@ -658,22 +674,30 @@ def clawback(
     actor: SignedIn,
     application_id: PageId,
     csrf_token: Csrf = "",
-    reason: Annotated[str, Form(max_length=2000)] = "",
-    blacklist_until: Annotated[str, Form(max_length=20)] = "",
+    reason: Annotated[str, Form()] = "",
+    blacklist_until: Annotated[str, Form()] = "",
+    blacklist_years: Annotated[str, Form()] = "",
 ) -> Response:
     """追回（claw_back，与 POST /api/v1/applications/{id}/claw-back 相同）：取消未拨付的分期、释放预算、
-    应退回已拨付资金，并将主体列入失信名单至指定日期。"""
+    应退回已拨付资金，并将主体列入失信名单至指定日期（或自今天起若干年）。"""
     check_csrf(request, csrf_token)
-    values = {"reason": reason, "blacklist_until": blacklist_until}
+    values = {"reason": reason[:2000], "blacklist_until": blacklist_until[:20], "blacklist_years": blacklist_years[:2]}
     errors: dict[str, str] = {}
     until: dt.date | None = None
-    try:
-        until = dt.date.fromisoformat(blacklist_until.strip())
-    except ValueError:
-        errors["blacklist_until"] = ("请填写失信名单的期满日（年-月-日，如 2029-12-31）" if not blacklist_until.strip()
-                                     else f"期满日 {blacklist_until.strip()!r} 不是有效的日期：请写成 年-月-日")  # fmt: skip
+    written = blacklist_until.strip()
+    if written:
+        try:
+            until = dt.date.fromisoformat(written)
+        except ValueError:
+            errors["blacklist_until"] = f"期满日 {written[:20]!r} 不是有效的日期：请写成 年-月-日，如 2029-12-31"
+    elif blacklist_years in BLACKLIST_YEARS:
+        until = years_after(dt.date.today(), int(blacklist_years))
+    else:
+        errors["blacklist_until"] = "请填写失信名单的期满日（年-月-日），或选择期限"
     if not reason.strip():
         errors["reason"] = "追回须写明事实和依据"
+    elif len(reason) > 2000:
+        errors["reason"] = f"事实和依据最多2000字，现有{len(reason)}字：请精简或改附材料"
     database = request.app.state.database
     if not errors and until is not None:
         try:
