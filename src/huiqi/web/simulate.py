@@ -338,7 +338,8 @@ def results_of(report: Report, out: Path) -> Results:
 
 def _save(upload: UploadFile, folder: Path, taken: set[str], limit_mb: int) -> Path:
     """The uploaded file in the job's folder under its own name (so that an error names the user's file)."""
-    name = re.sub(r"[^\w.（）()\-]", "_", Path(upload.filename or "登记表").name) or "登记表.csv"
+    original = Path(upload.filename or "登记表.csv")
+    name = re.sub(r"[^\w.（）()\-]", "_", original.stem)[:60] + original.suffix.lower()
     while name in taken:
         name = f"另一_{name}"
     taken.add(name)
