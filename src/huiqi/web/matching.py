@@ -38,7 +38,7 @@ from huiqi.workflow.matching import (
     follow,
     follows_of,
     mark_read,
-    match_call,
+    match_committed,
     notices_for,
     provision_headings,
     unfollow,
@@ -238,9 +238,8 @@ def rematch(
     database: Database = request.app.state.database
     policy: PolicyEngine = request.app.state.policy
     try:
-        with database.transaction() as session:
-            require(actor, *OFFICIALS)
-            report = match_call(session, call=get_call(session, call_id), policy=policy)
+        require(actor, *OFFICIALS)
+        report = match_committed(database, policy, call_id)
     except NotFound as exc:
         return render(request, "error.html", status_code=404, title="未找到", message=exc.message)
     except PermissionDenied as exc:

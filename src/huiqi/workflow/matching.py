@@ -40,6 +40,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from huiqi.engine.evaluate import Options
@@ -365,6 +366,7 @@ def match_call(session: Session, *, call: Call, policy: PolicyEngine, today: dt.
     existing = {
         (e, k) for e, k in session.execute(select(Notice.entity_id, Notice.key).where(Notice.call_id == call.id))
     }
+    new: list[Notice] = []
     for (entity_key, provision), found in sorted(findings.items(), key=lambda kv: (int(kv[0][0]), kv[0][1])):
         entity = by_key[entity_key]
         if found.match == "qualifies":
@@ -378,13 +380,13 @@ def match_call(session: Session, *, call: Call, policy: PolicyEngine, today: dt.
         if len(found.lacking) > MAX_LACKING:
             lacking.append(f"等{len(found.lacking)}项")
         summary = "：".join(x for x in (headings.get(provision, provision), found.summary) if x)
-        notice = Notice(entity_id=entity.id, key=key, call_id=call.id, document_id=call.document_id,
-                        provision_id=provision, match=found.match, amount_fen=found.amount_fen,
-                        amount_kind=found.amount_kind, deadline=call.closes_on, lacking=lacking,
-                        summary=summary[:500], delivery="in_app", delivery_attempts=0)  # fmt: skip
-        session.add(notice)
-        session.flush()
-        report.new_notice_ids.append(notice.id)
+        new.append(Notice(entity_id=entity.id, key=key, call_id=call.id, document_id=call.document_id,
+                          provision_id=provision, match=found.match, amount_fen=found.amount_fen,
+                          amount_kind=found.amount_kind, deadline=call.closes_on, lacking=lacking,
+                          summary=summary[:500], delivery="in_app", delivery_attempts=0))  # fmt: skip
+    session.add_all(new)
+    session.flush()  # one batch; a notice another run wrote meanwhile fails it (see match_committed)
+    report.new_notice_ids = [n.id for n in new]
     return report
 
 
@@ -532,6 +534,22 @@ def notice_json(notice: Notice, *, entity: Entity, call: Call | None) -> dict[st
 # -- one run: match in a transaction, then deliver ------------------------------------------------
 
 
+def match_committed(
+    database: Database, policy: PolicyEngine, call_id: int, *, today: dt.date | None = None
+) -> MatchReport:
+    """Match a call in its own transaction, committed. Two runs at once (the background run after opening and a
+    重新匹配) may both try to write the same notice: the unique key refuses the second, which then runs once
+    more and finds it told."""
+    for attempt in range(2):
+        try:
+            with database.transaction() as session:
+                return match_call_id(session, call_id=call_id, policy=policy, today=today)
+        except IntegrityError:
+            if attempt:
+                raise
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
 def notify_call(
     database: Database,
     policy: PolicyEngine,
@@ -540,11 +558,9 @@ def notify_call(
     webhook: WebhookConfig | None = None,
     today: dt.date | None = None,
 ) -> MatchReport:
-    """Match a call (one transaction, committed), then deliver its new notices by webhook when one is
-    configured (``huiqi.workflow.webhooks.WebhookConfig``). What the CLI, the API's background task and the
-    official's 重新匹配 run."""
-    with database.transaction() as session:
-        report = match_call_id(session, call_id=call_id, policy=policy, today=today)
+    """Match a call (``match_committed``), then deliver its new notices by webhook when one is configured
+    (``huiqi.workflow.webhooks.WebhookConfig``). What the CLI and the API's background task run."""
+    report = match_committed(database, policy, call_id, today=today)
     if webhook is not None and report.new_notice_ids:
         from huiqi.workflow.webhooks import deliver
 
