@@ -349,3 +349,25 @@ def test_huiqi_notify_on_the_command_line(policy: PolicyEngine, tmp_path: Any) -
     missing = runner.invoke(app, ["notify", "--call", "999", "--database", database.url], env={})
     assert missing.exit_code == 2 and "未找到申报批次 999" in missing.output
     database.dispose()
+
+
+def test_a_dead_receiver_is_given_up_on_and_tried_again_later(
+    db: Database, policy: PolicyEngine, receiver: Any
+) -> None:
+    from huiqi.workflow.matching import deliver_pending
+
+    url, handler = receiver
+    firms = [add_firm(db, policy, n) for n in range(1, 5)]
+    call_id = add_call(db, policy)
+    with db.transaction() as session:
+        ids = match_call(session, call=session.get_one(Call, call_id), policy=policy).new_notice_ids
+    handler.answers = [500] * 4  # two notices, two tries each: then the receiver is taken to be down
+    config = WebhookConfig(url, SECRET, attempts=2, backoff_s=0)
+    outcome = deliver(db, config, ids, sleep=lambda _s: None)
+    assert list(outcome.values()) == ["failed"] * 4 and len(handler.received) == 4
+    notices = _notices(db, call_id)
+    assert [notices[f].delivery_attempts for f in firms] == [2, 2, 0, 0]
+    deliver_pending(db, config, call_id, [])  # the receiver is back: the next run sends the failed ones
+    notices = _notices(db, call_id)
+    assert [(notices[f].delivery, notices[f].delivery_attempts) for f in firms] == [
+        ("sent", 3), ("sent", 3), ("sent", 1), ("sent", 1)]  # fmt: skip

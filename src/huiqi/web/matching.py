@@ -35,6 +35,7 @@ from huiqi.workflow.actors import Actor
 from huiqi.workflow.calls import accepting, get_call
 from huiqi.workflow.matching import (
     call_reach,
+    deliver_pending,
     follow,
     follows_of,
     mark_read,
@@ -247,9 +248,7 @@ def rematch(
     except InvalidInput as exc:
         return _matching_page(request, actor, call_id, problem=exc.message, status_code=400)
     webhook = webhook_of(request.app.state.settings)
-    if webhook is not None and report.new_notice_ids:
-        from huiqi.workflow.webhooks import deliver
-
-        background.add_task(deliver, database, webhook, report.new_notice_ids)
+    if webhook is not None:  # new notices, and the call's failed deliveries again, after the answer
+        background.add_task(deliver_pending, database, webhook, call_id, report.new_notice_ids)
     return RedirectResponse(f"/desk/official/calls/{call_id}/matching?done={len(report.new_notice_ids)}",
                             status_code=303)  # fmt: skip

@@ -559,13 +559,21 @@ def notify_call(
     today: dt.date | None = None,
 ) -> MatchReport:
     """Match a call (``match_committed``), then deliver its new notices by webhook when one is configured
-    (``huiqi.workflow.webhooks.WebhookConfig``). What the CLI and the API's background task run."""
+    (``huiqi.workflow.webhooks.WebhookConfig``), and try again the call's failed deliveries. What the CLI and
+    the API's background task run."""
     report = match_committed(database, policy, call_id, today=today)
-    if webhook is not None and report.new_notice_ids:
-        from huiqi.workflow.webhooks import deliver
-
-        deliver(database, webhook, report.new_notice_ids)
+    if webhook is not None:
+        deliver_pending(database, webhook, call_id, report.new_notice_ids)
     return report
+
+
+def deliver_pending(database: Database, webhook: WebhookConfig, call_id: int, new_ids: list[int]) -> None:
+    """Deliver a run's new notices and try again those of the call whose delivery failed before."""
+    from huiqi.workflow.webhooks import deliver, failed_notice_ids
+
+    ids = list(dict.fromkeys([*new_ids, *failed_notice_ids(database, call_id)]))
+    if ids:
+        deliver(database, webhook, ids)
 
 
 def webhook_of(settings: Any) -> WebhookConfig | None:

@@ -6,7 +6,8 @@ seconds; the body holds the same moment as ``sent_at``, so a replayed request ca
 with ``Content-Type: application/json; charset=utf-8``. A 2xx answer is delivered (``delivery`` = ``sent``);
 anything else — another status, a refused connection, no answer within the timeout — is tried again
 after a pause that doubles (``attempts`` tries in all), then recorded ``failed``. Each try adds one to
-``delivery_attempts``. Delivery runs after the request that opened the call has been answered (a
+``delivery_attempts``. After two notices in a row failed every try the rest of the run is recorded
+``failed`` untried; the next 重新匹配 or ``huiqi notify`` tries the failed ones again. Delivery runs after the request that opened the call has been answered (a
 background task), in its own transactions, so a slow or absent receiver never holds a request or a
 row lock; the in-app notice exists whatever the webhook does.
 """
@@ -21,6 +22,8 @@ import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+
+from sqlalchemy import select
 
 from huiqi.store.db import Database
 from huiqi.store.models import Call, Entity, Notice
@@ -37,6 +40,7 @@ class WebhookConfig:
     timeout_s: float = 5.0
     attempts: int = 3
     backoff_s: float = 1.0
+    give_up_after: int = 2  # notices in a row that failed every try: the receiver is down, stop trying
 
 
 def sign(secret: str, body: bytes) -> str:
@@ -80,9 +84,21 @@ def deliver(
 ) -> dict[int, str]:
     """Deliver each notice (not yet sent) with retries; records ``delivery`` and ``delivery_attempts``.
 
+    When ``give_up_after`` notices in a row fail every try, the receiver is taken to be down: the remaining
+    notices are recorded ``failed`` without a try (a dead receiver must not hold a worker thread for hours);
+    ``failed_notice_ids`` finds them for the next run (重新匹配, ``huiqi notify``).
+
     Returns notice id → ``sent`` | ``failed``. Never raises for a receiver's failure."""
     outcome: dict[int, str] = {}
+    failures_in_a_row = 0
     for notice_id in notice_ids:
+        if failures_in_a_row >= config.give_up_after:
+            with database.transaction() as session:
+                row = session.get(Notice, notice_id)
+                if row is not None and row.delivery != "sent":
+                    row.delivery = "failed"
+                    outcome[notice_id] = "failed"
+            continue
         with database.sessions() as session:
             notice = session.get(Notice, notice_id)
             if notice is None or notice.delivery == "sent":
@@ -103,4 +119,12 @@ def deliver(
             if attempt + 1 < config.attempts:
                 sleep(config.backoff_s * 2**attempt)
         outcome[notice_id] = result
+        failures_in_a_row = failures_in_a_row + 1 if result == "failed" else 0
     return outcome
+
+
+def failed_notice_ids(database: Database, call_id: int) -> list[int]:
+    """The call's notices whose delivery failed (to be tried again)."""
+    with database.sessions() as session:
+        query = select(Notice.id).where(Notice.call_id == call_id, Notice.delivery == "failed").order_by(Notice.id)
+        return list(session.scalars(query))
