@@ -28,6 +28,7 @@ def sign_in(page: Page, site: Site, username: str, password: str = DEMO_PASSWORD
         ("official", "/desk/official", "审核工作台", "公示中"),
         ("expert1", "/desk/expert", "评审工作台", "评审任务"),
         ("finance", "/desk/finance", "财政工作台", "80万元"),  # the demo's second instalment (40% of 200万元)
+        ("analyst", "/simulate", "模拟测算", "名册"),
     ],
 )
 def test_each_role_lands_on_its_desk_and_signs_out(
@@ -48,6 +49,29 @@ def test_each_role_lands_on_its_desk_and_signs_out(
     expect(page.locator("main")).to_contain_text("您已退出登录")
     page.goto(site.base_url + desk)  # the token was revoked: back to the sign-in page
     expect(page).to_have_url(re.compile(r"/login\?next=" + re.escape(desk) + "$"))
+
+
+@pytest.mark.parametrize(
+    ("username", "offered", "not_offered"),
+    [
+        (None, ["政策库", "政策计算器", "公示"], ["统计", "模拟测算"]),
+        ("suzhou-c", ["政策库", "政策计算器", "公示"], ["统计", "模拟测算"]),
+        ("official", ["政策库", "统计", "模拟测算"], []),
+        ("analyst", ["统计", "模拟测算"], []),
+    ],
+)
+def test_the_navigation_offers_only_the_pages_the_role_may_open(
+    page: Page, site: Site, username: str | None, offered: list[str], not_offered: list[str]
+) -> None:
+    if username is None:
+        page.goto(site.base_url + "/")
+    else:
+        sign_in(page, site, username)
+    nav = page.get_by_role("navigation", name="主导航")
+    for label in offered:
+        expect(nav.get_by_role("link", name=label, exact=True)).to_be_visible()
+    for label in not_offered:
+        expect(nav.get_by_role("link", name=label, exact=True)).to_have_count(0)
 
 
 def test_a_wrong_password_is_said_next_to_the_field(page: Page, site: Site) -> None:

@@ -25,7 +25,7 @@ from huiqi.population.labels import wan
 from huiqi.store.db import Database
 from huiqi.store.errors import NotFound, PermissionDenied
 from huiqi.web.formatting import money
-from huiqi.web.sessions import signed_in
+from huiqi.web.sessions import STATISTICS_ROLES, signed_in
 from huiqi.web.templating import render
 from huiqi.web.workbook import Column, Sheet, workbook_response
 from huiqi.workflow import statistics
@@ -35,7 +35,7 @@ from huiqi.workflow.timeline import beijing_day
 
 router = APIRouter()
 SignedIn = Annotated[Actor, Depends(signed_in)]
-ROLES = ("official", "administrator", "finance", "analyst")
+ROLES = STATISTICS_ROLES
 
 
 @dataclass(frozen=True)

@@ -36,6 +36,10 @@ CSRF_HEADER = "X-CSRF-Token"
 DESKS = {"applicant": "/desk/applicant", "official": "/desk/official", "administrator": "/desk/official",
          "expert": "/desk/expert", "finance": "/desk/finance", "analyst": "/simulate"}  # fmt: skip
 
+#: Who may open the analysts' pages (模拟测算) and the dashboards (统计); the navigation shows each only to them.
+SIMULATION_ROLES = ("analyst", "official", "administrator", "finance")
+STATISTICS_ROLES = ("official", "administrator", "finance", "analyst")
+
 
 _UNSET = object()
 

@@ -34,7 +34,7 @@ from huiqi.population.report import Report
 from huiqi.store.errors import Conflict, NotFound, PermissionDenied
 from huiqi.web.downloads import attachment
 from huiqi.web.jobs import Job, JobRunner
-from huiqi.web.sessions import check_csrf, signed_in
+from huiqi.web.sessions import SIMULATION_ROLES, check_csrf, signed_in
 from huiqi.web.templating import render
 from huiqi.workflow.actors import Actor
 from huiqi.workflow.policy import PolicyEngine
@@ -42,7 +42,7 @@ from huiqi.workflow.policy import PolicyEngine
 router = APIRouter()
 SignedIn = Annotated[Actor, Depends(signed_in)]
 
-ROLES = ("analyst", "official", "administrator", "finance")
+ROLES = SIMULATION_ROLES
 MODES = {"simulate": "政策模拟", "reform": "改革方案", "compare": "多文件比较", "budget": "预算分配"}
 SUFFIXES = (".csv", ".xlsx", ".xls")
 SIZES = (100, 100_000)  # synthetic registry: entities
