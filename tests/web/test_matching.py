@@ -118,8 +118,23 @@ def test_official_matches_and_the_firm_finds_the_notice(browser: Browser, page: 
 
 
 def test_another_firm_and_other_roles_are_refused(page: Page, site: Site, world: World) -> None:
+    from sqlalchemy import select
+
+    from huiqi.store.models import Notice
+
+    with site.app.state.database.sessions() as session:
+        theirs = session.scalars(select(Notice.id).where(Notice.call_id == world.call_id)).first()
     sign_in(page, site, "suzhou-c")
     response = page.goto(f"{site.base_url}/desk/official/calls/{world.call_id}/matching")
     assert response is not None and response.status == 403
     page.goto(site.base_url + "/desk/applicant/notices")
     expect(page.locator("main")).not_to_contain_text(CALL)  # a Suzhou firm is not told of Guangzhou's call
+    if theirs is not None:  # the Guangzhou firm's notice (the other test made it): not this firm's to touch
+        token = page.locator('input[name="csrf_token"]').first.get_attribute("value") or ""
+        refused = page.request.post(site.base_url + "/desk/applicant/notices/read",
+                                    form={"csrf_token": token, "notice_id": str(theirs)})  # fmt: skip
+        assert refused.status == 404 and "未找到" in refused.text()
+        with site.app.state.database.sessions() as session:
+            assert session.get_one(Notice, theirs).provision_id  # still there
+    no_token = page.request.post(site.base_url + "/desk/applicant/follow", form={"kind": "topic", "value": "软件"})
+    assert no_token.status == 403
