@@ -339,7 +339,10 @@ def match_call(session: Session, *, call: Call, policy: PolicyEngine, today: dt.
     profiles, report.skipped = registry_profiles(session, audience, policy)
     by_key = {str(e.id): e for e in audience}
     report.considered = len(profiles)
-    verdict = classify_population(profiles, call, policy, as_of=as_of) if profiles else {}
+    try:
+        verdict = classify_population(profiles, call, policy, as_of=as_of) if profiles else {}
+    except HuiqiError as exc:  # the document's rules or readings cannot be evaluated: said, not a traceback
+        raise InvalidInput(f"无法按本批次的条款评估登记信息：{exc.message}", where=exc.where) from None
     report.population_ms = (time.perf_counter() - started) * 1000
     started = time.perf_counter()
     profile_of = dict(profiles)
@@ -355,7 +358,10 @@ def match_call(session: Session, *, call: Call, policy: PolicyEngine, today: dt.
         if explain:
             options = Options(as_of=as_of, period=call.period, documents=(call.document_id,),
                               readings=dict(call.readings))  # fmt: skip
-            evaluation = policy.engine.evaluate(profile_of[entity_key], options)
+            try:
+                evaluation = policy.engine.evaluate(profile_of[entity_key], options)
+            except HuiqiError as exc:
+                raise InvalidInput(f"无法按本批次的条款评估登记信息：{exc.message}", where=exc.where) from None
             for provision in explain:
                 near = [n for r in evaluation.rules() if r.provision == provision and (n := nearness(r))]
                 best = _best(near)
