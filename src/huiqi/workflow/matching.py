@@ -23,8 +23,8 @@ facts the registry lacks (status *needs_information*: nothing registered contrad
 a threshold the engine can say how to reach (its nearest way to qualify changes one fact: ``若营业收入（2023年）
 达到1亿元（现为0.9亿元），可获200万元``). A yes/no condition that fails (未入选百强, 非软件企业) is not
 “nearly”: there is no figure to reach, and telling every firm of every list it is not on would bury the
-notices that matter. The notice carries that rule's lacking items (the fewest of the provision's rules)
-and the amount it would give.
+notices that matter. The notice carries that rule's lacking items (the fewest of the provision's rules,
+then the smaller amount: nothing is oversold) and the amount it would give.
 
 A notice's key is ``call:<id>:<provision>``: matching again tells nothing twice (the unique key of
 ``notices``), a notice already read stays read.
@@ -193,10 +193,11 @@ def nearness(rule: RuleResult) -> Finding | None:
 
 
 def _best(findings: list[Finding]) -> Finding | None:
-    """The nearest of a provision's nearly rules: fewest lacking items, then the larger amount."""
+    """The nearest of a provision's nearly rules: fewest lacking items, then the smaller amount (a firm missing
+    its revenue is not promised the 50亿元 tier's 2,000万元 when the 1亿元 tier needs the same fact)."""
     if not findings:
         return None
-    return min(findings, key=lambda f: (len(f.lacking), -(f.amount_fen or 0)))
+    return min(findings, key=lambda f: (len(f.lacking), f.amount_fen if f.amount_fen is not None else 0))
 
 
 # -- matching a call -------------------------------------------------------------------------------
