@@ -68,6 +68,9 @@ def test_official_matches_and_the_firm_finds_the_notice(browser: Browser, page: 
     expect(page.locator('[data-count="applied"]')).to_have_text("0")
     told = page.locator('[data-count="qualifies"]').inner_text()
     assert told == "1", told
+    told_row = page.locator("table.match-told tr", has_text=FIRM)
+    expect(told_row).to_contain_text("符合条件")
+    expect(told_row).to_contain_text("5. 支持企业发展壮大；6. 提升企业核心竞争力")
     shot(page, "matching-official")
     page.get_by_role("button", name="重新匹配").click()  # again: nobody is told twice
     expect(page.get_by_role("status")).to_contain_text("新告知 0 条")

@@ -26,6 +26,7 @@ from huiqi.workflow.matching import (
     notices_for,
     notify_call,
     subscription_matches,
+    told_entities,
     unfollow,
     unmet_conditions,
 )
@@ -196,6 +197,10 @@ def test_told_and_applied_counts(db: Database, policy: PolicyEngine) -> None:
     assert (reach.told, reach.qualifies, reach.nearly, reach.read, reach.applied, reach.applied_total) == (
         3, 2, 1, 1, 1, 1)  # fmt: skip
     with db.sessions() as session:
+        rows = told_entities(session, call_id)
+        assert [(r.entity_id, r.match, r.read, r.applied) for r in rows] == [
+            (firms[0], "qualifies", False, True), (firms[1], "qualifies", True, False),
+            (firms[2], "nearly", False, False)]  # fmt: skip
         ordered = notices_for(session, firms[1])
         assert [n.read_at is not None for n in ordered] == [True]
 

@@ -42,6 +42,7 @@ from huiqi.workflow.matching import (
     match_committed,
     notices_for,
     provision_headings,
+    told_entities,
     unfollow,
     unread_count,
     webhook_of,
@@ -56,6 +57,8 @@ OFFICIALS = ("official", "administrator")
 #: The form that starts an application to a call (the apply pages, huiqi.web.apply).
 APPLY_ACTION = "/apply/calls/{call_id}/start"
 FOLLOW_KINDS = {"topic": "主题", "region": "地区"}
+#: At most this many told entities are listed on the official's page (the counts cover them all).
+TOLD_LIMIT = 500
 
 
 def _page(request: Request, build: Callable[[Session], Response]) -> Response:
@@ -217,7 +220,9 @@ def _matching_page(request: Request, actor: Actor, call_id: int, *, done: str = 
             counts = by_provision.setdefault(notice.provision_id, {"qualifies": 0, "nearly": 0})
             counts[notice.match] = counts.get(notice.match, 0) + 1
         policy: PolicyEngine = request.app.state.policy
+        told = told_entities(session, call.id, limit=TOLD_LIMIT)
         return render(request, "matching/official.html", status_code=status_code, call=call, reach=reach,
+                      told=told, told_limit=TOLD_LIMIT, match_labels=MATCH_LABELS,
                       by_provision=by_provision, headings=provision_headings(call, policy), done=done, problem=problem,
                       webhook=request.app.state.settings.webhook_url is not None)  # fmt: skip
 

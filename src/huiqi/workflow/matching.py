@@ -446,6 +446,40 @@ def call_reach(session: Session, call_id: int) -> CallReach:
                      failed_deliveries=sum(1 for r in rows if r[3] == "failed"))  # fmt: skip
 
 
+@dataclass(frozen=True)
+class ToldRow:
+    """One entity told of a call, as the official's list shows it."""
+
+    entity_id: int
+    name: str
+    uscc: str | None
+    provisions: tuple[str, ...]
+    match: str  # qualifies when any of its notices does
+    read: bool
+    applied: bool
+
+
+def told_entities(session: Session, call_id: int, *, limit: int = 500) -> list[ToldRow]:
+    """The entities told of a call (qualifying first, then by name), with whether they read and applied."""
+    rows = session.execute(select(Notice.entity_id, Notice.provision_id, Notice.match, Notice.read_at)
+                           .where(Notice.call_id == call_id).order_by(Notice.id)).all()  # fmt: skip
+    grouped: dict[int, dict[str, Any]] = {}
+    for entity_id, provision, match, read_at in rows:
+        item = grouped.setdefault(entity_id, {"provisions": [], "match": match, "read": False})
+        item["provisions"].append(provision)
+        if match == "qualifies":
+            item["match"] = "qualifies"
+        item["read"] = item["read"] or read_at is not None
+    submitted = set(session.scalars(select(Application.entity_id).where(
+        Application.call_id == call_id, Application.submitted_at.is_not(None))))  # fmt: skip
+    entities = {e.id: e for e in session.scalars(select(Entity).where(Entity.id.in_(list(grouped))))} if grouped else {}
+    out = [ToldRow(entity_id, entities[entity_id].name, entities[entity_id].uscc, tuple(item["provisions"]),
+                   item["match"], item["read"], entity_id in submitted)
+           for entity_id, item in grouped.items() if entity_id in entities]  # fmt: skip
+    out.sort(key=lambda r: (r.match != "qualifies", r.name))
+    return out[:limit]
+
+
 # -- what an entity sees --------------------------------------------------------------------------
 
 
