@@ -18,7 +18,7 @@ import datetime as dt
 from collections.abc import Callable
 from typing import Annotated
 
-from fastapi import APIRouter, BackgroundTasks, Depends, Form, Path, Request
+from fastapi import APIRouter, BackgroundTasks, Depends, Form, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -230,9 +230,11 @@ def _matching_page(request: Request, actor: Actor, call_id: int, *, done: str = 
 
 
 @router.get("/desk/official/calls/{call_id}/matching", response_class=HTMLResponse, response_model=None)
-def matching_page(request: Request, actor: SignedIn, call_id: ObjectId, done: str | None = None) -> Response:
+def matching_page(
+    request: Request, actor: SignedIn, call_id: ObjectId, done: Annotated[int | None, Query(ge=0, le=MAX_ID)] = None
+) -> Response:
     """政策找企业：本批次告知了多少主体（符合、接近符合）、多少已读、多少已申报。"""
-    return _matching_page(request, actor, call_id, done=done or "")
+    return _matching_page(request, actor, call_id, done="" if done is None else str(done))
 
 
 @router.post("/desk/official/calls/{call_id}/matching", response_model=None)
