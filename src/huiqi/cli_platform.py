@@ -226,27 +226,35 @@ def users_create(
 
 
 def notify(
-    call: Annotated[int, typer.Option("--call", help="申报批次编号", min=1)],
+    call: Annotated[int | None, typer.Option("--call", help="申报批次编号", min=1)] = None,
+    document: Annotated[str | None, typer.Option("--document", help="刚发布的政策文件编号（须现行有效）")] = None,
     database: DatabaseOption = None,
 ) -> None:
-    """政策找企业：按登记信息评估全部申报主体，通知符合或接近符合本批次的主体（已通知的不重复通知）。
+    """政策找企业：按登记信息评估全部申报主体，通知符合或接近符合本批次（或刚发布的政策文件）的主体（已通知的不重复通知）。
 
-    设置了 HUIQI_WEBHOOK_URL（及 HUIQI_WEBHOOK_SECRET）时，新通知同时推送到该地址。  例：huiqi notify --call 3
+    设置了 HUIQI_WEBHOOK_URL（及 HUIQI_WEBHOOK_SECRET）时，新通知同时推送到该地址，并重试推送失败的通知。
+
+    例：huiqi notify --call 3　　例：huiqi notify --document xinjiang-2017-software
     """
     from huiqi.api.config import Settings
     from huiqi.workflow.matching import notify_call, webhook_of
     from huiqi.workflow.policy import policy_engine
 
+    if (call is None) == (document is None):
+        err.print("[bold red]错误[/]：请给出 --call（申报批次编号）或 --document（政策文件编号）之一", highlight=False)
+        raise typer.Exit(2)
     db = _database(database)
     try:
         settings = Settings.from_env()
-        report = notify_call(db, policy_engine(settings.policies), call, webhook=webhook_of(settings))
+        report = notify_call(db, policy_engine(settings.policies), call, document_id=document,
+                             webhook=webhook_of(settings))  # fmt: skip
     except HuiqiError as exc:
         _fail(exc)
         return
     finally:
         db.dispose()
-    console.print(f"[green]✔[/] 批次 {call}：评估 {report.considered} 个主体，符合 {report.qualifies}、接近符合 "
+    what = f"批次 {call}" if call is not None else f"文件 {document}"
+    console.print(f"[green]✔[/] {what}：评估 {report.considered} 个主体，符合 {report.qualifies}、接近符合 "
                   f"{report.nearly}；新通知 {len(report.new_notice_ids)} 条", highlight=False)  # fmt: skip
     for line in report.skipped:
         err.print(f"[yellow]未评估[/]：{line}", highlight=False)

@@ -376,3 +376,36 @@ def test_a_dead_receiver_is_given_up_on_and_tried_again_later(
     notices = _notices(db, call_id)
     assert [(notices[f].delivery, notices[f].delivery_attempts) for f in firms] == [
         ("sent", 3), ("sent", 3), ("sent", 1), ("sent", 1)]  # fmt: skip
+
+
+def test_a_published_document_tells_the_registry_once(db: Database, policy: PolicyEngine) -> None:
+    import datetime as dt
+
+    from huiqi.workflow.matching import match_committed
+    from platform_fixtures import make_id_number
+
+    year = dt.date.today().year - 1  # a document's matching assesses last year, as of today
+    with db.transaction() as session:
+        talent = create_entity(session, entity_type="talent", name="新疆测试人才", id_number=make_id_number(7),
+                               region=["新疆维吾尔自治区", "乌鲁木齐市"])  # fmt: skip
+        for key, value, fact_year in [("talent_recognised_on", "2021-09-01", None),
+                                      ("xinjiang_work_started_on", "2021-03-01", None),
+                                      ("iit_paid", "8.6万元", year), ("iit_local_retained", "3.44万元", year)]:  # fmt: skip
+            record_fact(session, entity=talent, key=key, value=value, year=fact_year, provenance="verified",
+                        recorded_by="official1", catalogue=policy.base.catalogue)  # fmt: skip
+        talent_id = talent.id
+    add_firm(db, policy, 1)  # a Suzhou firm: Xinjiang's document does not reach it
+    report = match_committed(db, policy, document_id="xinjiang-2017-software")
+    assert report.call_id is None and report.considered == 1 and report.qualifies >= 1
+    with db.sessions() as session:
+        notices = session.scalars(select(Notice).where(Notice.call_id.is_(None))).all()
+        assert {n.entity_id for n in notices} == {talent_id}
+        told = {n.provision_id: n for n in notices}
+        assert told["8"].match == "qualifies" and told["8"].key == "document:xinjiang-2017-software:8"
+        assert told["8"].deadline is None and told["8"].amount_kind == "certain"
+    again = match_committed(db, policy, document_id="xinjiang-2017-software")
+    assert again.new_notice_ids == []
+    with pytest.raises(InvalidInput, match="征求意见稿"):  # a draft is not published
+        match_committed(db, policy, document_id="suzhou-software-cluster")
+    with pytest.raises(NotFound):
+        match_committed(db, policy, document_id="no-such-document")

@@ -74,9 +74,10 @@ def _page(request: Request, build: Callable[[Session], Response]) -> Response:
     return response
 
 
-def _rows(session: Session, notices: list[Notice]) -> list[dict[str, object]]:
+def _rows(session: Session, notices: list[Notice], policy: PolicyEngine) -> list[dict[str, object]]:
     """Each notice with its call's title and whether the call accepts applications today (``accepting``:
-    the reason it does not, e.g. 申报尚未开始（2025-07-01 开始）)."""
+    the reason it does not, e.g. 申报尚未开始（2025-07-01 开始）); a document's notice (no call yet) with the
+    document's title."""
     calls: dict[int, Call | None] = {}
     rows = []
     today = dt.date.today()
@@ -86,7 +87,7 @@ def _rows(session: Session, notices: list[Notice]) -> list[dict[str, object]]:
         call = calls.get(notice.call_id or 0)
         rows.append({
             "notice": notice,
-            "call_title": call.title if call is not None else "",
+            "call_title": call.title if call is not None else _document_title(policy, notice.document_id),
             "match_label": MATCH_LABELS.get(notice.match, notice.match),
             "apply_action": APPLY_ACTION.format(call_id=call.id) if call is not None else None,
             "not_accepting": accepting(call, today) if call is not None else None,
@@ -94,6 +95,11 @@ def _rows(session: Session, notices: list[Notice]) -> list[dict[str, object]]:
             "closed": notice.deadline is not None and notice.deadline < today,
         })  # fmt: skip
     return rows
+
+
+def _document_title(policy: PolicyEngine, document_id: str) -> str:
+    document = policy.base.documents.get(document_id)
+    return document.policy.document.title if document is not None else document_id
 
 
 @router.get("/desk/applicant/notices", response_class=HTMLResponse, response_model=None)
@@ -104,7 +110,8 @@ def notices_page(request: Request, actor: SignedIn, done: str | None = None) -> 
         require(actor, "applicant")
         entity = get_entity(session, actor.entity_id or 0)
         notices = notices_for(session, entity.id)
-        return render(request, "matching/notices.html", entity=entity, rows=_rows(session, notices),
+        rows = _rows(session, notices, request.app.state.policy)
+        return render(request, "matching/notices.html", entity=entity, rows=rows,
                       unread=sum(1 for n in notices if n.read_at is None), done=done or "")  # fmt: skip
 
     return _page(request, build)
@@ -119,7 +126,7 @@ def notices_summary(request: Request, actor: SignedIn) -> Response:
         entity_id = actor.entity_id or 0
         notices = [n for n in notices_for(session, entity_id, limit=3) if n.read_at is None]
         return render(request, "matching/_summary.html", unread=unread_count(session, entity_id),
-                      rows=_rows(session, notices))  # fmt: skip
+                      rows=_rows(session, notices, request.app.state.policy))  # fmt: skip
 
     return _page(request, build)
 

@@ -62,6 +62,49 @@ QUALIFYING = (Status.ELIGIBLE, Status.NEEDS_REVIEW)
 MAX_LACKING = 6
 
 
+@dataclass(frozen=True)
+class Target:
+    """What the registry is matched against: a call (its provisions, period, date, readings, deadline), or a
+    document just published (all its provisions with rules, as of today, no deadline)."""
+
+    call_id: int | None
+    title: str
+    document_id: str
+    provisions: tuple[str, ...]
+    period: int
+    as_of: dt.date | None  # None: the day of matching
+    readings: dict[str, str]
+    deadline: dt.date | None
+
+    @property
+    def key_prefix(self) -> str:
+        return f"call:{self.call_id}" if self.call_id is not None else f"document:{self.document_id}"
+
+
+def target_of_call(call: Call) -> Target:
+    return Target(call.id, call.title, call.document_id, tuple(call.provisions), call.period, call.as_of,
+                  dict(call.readings or {}), call.closes_on)  # fmt: skip
+
+
+def target_of_document(policy: PolicyEngine, document_id: str, *, today: dt.date) -> Target:
+    """A published document as a target: refused unless it is in force today (a draft, 征求意见稿, is not
+    published; an expired or repealed one tells nobody anything)."""
+    from huiqi.policy.status import Status as DocumentStatus
+    from huiqi.policy.status import document_status
+
+    try:
+        loaded = policy.base.document(document_id)
+    except HuiqiError as exc:
+        raise NotFound(exc.message) from None
+    meta = loaded.policy.document
+    status = document_status(meta, today)
+    if status is not DocumentStatus.IN_FORCE:
+        raise InvalidInput(f"文件“{meta.title}”今天的状态是{status.value}，不通知：正式发布并生效后再运行",
+                           where="document")  # fmt: skip
+    provisions = tuple(p.id for p in loaded.policy.provisions if p.rules)
+    return Target(None, meta.title, document_id, provisions, today.year - 1, today, {}, None)
+
+
 # -- subscriptions ---------------------------------------------------------------------------------
 
 
@@ -73,7 +116,7 @@ class CallTopics:
     region_path: tuple[str, ...]  # the document's jurisdiction from the province down (江苏省, 苏州市)
 
 
-def call_topics(call: Call, policy: PolicyEngine) -> CallTopics:
+def call_topics(call: Call | Target, policy: PolicyEngine) -> CallTopics:
     document = policy.base.document(call.document_id).policy
     meta = document.document
     texts = [call.title, meta.title, meta.short_title or "", meta.type.value]
@@ -207,7 +250,7 @@ def _best(findings: list[Finding]) -> Finding | None:
 class MatchReport:
     """What one matching run did."""
 
-    call_id: int
+    call_id: int | None  # None: a document's matching
     considered: int = 0  # entities of a type the call is for, whose subscriptions let them hear of it
     skipped: list[str] = field(default_factory=list)  # entities whose registered facts cannot be evaluated
     qualifies: int = 0  # notices found this run (new or already there)
@@ -217,7 +260,7 @@ class MatchReport:
     explain_ms: float = 0.0  # the scalar engine's explanations
 
 
-def _types_of(call: Call, policy: PolicyEngine) -> set[str]:
+def _types_of(call: Target, policy: PolicyEngine) -> set[str]:
     types: set[str] = set()
     for provision in policy.base.document(call.document_id).policy.provisions:
         if provision.id in call.provisions:
@@ -226,7 +269,7 @@ def _types_of(call: Call, policy: PolicyEngine) -> set[str]:
     return types
 
 
-def _audience(session: Session, call: Call, policy: PolicyEngine) -> list[Entity]:
+def _audience(session: Session, call: Target, policy: PolicyEngine) -> list[Entity]:
     types = _types_of(call, policy)
     topics = call_topics(call, policy)
     follows: dict[int, list[tuple[str, str]]] = defaultdict(list)
@@ -285,7 +328,7 @@ def registry_profiles(
 
 
 def classify_population(
-    profiles: list[tuple[str, Profile]], call: Call, policy: PolicyEngine, *, as_of: dt.date
+    profiles: list[tuple[str, Profile]], call: Target, policy: PolicyEngine, *, as_of: dt.date
 ) -> dict[str, dict[str, list[RuleVerdict]]]:
     """The population engine's verdict: per entity id and provision of the call, each rule's
     rule's verdict — only entities and rules the document reaches."""
@@ -297,7 +340,7 @@ def classify_population(
     runner = DuckDBRunner(policy.engine)
     try:
         runner.load_arrow(entities, history, ledger)
-        query, table = runner.evaluate(call.document_id, period=call.period, as_of=as_of, readings=call.readings)
+        query, table = runner.evaluate(call.document_id, period=call.period, as_of=as_of, readings=dict(call.readings))
     finally:
         runner.connection.close()
     wanted = [c for c in query.rules if c.provision in call.provisions]
@@ -332,9 +375,17 @@ def match_call(session: Session, *, call: Call, policy: PolicyEngine, today: dt.
 
     Runs in the caller's transaction; notices already there are left as they are.
     """
+    return match_target(session, target=target_of_call(call), policy=policy, today=today)
+
+
+def match_target(
+    session: Session, *, target: Target, policy: PolicyEngine, today: dt.date | None = None
+) -> MatchReport:
+    """``match_call`` for any target (a call, or a document just published)."""
+    call = target
     today = today or dt.date.today()
     as_of = call.as_of or today
-    report = MatchReport(call_id=call.id)
+    report = MatchReport(call_id=call.call_id)
     started = time.perf_counter()
     audience = _audience(session, call, policy)
     profiles, report.skipped = registry_profiles(session, audience, policy)
@@ -370,9 +421,12 @@ def match_call(session: Session, *, call: Call, policy: PolicyEngine, today: dt.
                     findings[(entity_key, provision)] = best
     report.explain_ms = (time.perf_counter() - started) * 1000
     headings = provision_headings(call, policy)
-    existing = {
-        (e, k) for e, k in session.execute(select(Notice.entity_id, Notice.key).where(Notice.call_id == call.id))
-    }
+    told = select(Notice.entity_id, Notice.key)
+    if call.call_id is not None:
+        told = told.where(Notice.call_id == call.call_id)
+    else:
+        told = told.where(Notice.call_id.is_(None), Notice.document_id == call.document_id)
+    existing = {(e, k) for e, k in session.execute(told)}
     new: list[Notice] = []
     for (entity_key, provision), found in sorted(findings.items(), key=lambda kv: (int(kv[0][0]), kv[0][1])):
         entity = by_key[entity_key]
@@ -380,16 +434,16 @@ def match_call(session: Session, *, call: Call, policy: PolicyEngine, today: dt.
             report.qualifies += 1
         else:
             report.nearly += 1
-        key = f"call:{call.id}:{provision}"
+        key = f"{call.key_prefix}:{provision}"
         if (entity.id, key) in existing:
             continue
         lacking = found.lacking[:MAX_LACKING]
         if len(found.lacking) > MAX_LACKING:
             lacking.append(f"等{len(found.lacking)}项")
         summary = "：".join(x for x in (headings.get(provision, provision), found.summary) if x)
-        new.append(Notice(entity_id=entity.id, key=key, call_id=call.id, document_id=call.document_id,
+        new.append(Notice(entity_id=entity.id, key=key, call_id=call.call_id, document_id=call.document_id,
                           provision_id=provision, match=found.match, amount_fen=found.amount_fen,
-                          amount_kind=found.amount_kind, deadline=call.closes_on, lacking=lacking,
+                          amount_kind=found.amount_kind, deadline=call.deadline, lacking=lacking,
                           summary=summary[:500], delivery="in_app", delivery_attempts=0))  # fmt: skip
     session.add_all(new)
     session.flush()  # one batch; a notice another run wrote meanwhile fails it (see match_committed)
@@ -397,7 +451,7 @@ def match_call(session: Session, *, call: Call, policy: PolicyEngine, today: dt.
     return report
 
 
-def provision_headings(call: Call, policy: PolicyEngine) -> dict[str, str]:
+def provision_headings(call: Call | Target, policy: PolicyEngine) -> dict[str, str]:
     out = {}
     for provision in policy.base.document(call.document_id).policy.provisions:
         if provision.id in call.provisions:
@@ -576,15 +630,25 @@ def notice_json(notice: Notice, *, entity: Entity, call: Call | None) -> dict[st
 
 
 def match_committed(
-    database: Database, policy: PolicyEngine, call_id: int, *, today: dt.date | None = None
+    database: Database,
+    policy: PolicyEngine,
+    call_id: int | None = None,
+    *,
+    document_id: str | None = None,
+    today: dt.date | None = None,
 ) -> MatchReport:
-    """Match a call in its own transaction, committed. Two runs at once (the background run after opening and a
-    重新匹配) may both try to write the same notice: the unique key refuses the second, which then runs once
-    more and finds it told."""
+    """Match a call (or, with ``document_id``, a document just published) in its own transaction, committed.
+
+    Two runs at once (the background run after opening and a 重新匹配) may both try to write the same notice:
+    the unique key refuses the second, which then runs once more and finds it told."""
     for attempt in range(2):
         try:
             with database.transaction() as session:
-                return match_call_id(session, call_id=call_id, policy=policy, today=today)
+                if call_id is not None:
+                    return match_call_id(session, call_id=call_id, policy=policy, today=today)
+                assert document_id is not None, "a call or a document"
+                target = target_of_document(policy, document_id, today=today or dt.date.today())
+                return match_target(session, target=target, policy=policy, today=today)
         except IntegrityError:
             if attempt:
                 raise
@@ -594,25 +658,33 @@ def match_committed(
 def notify_call(
     database: Database,
     policy: PolicyEngine,
-    call_id: int,
+    call_id: int | None,
     *,
+    document_id: str | None = None,
     webhook: WebhookConfig | None = None,
     today: dt.date | None = None,
 ) -> MatchReport:
-    """Match a call (``match_committed``), then deliver its new notices by webhook when one is configured
-    (``huiqi.workflow.webhooks.WebhookConfig``), and try again the call's failed deliveries. What the CLI and
-    the API's background task run."""
-    report = match_committed(database, policy, call_id, today=today)
+    """Match a call, or a document just published (``match_committed``), then deliver the new notices by
+    webhook when one is configured (``huiqi.workflow.webhooks.WebhookConfig``) and try again the failed
+    deliveries of the same call or document. What the CLI and the API's background task run."""
+    report = match_committed(database, policy, call_id, document_id=document_id, today=today)
     if webhook is not None:
-        deliver_pending(database, webhook, call_id, report.new_notice_ids)
+        deliver_pending(database, webhook, call_id, report.new_notice_ids, document_id=document_id)
     return report
 
 
-def deliver_pending(database: Database, webhook: WebhookConfig, call_id: int, new_ids: list[int]) -> None:
-    """Deliver a run's new notices and try again those of the call whose delivery failed before."""
+def deliver_pending(
+    database: Database,
+    webhook: WebhookConfig,
+    call_id: int | None,
+    new_ids: list[int],
+    *,
+    document_id: str | None = None,
+) -> None:
+    """Deliver a run's new notices and try again those of the call (or document) whose delivery failed before."""
     from huiqi.workflow.webhooks import deliver, failed_notice_ids
 
-    ids = list(dict.fromkeys([*new_ids, *failed_notice_ids(database, call_id)]))
+    ids = list(dict.fromkeys([*new_ids, *failed_notice_ids(database, call_id, document_id=document_id)]))
     if ids:
         deliver(database, webhook, ids)
 

@@ -123,8 +123,12 @@ def deliver(
     return outcome
 
 
-def failed_notice_ids(database: Database, call_id: int) -> list[int]:
-    """The call's notices whose delivery failed (to be tried again)."""
+def failed_notice_ids(database: Database, call_id: int | None, *, document_id: str | None = None) -> list[int]:
+    """The notices of a call (or, with ``call_id`` None, of a document's own matching) whose delivery failed."""
     with database.sessions() as session:
-        query = select(Notice.id).where(Notice.call_id == call_id, Notice.delivery == "failed").order_by(Notice.id)
+        query = select(Notice.id).where(Notice.delivery == "failed").order_by(Notice.id)
+        if call_id is not None:
+            query = query.where(Notice.call_id == call_id)
+        else:
+            query = query.where(Notice.call_id.is_(None), Notice.document_id == (document_id or ""))
         return list(session.scalars(query))
