@@ -353,6 +353,13 @@ def test_huiqi_notify_on_the_command_line(policy: PolicyEngine, tmp_path: Any) -
     assert again.exit_code == 0 and "新通知 0 条" in again.output
     missing = runner.invoke(app, ["notify", "--call", "999", "--database", database.url], env={})
     assert missing.exit_code == 2 and "未找到申报批次 999" in missing.output
+    neither = runner.invoke(app, ["notify", "--database", database.url], env={})
+    assert neither.exit_code == 2 and "--document" in neither.output
+    draft = runner.invoke(app, ["notify", "--document", "suzhou-software-cluster", "--database", database.url], env={})
+    assert draft.exit_code == 2 and "征求意见稿" in draft.output
+    published = runner.invoke(app, ["notify", "--document", "xinjiang-2017-software", "--database", database.url],
+                              env={})  # fmt: skip
+    assert published.exit_code == 0 and "文件 xinjiang-2017-software：评估 0 个主体" in published.output
     database.dispose()
 
 
