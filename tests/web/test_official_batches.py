@@ -96,6 +96,23 @@ def _call_row(site: Site, title: str) -> tuple[int, int, str, list[int], list[st
         return call.id, call.budget_fen, call.status, list(call.instalments), list(call.report_due)
 
 
+def _notices_told(site: Site, call_id: int) -> int:
+    """The notices of a call, once the background matching after the redirect has written them."""
+    import time
+
+    from sqlalchemy import func, select
+
+    from huiqi.store.models import Notice
+
+    deadline = time.monotonic() + 30
+    while True:
+        with site.app.state.database.sessions() as session:
+            told = session.scalar(select(func.count()).select_from(Notice).where(Notice.call_id == call_id)) or 0
+        if told or time.monotonic() > deadline:
+            return told
+        time.sleep(0.2)
+
+
 def test_open_a_call_from_the_form_refusing_a_bad_budget_and_dates_then_close_it(page: Page, site: Site) -> None:
     sign_in(page, site, "official")
     expect(page.get_by_role("link", name="发布申报批次")).to_be_visible()
@@ -138,6 +155,7 @@ def test_open_a_call_from_the_form_refusing_a_bad_budget_and_dates_then_close_it
     call_id, budget_fen, status, instalments, report_due = _call_row(site, title)
     assert page.url.endswith(f"/desk/official/calls/{call_id}")
     assert (budget_fen, status, instalments, report_due) == (500_0000_00, "open", [60, 40], ["06-30", "12-31"])
+    assert _notices_told(site, call_id) > 0  # 政策找企业 ran after the answer, as after POST /api/v1/calls
 
     page.goto(site.base_url + "/desk/official/calls/new")
     row = page.locator("#calls tr", has_text=title)

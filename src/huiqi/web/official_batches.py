@@ -22,6 +22,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from starlette.background import BackgroundTask
 
 from huiqi.api.deps import MAX_ID, require
 from huiqi.errors import HuiqiError, WorkflowError
@@ -50,6 +51,7 @@ from huiqi.workflow.batches import award_batch, compute_batch, get_batch, items_
 from huiqi.workflow.calls import CallSpec, close_call, get_call, open_call
 from huiqi.workflow.clawback import claw_back
 from huiqi.workflow.lifecycle import get_application
+from huiqi.workflow.matching import notify_in_background
 from huiqi.workflow.policy import PolicyEngine
 from huiqi.workflow.reports import is_overdue
 from huiqi.workflow.states import STATE_LABELS, State
@@ -333,7 +335,11 @@ def _create_call(request: Request, actor: Actor, text: dict[str, str], chosen: l
         name = _field_of(exc.where)
         form.problem(name if name in CALL_FIELDS else "form", exc.message)
         return _call_form_page(request, form, status_code=_refused(exc))
-    return _see(f"/desk/official/calls/{call_id}")
+    response = _see(f"/desk/official/calls/{call_id}")
+    # 政策找企业, as after POST /api/v1/calls: the registry is evaluated after the answer, never inside it
+    state = request.app.state
+    response.background = BackgroundTask(notify_in_background, state.database, policy, call_id, state.settings)
+    return response
 
 
 @router.post("/desk/official/calls/close", response_class=HTMLResponse, response_model=None)
