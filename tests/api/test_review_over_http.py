@@ -76,3 +76,38 @@ def test_a_batch_without_applications_over_http(db: Database, policy: PolicyEngi
     assert awarded == {"awarded": "4000000.00", "items": 3}
     amounts = [a["amount"] for a in client.get("/api/v1/awards", headers=_h(finance)).json()["items"]]
     assert amounts == ["1333333.34", "1333333.33", "1333333.33"]
+
+
+def test_an_expert_declines_over_http_and_a_replacement_is_drawn(db: Database, policy: PolicyEngine) -> None:
+    call_id = add_call(db, policy, review_mode="competitive", quota=1, criteria=CRITERIA, experts_per_application=2,
+                       publicity_days=7)  # fmt: skip
+    firm = add_firm(db, policy, 1)
+    applicant = add_user(db, "firm1", "applicant", entity_id=firm)
+    official = add_user(db, "official", "official")
+    with db.transaction() as session:
+        experts = [add_expert(session, name=f"专家{n}", fields=["软件"], employer=f"大学{n}", interests=[],
+                              actor=OFFICIAL).id for n in range(3)]  # fmt: skip
+    tokens = {e: add_user(db, f"expert{e}", "expert", expert_id=e) for e in experts}
+    client = TestClient(make_app(db))
+    draft = client.post("/api/v1/applications", headers=_h(applicant), json={"call_id": call_id}).json()
+    assert client.post(f"/api/v1/applications/{draft['id']}/submit", headers=_h(applicant),
+                       json={"pledge": True}).status_code == 200  # fmt: skip
+    assert client.post(f"/api/v1/applications/{draft['id']}/pass-check", headers=_h(official)).status_code == 200
+    drawn = client.post(f"/api/v1/applications/{draft['id']}/draw", headers=_h(official), json={"seed": "s1"}).json()
+    first = drawn[0]
+    token = tokens[first["expert_id"]]
+    other = next(t for e, t in tokens.items() if e == drawn[1]["expert_id"])
+    refused = client.post(f"/api/v1/assignments/{first['id']}/decline", headers=_h(other), json={"reason": "亲属"})
+    assert refused.status_code == 404  # another expert's sheet does not exist for it
+    empty = client.post(f"/api/v1/assignments/{first['id']}/decline", headers=_h(token), json={"reason": "  "})
+    assert empty.status_code == 422 and "回避理由" in empty.json()["message"]
+    declined = client.post(f"/api/v1/assignments/{first['id']}/decline", headers=_h(token),
+                           json={"reason": "曾在申报单位任职"})  # fmt: skip
+    assert declined.status_code == 200, declined.text
+    body = declined.json()
+    assert body["declined"]["declined_at"] and body["declined"]["decline_reason"] == "曾在申报单位任职"
+    spare = ({*experts} - {a["expert_id"] for a in drawn}).pop()
+    assert body["replacement"]["expert_id"] == spare
+    again = client.post(f"/api/v1/assignments/{first['id']}/score", headers=_h(token),
+                        json={"scores": {"scale": 50, "plan": 30}})  # fmt: skip
+    assert again.status_code == 409

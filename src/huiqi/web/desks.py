@@ -154,14 +154,12 @@ def applicant_application(
 
 @router.get("/desk/official", response_class=HTMLResponse, response_model=None)
 def official_desk(request: Request, actor: SignedIn) -> Response:
-    """审核工作台：各批次各状态的申请数。"""
+    """审核工作台：每个批次（含尚无申请的）及其各状态的申请数。"""
 
     def build(session: Session) -> Response:
         require(actor, "official", "administrator")
         counts = counts_by_state(session, actor)
-        calls: dict[int, str] = {}
-        for item in counts:
-            calls.setdefault(item.call_id, item.call_title)
-        return render(request, "desks/official.html", counts=counts, calls=calls)
+        calls = session.scalars(select(Call).order_by(Call.opens_on.desc(), Call.id.desc())).all()
+        return render(request, "desks/official.html", counts=counts, calls=calls, today=dt.date.today())
 
     return _page(request, build)

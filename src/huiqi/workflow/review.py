@@ -264,5 +264,6 @@ def scores_visible_to(actor: Actor, assignments: list[Assignment]) -> list[dict[
         if actor.role == "expert" and a.expert_id != actor.expert_id:
             continue
         rows.append({"assignment_id": a.id, "expert_id": a.expert_id, "scores": a.scores, "total": a.total,
-                     "comment": a.comment, "submitted_at": a.submitted_at})  # fmt: skip
+                     "comment": a.comment, "submitted_at": a.submitted_at, "declined_at": a.declined_at,
+                     "decline_reason": a.decline_reason})  # fmt: skip
     return rows

@@ -7,11 +7,19 @@ from sqlalchemy import func, select
 
 from huiqi.api.deps import CurrentActor, Id, IdQuery, PagingDep, SessionDep, require
 from huiqi.api.schemas.common import ERRORS, Page
-from huiqi.api.schemas.review import AssignmentPublic, DrawRequest, ExpertCreate, ExpertPublic, ScoreCreate
+from huiqi.api.schemas.review import (
+    AssignmentPublic,
+    DeclineRequest,
+    DeclineResult,
+    DrawRequest,
+    ExpertCreate,
+    ExpertPublic,
+    ScoreCreate,
+)
 from huiqi.store.models import Assignment, Expert
 from huiqi.workflow.lifecycle import get_application
 from huiqi.workflow.queues import visible_assignments
-from huiqi.workflow.review import add_expert, draw_experts, scores_visible_to, submit_score
+from huiqi.workflow.review import add_expert, decline_assignment, draw_experts, scores_visible_to, submit_score
 
 router = APIRouter(tags=["reviews"], responses=ERRORS)
 
@@ -65,3 +73,11 @@ def score(assignment_id: Id, body: ScoreCreate, actor: CurrentActor, session: Se
     """专家独立评分（每项标准在其满分内，提交后不能修改）。"""
     return AssignmentPublic.of(submit_score(session, assignment_id=assignment_id, scores=body.scores,
                                             comment=body.comment, actor=actor))  # fmt: skip
+
+
+@router.post("/assignments/{assignment_id}/decline", response_model=DeclineResult)
+def decline(assignment_id: Id, body: DeclineRequest, actor: CurrentActor, session: SessionDep) -> DeclineResult:
+    """专家声明回避（评分前，须说明理由）：该评分表不再计分，并从同领域无冲突的专家中补抽一名。"""
+    result = decline_assignment(session, assignment_id=assignment_id, actor=actor, reason=body.reason)
+    replacement = AssignmentPublic.of(result.replacement) if result.replacement is not None else None
+    return DeclineResult(declined=AssignmentPublic.of(result.assignment), replacement=replacement)

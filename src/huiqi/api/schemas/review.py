@@ -61,7 +61,20 @@ class AssignmentPublic(BaseModel):
     total: int | None
     comment: str | None
     submitted_at: dt.datetime | None
+    declined_at: dt.datetime | None = Field(default=None, description="专家声明回避的时间（回避的评分表不计入得分）")
+    decline_reason: str | None = None
 
     @classmethod
     def of(cls, assignment: Assignment) -> AssignmentPublic:
         return cls.model_validate(assignment)
+
+
+class DeclineRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    reason: str = Field(min_length=1, max_length=500, description="回避理由，如：曾在申报单位任职")
+
+
+class DeclineResult(BaseModel):
+    declined: AssignmentPublic
+    replacement: AssignmentPublic | None = Field(description="补抽的专家（专家库中已无无冲突的同领域专家时为空）")
