@@ -61,6 +61,10 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
             from huiqi.workflow.demo import load_demo
 
             demo_accounts = load_demo(session, policy=policy, calendar=calendar)
+    if demo_accounts:
+        from huiqi.workflow.demo import tell_demo_firms
+
+        tell_demo_firms(database, policy)  # 政策找企业: the demo firms find the open calls on their desks
     app = FastAPI(
         title="惠企 huiqi 管理平台 API",
         summary="申报批次、申请、形式审查、专家评审、公示、预算、拨付、台账与审计",

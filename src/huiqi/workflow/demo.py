@@ -35,6 +35,7 @@ from typing import Any, Literal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from huiqi.store.db import Database
 from huiqi.store.entities import create_entity, record_fact
 from huiqi.store.models import Application, Call, Entity, Payment
 from huiqi.store.users import create_user
@@ -71,14 +72,14 @@ def firms(today: dt.date) -> list[dict[str, Any]]:
     y = today.year - 1
     common = {"registered_city": "苏州市", "main_business_software": True, "in_miit_software_statistics": True}
     return [
-        {"username": "suzhou-a", "name": "苏州示例工业软件有限公司", "uscc": "91320594MA1W2X3Y4X",
-         "facts": {**common, "revenue": {y - 2: "4800万元", y - 1: "1.35亿元", y: "1.6亿元"}}},
-        {"username": "suzhou-b", "name": "苏州示例信创软件有限公司", "uscc": "91320594MA00000015",
-         "facts": {**common, "revenue": {y - 2: "3.8亿元", y - 1: "5.6亿元", y: "6.2亿元"}}},
-        {"username": "suzhou-c", "name": "苏州示例数据服务有限公司", "uscc": "91320594MA00000028",
-         "facts": {**common, "revenue": {y - 2: "6000万元", y - 1: "9000万元", y: "1.2亿元"}}},
-        {"username": "suzhou-d", "name": "苏州示例智能制造软件有限公司", "uscc": "91320594MA0000003B",
-         "facts": {**common, "revenue": {y - 3: "7000万元", y - 2: "1.1亿元", y - 1: "1.3亿元", y: "1.5亿元"}}},
+        {"username": "suzhou-a", "name": "苏州示例工业软件有限公司", "uscc": "91320594MA1W2X3Y4X", "district": "虎丘区",
+         "facts": {**common, "industry": "工业软件", "revenue": {y - 2: "4800万元", y - 1: "1.35亿元", y: "1.6亿元"}}},
+        {"username": "suzhou-b", "name": "苏州示例信创软件有限公司", "uscc": "91320594MA00000015", "district": "吴中区",
+         "facts": {**common, "industry": "软件开发", "revenue": {y - 2: "3.8亿元", y - 1: "5.6亿元", y: "6.2亿元"}}},
+        {"username": "suzhou-c", "name": "苏州示例数据服务有限公司", "uscc": "91320594MA00000028", "district": "姑苏区",
+         "facts": {**common, "industry": "信息技术服务", "revenue": {y - 2: "6000万元", y - 1: "9000万元", y: "1.2亿元"}}},
+        {"username": "suzhou-d", "name": "苏州示例智能制造软件有限公司", "uscc": "91320594MA0000003B", "district": "相城区",
+         "facts": {**common, "industry": "工业软件", "revenue": {y - 3: "7000万元", y - 2: "1.1亿元", y - 1: "1.3亿元", y: "1.5亿元"}}},
     ]  # fmt: skip
 
 
@@ -118,7 +119,7 @@ def load_demo(
     for spec in [*firms(today), COUNTY]:
         kind = "local_government" if spec is COUNTY else "enterprise"
         entity = create_entity(session, entity_type=kind, name=spec["name"], uscc=spec.get("uscc"),
-                               region=spec.get("region", ["江苏省", "苏州市"]))  # fmt: skip
+                               region=spec.get("region", ["江苏省", "苏州市", spec.get("district", "")]))  # fmt: skip
         for key, value in spec["facts"].items():
             items = value.items() if isinstance(value, dict) else [(None, value)]
             for year, item in items:
@@ -152,6 +153,18 @@ def load_demo(
                   {"key": "support", "label": "地方支持政策", "max": 20}],
         publicity_days=7, report_due=["06-30", "12-31"], report_years=3, payer="浙江省财政（工业与信息化专项资金）"))  # fmt: skip
     return accounts
+
+
+def tell_demo_firms(database: Database, policy: PolicyEngine, *, today: dt.date | None = None) -> int:
+    """政策找企业 for the demo's open calls, as after opening them through the API or the official's form (the
+    demo opens them inside its loading transaction, so this runs once that is committed); returns the
+    notices told."""
+    from huiqi.workflow.matching import match_committed
+
+    today = today or dt.date.today()
+    with database.sessions() as session:
+        calls = session.scalars(select(Call.id).where(Call.status == "open", Call.closes_on >= today)).all()
+    return sum(len(match_committed(database, policy, call_id, today=today).new_notice_ids) for call_id in calls)
 
 
 def _day_kind(calendar: HolidayCalendar, starts_on: dt.date) -> Literal["working", "calendar"]:
