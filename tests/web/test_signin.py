@@ -155,3 +155,25 @@ def test_the_sign_in_page_on_a_phone(phone: Page, site: Site) -> None:
     expect(phone).to_have_url(site.base_url + "/desk/finance")
     no_horizontal_scroll(phone)
     shot(phone, "desk-finance-phone")
+
+
+@pytest.mark.parametrize(
+    ("username", "url", "status", "words"),
+    [
+        ("suzhou-c", "/desk/official", 403, "无权访问"),
+        ("suzhou-c", "/dashboards", 403, "无权访问"),
+        ("official", "/desk/finance", 403, "无权访问"),
+        ("finance", "/desk/official/calls/new", 403, "无权访问"),
+        ("expert1", "/simulate", 403, "无权访问"),
+        ("analyst", "/desk/applicant", 403, "无权访问"),
+        ("expert1", "/desk/expert/assignments/999999", 404, "未找到"),
+        ("finance", "/desk/finance/entities/999999", 404, "未找到"),
+    ],
+)
+def test_a_forbidden_url_for_each_role(
+    page: Page, site: Site, username: str, url: str, status: int, words: str
+) -> None:
+    sign_in(page, site, username)
+    answer = page.goto(site.base_url + url)
+    assert answer is not None and answer.status == status
+    expect(page.locator("main")).to_contain_text(words)
