@@ -11,6 +11,8 @@ Reports, over the profiles with at least one applicable rule:
     (a yearly fact is one row of the form, however many years it asks) — the conservative comparison;
   * the share of sessions where every applicable provision ends with a final status (not needs-information);
   * that the decided results equal the full profile's evaluation (a check, not a figure);
+  * the baseline: the same count for a questioner that knows the answers (``--oracle`` profiles), which
+    shows how many facts the profiles themselves need to settle their provisions;
   * time to choose the next question (one ``Questionnaire.step``: evaluation + choice), p50 / p99 of the
     wall-clock time and of the thread's CPU time (the machine's load average is printed beside them: on
     shared cores the wall-clock p99 is mostly waiting for a core), and the same with the relevance marks the
@@ -64,6 +66,8 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=1000)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--relevance", type=int, default=200, help="profiles also timed with relevance marks")
+    parser.add_argument("--oracle", type=int, default=150,
+                        help="profiles also run by a questioner that knows the answers (the baseline)")  # fmt: skip
     args = parser.parse_args()
 
     base = PolicyBase.load(default_policies_dir())
@@ -111,6 +115,8 @@ def main() -> None:
                 other = full.rule(result.ref)
                 mismatches += (other.status, other.amount_fen) != (result.status, result.amount_fen)
 
+    oracle = oracle_counts(calculator, profiles[: args.oracle], options, base.catalogue, facts_of)
+
     relevance_ms: list[float] = []
     for _entity_id, profile in profiles[: args.relevance]:
         truth = profile_json(profile, base.catalogue)["facts"]
@@ -130,6 +136,13 @@ def main() -> None:
           f"p95 {percentile(static, 0.95):g}, max {max(static)}")  # fmt: skip
     print(f"ratio asked / static form: median {statistics.median(ratios):.2f} (target ≤ 0.33), "
           f"p95 {percentile(ratios, 0.95):.2f}")  # fmt: skip
+    if oracle:
+        print(f"baseline — a questioner that knows the answers (each step asks the open question whose true answer "
+              f"leaves the fewest open questions), same first {len(oracle)} profiles: asked median "
+              f"{statistics.median(a for a, _ in oracle):g} against static median "
+              f"{statistics.median(s for _, s in oracle):g}, ratio median "
+              f"{statistics.median(a / s for a, s in oracle):.2f}; the calculator on the same profiles: ratio median "
+              f"{statistics.median(ratios[: len(oracle)]):.2f}")  # fmt: skip
     print(f"sessions ending with every applicable provision final: {final}/{len(asked)} "
           f"({final / len(asked):.0%}; the rest answered 不清楚 to a fact a rule needs)")  # fmt: skip
     print(f"decided results differing from the full profile's evaluation: {mismatches}")
@@ -140,6 +153,38 @@ def main() -> None:
     print(f"one step with relevance marks (web page): p50 {percentile(relevance_ms, 0.5):.2f} ms, "
           f"p99 {percentile(relevance_ms, 0.99):.2f} ms over {len(relevance_ms)} steps")  # fmt: skip
     render_times()
+
+
+def remaining(step: Any) -> tuple[int, int]:
+    """What is still open after a step: the open questions, then the undecided provisions."""
+    return len(step.open), step.undecided
+
+
+def oracle_counts(
+    calculator: Questionnaire, profiles: Sequence[Any], options: Options, catalogue: Any, facts_of: dict[Any, Any]
+) -> list[tuple[int, int]]:
+    """(questions asked, static form) per profile with an applicable rule, for a questioner that knows the
+    answers: of the open questions, each step asks the one whose true answer leaves the fewest open
+    questions (then the fewest undecided provisions). No questioner can know the answers, so this is a bound
+    a real questionnaire is measured against: when even it needs more than a third of the static form, the
+    profiles themselves need that many facts to settle their provisions."""
+    counts = []
+    for _entity_id, profile in profiles:
+        profile = type(profile)(profile.entity_type, profile.facts, profile.region)
+        truth = profile_json(profile, catalogue)["facts"]
+        answers: dict[str, Any] = {}
+        while True:
+            step = calculator.step(profile.entity_type.value, profile.region, answers, options)
+            if step.question is None:
+                break
+            chosen = min((q.key for q in step.open), key=lambda key, known=answers, truth=truth, profile=profile: (
+                remaining(calculator.step(profile.entity_type.value, profile.region,
+                                          {**known, key: answer(truth, key)}, options))))  # fmt: skip
+            answers[chosen] = answer(truth, chosen)
+        applicable = [r for r in step.evaluation.rules() if r.status is not Status.NOT_APPLICABLE]
+        if applicable:
+            counts.append((len(answers), len(set().union(*(facts_of[r.ref] for r in applicable)))))
+    return counts
 
 
 def render_times(rounds: int = 30) -> None:
