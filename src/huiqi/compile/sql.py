@@ -201,10 +201,17 @@ def _call(node: ast.Call, ctx: SqlContext) -> str:
     if name in ("min", "max"):
         parts = [translate(a, ctx) for a in args]
         op = "LEAST" if name == "min" else "GREATEST"
-        return f"(CASE WHEN {_all_known(parts)} THEN NULL ELSE {op}({', '.join(parts)}) END)"
+        # a literal is never null: only the other arguments need the test (LEAST/GREATEST skip NULLs)
+        nullable = [part for part, arg in zip(parts, args, strict=True) if not _literal(arg)]
+        if not nullable:
+            return f"{op}({', '.join(parts)})"
+        return f"(CASE WHEN {_all_known(nullable)} THEN NULL ELSE {op}({', '.join(parts)}) END)"
     if name == "abs":
         return f"ABS({translate(args[0], ctx)})"
     if name == "floor":
+        whole = _whole_product(args[0], ctx)
+        if whole is not None:
+            return whole
         return f"FLOOR({translate(args[0], ctx)})"
     if name == "ceil":
         return f"CEIL({translate(args[0], ctx)})"
@@ -277,6 +284,40 @@ def _call(node: ast.Call, ctx: SqlContext) -> str:
             f"WHEN {before} IS NULL THEN NULL ELSE {before} < ({limit}) END)"
         )
     raise NoTranslation(f"没有 SQL 翻译规则：函数 {name}()")
+
+
+def _literal(node: ast.Node) -> bool:
+    """A money or number literal (possibly negated): never null."""
+    if isinstance(node, ast.Negate):
+        return _literal(node.operand)
+    return isinstance(node, ast.Money | ast.Number)
+
+
+def _whole_product(node: ast.Node, ctx: SqlContext) -> str | None:
+    """``floor(x × P/Q)`` in BIGINT when ``x`` is a whole number of fen and ``P/Q`` a constant positive rate.
+
+    With x = q·Q + r: floor(x·P/Q) = q·P + floor(r·P/Q), exact in 64-bit integers without the 128-bit
+    DECIMAL product. ``//`` and ``%`` truncate toward zero in DuckDB and Spark alike, so a negative x is
+    computed as −ceil(|x|·P/Q). None when the expression is not of that form.
+    """
+    if not isinstance(node, ast.BinOp) or node.op != "*":
+        return None
+    for value, rate in ((node.left, node.right), (node.right, node.left)):
+        if (
+            isinstance(rate, ast.Number)
+            and rate.value > 0
+            and rate.value.numerator * rate.value.denominator < 2**31
+            and integral(value, ctx)
+        ):
+            p, q = rate.value.numerator, rate.value.denominator
+            x = f"CAST({translate(value, ctx)} AS BIGINT)"
+            if q == 1:
+                return f"({x} * {p})"
+            return (
+                f"(CASE WHEN {x} >= 0 THEN ({x} // {q}) * {p} + (({x} % {q}) * {p}) // {q} "
+                f"ELSE -(((-{x}) // {q}) * {p} + (((-{x}) % {q}) * {p} + {q - 1}) // {q}) END)"
+            )
+    return None
 
 
 def _max_before(key: str, ctx: SqlContext) -> str:
