@@ -234,7 +234,9 @@ def notify(
 
     设置了 HUIQI_WEBHOOK_URL（及 HUIQI_WEBHOOK_SECRET）时，新通知同时推送到该地址，并重试推送失败的通知。
 
-    例：huiqi notify --call 3　　例：huiqi notify --document xinjiang-2017-software
+    例：huiqi notify --call 3
+
+    例：huiqi notify --document xinjiang-2017-software
     """
     from huiqi.api.config import Settings
     from huiqi.workflow.matching import notify_call, webhook_of

@@ -43,7 +43,7 @@ class World:
 def world(site: Site) -> Iterator[World]:
     database, policy = site.app.state.database, site.app.state.policy
     with database.transaction() as session:
-        entity = create_entity(session, entity_type="enterprise", name=FIRM, uscc=make_uscc(9301),
+        entity = create_entity(session, entity_type="enterprise", name=FIRM, uscc=make_uscc(9401),
                                region=["广东省", "广州市", "天河区"])  # fmt: skip
         for key, value, year in FACTS:
             record_fact(session, entity=entity, key=key, value=value, year=year, provenance="verified",
