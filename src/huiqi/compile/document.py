@@ -260,6 +260,9 @@ class _Builder:
                 figures.append(benefit.rate)
         elif benefit.form == "tiers":
             figures += [tier.amount for tier in benefit.tiers or []]
+        elif benefit.form == "schedule" and benefit.base is not None:
+            figures.append(benefit.base)  # constant rates are applied in whole fen, as for a rate (see _benefit)
+            figures += [step.rate for step in benefit.steps or [] if _fixed_rate(step.rate) is None]
         elif benefit.form != "none":
             return False
         return all(integral(parse(str(figure)), self.ctx) for figure in figures)
@@ -297,10 +300,18 @@ class _Builder:
             assert benefit.index is not None and benefit.base is not None
             a.append(f"({self.expr(benefit.index)}) AS {p}_ix")
             base = self.expr(benefit.base)
+            if whole:  # every rate constant, the base whole fen: each product rounded half up in BIGINT
+                a.append(f"CAST({base} AS BIGINT) AS {p}_b")
             products, matched = ["CASE"], []
             for step in benefit.steps or []:
                 low, high = step.years
-                products.append(f"WHEN {p}_ix BETWEEN {low} AND {high} THEN (({base}) * ({self.expr(step.rate)}))")
+                fixed = _fixed_rate(step.rate) if whole else None
+                if fixed is not None:
+                    num, den = fixed
+                    product = f"(({p}_b // {den}) * {num} + ((({p}_b % {den}) * {2 * num} + {den}) // {2 * den}))"
+                else:
+                    product = f"(({base}) * ({self.expr(step.rate)}))"
+                products.append(f"WHEN {p}_ix BETWEEN {low} AND {high} THEN {product}")
                 matched.append(f"{p}_ix BETWEEN {low} AND {high}")
             products.append("END")
             b.append("(" + " ".join(products) + f") AS {p}_v")

