@@ -31,7 +31,7 @@ from huiqi.store.entities import current_facts, get_entity, record_fact
 from huiqi.store.errors import InvalidInput, NotFound, error_code
 from huiqi.store.models import Application, Call, Entity, Material, Report
 from huiqi.web.calculator import registry_url
-from huiqi.web.desks import ApplicationRow, SignedIn, _page, beijing_date
+from huiqi.web.desks import ApplicationRow, SignedIn, beijing_date, read_page
 from huiqi.web.downloads import attachment
 from huiqi.web.sessions import check_csrf
 from huiqi.web.templating import render
@@ -163,7 +163,7 @@ def _work_page(
                       step=None, uploaded_on=beijing_date,
                       **_evaluation(session, entity, call, policy))  # fmt: skip
 
-    return _page(request, build)
+    return read_page(request, build)
 
 
 def _write(request: Request, work: Callable[[Session], Any]) -> tuple[Any, WorkflowError | None]:
@@ -305,7 +305,7 @@ def download_material(request: Request, actor: SignedIn, material_id: AppId) -> 
         return Response(material.content, media_type=material.content_type,
                         headers={"Content-Disposition": attachment(material.filename, fallback="material")})  # fmt: skip
 
-    return _page(request, build)
+    return read_page(request, build)
 
 
 @router.post("/apply/applications/{application_id}/submit", response_model=None)
@@ -354,7 +354,7 @@ def _report_page(request: Request, actor: Actor, report_id: int, *, refusal: str
                       application=application, call=call, overdue=is_overdue(report, today),
                       submitted_on=beijing_date(report.submitted_at), refusal=refusal, typed=typed)  # fmt: skip
 
-    return _page(request, build)
+    return read_page(request, build)
 
 
 @router.get("/apply/reports/{report_id}", response_class=HTMLResponse, response_model=None)
@@ -405,4 +405,4 @@ def calculator_from_registry(request: Request, actor: SignedIn, call: int | None
         return _see(registry_url(request.app.state.policy, entity.entity_type, list(entity.region),
                                  [(f.key, f.year, f.value) for f in facts], as_of=as_of))  # fmt: skip
 
-    return _page(request, build)
+    return read_page(request, build)

@@ -89,7 +89,7 @@ class FactRow:
                    beijing_date(fact.recorded_at))  # fmt: skip
 
 
-def _page(request: Request, build: Callable[[Session], Response]) -> Response:
+def read_page(request: Request, build: Callable[[Session], Response]) -> Response:
     """Run ``build`` in a read-only session; a refusal of the workflow is a Chinese page (未找到 is 404); never
     cached."""
     database: Database = request.app.state.database
@@ -102,6 +102,9 @@ def _page(request: Request, build: Callable[[Session], Response]) -> Response:
         response = render(request, "error.html", status_code=403, title="无权访问", message=exc.message)
     response.headers["Cache-Control"] = "no-store"  # personal data and amounts: kept by no browser or proxy
     return response
+
+
+_page = read_page
 
 
 @router.get("/desk", response_model=None)

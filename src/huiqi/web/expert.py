@@ -26,7 +26,7 @@ from huiqi.errors import WorkflowError
 from huiqi.store.db import Database
 from huiqi.store.errors import NotFound, PermissionDenied
 from huiqi.store.models import Application, Assignment, Call, Entity
-from huiqi.web.desks import SignedIn, _page, beijing_date
+from huiqi.web.desks import SignedIn, beijing_date, read_page
 from huiqi.web.sessions import check_csrf
 from huiqi.web.templating import render
 from huiqi.workflow.actors import Actor
@@ -118,7 +118,7 @@ def expert_desk(request: Request, actor: SignedIn) -> Response:
         pending = sum(1 for r in rows if r.open)
         return render(request, "desks/expert.html", rows=rows, pending=pending)
 
-    return _page(request, build)
+    return read_page(request, build)
 
 
 def _sheet(
@@ -136,7 +136,7 @@ def _sheet(
         return render(request, "expert/sheet.html", status_code=status_code, row=row, errors=errors or {},
                       values=values or {}, notice=notice)  # fmt: skip
 
-    return _page(request, build)
+    return read_page(request, build)
 
 
 NOTICES = {

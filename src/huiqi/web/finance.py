@@ -30,7 +30,7 @@ from huiqi.store.db import Database
 from huiqi.store.entities import get_entity
 from huiqi.store.errors import PermissionDenied
 from huiqi.store.models import Application, Award, Call, Entity, Payment
-from huiqi.web.desks import SignedIn, _page, beijing_date
+from huiqi.web.desks import SignedIn, beijing_date, read_page
 from huiqi.web.downloads import attachment
 from huiqi.web.sessions import check_csrf
 from huiqi.web.templating import render
@@ -188,7 +188,7 @@ def _desk(
                       total_fen=sum(r.payment.amount_fen for r in rows), errors=errors or {}, values=values or {},
                       other_errors=others, notice=notice)  # fmt: skip
 
-    return _page(request, build)
+    return read_page(request, build)
 
 
 @router.get("/desk/finance", response_class=HTMLResponse, response_model=None)
@@ -246,7 +246,7 @@ def orders_xlsx(request: Request, actor: SignedIn) -> Response:
         return workbook_response(f"待拨付付款指令-{_stamp()}.xlsx", "待拨付付款指令", [sheet], notes=notes,
                                  fallback="payment-orders")  # fmt: skip
 
-    return _page(request, build)
+    return read_page(request, build)
 
 
 @router.get("/desk/finance/payments.csv", response_model=None)
@@ -266,7 +266,7 @@ def orders_csv(request: Request, actor: SignedIn) -> Response:
                         headers={"Content-Disposition": attachment(f"待拨付付款指令-{_stamp()}.csv",
                                                                    fallback="payment-orders")})  # fmt: skip
 
-    return _page(request, build)
+    return read_page(request, build)
 
 
 @dataclass(frozen=True)
@@ -339,7 +339,7 @@ def ledger(request: Request, actor: SignedIn, entity_id: Id) -> Response:
     def build(session: Session) -> Response:
         return render(request, "finance/ledger.html", ledger=ledger_of(session, request, actor, entity_id))
 
-    return _page(request, build)
+    return read_page(request, build)
 
 
 @router.get("/desk/finance/entities/{entity_id}/ledger.xlsx", response_model=None)
@@ -365,4 +365,4 @@ def ledger_xlsx(request: Request, actor: SignedIn, entity_id: Id) -> Response:
         return workbook_response(f"资金台账-{book.entity.name}-{_stamp()}.xlsx", f"资金台账：{book.entity.name}",
                                  [awards, payments], notes=notes, fallback="ledger")  # fmt: skip
 
-    return _page(request, build)
+    return read_page(request, build)

@@ -15,7 +15,6 @@ or subscription is 未找到 (404).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
 from typing import Annotated
 
 from fastapi import APIRouter, BackgroundTasks, Depends, Form, Path, Query, Request
@@ -29,6 +28,7 @@ from huiqi.store.db import Database
 from huiqi.store.entities import get_entity
 from huiqi.store.errors import InvalidInput, NotFound, PermissionDenied
 from huiqi.store.models import MATCH_LABELS, Call, Notice
+from huiqi.web.desks import read_page
 from huiqi.web.sessions import check_csrf, signed_in
 from huiqi.web.templating import render
 from huiqi.workflow.actors import Actor
@@ -59,19 +59,6 @@ APPLY_ACTION = "/apply/calls/{call_id}/start"
 FOLLOW_KINDS = {"topic": "主题", "region": "地区"}
 #: At most this many told entities are listed on the official's page (the counts cover them all).
 TOLD_LIMIT = 500
-
-
-def _page(request: Request, build: Callable[[Session], Response]) -> Response:
-    database: Database = request.app.state.database
-    try:
-        with database.sessions() as session:
-            response = build(session)
-    except NotFound as exc:
-        response = render(request, "error.html", status_code=404, title="未找到", message=exc.message)
-    except PermissionDenied as exc:
-        response = render(request, "error.html", status_code=403, title="无权访问", message=exc.message)
-    response.headers["Cache-Control"] = "no-store"
-    return response
 
 
 def _rows(session: Session, notices: list[Notice], policy: PolicyEngine) -> list[dict[str, object]]:
@@ -114,7 +101,7 @@ def notices_page(request: Request, actor: SignedIn, done: str | None = None) -> 
         return render(request, "matching/notices.html", entity=entity, rows=rows,
                       unread=sum(1 for n in notices if n.read_at is None), done=done or "")  # fmt: skip
 
-    return _page(request, build)
+    return read_page(request, build)
 
 
 @router.get("/desk/applicant/notices/summary", response_class=HTMLResponse, response_model=None)
@@ -128,7 +115,7 @@ def notices_summary(request: Request, actor: SignedIn) -> Response:
         return render(request, "matching/_summary.html", unread=unread_count(session, entity_id),
                       rows=_rows(session, notices, request.app.state.policy))  # fmt: skip
 
-    return _page(request, build)
+    return read_page(request, build)
 
 
 @router.post("/desk/applicant/notices/read", response_model=None)
@@ -166,7 +153,7 @@ def _follow_page(
                       form=form or {"kind": "topic", "value": ""}, done=done, regions=regions,
                       topics=["软件", "集成电路", "人才", "首版次", "专精特新", "园区"])  # fmt: skip
 
-    return _page(request, build)
+    return read_page(request, build)
 
 
 @router.get("/desk/applicant/follow", response_class=HTMLResponse, response_model=None)
@@ -233,7 +220,7 @@ def _matching_page(request: Request, actor: Actor, call_id: int, *, done: str = 
                       by_provision=by_provision, headings=provision_headings(call, policy), done=done, problem=problem,
                       webhook=request.app.state.settings.webhook_url is not None)  # fmt: skip
 
-    return _page(request, build)
+    return read_page(request, build)
 
 
 @router.get("/desk/official/calls/{call_id}/matching", response_class=HTMLResponse, response_model=None)

@@ -28,7 +28,7 @@ from huiqi.errors import WorkflowError
 from huiqi.store.db import Database
 from huiqi.store.errors import InvalidInput, NotFound, PermissionDenied
 from huiqi.store.models import PROVENANCE_LABELS, Application, Assignment, Call, Entity, Expert, Material, Payment
-from huiqi.web.desks import ApplicationRow, beijing_date
+from huiqi.web.desks import ApplicationRow, beijing_date, read_page
 from huiqi.web.sessions import check_csrf, signed_in
 from huiqi.web.templating import render
 from huiqi.workflow import applications as flow
@@ -99,20 +99,6 @@ def _status(exc: WorkflowError) -> int:
 
 def _refusal(action: str, exc: WorkflowError) -> Refusal:
     return Refusal(action, exc.message, getattr(exc, "where", None), _status(exc))
-
-
-def _read(request: Request, build: Callable[[Session], Response]) -> Response:
-    """A page in a read-only session; 未找到 is 404, a role refused 403; never cached."""
-    database: Database = request.app.state.database
-    try:
-        with database.sessions() as session:
-            response = build(session)
-    except NotFound as exc:
-        response = render(request, "error.html", status_code=404, title="未找到", message=exc.message)
-    except PermissionDenied as exc:
-        response = render(request, "error.html", status_code=403, title="无权访问", message=exc.message)
-    response.headers["Cache-Control"] = "no-store"
-    return response
 
 
 def _write(request: Request, action: str, change: Callable[[Session], None]) -> Refusal | None:
@@ -251,7 +237,7 @@ def _call_page(request: Request, actor: Actor, call_id: int, state: str | None, 
         context = _call_context(request, session, actor, call_id, state, refusal, form)
         return render(request, "official/call.html", status_code=refusal.status if refusal else 200, **context)
 
-    return _read(request, build)
+    return read_page(request, build)
 
 
 @router.get("/desk/official/calls/{call_id}", response_class=HTMLResponse, response_model=None)
@@ -481,7 +467,7 @@ def _application_page(request: Request, actor: Actor, application_id: int, refus
         return render(request, "official/application.html", status_code=refusal.status if refusal else 200,
                       **context)  # fmt: skip
 
-    return _read(request, build)
+    return read_page(request, build)
 
 
 def _url(application_id: int) -> str:
