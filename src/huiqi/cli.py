@@ -284,8 +284,8 @@ def policies_show(
     format: FormatOption = Format.table,
     policies: PoliciesOption = None,
 ) -> None:
-    """显示一个文件的全部条款、类型、牵头单位和规则。  例：huiqi policies show suzhou-software-cluster"""
-    from huiqi.present import provisions_table
+    """显示一个文件的全部条款、类型、牵头单位和规则，以及文件规定的申报程序。  例：huiqi policies show zhejiang-software-bases"""
+    from huiqi.present import procedure_table, provisions_table
 
     try:
         base = _base(policies)
@@ -297,6 +297,8 @@ def policies_show(
         _emit_json(document.policy.model_dump(mode="json"))
     else:
         console.print(provisions_table(base, document_id))
+        for procedure in document.policy.procedures:
+            console.print(procedure_table(procedure))
 
 
 @policies_app.command("spans")

@@ -14,6 +14,8 @@ from huiqi.engine.results import STATUS_LABELS, DocumentResult, Evaluation, Rule
 from huiqi.facts.catalogue import ENTITY_LABELS, Catalogue, Fact
 from huiqi.policy.base import PolicyBase
 from huiqi.policy.models import KIND_LABELS
+from huiqi.policy.procedure import Procedure
+from huiqi.policy.procedure import describe as describe_procedure
 from huiqi.policy.status import document_status, status_reason
 
 _STYLE = {
@@ -162,6 +164,19 @@ def provisions_table(base: PolicyBase, document_id: str) -> Table:
         table.add_row(
             provision.id, KIND_LABELS[provision.kind.value], provision.lead_unit or "—", rules, provision.quote
         )
+    return table
+
+
+def procedure_table(procedure: Procedure) -> Table:
+    """A document's stated procedure (``procedures:``): each item with the text it comes from."""
+    table = Table(title=f"申报程序：{procedure.label}（适用条款 {'、'.join(procedure.provisions)}）", expand=True,
+                  show_lines=True)  # fmt: skip
+    _columns(table, ("项目", "规定", "原文"), short={"项目"})
+    for heading, words, cited in describe_procedure(procedure):
+        source = "" if cited is None else (f"条款 {cited.provision}：" if cited.provision else "") + f"“{cited.quote}”"
+        table.add_row(heading, words, source)
+    if procedure.note:
+        table.caption = procedure.note
     return table
 
 

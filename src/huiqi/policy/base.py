@@ -25,6 +25,7 @@ from huiqi.locations import missing_base_message
 from huiqi.policy import normalise
 from huiqi.policy.messages import path_text, validation_errors
 from huiqi.policy.models import Condition, PolicyFile, Provision, Rule, condition_texts
+from huiqi.policy.procedure import check_procedures
 from huiqi.policy.scope import DocumentScope
 from huiqi.policy.spans import describe_missing_quote
 from huiqi.policy.textdiff import first_difference
@@ -240,6 +241,7 @@ def check_document(document: LoadedDocument, catalogue: Catalogue) -> list[Huiqi
                 errors.append(PolicyError(f"互斥组引用了不存在的规则 {ref!r}（格式：条款编号/规则编号）", where=where))
         _check_when_reading(errors, readings, exclusion.when_reading, where)
     errors.extend(_check_quotes(document))
+    errors.extend(check_procedures(policy, source, document.where))
     errors.extend(_check_coverage(document))
     return errors
 

@@ -12,6 +12,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from huiqi.policy.procedure import Procedure
+
 
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -386,3 +388,4 @@ class PolicyFile(_Model):
     readings: list[Reading] = Field(default_factory=list)
     provisions: list[Provision]
     exclusions: list[Exclusion] = Field(default_factory=list)
+    procedures: list[Procedure] = Field(default_factory=list)

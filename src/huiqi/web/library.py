@@ -15,6 +15,7 @@ from huiqi.engine.results import STATUS_LABELS, Status
 from huiqi.facts.catalogue import ENTITY_LABELS
 from huiqi.policy.base import LoadedDocument
 from huiqi.policy.models import KIND_LABELS, Provision
+from huiqi.policy.procedure import describe as describe_procedure
 from huiqi.policy.search import QueryError, SearchIndex, snippet, terms_of
 from huiqi.web.documents import choices, summaries, summary
 from huiqi.web.rules import RuleView, describe
@@ -151,7 +152,8 @@ def document_page(request: Request, document_id: str, provision: str | None = No
         return _not_found(request, f"《{loaded.policy.document.title}》中没有编号为“{provision}”的条款。")
     context: dict[str, Any] = {"doc": summary(loaded, _today()), "meta": loaded.policy.document, "segments": _segments(loaded),
                "provisions": loaded.policy.provisions, "kind_labels": KIND_LABELS,
-               "panel": _panel(library, loaded, selected) if selected else None}  # fmt: skip
+               "panel": _panel(library, loaded, selected) if selected else None,
+               "procedures": [(p, describe_procedure(p)) for p in loaded.policy.procedures]}  # fmt: skip
     return render(request, "library/document.html", **context)
 
 

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Form, Path, Request
+from fastapi import APIRouter, Depends, Form, Path, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
@@ -27,6 +27,8 @@ from starlette.background import BackgroundTask
 from huiqi.api.deps import MAX_ID, require
 from huiqi.errors import HuiqiError, WorkflowError
 from huiqi.money import format_yuan, parse_money
+from huiqi.policy.procedure import Procedure, Stated
+from huiqi.policy.procedure import describe as describe_procedure
 from huiqi.store.errors import InvalidInput, NotFound, PermissionDenied
 from huiqi.store.models import (
     Application,
@@ -48,7 +50,7 @@ from huiqi.web.templating import render
 from huiqi.web.workbook import Column, Sheet, workbook_response
 from huiqi.workflow.actors import Actor
 from huiqi.workflow.batches import award_batch, compute_batch, get_batch, items_of, publish_batch
-from huiqi.workflow.calls import CallSpec, close_call, get_call, open_call
+from huiqi.workflow.calls import CallSpec, close_call, get_call, open_call, stated_procedure
 from huiqi.workflow.clawback import claw_back
 from huiqi.workflow.lifecycle import get_application
 from huiqi.workflow.matching import notify_in_background
@@ -218,16 +220,81 @@ def _pydantic_message(error: Any) -> tuple[str, str]:
     return name or "form", f"{label}填写有误：{error.get('msg', '')}"
 
 
+def _procedure_choices(policy: PolicyEngine) -> list[tuple[str, str]]:
+    """Every provision whose policy file states its procedure: ("document:provision", title — number heading)."""
+    out = []
+    for document_id, loaded in sorted(policy.base.documents.items()):
+        labels = {p.id: " ".join(x for x in (p.number or "", p.heading or "") if x) or p.id
+                  for p in loaded.policy.provisions}  # fmt: skip
+        for procedure in loaded.policy.procedures:
+            for pid in procedure.provisions:
+                title = loaded.policy.document.short_title or loaded.policy.document.title
+                out.append((f"{document_id}:{pid}", f"{title} — {pid} {labels.get(pid, '')}".strip()))
+    return out
+
+
+def _stated_for(policy: PolicyEngine, form: CallForm) -> tuple[Procedure | None, dict[str, Stated]]:
+    """The procedure stated for the form's document and provisions, and the call fields it fixes."""
+    document_id = str(form.values.get("document_id") or "").strip()
+    provisions = [c.split(":", 1)[1] for c in form.provisions if c.startswith(f"{document_id}:")]
+    period_text = str(form.values.get("period") or "").strip()
+    period = int(period_text) if re.fullmatch(r"\d{4}", period_text) else None
+    if not document_id or not provisions:
+        return None, {}
+    return stated_procedure(policy, document_id, provisions, period=period, readings={})
+
+
+def _form_text(name: str, value: Any) -> str:
+    """A stated value as the form writes it (materials one per line, report days with commas)."""
+    if isinstance(value, list):
+        return "\n".join(value) if name == "materials" else ", ".join(value)
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return "" if value is None else str(value)
+
+
 def _call_form_page(request: Request, form: CallForm, *, status_code: int = 200, notice: str = "") -> Response:
     policy: PolicyEngine = request.app.state.policy
     database = request.app.state.database
+    procedure, stated = _stated_for(policy, form)
+    steps = describe_procedure(procedure) if procedure is not None else []
     with database.sessions() as session:
         calls = list(session.scalars(select(Call).order_by(Call.id.desc())))
         response = render(request, "official_batches/call_form.html", status_code=status_code, form=form,
                           documents=_documents(policy), fields=CALL_FIELDS, review_modes=REVIEW_MODES,
                           day_kinds=DAY_KINDS, oversubscription=OVERSUBSCRIPTION, aggregation=AGGREGATION,
-                          calls=calls, call_status=CALL_STATUS, notice=notice)  # fmt: skip
+                          calls=calls, call_status=CALL_STATUS, notice=notice, procedure=procedure,
+                          procedure_steps=steps, stated=stated, procedure_choices=_procedure_choices(policy),
+                          stated_text={k: _form_text(k, v.value) for k, v in stated.items()})  # fmt: skip
     return _no_store(response)
+
+
+def _prefilled_form(policy: PolicyEngine, choice: str, period: str) -> tuple[CallForm, str]:
+    """The call form for one provision with every field its procedure states filled in, and a notice."""
+    form = _default_call_form()
+    document_id, _, provision = choice.partition(":")
+    try:
+        document = policy.base.document(document_id)
+        document.provision(provision)
+    except (HuiqiError, KeyError):
+        form.problem("document_id", f"没有条款 {choice!r}：请从列表中选择文件和条款")
+        return form, ""
+    form.values["document_id"] = document_id
+    form.provisions = [choice]
+    if period.strip():
+        form.values["period"] = period.strip()
+        if not re.fullmatch(r"\d{4}", period.strip()):
+            form.problem("period", f"奖励年度应为四位年份，如 2016，得到 {period.strip()!r}")
+    procedure, stated = _stated_for(policy, form)
+    if procedure is None:
+        return form, f"文件未规定条款 {provision} 的申报程序：请逐项填写。"
+    for name, item in stated.items():
+        form.values[name] = _form_text(name, item.value)
+    filled = "、".join(CALL_FIELDS[name] for name in stated)
+    lacking = "" if "quota" in stated or not procedure.quotas else (
+        f"文件只规定了 {'、'.join(str(y) for y in procedure.quota_years())} 年的名额，{form.values['period']} 年的名额须自行填写。"
+    )  # fmt: skip
+    return form, f"已按文件规定的申报程序预填：{filled}。{lacking}改动预填的内容会作为与规定程序的偏离记入批次。"
 
 
 def _default_call_form() -> CallForm:
@@ -242,13 +309,22 @@ def _default_call_form() -> CallForm:
 
 
 @router.get("/desk/official/calls/new", response_class=HTMLResponse, response_model=None)
-def new_call(request: Request, actor: SignedIn, closed: int | None = None) -> Response:
-    """发布申报批次的表单，以及已发布的批次（可关闭）。"""
+def new_call(
+    request: Request,
+    actor: SignedIn,
+    closed: int | None = None,
+    provision: Annotated[str, Query(max_length=200)] = "",
+    period: Annotated[str, Query(max_length=10)] = "",
+) -> Response:
+    """发布申报批次的表单，以及已发布的批次（可关闭）；``provision=文件:条款`` 按文件规定的申报程序预填。"""
     try:
         require(actor, *OFFICIALS)
     except PermissionDenied as exc:
         return render(request, "error.html", status_code=403, title="无权访问", message=exc.message)
     notice = f"申报批次 {closed} 已关闭，不再受理新申请；已提交的申请照常办理。" if closed else ""
+    if provision:
+        form, notice = _prefilled_form(request.app.state.policy, provision, period)
+        return _call_form_page(request, form, notice=notice, status_code=422 if form.errors else 200)
     return _call_form_page(request, _default_call_form(), notice=notice)
 
 
@@ -315,6 +391,12 @@ def _create_call(request: Request, actor: Actor, text: dict[str, str], chosen: l
         "report_years": _int(form, "report_years", text["report_years"], required=False) or 0,
         "payer": text["payer"].strip() or None,
     }
+    # a field the document's procedure states and the official left blank is taken from the procedure
+    _procedure, stated = _stated_for(request.app.state.policy, CallForm(values={**text, "document_id": document_id},
+                                                                        provisions=chosen))  # fmt: skip
+    for name in stated:
+        if name in text and not text[name].strip() and name != "closes_on":
+            data.pop(name, None)
     for name in ("period", "opens_on", "closes_on"):
         if data[name] is None:
             data[name] = {"period": 2000, "opens_on": "2000-01-01", "closes_on": "2000-01-01"}[name]

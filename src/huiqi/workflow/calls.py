@@ -6,11 +6,12 @@ import datetime as dt
 import re
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from sqlalchemy.orm import Session
 
 from huiqi.errors import HuiqiError
 from huiqi.money import parse_money
+from huiqi.policy.procedure import Procedure, Stated, procedure_json, procedure_of, stated_call_fields
 from huiqi.store.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from huiqi.store.models import Call
 from huiqi.workflow import audit
@@ -107,15 +108,85 @@ class CallSpec(BaseModel):
 
     @model_validator(mode="after")
     def _consistent(self) -> CallSpec:
-        if self.closes_on < self.opens_on:
+        # Only what the policy file's procedure cannot supply is checked here: a field left out may still be
+        # taken from the procedure by ``open_call``, which checks the rest (``consistency_problem``) after that.
+        if self.closes_on < self.opens_on and "closes_on" in self.model_fields_set:
             raise ValueError("申报截止日不能早于开始日")
-        if self.review_mode == "competitive" and self.quota is None:
-            raise ValueError("竞争性评审须设定名额 quota")
-        if self.review_mode in ("expert", "competitive") and not self.criteria:
-            raise ValueError("专家评审须设定评分标准 criteria")
-        if self.report_years and not self.report_due:
-            raise ValueError("设定了报告年数 report_years，还须设定每年的截止日 report_due，如 [06-30, 12-31]")
         return self
+
+
+def consistency_problem(spec: CallSpec) -> tuple[str, str] | None:
+    """(field, message) of the first rule across fields the spec breaks, once the procedure has filled it in."""
+    if spec.closes_on < spec.opens_on:
+        return "closes_on", "申报截止日不能早于开始日"
+    if spec.review_mode == "competitive" and spec.quota is None:
+        return "quota", "竞争性评审须设定名额 quota"
+    if spec.review_mode in ("expert", "competitive") and not spec.criteria:
+        return "criteria", "专家评审须设定评分标准 criteria"
+    if spec.report_years and not spec.report_due:
+        return "report_due", "设定了报告年数 report_years，还须设定每年的截止日 report_due，如 [06-30, 12-31]"
+    return None
+
+
+#: The call fields a procedure can state, with their labels (for deviations and the pages).
+PROCEDURE_FIELDS: dict[str, str] = {
+    "review_mode": "评审方式", "quota": "名额", "publicity_days": "公示天数", "publicity_day_kind": "公示天数的计算",
+    "report_due": "绩效报告截止日", "report_years": "绩效报告年数", "materials": "申报材料", "closes_on": "申报截止日",
+    "payer": "资金来源（出资方）",
+}  # fmt: skip
+
+
+def stated_procedure(
+    policy: PolicyEngine, document_id: str, provisions: list[str], *, period: int | None, readings: dict[str, str]
+) -> tuple[Procedure | None, dict[str, Stated]]:
+    """The procedure the document states for these provisions and the call fields it fixes (none: ``{}``)."""
+    try:
+        document = policy.base.document(document_id)
+    except HuiqiError:
+        return None, {}
+    procedure = procedure_of(document.policy, provisions)
+    if procedure is None:
+        return None, {}
+    try:
+        resolved = policy.engine.resolve_readings(readings)
+    except HuiqiError:
+        resolved = policy.engine.resolve_readings({})
+    chosen = {k.split(":", 1)[1]: v for k, v in resolved.items() if k.split(":", 1)[0] == document_id}
+    return procedure, stated_call_fields(procedure, period=period, readings=chosen)
+
+
+def _comparable(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, dt.date) else value
+
+
+def apply_procedure(spec: CallSpec, policy: PolicyEngine) -> tuple[CallSpec, Procedure | None, list[dict[str, Any]]]:
+    """The spec with every field it leaves out taken from the stated procedure, the procedure, and the
+    deviations: each field it sets otherwise than the procedure states ({field, label, stated, chosen, quote})."""
+    procedure, stated = stated_procedure(policy, spec.document_id, spec.provisions, period=spec.period,
+                                         readings=spec.readings)  # fmt: skip
+    if procedure is None:
+        return spec, None, []
+    given = spec.model_fields_set
+    filled: dict[str, Any] = {}
+    deviations: list[dict[str, Any]] = []
+    for name, item in stated.items():
+        if name not in given:
+            filled[name] = item.value
+            continue
+        chosen = getattr(spec, name)
+        if _comparable(chosen) != _comparable(item.value):
+            deviations.append({"field": name, "label": PROCEDURE_FIELDS[name], "stated": _comparable(item.value),
+                               "stated_text": item.text, "chosen": _comparable(chosen), "provision": item.provision,
+                               "quote": item.quote})  # fmt: skip
+    if filled:
+        data = spec.model_dump(exclude_unset=True) | filled
+        try:
+            spec = CallSpec.model_validate(data)
+        except ValidationError as exc:
+            error = exc.errors()[0]
+            where = ".".join(str(part) for part in error.get("loc") or ()) or None
+            raise InvalidInput(f"按文件规定的程序补全后：{error.get('msg', '')}", where=where) from None
+    return spec, procedure, deviations
 
 
 def open_call(session: Session, *, spec: CallSpec, actor: Actor, policy: PolicyEngine) -> Call:
@@ -133,6 +204,10 @@ def open_call(session: Session, *, spec: CallSpec, actor: Actor, policy: PolicyE
         document = policy.base.document(spec.document_id)
     except HuiqiError as exc:
         raise InvalidInput(exc.message, where="document_id") from None
+    spec, procedure, deviations = apply_procedure(spec, policy)
+    across = consistency_problem(spec)
+    if across:
+        raise InvalidInput(across[1], where=across[0])
     with_rules = {p.id for p in document.policy.provisions if p.rules}
     for index, provision in enumerate(spec.provisions):
         if provision not in {p.id for p in document.policy.provisions}:
@@ -158,7 +233,16 @@ def open_call(session: Session, *, spec: CallSpec, actor: Actor, policy: PolicyE
         raise InvalidInput(exc.message, where="readings") from None
     data: dict[str, Any] = spec.model_dump(exclude={"budget"})
     data["criteria"] = [c.model_dump() for c in spec.criteria]
-    call = Call(**data, budget_fen=budget, reserved_fen=0, paid_fen=0, status="open", created_by=actor.username)
+    call = Call(
+        **data,
+        budget_fen=budget,
+        reserved_fen=0,
+        paid_fen=0,
+        status="open",
+        created_by=actor.username,
+        procedure=None if procedure is None else procedure_json(procedure),
+        deviations=deviations,
+    )
     session.add(call)
     session.flush()
     audit.record(session, actor=actor, action="call.open", object_type="call", object_id=call.id, before=None,

@@ -148,6 +148,7 @@ def load_demo(
         title="浙江省软件和信息服务产业基地建设（竞争性评审）", document_id="zhejiang-software-bases", provisions=["七.1"],
         period=2016, as_of=dt.date(2016, 6, 30), opens_on=today - dt.timedelta(days=7),
         closes_on=today + dt.timedelta(days=60), budget="1.1亿元", review_mode="competitive", quota=4,
+        materials=[],  # the demo asks for none (the text's three are left out: recorded as a deviation)
         experts_per_application=5,
         criteria=[{"key": "scale", "label": "产业规模与基础", "max": 40}, {"key": "plan", "label": "建设方案可行性", "max": 40},
                   {"key": "support", "label": "地方支持政策", "max": 20}],

@@ -40,6 +40,9 @@ class CallPublic(BaseModel):
     instalments: list[int]
     report_due: list[str]
     report_years: int
+    payer: str | None = None
+    procedure: dict[str, Any] | None = None  # the procedure the policy file states, as it was when opened
+    deviations: list[dict[str, Any]] = []  # each field set otherwise than that procedure
     status: str
     created_by: str
 

@@ -61,6 +61,10 @@ class Call(Base):
     report_years: Mapped[int] = mapped_column(Integer, default=0)
     transition_roles: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)  # overrides of the state machine
     payer: Mapped[str | None] = mapped_column(String(100))
+    #: the procedure the policy file states for these provisions (``procedures:``), as it was when opened
+    procedure: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    #: every field the official set otherwise than the stated procedure: [{field, label, stated, chosen, quote}]
+    deviations: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     status: Mapped[str] = mapped_column(String(16), default="open")  # open | closed
     created_by: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
