@@ -523,3 +523,7 @@ register_population(app)
 from huiqi.cli_ask import register_ask  # noqa: E402 - the interactive calculator joins the app last
 
 register_ask(app)
+
+from huiqi.cli_extract import register_extract  # noqa: E402 - policy drafting from a text joins the app last
+
+register_extract(app)

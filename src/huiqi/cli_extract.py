@@ -1,0 +1,89 @@
+"""``huiqi extract``: a draft policy folder from a new policy text, and the extractor's score on a gold set."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from huiqi.errors import HuiqiError
+from huiqi.terminal import output_console
+
+console = output_console(soft_wrap=False)
+err = Console(stderr=True)
+
+
+def register_extract(app: typer.Typer) -> None:
+    @app.command()
+    def extract(
+        file: Annotated[
+            Path | None, typer.Argument(help="政策文本：.txt（UTF-8 或 GBK）、.docx 或带文字层的 PDF")
+        ] = None,
+        out: Annotated[
+            Path, typer.Option("--out", "-o", help="草稿写入的目录（默认 drafts/；其中 _facts/ 为事实目录）")
+        ] = Path("drafts"),
+        doc_id: Annotated[
+            str | None, typer.Option("--id", help="文件编号（小写字母、数字、短横线；默认取自文件名）")
+        ] = None,
+        score: Annotated[
+            Path | None, typer.Option("--score", help="对金标准目录评分（每个子目录一份 gold.yaml 与 source.txt）")
+        ] = None,
+        policies: Annotated[
+            Path | None, typer.Option("--policies", help="政策库目录（事实目录取自其 _facts/）")
+        ] = None,
+    ) -> None:
+        """从政策原文生成待审核的政策草稿目录（条款、引文与位置、数值、草稿规则、所需事实、门槛案例）；
+        --score 对金标准评分。  例：huiqi extract 新政策.docx --out drafts，然后 huiqi validate --policies drafts"""
+        from huiqi.locations import default_policies_dir
+
+        if score is not None:
+            from huiqi.extract.score import print_report, score_gold
+
+            try:
+                report = score_gold(score)
+            except HuiqiError as exc:
+                err.print(f"[red]✘[/] {exc.message}", highlight=False)
+                raise typer.Exit(1) from None
+            print_report(report, console)
+            return
+        if file is None:
+            err.print("[red]✘[/] 请给出政策文件（或用 --score 金标准目录 评分）", highlight=False)
+            raise typer.Exit(2)
+        from huiqi.extract.core import extract as run_extract
+        from huiqi.extract.draft import document_id, write_draft
+        from huiqi.extract.reading import read_policy_file
+
+        try:
+            received = read_policy_file(file)
+            identifier = doc_id or document_id(file, received.text)
+            extraction = run_extract(received, doc_id=identifier)
+            folder = write_draft(extraction, out, identifier, policies=policies or default_policies_dir())
+        except HuiqiError as exc:
+            where = f"{exc.where}: " if exc.where else ""
+            err.print(f"[red]✘[/] {where}{exc.message}", highlight=False)
+            raise typer.Exit(1) from None
+        rules = sum(len(p.rules) for p in extraction.provisions)
+        review = sum(1 for p in extraction.provisions if p.review)
+        kind = {
+            "policy": "政策",
+            "reply": "建议答复（不是政策）",
+            "notice": "通知（不是政策）",
+            "news": "新闻（不是政策）",
+        }
+        console.print(
+            f"[green]✔[/] {folder}：{kind[extraction.document_kind]}《{extraction.meta['title']}》", highlight=False
+        )
+        console.print(
+            f"  {len(extraction.provisions)} 个条款、{rules} 条草稿规则、{len(extraction.facts)} 项新提出的事实；"
+            f"{review} 个条款有待核对的数值（见 extraction.yaml）",
+            highlight=False,
+        )
+        if extraction.received.steps:
+            console.print("  规范化：" + "、".join(str(s["step"]) for s in extraction.received.steps), highlight=False)
+        if extraction.document_kind != "policy":
+            console.print(f"  {extraction.type_why}", highlight=False)
+        console.print(
+            f"  下一步：审核 {folder}/policy.yaml，然后 huiqi validate --policies {out} 与 huiqi cases --policies {out}"
+        )

@@ -1,0 +1,247 @@
+"""Cases at every threshold of a rule: at the threshold, just past it on the failing side, at the cap and
+above it. For a draft the expectations come from the text's figures; for an existing policy
+(``huiqi cases --generate DOC``) the profiles are built the same way and the engine's present answer is
+written as the expectation, marked for a person to confirm against the text."""
+
+from __future__ import annotations
+
+import re
+from fractions import Fraction
+from typing import Any
+
+from huiqi.extract.numerals import format_money
+from huiqi.money import MONEY_UNITS
+
+_LEAF = re.compile(r"^\s*([a-z][a-z0-9_]*)\s*(>=|<=|>|<|==)\s*(.+?)\s*$")
+AS_OF = "2025-06-30"
+
+
+def parse_literal(text: str) -> tuple[str, Fraction, str] | None:
+    """(kind, value, unit) of a literal: money in fen, a rate as a fraction, a count."""
+    text = text.strip()
+    for unit in ("亿元", "万元", "元"):
+        if text.endswith(unit):
+            try:
+                return "money", Fraction(text.removesuffix(unit)) * MONEY_UNITS[unit], "元"
+            except ValueError:
+                return None
+    if text.endswith("%"):
+        return "rate", Fraction(text[:-1]) / 100, "%"
+    if text.endswith("‰"):
+        return "rate", Fraction(text[:-1]) / 1000, "%"
+    m = re.match(r"^([0-9.]+)(人|家|年|个|项|天|月)?$", text)
+    if m:
+        return "count", Fraction(m.group(1)), m.group(2) or ""
+    return None
+
+
+def write_value(kind: str, value: Fraction, unit: str) -> Any:
+    if kind == "money":
+        fen = int(value)
+        return (
+            format_money(fen)
+            if fen % 100 == 0
+            else f"{Fraction(fen, 100).numerator / Fraction(fen, 100).denominator:.2f}元"
+        )
+    if kind == "rate":
+        pct = value * 100
+        return f"{float(pct):g}%"
+    return int(value) if value.denominator == 1 else float(value)
+
+
+_STEP = {"money": Fraction(1), "count": Fraction(1), "rate": Fraction(1, 1000)}
+
+
+def leaves(condition: Any) -> list[tuple[str, str, str, str]]:
+    """(fact, op, literal, label) of each comparison in an ``all`` condition of a draft rule."""
+    out: list[tuple[str, str, str, str]] = []
+    if isinstance(condition, dict) and "all" in condition:
+        for member in condition["all"]:
+            expr = member["expr"] if isinstance(member, dict) else member
+            m = _LEAF.match(str(expr))
+            if m:
+                label = member.get("label", expr) if isinstance(member, dict) else expr
+                out.append((str(m.group(1)), str(m.group(2)), str(m.group(3)), str(label)))
+    return out
+
+
+def _at(op: str, kind: str, value: Fraction) -> Fraction:
+    """The value that just meets ``op value`` (at it for >=/<=, one step past for >/<)."""
+    step = _STEP[kind]
+    return value + step if op == ">" else value - step if op == "<" else value
+
+
+def _fails(op: str, kind: str, value: Fraction) -> Fraction:
+    """The value just on the failing side."""
+    step = _STEP[kind]
+    return {">=": value - step, ">": value, "<=": value + step, "<": value}[op]
+
+
+def draft_cases(policy: dict[str, Any], juris: dict[str, str], extraction: Any = None) -> list[dict[str, Any]]:
+    cases: list[dict[str, Any]] = []
+    # a profile needs a place: for a national document any place in China is inside it
+    region = ["全国", "北京市"] if juris["region"] == "全国" else [juris["region"]]
+    for provision in policy["provisions"]:
+        for rule in provision.get("rules", []):
+            cases += _rule_cases(provision["id"], rule, region)
+    return cases
+
+
+def _profile(entity: str, region: list[str], facts: dict[str, Any]) -> dict[str, Any]:
+    profile: dict[str, Any] = {"entity_type": entity}
+    if region:
+        profile["region"] = region
+    profile["facts"] = facts
+    return profile
+
+
+def _rule_cases(pid: str, rule: dict[str, Any], region: list[str]) -> list[dict[str, Any]]:
+    ref = f"{pid}/{rule['id']}"
+    entity = rule["applies_to"] if isinstance(rule["applies_to"], str) else rule["applies_to"][0]
+    benefit = rule["benefit"]
+    conds = leaves(rule.get("conditions"))
+    parsed = [(fact, op, parse_literal(lit), label) for fact, op, lit, label in conds]
+    if any(p is None for _, _, p, _ in parsed):
+        return []
+    base: dict[str, Any] = {}
+    for fact, op, (kind, value, unit), _ in parsed:  # type: ignore[misc]
+        base[fact] = write_value(kind, _at(op, kind, value), unit)
+    out: list[dict[str, Any]] = []
+    ceiling_only = bool(benefit.get("is_ceiling"))
+
+    def expect(status: str, amount: Fraction | None = None, tier: str | None = None) -> dict[str, Any]:
+        e: dict[str, Any] = {"rule": ref, "status": status}
+        if amount is not None:
+            e["amount"] = format_money(int(amount))
+        if tier:
+            e["tier"] = tier
+        if ceiling_only and status == "eligible":
+            e["amount_kind"] = "ceiling"
+        return e
+
+    form = benefit["form"]
+    if form == "tiers":
+        tiers = benefit["tiers"]
+        for tier in tiers:
+            facts = dict(base)
+            when = tier["when"]
+            if isinstance(when, str):
+                m = re.match(r"^([a-z][a-z0-9_]*) == '(.*)'$", when)
+                if not m:
+                    continue
+                facts[m.group(1)] = m.group(2)
+            else:
+                for fact, op, lit, _ in leaves(when):
+                    lit_parsed = parse_literal(lit)
+                    if lit_parsed is None:
+                        continue
+                    facts[fact] = write_value(lit_parsed[0], _at(op, lit_parsed[0], lit_parsed[1]), lit_parsed[2])
+            tier_amount = parse_literal(str(tier["amount"]))
+            out.append(
+                {
+                    "name": f"{ref} 恰好达到第{tier['id'][1:]}档：{_describe(facts)}",
+                    "as_of": AS_OF,
+                    "profile": _profile(entity, region, facts),
+                    "expect": [
+                        expect(
+                            "eligible",
+                            tier_amount[1] if tier_amount and tier_amount[0] == "money" else None,
+                            tier["id"],
+                        )
+                    ],
+                }
+            )
+        first = tiers[0]["when"]
+        if isinstance(first, dict):
+            lowest = leaves(first)
+            if lowest:
+                facts = dict(base)
+                for fact, op, lit, _ in leaves(first):
+                    lit_parsed = parse_literal(lit)
+                    if lit_parsed:
+                        facts[fact] = write_value(lit_parsed[0], _at(op, lit_parsed[0], lit_parsed[1]), lit_parsed[2])
+                fact, op, lit, label = lowest[0]
+                lit_parsed = parse_literal(lit)
+                if lit_parsed:
+                    facts[fact] = write_value(lit_parsed[0], _fails(op, lit_parsed[0], lit_parsed[1]), lit_parsed[2])
+                    out.append(
+                        {
+                            "name": f"{ref} 差一点未达第1档（{label}）：不符合",
+                            "as_of": AS_OF,
+                            "profile": _profile(entity, region, facts),
+                            "expect": [expect("not_eligible")],
+                        }
+                    )
+        return out
+    figure: Fraction | None = None
+    if form == "fixed":
+        fixed = parse_literal(str(benefit["amount"]))
+        figure = fixed[1] if fixed and fixed[0] == "money" else None
+    facts = dict(base)
+    if form == "rate":
+        rate = parse_literal(str(benefit["rate"]))
+        cap = parse_literal(str(benefit.get("ceiling"))) if benefit.get("ceiling") else None
+        if rate is None or rate[0] != "rate" or rate[1] == 0:
+            return out
+        base_key = benefit["base"]
+        known = parse_literal(str(facts[base_key])) if base_key in facts else None
+        if known is not None and known[0] == "money":
+            base_fen = known[1]
+        else:
+            base_fen = Fraction(int(cap[1] / rate[1]) // 100 * 100) if cap else Fraction(100_000_000)
+            facts[base_key] = write_value("money", base_fen, "元")
+        product = base_fen * rate[1]
+        if cap:
+            product = min(product, cap[1])
+        figure = product if product.denominator == 1 else None
+    out.append(
+        {
+            "name": f"{ref} 恰好达到全部门槛：{_describe(facts) or '无数值门槛'}",
+            "as_of": AS_OF,
+            "profile": _profile(entity, region, facts),
+            "expect": [expect("eligible", figure)],
+        }
+    )
+    for fact, op, (kind, value, unit), label in parsed:  # type: ignore[misc]
+        below = dict(facts)
+        below[fact] = write_value(kind, _fails(op, kind, value), unit)
+        out.append(
+            {
+                "name": f"{ref} 差一点未达门槛（{label}）：{fact} = {below[fact]}，不符合",
+                "as_of": AS_OF,
+                "profile": _profile(entity, region, below),
+                "expect": [expect("not_eligible")],
+            }
+        )
+    if form == "rate" and benefit.get("ceiling"):
+        ceiling = parse_literal(str(benefit["ceiling"]))
+        rate = parse_literal(str(benefit["rate"]))
+        if ceiling and rate and rate[1]:
+            at_cap = Fraction(int(ceiling[1] / rate[1]))
+            for label, multiple in (("恰好达到上限", 1), ("按比例超过上限：取上限", 2)):
+                base_fen = at_cap * multiple
+                if not all(
+                    _holds(op, base_fen, lit[1]) for fact, op, lit, _ in parsed if lit and fact == benefit["base"]
+                ):
+                    continue
+                capped = dict(facts)
+                capped[benefit["base"]] = write_value("money", base_fen, "元")
+                out.append(
+                    {
+                        "name": f"{ref} {label} {benefit['ceiling']}：{benefit['base']} = {capped[benefit['base']]}",
+                        "as_of": AS_OF,
+                        "profile": _profile(entity, region, capped),
+                        "expect": [expect("eligible", ceiling[1])],
+                    }
+                )
+    return out
+
+
+def _holds(op: str, value: Fraction, threshold: Fraction) -> bool:
+    return {">=": value >= threshold, ">": value > threshold, "<=": value <= threshold, "<": value < threshold}.get(
+        op, True
+    )
+
+
+def _describe(facts: dict[str, Any]) -> str:
+    return "，".join(f"{k} = {v}" for k, v in facts.items())
