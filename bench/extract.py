@@ -60,6 +60,8 @@ def _rule_values(rule: dict[str, Any], values: dict[str, list[str]]) -> None:
             values["caps"].append(str(cap["amount"]))
     for text in conditions:
         for m in _LEAF.finditer(text):
+            if re.fullmatch(r"0+(?:\.0+)?(?:亿元|万元|元)?", m.group(3)):
+                continue  # `> 0`: a check the encoding adds, not a figure of the text
             values["thresholds"].append(f"{m.group(2)}{m.group(3)}")
         if "first_reached" in text:
             values["flags"].append("首次")

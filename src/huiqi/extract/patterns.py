@@ -77,6 +77,68 @@ _CN_RATE = re.compile(r"(百分之|千分之)([零〇一二两三四五六七八
 _COUNT = re.compile(rf"({NUMBER})\s*(个月|人次|平方米|万人|人|家|个|项|名|年|件|台|套|亩|户|次|倍|篇|款|所|批)")
 _YEAR_RANGE = re.compile(r"((?:19|20)[0-9]{2})\s*(?:年)?\s*[-—–~～至到]\s*((?:19|20)[0-9]{2})\s*年")
 
+_RANGE = re.compile(
+    rf"({NUMBER})\s*(亿元|万元|元)?\s*([（(](?:含|不含)[）)])?\s*[—\-－~～至到]\s*({NUMBER})\s*(亿元|万元|元)\s*([（(](?:含|不含)[）)])?\s*(之间|以下|以内)?"
+)
+
+
+def _range_values(text: str, m: re.Match[str], offset: int) -> tuple[Value | None, Value | None]:
+    """营业收入在5000万元(含)—1亿元之间: a lower and an upper threshold. An upper bound the text does not mark
+    is exclusive when the same figure starts a tier elsewhere (1亿元(含)以上), else inclusive and reviewed."""
+    try:
+        low_fen = money_fen(m.group(1), m.group(2) or m.group(5))
+        high_fen = money_fen(m.group(4), m.group(5))
+    except ValueError:
+        return None, None
+    if low_fen >= high_fen:
+        return None, None
+    low_op = ">" if m.group(3) and "不含" in m.group(3) else ">="
+    review = False
+    if m.group(6):
+        high_op = "<" if "不含" in m.group(6) else "<="
+        why = f"上界注明“{m.group(6)}”"
+    else:
+        high_text = m.group(4) + m.group(5)
+        if re.search(re.escape(high_text) + r"\s*(?:[（(]含[）)]|及)以上", text):
+            high_op, why = "<", f"上界未注明；文中另有“{high_text}（含）以上”，故不含"
+        else:
+            high_op, why, review = "<=", "上界未注明含否：按含本数起草，请核对", True
+    _, prefix = _clause_prefix(text, m.start())
+    subject = _subject(re.sub(r"(?:分别)?在$", "", prefix), len(re.sub(r"(?:分别)?在$", "", prefix)))
+    span = (offset + m.start(), offset + m.end())
+    low = Value(
+        "threshold",
+        m.group(0),
+        span,
+        f"{low_op}{format_money(low_fen)}",
+        "区间：X（含）—Y之间的下界",
+        0.85,
+        kind="money",
+        number=Fraction(low_fen, 100),
+        fen=low_fen,
+        unit="元",
+        op=low_op,
+        subject=subject,
+    )
+    high = Value(
+        "threshold",
+        m.group(0),
+        span,
+        f"{high_op}{format_money(high_fen)}",
+        f"区间上界：{why}",
+        0.6 if review else 0.8,
+        kind="money",
+        number=Fraction(high_fen, 100),
+        fen=high_fen,
+        unit="元",
+        op=high_op,
+        subject=subject,
+        review=review,
+        note=why if review else None,
+    )
+    return low, high
+
+
 #: Comparators with their operator, longest first (民法典 第1259条).
 _PREFIX_OPS: list[tuple[str, str]] = [
     ("最高不超过", "cap"),
@@ -169,7 +231,10 @@ def _nearest(prefix: str) -> tuple[str, str, int] | None:
 
 
 def _suffix_op(text: str, end: int) -> tuple[str, str] | None:
-    rest = re.sub(r"^\s*(?:期|个)?(?=[（(]含[）)]|及以上|以上|以下|以内)", "", text[end : end + 8])
+    rest = (
+        _PAREN.sub("", text[end : end + 120], count=1) if re.match(r"^\s*[（(](?!含[）)])", text[end:]) else text[end:]
+    )
+    rest = re.sub(r"^\s*(?:期|个)?(?=[（(]含[）)]|及以上|以上|以下|以内)", "", rest[:8])
     rest = re.sub(r"^[（(]含[）)](?=以上|以下)", "（含）", rest)
     for word, op in _SUFFIX_OPS:
         if rest.startswith(word):
@@ -217,6 +282,11 @@ def find_values(text: str, offset: int = 0) -> list[Value]:
             )
         )
         taken.append(m.span())
+    for m in _RANGE.finditer(text):
+        low, high = _range_values(text, m, offset)
+        if low is not None and high is not None and free(*m.span()):
+            values += [low, high]
+            taken.append(m.span())
     mentions: list[tuple[re.Match[str], str]] = []
     for m in _MONEY.finditer(text):
         mentions.append((m, "money"))
@@ -429,16 +499,27 @@ def _classify(text: str, m: re.Match[str], kind: str, offset: int) -> Value | No
 
 
 _ENUM_BETWEEN = re.compile(r"^\s*(?:[（(]含[）)])?\s*(?:、|和|及|或|至|到|、或)\s*$")
+_PAREN = re.compile(r"[（(][^（）()]*[）)]")
 
 
 def _continue_enumerations(values: list[Value], text: str, offset: int) -> None:
     """An unplaced figure right after a placed one of the same kind, joined by 、/和/或, is the next item of
     the same enumeration (达到1亿元、5亿元、10亿元)."""
     ordered = sorted(values, key=lambda v: v.span)
+    for value, after in reversed(list(itertools.pairwise(ordered))):  # 2亿元(…)、1亿元(…)、5000万元(…)及以上
+        if value.field != "other" or after.field != "threshold" or after.kind != value.kind:
+            continue
+        between = _PAREN.sub("", text[value.span[1] - offset : after.span[0] - offset])
+        if not _ENUM_BETWEEN.match(between) or not after.pattern.startswith(("门槛：数额后接", "列举：与后一项")):
+            continue
+        value.field, value.op, value.subject = "threshold", after.op, after.subject
+        value.label = f"{after.op}{value.label}"
+        value.pattern = f"列举：与后一项（{after.label}）同类，共用其后的“以上/以下”"
+        value.confidence = min(after.confidence, 0.8)
     for prev, value in itertools.pairwise(ordered):
         if value.field != "other" or prev.field in ("other", "flag", "year_range"):
             continue
-        between = text[prev.span[1] - offset : value.span[0] - offset]
+        between = _PAREN.sub("", text[prev.span[1] - offset : value.span[0] - offset])
         if not _ENUM_BETWEEN.match(between):
             continue
         if prev.kind != value.kind and not (

@@ -64,7 +64,10 @@ def canon(label: str) -> str:
     if mm:
         number = Fraction(mm.group(1))
         shown = str(number.numerator) if number.denominator == 1 else mm.group(1)
-        return op + shown + mm.group(2)
+        unit = mm.group(2)
+        if op and unit in ("人", "家", "个", "项", "名", "件", "台", "套", "户", "次"):
+            unit = ""  # a count threshold: 50人 and a rule's bare 50 are the same figure
+        return op + shown + unit
     return op + rest
 
 
@@ -230,11 +233,13 @@ def summary(scores: list[DocScore]) -> dict[str, Any]:
 
 
 def print_report(scores: list[DocScore], console: Any) -> None:
-    sets = sorted({s.set for s in scores}, key=lambda name: (name != "seed", name))
+    order = {"seed": 0, "dev": 1, "heldout": 2}
+    sets = sorted({s.set for s in scores}, key=lambda name: (order.get(name, 3), name))
     for name in sets:
         chosen = [s for s in scores if s.set == name]
         console.print(
-            f"\n[bold]{'种子文件' if name == 'seed' else '开发集'}（{name}）：{len(chosen)} 份[/]", highlight=False
+            f"\n[bold]{ {'seed': '种子文件', 'dev': '开发集', 'heldout': '留出集'}.get(name, '金标准') }（{name}）：{len(chosen)} 份[/]",
+            highlight=False,
         )
         console.print(
             "  文件                              类型  条款(对/金/抽)  金额P/R        比例P/R        门槛P/R        上限P/R",

@@ -14,7 +14,7 @@ MARKERS: list[tuple[str, re.Pattern[str]]] = [
     ("article", re.compile(r"^\s*(第([一二三四五六七八九十百零〇0-9]+)条)[\s\u3000]*")),
     ("cn", re.compile(r"^\s*(([一二三四五六七八九十]+)[、．.])\s*")),
     ("paren_cn", re.compile(r"^\s*([（(]([一二三四五六七八九十]+)[）)])\s*")),
-    ("arabic", re.compile(r"^\s*(([0-9]{1,2})\s*[.．、](?![0-9]))\s*")),
+    ("arabic", re.compile(r"^\s*(([0-9]{1,2})\s*[.．、])\s*")),
     ("paren_arabic", re.compile(r"^\s*([（(]([0-9]{1,2})[）)])\s*")),
     ("circled", re.compile(r"^\s*(([①②③④⑤⑥⑦⑧⑨⑩⑪⑫⑬⑭⑮⑯⑰⑱⑲⑳]))\s*")),
     ("shi", re.compile(r"^\s*(([一二三四五六七八九十]+)是)")),
@@ -81,8 +81,8 @@ def marker(line: str) -> tuple[str, str, int] | None:
                 return style, m.group(1), 0
             raw = m.group(2)
             value = _CIRCLED.index(raw) + 1 if style == "circled" else int(to_number(raw))
-            if style == "arabic" and re.match(r"^\s*[0-9]{1,2}\s*[.．]\s*[0-9]", line):
-                continue
+            if style == "arabic" and re.match(r"^\s*[0-9]{1,2}\s*[.．][0-9]+\s*(?:%|％|‰|万|亿|元|倍|个|人)", line):
+                continue  # 1.5亿元, 2.5%: a decimal number, not an item (1.2024年… is item 1)
             return style, m.group(1), value
     return None
 
@@ -92,7 +92,10 @@ def classify(text: str, title: str) -> tuple[str, str, float, str]:
     head = text[:600]
     if re.search(r"(代表建议|政协提案|提案的答复|建议的答复|现答复如下|答复如下)", head + title):
         return "reply", "建议答复", 0.95, "答复代表建议或政协提案（“现答复如下”、“建议的答复”）：其中的统计数字不是规则"
-    if re.search(r"(记者|通讯员|日电|据悉|新闻发布会|本报讯|来源：.{0,20}(日报|新闻|网))", head):
+    if re.search(
+        r"(记者|記者|通讯员|通訊員|日电|日電|据悉|據悉|新闻发布会|本报讯|本報訊|责编|責編|责任编辑|責任編輯|来源：.{0,20}(日报|新闻|网))",
+        text,
+    ):
         return "news", "通知", 0.85, "新闻稿（记者、日电、据悉等）：报道政策，不是政策原文"
     if re.search(r"关于(组织|开展|做好).{0,40}(申报|推荐|认定).{0,20}的通知", title) or re.search(
         r"关于(组织|开展|做好).{0,40}(申报|推荐).{0,10}工作的通知", head
@@ -135,6 +138,15 @@ def segment(text: str, *, not_policy: bool = False) -> tuple[Segmented, dict[str
             meta["signature"].append(line.text)
             continue
         body_started = True
+        if (
+            found is None
+            and blocks
+            and len(line.text) <= 20
+            and not re.search(r"[。；;，,：:！？]", line.text)
+            and re.search(r"[。；;]$", blocks[-1].text)
+        ):  # an unnumbered heading between items (NO.2 奖补标准): not part of the item before it
+            others.append((line.start, line.end, "小标题（无编号）"))
+            continue
         if found is None:
             last = blocks[-1] if blocks else None
             if (
