@@ -31,7 +31,7 @@ import typer
 from rich.console import Console
 
 from huiqi.cli_zh import ChineseGroup
-from huiqi.errors import HuiqiError
+from huiqi.errors import HuiqiError, PolicyError
 from huiqi.locations import default_examples_dir, default_policies_dir
 from huiqi.terminal import output_console
 
@@ -299,6 +299,44 @@ def policies_show(
         console.print(provisions_table(base, document_id))
         for procedure in document.policy.procedures:
             console.print(procedure_table(procedure))
+
+
+@policies_app.command("diff")
+def policies_diff(
+    document_id: Annotated[str, typer.Argument(help="文件编号，见 huiqi policies list")],
+    from_version: Annotated[str | None, typer.Option("--from", help="原版本名（默认：现行版本之前的版本）")] = None,
+    to_version: Annotated[str | None, typer.Option("--to", help="新版本名（默认：现行版本）")] = None,
+    format: FormatOption = Format.table,
+    policies: PoliciesOption = None,
+) -> None:
+    """列出文件两个版本之间的改动：文件信息、条款、规则、条件与金额。  例：huiqi policies diff DOC --from 2021 --to 2024年修订"""
+    from huiqi.policy.versions import diff_versions
+
+    try:
+        base = _base(policies)
+        versions = base.versions_of(document_id)
+        if len(versions) < 2 and from_version is None:
+            raise PolicyError(f"文件 {document_id} 只有一个版本（没有 versions/ 目录），没有可比较的修订")
+        new = base.document_version(document_id, to_version) if to_version else versions[-1]
+        if from_version:
+            old = base.document_version(document_id, from_version)
+        else:
+            index = versions.index(new)
+            if index == 0:
+                raise PolicyError(f"版本 {base.version_label(new)} 是最早的版本：请用 --from 指定要比较的版本")
+            old = versions[index - 1]
+    except HuiqiError as exc:
+        _fail(exc)
+        return
+    changes = diff_versions(old, new)
+    labels = (base.version_label(old), base.version_label(new))
+    if format is Format.json:
+        _emit_json({"document": document_id, "from": labels[0], "to": labels[1],
+                    "changes": [c.to_json() for c in changes]})  # fmt: skip
+        return
+    console.print(f"{document_id}：{labels[0]} → {labels[1]}，{len(changes)} 处改动", highlight=False)
+    for change in changes:
+        console.print(f"  [{change.kind}] {change.where}：{change.text}", highlight=False, markup=False)
 
 
 @policies_app.command("spans")

@@ -27,6 +27,7 @@ err = Console(stderr=True)
 db_app = typer.Typer(help="数据库：迁移。", no_args_is_help=True)
 audit_app = typer.Typer(help="审计：校验哈希链。", no_args_is_help=True)
 users_app = typer.Typer(help="账号：新建用户。", no_args_is_help=True)
+applications_app = typer.Typer(help="申请：按所用的政策版本重放冻结的评估。", no_args_is_help=True)
 
 DatabaseOption = Annotated[
     str | None, typer.Option("--database", help="数据库 URL（默认 $HUIQI_DATABASE_URL 或 sqlite:///huiqi.db）")
@@ -262,6 +263,59 @@ def notify(
         err.print(f"[yellow]未评估[/]：{line}", highlight=False)
 
 
+@applications_app.command("replay")
+def applications_replay(
+    application_id: Annotated[int, typer.Argument(help="申请编号", min=1, max=2**31 - 1)],
+    database: DatabaseOption = None,
+    policies: Annotated[
+        Path | None, typer.Option("--policies", help="政策库目录（默认 $HUIQI_POLICIES 或项目的 policies/）")
+    ] = None,
+    json_output: Annotated[bool, typer.Option("--json", help="以 JSON 输出结果")] = False,
+) -> None:
+    """按申请提交时所用的文件版本（policy_version 哈希）重新评估冻结的事实与台账，逐字节比较评估结果；不一致以1退出。
+    例：huiqi applications replay 12"""
+    import json
+
+    from huiqi.workflow.policy import policy_engine
+    from huiqi.workflow.replay import replay
+
+    try:
+        policy = policy_engine(policies or _policies_root())
+    except HuiqiError as exc:
+        _fail(exc)
+        return
+    db = _database(database)
+    try:
+        with db.sessions() as session:
+            result = replay(session, application_id=application_id, policy=policy)
+    except HuiqiError as exc:
+        _fail(exc)
+        return
+    finally:
+        db.dispose()
+    if json_output:
+        typer.echo(json.dumps(result.to_json(), ensure_ascii=False, indent=2))
+    else:
+        ledger = "冻结的台账" if result.ledger_source == "frozen" else "提交前已批准的奖励（该申请冻结时尚未记录台账）"
+        console.print(f"申请 {result.application_id}：文件 {result.document_id}，版本 {result.version}"
+                      f"（哈希 {result.policy_version[:12]}…），台账取自{ledger}", highlight=False)  # fmt: skip
+        console.print(f"冻结的评估  sha256 {result.frozen_sha256}", highlight=False)
+        console.print(f"重放的评估  sha256 {result.replayed_sha256}", highlight=False)
+        if result.identical:
+            console.print("[green]✔[/] 逐字节一致：按所用版本重放，结果与冻结的评估完全相同")
+        else:
+            for line in result.differences:
+                err.print(f"[red]✘[/] {line}", highlight=False)
+            err.print("[bold red]重放结果与冻结的评估不一致[/]")
+    if not result.identical:
+        raise typer.Exit(1)
+
+
+def _policies_root() -> Path | None:
+    value = os.environ.get("HUIQI_POLICIES")
+    return Path(value) if value else None
+
+
 def register_platform(app: typer.Typer) -> None:
     """Add the platform's commands to the main ``huiqi`` app."""
     app.command("serve")(serve)
@@ -269,3 +323,4 @@ def register_platform(app: typer.Typer) -> None:
     app.add_typer(db_app, name="db")
     app.add_typer(audit_app, name="audit")
     app.add_typer(users_app, name="users")
+    app.add_typer(applications_app, name="applications")

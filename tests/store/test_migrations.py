@@ -57,6 +57,7 @@ def test_the_call_procedure_migration_goes_down_and_up_again_keeping_the_calls(d
     assert current_revision(db.engine) == "0003"
     columns = {c["name"] for c in inspect(db.engine).get_columns("calls")}
     assert "procedure" not in columns and "deviations" not in columns
+    assert "ledger_used" not in {c["name"] for c in inspect(db.engine).get_columns("applications")}
     with db.engine.begin() as connection:  # a call opened before the migration
         connection.execute(text(
             "INSERT INTO calls (title, document_id, provisions, period, readings, opens_on, closes_on, budget_fen,"
@@ -71,3 +72,4 @@ def test_the_call_procedure_migration_goes_down_and_up_again_keeping_the_calls(d
     with db.engine.connect() as connection:
         row = connection.execute(text("SELECT title, procedure, deviations FROM calls")).one()
     assert row[0] == "旧批次" and row[1] is None and row[2] in ("[]", [])  # an old call: no procedure, nothing deviated
+    assert "ledger_used" in {c["name"] for c in inspect(db.engine).get_columns("applications")}

@@ -39,7 +39,7 @@ from .results import (
     Status,
     Trace,
 )
-from .ruleset import CompiledBenefit, CompiledDocument, CompiledRule, compile_base, format_rate
+from .ruleset import CompiledBenefit, CompiledDocument, CompiledRule, compile_base, compile_document, format_rate
 from .values import Unknown, display, is_unknown, merge_unknown
 
 
@@ -64,13 +64,28 @@ class Engine:
         self.base = base
         self.catalogue: Catalogue = base.catalogue
         self.documents: dict[str, CompiledDocument] = compile_base(base)
-        self._not_applicable: dict[tuple[str, str], RuleResult] = {}
-        self._rule_less: dict[tuple[str, str], ProvisionResult] = {}
+        #: the earlier versions of amended documents, compiled when first asked for (``in_force``)
+        self._earlier: dict[int, CompiledDocument] = {}
+        self._not_applicable: dict[tuple[str, str, str], RuleResult] = {}
+        self._rule_less: dict[tuple[str, str, str], ProvisionResult] = {}
         self._missing_cache: dict[frozenset[tuple[str, int | None]], list[Missing]] = {}
         #: payments recorded under a reading's variant rule count for the rule it shares a ledger with
         self._ledger_alias = {
             r.ref: r.ledger_ref for d in self.documents.values() for r in d.rules if r.ref != r.ledger_ref
         }
+
+    def in_force(self, document_id: str, on: dt.date) -> CompiledDocument:
+        """The compiled version of a document in force on a day (docs/authoring.md "Versions")."""
+        current = self.documents[document_id]
+        if document_id not in self.base.versions:
+            return current
+        loaded = self.base.in_force(document_id, on)
+        if loaded is current.loaded:
+            return current
+        compiled = self._earlier.get(id(loaded))
+        if compiled is None:
+            compiled = self._earlier[id(loaded)] = compile_document(loaded, self.catalogue)
+        return compiled
 
     def resolve_readings(self, overrides: dict[str, str]) -> dict[str, str]:
         """Defaults of every document, overridden by ``key=value`` or ``document:key=value``."""
@@ -109,7 +124,9 @@ class Engine:
                 raise EvaluationError(
                     f"没有编号为 {doc_id!r} 的文件；现有：{'、'.join(self.documents)}", where="--document"
                 )
-            document = self.documents[doc_id]
+            document = self.in_force(doc_id, options.as_of)
+            for key, reading in document.readings.items():  # a reading only an earlier version has: its default
+                readings.setdefault(f"{doc_id}:{key}", reading.default)
             flags, skip = _document_flags(document, options, explicit=bool(options.documents))
             if skip:
                 skipped.append({"document": doc_id, "reason": skip})
@@ -149,7 +166,7 @@ class Engine:
             if rules:
                 provisions.append(_provision_result(meta.id, provision, rules))
                 continue
-            key = (meta.id, provision.id)  # rule-less results never change: built once, shared
+            key = (meta.id, meta.version or "", provision.id)  # rule-less results never change: built once, shared
             if key not in self._rule_less:
                 self._rule_less[key] = _provision_result(meta.id, provision, [])
             provisions.append(self._rule_less[key])
@@ -170,7 +187,7 @@ class Engine:
         entity = profile.entity_type.value
         if entity not in rule.applies_to:
             # Read-only and the same for every entity of this type: built once, shared.
-            key = (rule.ref, entity)
+            key = (rule.ref, rule.document.policy.document.version or "", entity)
             cached = self._not_applicable.get(key)
             if cached is None:
                 cached = _blank(rule, env, with_readings=False)

@@ -6,6 +6,8 @@ do) so ``huiqi validate`` can report them all; ``PolicyBase.load(strict=True)`` 
 
 from __future__ import annotations
 
+import datetime as dt
+import itertools
 import re
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -72,6 +74,9 @@ class PolicyBase:
     documents: dict[str, LoadedDocument] = field(default_factory=dict)
     errors: list[HuiqiError] = field(default_factory=list)
     broken: set[str] = field(default_factory=set)
+    #: every version of an amended document, oldest first, the current one (``documents[id]``) last;
+    #: only documents with a ``versions/`` folder are here (docs/authoring.md "Versions")
+    versions: dict[str, list[LoadedDocument]] = field(default_factory=dict)
 
     @classmethod
     def load(cls, root: Path | None = None, *, strict: bool = True) -> PolicyBase:
@@ -98,9 +103,42 @@ class PolicyBase:
                 base.errors.extend(problems)
                 base.broken.add(document.id)
             base.documents[document.id] = document
+            if (folder / "versions").is_dir():
+                earlier, version_errors = _load_versions(folder, document, catalogue)
+                if version_errors:
+                    base.errors.extend(version_errors)
+                    base.broken.add(document.id)
+                else:
+                    base.versions[document.id] = [*earlier, document]
         if strict and base.errors:
             raise base.errors[0]
         return base
+
+    def versions_of(self, document_id: str) -> list[LoadedDocument]:
+        """Every version of a document, oldest first (one, the current, for a document never amended)."""
+        return self.versions.get(document_id) or [self.document(document_id)]
+
+    def version_label(self, document: LoadedDocument) -> str:
+        return document.policy.document.version or "现行版本"
+
+    def in_force(self, document_id: str, on: dt.date) -> LoadedDocument:
+        """The version in force on a day: the latest that had started by then (the earliest before all)."""
+        versions = self.versions_of(document_id)
+        chosen = versions[0]
+        for version in versions:
+            start = version_start(version)
+            if start is not None and start <= on:
+                chosen = version
+        return chosen
+
+    def document_version(self, document_id: str, label: str) -> LoadedDocument:
+        """A version by its name; an unknown name lists the known ones."""
+        versions = self.versions_of(document_id)
+        for version in versions:
+            if self.version_label(version) == label:
+                return version
+        known = "、".join(self.version_label(v) for v in versions)
+        raise PolicyError(f"文件 {document_id} 没有名为 {label!r} 的版本；现有版本：{known}")
 
     def document(self, document_id: str) -> LoadedDocument:
         """A document by id; an unknown id is an error that lists the known ones."""
@@ -119,7 +157,85 @@ class _Invalid(Exception):
         self.errors = errors
 
 
-def _load_document(folder: Path, catalogue: Catalogue) -> LoadedDocument:
+def version_start(document: LoadedDocument) -> dt.date | None:
+    """The first day a version applies: its ``effective_from``, else its issue date."""
+    meta = document.policy.document
+    return meta.effective_from or meta.issue_date
+
+
+def _load_versions(
+    folder: Path, current: LoadedDocument, catalogue: Catalogue
+) -> tuple[list[LoadedDocument], list[HuiqiError]]:
+    """The earlier versions kept in ``<document>/versions/<name>/`` (each a whole policy file and text), oldest
+    first, checked like any document and against each other: names, start dates, what each amends."""
+    errors: list[HuiqiError] = []
+    earlier: list[LoadedDocument] = []
+    for sub in sorted(p for p in (folder / "versions").iterdir() if p.is_dir()):
+        try:
+            version = _load_document(sub, catalogue, expected_id=current.id)
+        except _Invalid as invalid:
+            errors.extend(invalid.errors)
+            continue
+        except HuiqiError as exc:
+            errors.append(exc)
+            continue
+        errors.extend(check_document(version, catalogue))
+        if version.policy.document.version != sub.name:
+            errors.append(PolicyError(f"document.version 应与版本目录名 {sub.name!r} 相同",
+                                      where=version.where("document")))  # fmt: skip
+        earlier.append(version)
+    if current.policy.document.version is None:
+        errors.append(
+            PolicyError(
+                "文件有 versions/ 目录（修订前的版本），现行版本也须写 document.version（版本名，如 2024年修订）"
+                "和 document.amends（它修订的版本名）",
+                where=current.where("document"),
+            )
+        )
+        return [], errors
+    every = [*earlier, current]
+    for version in every:
+        if version_start(version) is None:
+            errors.append(PolicyError("有多个版本的文件，每个版本须写 effective_from（或 issue_date）：按它确定某日施行的版本",
+                                      where=version.where("document")))  # fmt: skip
+    if errors:
+        return [], errors
+    every.sort(key=lambda v: version_start(v) or dt.date.min)
+    labels = [v.policy.document.version for v in every]
+    if len(set(labels)) != len(labels):
+        errors.append(PolicyError(f"版本名重复：{'、'.join(str(x) for x in labels)}", where=current.where("document")))
+    for before, after in itertools.pairwise(every):
+        start, meta = version_start(after), after.policy.document
+        if start == version_start(before):
+            errors.append(PolicyError(f"版本 {before.policy.document.version} 与 {meta.version} 的施行日期相同：无法确定哪个版本施行",
+                                      where=after.where("document")))  # fmt: skip
+        if meta.amends != before.policy.document.version:
+            errors.append(
+                PolicyError(
+                    f"版本 {meta.version} 的 amends 应为它之前施行的版本 {before.policy.document.version!r}，"
+                    f"得到 {meta.amends!r}",
+                    where=after.where("document"),
+                )
+            )
+        if (
+            before.policy.document.effective_to is not None
+            and start is not None
+            and before.policy.document.effective_to >= start
+        ):
+            errors.append(
+                PolicyError(
+                    f"版本 {before.policy.document.version} 的 effective_to（{before.policy.document.effective_to}）"
+                    f"应早于修订版本 {meta.version} 的施行日（{start}）",
+                    where=before.where("document"),
+                )
+            )
+    if every[-1] is not current:
+        errors.append(PolicyError("文件目录中的 policy.yaml 应为最新施行的版本；更早的版本放在 versions/ 下",
+                                  where=current.where("document")))  # fmt: skip
+    return earlier, errors
+
+
+def _load_document(folder: Path, catalogue: Catalogue, *, expected_id: str | None = None) -> LoadedDocument:
     path = folder / "policy.yaml"
     if not path.exists():
         raise PolicyError("缺少 policy.yaml", where=str(folder))
@@ -130,8 +246,9 @@ def _load_document(folder: Path, catalogue: Catalogue) -> LoadedDocument:
         policy = PolicyFile(**strip_lines(raw))
     except ValidationError as exc:
         raise _Invalid(validation_errors(exc, raw, PolicyFile, str(path))) from None
-    if policy.document.id != folder.name:
-        raise PolicyError(f"document.id {policy.document.id!r} 应与目录名 {folder.name!r} 相同", where=f"{path}:1")
+    if policy.document.id != (expected_id or folder.name):
+        raise PolicyError(f"document.id {policy.document.id!r} 应与目录名 {expected_id or folder.name!r} 相同",
+                          where=f"{path}:1")  # fmt: skip
     source_path = folder / "source.txt"
     if not source_path.exists():
         raise PolicyError("缺少 source.txt（官方原文）", where=str(folder))

@@ -125,6 +125,8 @@ class Document(_Model):
     budget_semantics: BudgetSemantics | None = None
     interpreting_authority: list[str] = Field(default_factory=list)
     source: SourceInfo
+    version: str | None = Field(default=None, min_length=1, max_length=40)  # 版本名, e.g. 2024年修订 (Versions)
+    amends: str | None = Field(default=None, min_length=1, max_length=40)  # the version this one amends
     notes: str | None = None
 
 

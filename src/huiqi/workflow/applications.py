@@ -18,7 +18,7 @@ from huiqi.workflow import audit
 from huiqi.workflow.actors import Actor
 from huiqi.workflow.calls import accepting
 from huiqi.workflow.lifecycle import check, move
-from huiqi.workflow.policy import PolicyEngine, evaluate_entity
+from huiqi.workflow.policy import PolicyEngine, evaluate_entity, ledger_json, ledger_of
 from huiqi.workflow.states import State
 
 PLEDGE_TEMPLATE = (
@@ -134,12 +134,13 @@ def submit(
     if missing:
         raise InvalidInput(f"尚缺申报材料：{'、'.join(missing)}；请上传后再提交", where="materials")
     entity = get_entity(session, application.entity_id)
+    as_of = call.as_of or today
     evaluation, used = evaluate_entity(
         session,
         entity=entity,
         policy=policy,
         documents=(call.document_id,),
-        as_of=call.as_of or today,
+        as_of=as_of,
         period=call.period,
         readings=call.readings,
     )
@@ -161,8 +162,9 @@ def submit(
         requested_fen=requested,
         approved_fen=None,
         evaluation=evaluation.to_json(),
-        policy_version=policy.version(call.document_id),
+        policy_version=policy.version(call.document_id, as_of),  # the version in force that day (amended documents)
         facts_used=used,
+        ledger_used=ledger_json(ledger_of(session, entity.id)),
         pledge=pledge_text(entity),
         pledged_at=now,
         submitted_at=now,

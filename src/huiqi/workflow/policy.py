@@ -22,7 +22,7 @@ from huiqi.engine.evaluate import Engine, Options
 from huiqi.engine.profile import Profile, parse_profile
 from huiqi.engine.results import Evaluation
 from huiqi.errors import EvaluationError, ProfileError
-from huiqi.policy.base import PolicyBase, default_policies_dir
+from huiqi.policy.base import LoadedDocument, PolicyBase, default_policies_dir
 from huiqi.store.entities import current_facts, facts_used, raw_profile
 from huiqi.store.errors import InvalidInput
 from huiqi.store.models import Award, Entity
@@ -35,8 +35,18 @@ class PolicyEngine:
     base: PolicyBase
     engine: Engine
 
-    def version(self, document_id: str) -> str:
-        return _version(self.base.root, document_id)
+    def version(self, document_id: str, on: dt.date | None = None) -> str:
+        """The version hash of the document (of the version in force on ``on`` when it was amended)."""
+        if on is None or document_id not in self.base.versions:
+            return _version(self.base.root, document_id)
+        return version_hash(self.base.in_force(document_id, on).folder, self.base.root)
+
+    def version_with_hash(self, document_id: str, digest: str) -> LoadedDocument | None:
+        """The version of a document whose hash is ``digest`` (what an application froze), or None."""
+        for version in self.base.versions_of(document_id):
+            if version_hash(version.folder, self.base.root) == digest:
+                return version
+        return None
 
     def provision_ids(self, document_id: str) -> list[str]:
         return [p.id for p in self.base.document(document_id).policy.provisions]
@@ -49,10 +59,14 @@ def policy_engine(root: Path | None = None) -> PolicyEngine:
     return PolicyEngine(base, Engine(base))
 
 
-@functools.cache
 def _version(root: Path, document_id: str) -> str:
+    return version_hash(root / document_id, root)
+
+
+@functools.cache
+def version_hash(folder: Path, root: Path) -> str:
+    """SHA-256 of a version's policy file and text and the fact catalogue of the base at ``root``."""
     digest = hashlib.sha256()
-    folder = root / document_id
     for path in [folder / "policy.yaml", folder / "source.txt", *sorted((root / "_facts").glob("*.yaml"))]:
         if path.exists():
             digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
@@ -75,6 +89,11 @@ def ledger_of(session: Session, entity_id: int) -> tuple[LedgerEntry, ...]:
             amount = award.amount_fen if index == 0 else 0
             entries.append(LedgerEntry(rule=award.rule_ref, period=award.period, amount_fen=amount, tier=tier))
     return tuple(entries)
+
+
+def ledger_json(ledger: tuple[LedgerEntry, ...]) -> list[dict[str, Any]]:
+    """The ledger an evaluation read, as an application freezes it (for ``huiqi applications replay``)."""
+    return [{"rule": e.rule, "period": e.period, "amount_fen": e.amount_fen, "tier": e.tier} for e in ledger]
 
 
 def entity_profile(session: Session, entity: Entity, policy: PolicyEngine) -> tuple[Profile, list[dict[str, Any]]]:

@@ -43,6 +43,8 @@ class Application(Base):
     evaluation: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     policy_version: Mapped[str | None] = mapped_column(String(64))
     facts_used: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
+    #: the award ledger the frozen evaluation read ([{rule, period, amount_fen, tier}]); None before migration 0004
+    ledger_used: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
     pledge: Mapped[str | None] = mapped_column(Text)  # 信用承诺 as pledged
     pledged_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     submitted_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
