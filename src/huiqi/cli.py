@@ -440,8 +440,16 @@ def cases(
     document: Annotated[str | None, typer.Option("--document", "-d", help="只运行一个文件的案例")] = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="列出每个案例")] = False,
     policies: PoliciesOption = None,
+    generate: Annotated[
+        str | None, typer.Option("--generate", help="为该文件按规则门槛生成待确认的案例（YAML 输出到标准输出）")
+    ] = None,
 ) -> None:
     """运行各政策目录下 cases/*.yaml 中的案例，对比状态与金额。  例：huiqi cases -d guangzhou-software"""
+    if generate is not None:
+        from huiqi.cli_extract import print_generated_cases
+
+        print_generated_cases(generate, policies)
+        return
     from huiqi.cases import run_all
     from huiqi.engine.evaluate import Engine
 

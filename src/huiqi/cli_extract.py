@@ -87,3 +87,26 @@ def register_extract(app: typer.Typer) -> None:
         console.print(
             f"  下一步：审核 {folder}/policy.yaml，然后 huiqi validate --policies {out} 与 huiqi cases --policies {out}"
         )
+
+
+def print_generated_cases(document: str, policies: Path | None) -> None:
+    """``huiqi cases --generate DOC``: threshold cases of an existing policy, as YAML on standard output."""
+    import sys
+
+    from huiqi.engine.evaluate import Engine
+    from huiqi.extract.draft import dump
+    from huiqi.extract.gencases import generate_for_document
+    from huiqi.policy.base import PolicyBase
+
+    try:
+        base = PolicyBase.load(policies, strict=False)
+        cases = generate_for_document(Engine(base), document)
+    except HuiqiError as exc:
+        err.print(f"[red]✘[/] {exc.message}", highlight=False)
+        raise typer.Exit(1) from None
+    sys.stdout.write(
+        f"# huiqi cases --generate {document}：按规则的数值门槛生成的案例（恰好达到、差一点未达）。\n"
+        "# 预期取自当前的计算结果：请逐条对照原文确认或改正后，存为 cases/ 下的 .yaml 文件。\n"
+    )
+    sys.stdout.write(dump({"cases": cases}))
+    err.print(f"{len(cases)} 个案例", highlight=False)

@@ -277,3 +277,19 @@ def test_scorer_on_a_tiny_gold_set(tmp_path: Path) -> None:
     assert score.fields["caps"].precision == 1.0
     assert score.inclusiveness == 1  # >500万元 found where the gold says >=500万元
     assert score.inverted == 0
+
+
+def test_cases_generate_for_an_existing_policy() -> None:
+    from huiqi.cli import app
+
+    result = CliRunner().invoke(app, ["cases", "--generate", "suzhou-software-cluster"])
+    assert result.exit_code == 0, result.output
+    data = yaml.safe_load(result.stdout.split("\n", 2)[2] if result.stdout.startswith("#") else result.stdout)
+    names = [case["name"] for case in data["cases"]]
+    assert any(name.startswith("1/capital 恰好达到全部门槛") for name in names)
+    at = next(case for case in data["cases"] if case["name"].startswith("1/capital 恰好达到"))
+    assert at["profile"]["facts"]["paid_in_capital"] == "1000万元"
+    assert at["expect"] == [{"rule": "1/capital", "status": "eligible", "amount": "50万元"}]
+    below = next(case for case in data["cases"] if "paid_in_capital >= 1000万元" in case["name"])
+    assert below["profile"]["facts"]["paid_in_capital"] == "9999999.99元"  # one fen short
+    assert below["expect"][0]["status"] == "not_eligible"

@@ -21,7 +21,8 @@ from huiqi.extract.gencases import draft_cases
 
 
 class _Dumper(yaml.SafeDumper):
-    pass
+    def ignore_aliases(self, data: Any) -> bool:
+        return True
 
 
 def _str(dumper: yaml.SafeDumper, data: str) -> yaml.Node:
