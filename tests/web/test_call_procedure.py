@@ -52,6 +52,9 @@ def test_the_call_form_is_prefilled_from_the_stated_procedure_and_a_change_is_re
     page.get_by_role("button", name="发布申报批次").click()
     expect(page).to_have_url(site.base_url + "/desk/official/calls/" + str(_call(site).id))
 
+    deviations_shown = page.locator("#deviations")
+    expect(deviations_shown).to_contain_text("名额：文件规定 2016年共14个（示范基地4个、特色基地5个、创业基地5个），本批次为 4")
+    expect(deviations_shown).to_contain_text("申报截止日：文件规定 2015-12-31，本批次为 2099-12-31")
     call = _call(site)
     assert call.review_mode == "competitive" and call.quota == 4 and call.publicity_days == 7
     assert call.report_due == ["06-30", "12-31"] and call.payer == "浙江省财政（工业与信息化专项资金）"
