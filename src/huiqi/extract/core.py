@@ -113,7 +113,7 @@ def _ids(blocks: list[Block]) -> list[str]:
     for path in paths:
         if not path:
             para += 1
-            candidate = "preamble" if not ids else f"para{para}"
+            candidate = f"p{para}" if not numbered else ("preamble" if not ids else f"para{para}")
         else:
             candidate = path[-1] if short else ".".join(path)
         base, n = candidate, 2

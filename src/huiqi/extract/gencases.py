@@ -79,11 +79,15 @@ def _fails(op: str, kind: str, value: Fraction) -> Fraction:
 
 def draft_cases(policy: dict[str, Any], juris: dict[str, str], extraction: Any = None) -> list[dict[str, Any]]:
     cases: list[dict[str, Any]] = []
+    nation = juris["region"] == "全国"
     # a profile needs a place: for a national document any place in China is inside it
-    region = ["全国", "北京市"] if juris["region"] == "全国" else [juris["region"]]
+    region = ["北京市"] if nation else [juris["region"]]
     for provision in policy["provisions"]:
         for rule in provision.get("rules", []):
             cases += _rule_cases(provision["id"], rule, region)
+    if nation:
+        for case in cases:
+            case["any_jurisdiction"] = True
     return cases
 
 
@@ -266,7 +270,7 @@ def generate_for_document(engine: Any, document_id: str) -> list[dict[str, Any]]
     document = engine.base.document(document_id)
     catalogue = engine.catalogue
     juris = document.policy.document.jurisdiction
-    region = [juris.region] if juris.level != "nation" else ["全国", "北京市"]
+    region = [juris.region] if juris.level != "nation" else ["北京市"]
     out: list[dict[str, Any]] = []
     for provision in document.policy.provisions:
         for rule in provision.rules:
@@ -309,7 +313,9 @@ def generate_for_document(engine: Any, document_id: str) -> list[dict[str, Any]]
                 below[fact] = write_value(literal[0], _fails(op, literal[0], literal[1]), literal[2])
                 scenarios.append((f"{ref} 差一点未达门槛：{fact} {op} {lit_text(literal)}，取 {below[fact]}", below))
             for name, scenario_facts in scenarios:
-                raw = {"as_of": AS_OF, "profile": _profile(entity, region, scenario_facts)}
+                raw: dict[str, Any] = {"as_of": AS_OF, "profile": _profile(entity, region, scenario_facts)}
+                if juris.level == "nation":
+                    raw["any_jurisdiction"] = True
                 case = Case(document_id, document.folder / "cases" / "generated.yaml", 1, name, raw)
                 try:
                     result = _evaluate(engine, case, raw, raw["profile"], None, AS_OF)

@@ -69,6 +69,8 @@ def money_fen(number: str, unit: str) -> int:
 
 def format_money(fen: int) -> str:
     """The canonical label: the largest of 亿元/万元/元 that keeps the figure exact (``100万元``)."""
+    if 0 < fen < MONEY_UNITS["万元"] and fen % 100 == 0:
+        return f"{fen // 100}元"  # 1000元, not 0.1万元
     for unit in ("亿元", "万元"):
         if fen % MONEY_UNITS[unit] == 0 and fen:
             return f"{fen // MONEY_UNITS[unit]}{unit}"

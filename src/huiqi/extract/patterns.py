@@ -244,7 +244,7 @@ def _suffix_op(text: str, end: int) -> tuple[str, str] | None:
     return None
 
 
-_SUBJECT_STOP = re.compile(r"[对且并和及与、的为在后或其中，。；：,;:\s（）()“”]")
+_SUBJECT_STOP = re.compile(r"[对且并和及与、的为在后或其中，。；：,;:\s（）()“”《》]")
 
 
 def _subject(prefix: str, keyword_at: int) -> str | None:
