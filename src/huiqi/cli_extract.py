@@ -16,6 +16,8 @@ err = Console(stderr=True)
 
 
 def register_extract(app: typer.Typer) -> None:
+    register_publish(app)
+
     @app.command()
     def extract(
         file: Annotated[
@@ -86,6 +88,34 @@ def register_extract(app: typer.Typer) -> None:
             console.print(f"  {extraction.type_why}", highlight=False)
         console.print(
             f"  下一步：审核 {folder}/policy.yaml，然后 huiqi validate --policies {out} 与 huiqi cases --policies {out}"
+        )
+
+
+def register_publish(app: typer.Typer) -> None:
+    @app.command()
+    def publish(
+        draft: Annotated[Path, typer.Argument(help="审核完毕的草稿目录（huiqi extract 写出的 <目录>/<文件编号>）")],
+        reviewer: Annotated[str | None, typer.Option("--reviewer", help="审核人（必填）")] = None,
+        approver: Annotated[str | None, typer.Option("--approver", help="批准人（必填，不同于审核人）")] = None,
+        policies: Annotated[
+            Path | None, typer.Option("--policies", help="政策库目录（默认：项目的 policies/）")
+        ] = None,
+    ) -> None:
+        """把审核完毕的草稿发布到政策库：须通过检查、案例全部通过、没有未审核的草稿标记；记录审核人与批准人。
+        例：huiqi publish drafts/new-policy --reviewer 张三 --approver 李四"""
+        from huiqi.extract.publish import publish as run_publish
+        from huiqi.locations import default_policies_dir
+
+        try:
+            target = run_publish(
+                draft, policies or default_policies_dir(), reviewer=reviewer or "", approver=approver or ""
+            )
+        except HuiqiError as exc:
+            err.print(f"[red]✘[/] {exc.message}", highlight=False)
+            raise typer.Exit(1) from None
+        console.print(
+            f"[green]✔[/] 已发布到 {target}（审核：{reviewer}，批准：{approver}；记录见 PUBLISHED.yaml）",
+            highlight=False,
         )
 
 

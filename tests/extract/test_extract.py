@@ -293,3 +293,32 @@ def test_cases_generate_for_an_existing_policy() -> None:
     below = next(case for case in data["cases"] if "paid_in_capital >= 1000万元" in case["name"])
     assert below["profile"]["facts"]["paid_in_capital"] == "9999999.99元"  # one fen short
     assert below["expect"][0]["status"] == "not_eligible"
+
+
+def test_publish_refuses_an_unreviewed_draft_then_records_who_approved(tmp_path: Path) -> None:
+    import shutil
+
+    from huiqi.cli import app
+    from huiqi.policy.base import PolicyBase
+
+    base = tmp_path / "policies"
+    shutil.copytree(POLICIES, base)
+    path = tmp_path / "demo-policy.txt"
+    path.write_text(POLICY_TEXT, encoding="utf-8")
+    runner = CliRunner()
+    assert runner.invoke(app, ["extract", str(path), "--out", str(tmp_path / "drafts")]).exit_code == 0
+    draft = tmp_path / "drafts" / "demo-policy"
+    args = ["publish", str(draft), "--reviewer", "张三", "--approver", "李四", "--policies", str(base)]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 1 and "未审核的标记" in result.output
+    for file in (draft / "policy.yaml", tmp_path / "drafts" / "_facts" / "demo-policy.yaml"):
+        text = file.read_text(encoding="utf-8").replace("extract 草稿，待审核", "已审核")
+        file.write_text(text, encoding="utf-8")
+    result = runner.invoke(app, [*args[:2], "--reviewer", "张三", "--approver", "张三", "--policies", str(base)])
+    assert result.exit_code == 1 and "不同的人" in result.output
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    record = yaml.safe_load((base / "demo-policy" / "PUBLISHED.yaml").read_text(encoding="utf-8"))
+    assert (record["reviewed_by"], record["approved_by"]) == ("张三", "李四")
+    assert "demo-policy" in PolicyBase.load(base).documents
+    assert runner.invoke(app, args).exit_code == 1  # not twice
