@@ -40,6 +40,7 @@ def _matrix(w: dict[str, Any]) -> list[tuple[str, str, Any, tuple[int, ...]]]:
     return [
         ("GET", f"/api/v1/applications/{a}", None, (200, 404, 404, 200, 200, 200)),
         ("GET", f"/api/v1/applications/{a}/frozen", None, (200, 404, 404, 200, 200, 200)),
+        ("GET", f"/api/v1/applications/{a}/replay", None, (200, 404, 404, 200, 200, 200)),
         ("GET", f"/api/v1/applications/{a}/materials", None, (200, 404, 404, 200, 200, 200)),
         ("GET", f"/api/v1/entities/{e}", None, (200, 404, 404, 200, 200, 200)),
         ("GET", f"/api/v1/entities/{e}/facts", None, (200, 404, 403, 200, 200, 200)),

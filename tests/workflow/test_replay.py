@@ -97,3 +97,22 @@ def _app():  # type: ignore[no-untyped-def]
     from huiqi.cli import app
 
     return app
+
+
+def test_the_api_replays_too(db: Database, versioned: PolicyEngine) -> None:
+    from starlette.testclient import TestClient
+
+    from platform_fixtures import add_user, make_app
+
+    application_id = _apply(db, versioned, "2023-06-30", 4)
+    token = add_user(db, "replay-official", "official")
+    with TestClient(make_app(db, policies=versioned.base.root)) as client:
+        answer = client.get(
+            f"/api/v1/applications/{application_id}/replay", headers={"Authorization": f"Bearer {token}"}
+        )
+        frozen = client.get(
+            f"/api/v1/applications/{application_id}/frozen", headers={"Authorization": f"Bearer {token}"}
+        )
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["identical"] is True and answer.json()["version"] == "2021"
+    assert frozen.json()["ledger_used"] == []

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, UploadFile
 from sqlalchemy import func, select
@@ -29,6 +29,7 @@ from huiqi.workflow.clawback import claw_back
 from huiqi.workflow.lifecycle import get_application
 from huiqi.workflow.materials import add_material
 from huiqi.workflow.queues import visible_applications
+from huiqi.workflow.replay import replay
 
 router = APIRouter(prefix="/applications", tags=["applications"], responses=ERRORS)
 
@@ -72,7 +73,15 @@ def frozen(application_id: Id, actor: CurrentActor, session: SessionDep) -> Froz
     """提交时冻结的评估结果（huiqi.evaluation/2）、政策版本哈希和所用事实（含来源）。"""
     application = get_application(session, application_id, actor=actor)
     return FrozenPublic(evaluation=application.evaluation, policy_version=application.policy_version,
-                        facts_used=application.facts_used)  # fmt: skip
+                        facts_used=application.facts_used, ledger_used=application.ledger_used)  # fmt: skip
+
+
+@router.get("/{application_id}/replay")
+def replay_frozen(application_id: Id, actor: CurrentActor, session: SessionDep, policy: PolicyDep) -> dict[str, Any]:
+    """按提交时所用的文件版本重新评估冻结的事实与台账，逐字节比较（与 huiqi applications replay 相同）：
+    identical、两份评估的 SHA-256、所用版本和最先的差异。"""
+    application = get_application(session, application_id, actor=actor)
+    return replay(session, application_id=application.id, policy=policy).to_json()
 
 
 @router.post("/{application_id}/materials", response_model=MaterialPublic, status_code=201)

@@ -84,6 +84,7 @@ class FrozenPublic(BaseModel):
     evaluation: dict[str, Any] | None
     policy_version: str | None
     facts_used: list[dict[str, Any]] | None
+    ledger_used: list[dict[str, Any]] | None = None  # the award ledger read (None: frozen before migration 0004)
 
 
 class SubmitRequest(BaseModel):
