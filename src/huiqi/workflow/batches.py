@@ -40,7 +40,7 @@ def compute_batch(
     _official(actor)
     today = today or dt.date.today()
     batch = Batch(call_id=call.id, status="computed", created_by=actor.username,
-                  policy_version=policy.version(call.document_id))  # fmt: skip
+                  policy_version=policy.version(call.document_id, call.as_of or today))  # fmt: skip
     session.add(batch)
     session.flush()
     wanted = {f"{call.document_id}:{p}" for p in call.provisions}
