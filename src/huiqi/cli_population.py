@@ -7,6 +7,7 @@ document evaluated), prints the headline tables and writes every output file.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -142,6 +143,9 @@ def simulate(
     readings = _parse_readings(reading)
     try:
         base = PolicyBase.load(policies or default_policies_dir())
+        day = _parse_date(as_of) if as_of else dt.date(period + 1, 6, 30) if period is not None else None
+        if day is not None:  # an amended document: the version in force on the scenario's day (authoring.md §12)
+            base = base.as_of(day)
         engine = Engine(base)
         plan = Plan(
             population, documents=list(document), as_of=_parse_date(as_of) if as_of else None, period=period,

@@ -86,3 +86,21 @@ def test_policies_diff_shows_what_changed(tmp_path: Path) -> None:
     assert unknown.exit_code == 2 and "没有名为 '2019' 的版本；现有版本：2021、2024年修订" in unknown.output
     single = runner.invoke(app, ["policies", "diff", "suzhou-software-cluster"])
     assert single.exit_code == 2 and "只有一个版本" in single.output
+
+
+def test_the_population_engine_compiles_the_version_in_force_on_a_scenario_day(tmp_path: Path) -> None:
+    from huiqi.compile.parity import Batch, differences, duckdb_run
+
+    base = PolicyBase.load(write_versioned(tmp_path))
+    assert base.as_of(dt.date(2024, 1, 1)).document("test-doc") is base.document("test-doc")
+    full = Engine(base)
+    for day, threshold in ((dt.date(2023, 12, 31), "1000万元"), (dt.date(2024, 1, 1), "800万元")):
+        dated = Engine(base.as_of(day))
+        profiles = [parse_profile({"entity_type": "enterprise", "region": ["江苏省", "苏州市"],
+                                   "facts": {"paid_in_capital": capital}}, dated.catalogue)
+                    for capital in (threshold, "900万元", "1200万元")]  # fmt: skip
+        batch = Batch(document="test-doc", as_of=day, period=day.year - 1, readings=(), any_jurisdiction=False)
+        compared, found = differences(dated, batch, profiles, duckdb_run(dated))
+        assert compared == 3 and found == []  # DuckDB over that version = the scalar engine
+        for capital in (threshold, "900万元", "1200万元"):  # = the scalar engine choosing the version by date
+            assert _amount(dated, day, capital) == _amount(full, day, capital)

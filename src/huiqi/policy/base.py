@@ -6,6 +6,7 @@ do) so ``huiqi validate`` can report them all; ``PolicyBase.load(strict=True)`` 
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import itertools
 import re
@@ -130,6 +131,15 @@ class PolicyBase:
             if start is not None and start <= on:
                 chosen = version
         return chosen
+
+    def as_of(self, on: dt.date) -> PolicyBase:
+        """The base with each amended document's version in force on a day in place of the current one: what
+        the population engine compiles for a scenario dated before an amendment (``huiqi simulate --as-of``)."""
+        if not self.versions:
+            return self
+        documents = {doc_id: self.in_force(doc_id, on) if doc_id in self.versions else loaded
+                     for doc_id, loaded in self.documents.items()}  # fmt: skip
+        return dataclasses.replace(self, documents=documents)
 
     def document_version(self, document_id: str, label: str) -> LoadedDocument:
         """A version by its name; an unknown name lists the known ones."""
