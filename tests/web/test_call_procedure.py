@@ -53,7 +53,9 @@ def test_the_call_form_is_prefilled_from_the_stated_procedure_and_a_change_is_re
     expect(page).to_have_url(site.base_url + "/desk/official/calls/" + str(_call(site).id))
 
     deviations_shown = page.locator("#deviations")
-    expect(deviations_shown).to_contain_text("名额：文件规定 2016年共14个（示范基地4个、特色基地5个、创业基地5个），本批次为 4")
+    expect(deviations_shown).to_contain_text(
+        "名额：文件规定 2016年共14个（示范基地4个、特色基地5个、创业基地5个），本批次为 4"
+    )
     expect(deviations_shown).to_contain_text("申报截止日：文件规定 2015-12-31，本批次为 2099-12-31")
     call = _call(site)
     assert call.review_mode == "competitive" and call.quota == 4 and call.publicity_days == 7
@@ -67,6 +69,10 @@ def test_a_provision_that_does_not_exist_is_refused_on_the_page(page: Page, site
     sign_in(page, site, "official")
     page.goto(site.base_url + "/desk/official/calls/new?provision=zhejiang-software-bases:九十九")
     expect(page.locator("#document_id-error")).to_contain_text("没有条款")
+    page.goto(site.base_url + "/desk/official/calls/new?provision=zhejiang-software-bases:七.1&period=2017")
+    expect(page.locator("main .note")).to_contain_text("文件只规定了 2016 年的名额，2017 年的名额须自行填写")
+    expect(page.get_by_label("名额", exact=True)).to_have_value("")  # nothing stated for 2017
+    expect(page.get_by_label("评审方式")).to_have_value("competitive")
 
 
 def test_the_document_page_shows_the_procedure_with_its_quotes(page: Page, site: Site) -> None:
