@@ -322,3 +322,20 @@ def test_publish_refuses_an_unreviewed_draft_then_records_who_approved(tmp_path:
     assert (record["reviewed_by"], record["approved_by"]) == ("张三", "李四")
     assert "demo-policy" in PolicyBase.load(base).documents
     assert runner.invoke(app, args).exit_code == 1  # not twice
+
+
+def test_every_gold_text_gives_a_draft_that_validates_and_whose_cases_pass(tmp_path: Path) -> None:
+    from huiqi.cases import run_all
+    from huiqi.engine.evaluate import Engine
+    from huiqi.policy.base import PolicyBase
+
+    gold = Path(__file__).parent / "gold"
+    folders = sorted(p.parent for p in gold.rglob("source.txt"))
+    assert len(folders) >= 19
+    for folder in folders:
+        extraction = extract(read_policy_file(folder / "source.txt"), doc_id=folder.name)
+        write_draft(extraction, tmp_path, folder.name, policies=POLICIES)
+    base = PolicyBase.load(tmp_path, strict=False)
+    assert [e.message for e in base.errors] == []
+    failed = [(o.name, o.failures) for o in run_all(Engine(base)) if not o.passed]
+    assert failed == []

@@ -159,10 +159,14 @@ def _provision(block: Block, pid: str, text: str, doc_kind: str) -> DraftProvisi
     provision.lead_unit, provision.co_units, provision.units_quote = lead, co, units_quote
     provision.values = find_values(quote, block.start)
     provision.tiers = find_tiers(quote, provision.values, block.start)
-    who = beneficiary(quote)
-    if who:
-        provision.beneficiary, provision.beneficiary_word = who
     provision.kind, provision.kind_why = _kind(quote, provision.values, doc_kind)
+    if provision.kind in ("computable", "ceiling_only", "case_by_case"):
+        who = beneficiary(quote)
+        if who:
+            provision.beneficiary, provision.beneficiary_word = who
+        else:  # no entity word: most support goes to enterprises; the rule's note says to check
+            provision.beneficiary = "enterprise"
+            provision.review.append("原文未写明受益主体：按企业起草")
     for value in provision.values:
         if value.review:
             provision.review.append(f"{value.text}：{value.note or value.pattern}")
@@ -182,13 +186,27 @@ def _kind(quote: str, values: list[Value], doc_kind: str) -> tuple[str, str]:
         return "computable", "写明金额或比例"
     if "cap" in fields:
         return "ceiling_only", "只写明上限（最高/不超过），实际金额由主管部门确定"
-    if re.search(r"一事一议|特事特办|予以(重点)?支持|给予(适当|一定)?(支持|奖励|补助|补贴)", quote):
+    head = re.sub(
+        r"^\s*(?:第[一二三四五六七八九十百零〇0-9]+条|[（(]?[一二三四五六七八九十0-9]+[)）、.．]?)\s*", "", quote
+    )
+    if re.search(r"^[（(](目的|依据|目的和依据|定义|适用范围|解释|施行|有效期)[）)]", head) or re.search(
+        r"(制定本(办法|规定|措施|细则|方案|意见|政策)|现(将|印发)[^。]{0,60}印发给你们|现印发给你们|提出如下意见|政策依据|官方原文)",
+        quote,
+    ):
+        return "meta", "文件的目的、依据、定义或印发说明"
+    if re.search(
+        r"一事一议|特事特办|予以(重点)?支持|(给予|予以)[^。；，]{0,12}(支持|奖励|补助|补贴|资助|扶持|贴息)", quote
+    ):
         return "case_by_case", "给予支持但未写金额（一事一议/可给予）"
-    if re.search(r"负责解释|施行|有效期|废止|不得重复|不重复享受|本(政策|措施|办法|细则)所(称|指)|从其规定", quote):
+    if re.search(
+        r"负责解释|施行|有效期|废止|不得重复|不重复享受|本(政策|措施|办法|细则|文件)所(称|指)|从其规定", quote
+    ):
         return "meta", "施行、解释、有效期、定义或不重复享受"
-    if re.search(r"申报|评审|审核|拨付|公示|申请|验收|兑现", quote) and not re.search(r"鼓励|支持", quote[:40]):
+    if re.search(r"申报|评审|审核|拨付|公示|申请|验收|兑现|资金来源|资金由", quote) and not re.search(
+        r"鼓励|支持", quote[:40]
+    ):
         return "procedure", "申报、审核、拨付等程序"
-    if re.search(r"(应当|必须|须|不得)", quote):
+    if re.search(r"(应当|必须|不得)", quote):
         return "obligation", "规定义务（应当、必须、不得）"
     return "qualitative", "方向性、鼓励性表述，没有可计算的给予"
 

@@ -19,6 +19,13 @@ AS_OF = "2025-06-30"
 def parse_literal(text: str) -> tuple[str, Fraction, str] | None:
     """(kind, value, unit) of a literal: money in fen, a rate as a fraction, a count."""
     text = text.strip()
+    try:
+        return _parse_literal(text)
+    except (ValueError, ZeroDivisionError):
+        return None
+
+
+def _parse_literal(text: str) -> tuple[str, Fraction, str] | None:
     for unit in ("亿元", "万元", "元"):
         if text.endswith(unit):
             try:
@@ -57,6 +64,14 @@ def leaves(condition: Any) -> list[tuple[str, str, str, str]]:
     out: list[tuple[str, str, str, str]] = []
     if isinstance(condition, dict) and "all" in condition:
         for member in condition["all"]:
+            if isinstance(member, dict) and "any" in member:  # alternatives: the easiest one stands for them
+                options = leaves({"all": member["any"]})
+                parsed = [(o, parse_literal(o[2])) for o in options]
+                usable = [(o, lit) for o, lit in parsed if lit is not None]
+                if usable:
+                    low = min(usable, key=lambda item: item[1][1] if item[0][1].startswith(">") else -item[1][1])
+                    out.append(low[0])
+                continue
             expr = member["expr"] if isinstance(member, dict) else member
             m = _LEAF.match(str(expr))
             if m:
@@ -141,6 +156,22 @@ def _rule_cases(pid: str, rule: dict[str, Any], region: list[str]) -> list[dict[
                         continue
                     facts[fact] = write_value(lit_parsed[0], _at(op, lit_parsed[0], lit_parsed[1]), lit_parsed[2])
             tier_amount = parse_literal(str(tier["amount"]))
+            tier_product = re.match(r"^([a-z][a-z0-9_]*) \* (.+)$", str(tier["amount"]))
+            if tier_product and parse_literal(tier_product.group(2)):
+                rate = parse_literal(tier_product.group(2))
+                assert rate is not None
+                base_fen = Fraction(1_000_000_000)  # 1000万元
+                facts.setdefault(tier_product.group(1), write_value("money", base_fen, "元"))
+                base.setdefault(
+                    tier_product.group(1), facts[tier_product.group(1)]
+                )  # the case below the first tier too
+                known = parse_literal(str(facts[tier_product.group(1)]))
+                base_fen = known[1] if known and known[0] == "money" else base_fen
+                tier_figure = base_fen * rate[1]
+                tier_cap = parse_literal(str(benefit.get("ceiling"))) if benefit.get("ceiling") else None
+                if tier_cap is not None:
+                    tier_figure = min(tier_figure, tier_cap[1])
+                tier_amount = ("money", tier_figure, "元") if tier_figure.denominator == 1 else None
             out.append(
                 {
                     "name": f"{ref} 恰好达到第{tier['id'][1:]}档：{_describe(facts)}",
@@ -177,7 +208,8 @@ def _rule_cases(pid: str, rule: dict[str, Any], region: list[str]) -> list[dict[
                         }
                     )
         return out
-    figure: Fraction | None = None
+    figure: Fraction | None
+    figure = None
     if form == "fixed":
         fixed = parse_literal(str(benefit["amount"]))
         figure = fixed[1] if fixed and fixed[0] == "money" else None

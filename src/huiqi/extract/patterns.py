@@ -551,7 +551,7 @@ def _inherit_subjects(values: list[Value], text: str, offset: int) -> None:
         last = value
 
 
-_ENUM_SEP = re.compile(r"^\s*(?:、|和|及|或|，)\s*$")
+_ENUM_SEP = re.compile(r"^\s*(?:、|和|及|或|与|，)\s*$")
 
 
 def find_tiers(text: str, values: list[Value], offset: int = 0) -> list[Tiers]:
@@ -612,7 +612,8 @@ _CATEGORY_LIST = re.compile(r"([\u4e00-\u9fff“”A-Za-z0-9]{1,12}(?:、[\u4e00
 
 
 def _categories(sentence: str, count: int) -> list[str] | None:
-    """The enumeration before 分别 with ``count`` items (国家级、省级 … 分别给予300万元、200万元)."""
+    """The enumeration before 分别 with ``count`` items (国家级、省级 … 分别给予300万元、200万元; also joined by
+    及/和: 规模以上工业、服务业企业名录库及限额以上商贸业企业名录)."""
     at = sentence.find("分别")
     if at < 0:
         return None
@@ -621,6 +622,14 @@ def _categories(sentence: str, count: int) -> list[str] | None:
         if len(items) == count:
             items[0] = re.split(r"[的对为在]", items[0])[-1] or items[0]
             return items
+    for part in reversed(re.split(r"[，,；;]", sentence[:at])):
+        items = [i for i in re.split(r"、|及(?!以)|和", part) if i.strip()]
+        if len(items) == count and all(len(i) <= 20 for i in items):
+            items[0] = re.sub(r"^.*?(?:对|为)(?:首次)?(?:进入|认定为|评为|获评)?", "", items[0]) or items[0]
+            items[-1] = re.sub(r"的(?:企业|单位|项目)?$", "", items[-1]) or items[-1]
+            return [i.strip() for i in items]
+        if "、" in part:
+            break
     return None
 
 
@@ -654,6 +663,10 @@ def beneficiary(text: str, before: int | None = None) -> tuple[str, str] | None:
     if before is None:
         hits = [text.find(w) for w in ("给予", "奖励", "补助", "补贴", "资助") if text.find(w) >= 0]
         before = min(hits) if hits else len(text)
+    after = text[before : before + 12]
+    for word, entity in _ENTITIES:  # 一次性给予企业…, 给予产业园区运营主体…: named right after the verb
+        if re.match(rf"^(?:给予|奖励|补助|补贴|资助)(?:产业)?{word}", after):
+            return entity, word
     head = text[:before]
     best: tuple[int, str, str] | None = None
     for word, entity in _ENTITIES:

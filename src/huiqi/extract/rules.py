@@ -131,9 +131,18 @@ def _sentence_rules(provision: DraftProvision, sentence: re.Match[str], facts: _
                 when = _conditions(pair.when, entity, facts, quote) or "true"
             amount = pair.amount
             tiered_values.add(id(amount))
-            tier_list.append({"id": f"t{index}", "when": when, "amount": literal(amount)})
+            figure = literal(amount)
+            if amount.field == "rate":  # 分别按实际投资额的1.5%、1.8%、2%: the tier's amount is base × rate
+                base_name = _rate_base(quote, tiers.pairs[0].amount, start)
+                figure = f"{facts.key_for(base_name or '计算基数', 'money', '元', entity, quote)} * {figure}"
+            tier_list.append({"id": f"t{index}", "when": when, "amount": figure})
         mode = "top_up" if "进档补差" in flags else "highest"
         rule["benefit"] = {"form": "tiers", "mode": mode, "tiers": tier_list}
+        outside = [v for v in gives if id(v) not in tiered_values and v.field == "cap"]
+        if outside and tiers.pairs[0].amount.field == "rate":
+            rule["benefit"]["ceiling"] = literal(outside[0])
+        elif outside:
+            rule["caps"] = [_total_cap(outside[0], quote, start)]
         if all(p.amount.field == "cap" for p in tiers.pairs):
             rule["benefit"]["is_ceiling"] = True
         notes.append(f"分档：{tiers.pattern}")
@@ -158,8 +167,9 @@ def _sentence_rules(provision: DraftProvision, sentence: re.Match[str], facts: _
                 notes.append("句中有多个比例/金额，只取第一个比例与上限：请核对")
         elif amounts:
             benefit = {"form": "fixed", "amount": literal(amounts[0])}
-            if caps:
-                rule["caps"] = [{"scope": "cumulative", "amount": literal(caps[0])}]
+            totals = [c for c in caps if _is_total(c, quote, start)]
+            if totals:
+                rule["caps"] = [_total_cap(totals[0], quote, start)]
             rule["benefit"] = benefit
             if len(amounts) > 1:
                 notes.append(f"句中有 {len(amounts)} 个金额，未能配对：只取第一个，请核对")
@@ -182,17 +192,61 @@ def _sentence_rules(provision: DraftProvision, sentence: re.Match[str], facts: _
         notes.append("标志：" + "、".join(dict.fromkeys(flags)))
     rule["note"] = "\n".join(notes)
     provision.rules.append(rule)
+    if tiers is None and amounts_only(gives):
+        for cap in [c for c in gives if c.field == "cap" and not _is_total(c, quote, start)]:
+            provision.rules.append(
+                {
+                    **{k: v for k, v in rule.items() if k not in ("benefit", "caps", "once", "duration", "note")},
+                    "id": f"r{len(provision.rules) + 1}",
+                    "benefit": {"form": "fixed", "amount": literal(cap), "is_ceiling": True},
+                    "note": notes[0]
+                    + f"\n找到依据：“{cap.text}”→上限 {cap.label}（{cap.pattern}）；与同句的金额分属不同情形，请核对条件",
+                }
+            )
+
+
+def amounts_only(gives: list[Value]) -> bool:
+    """A sentence whose benefit figures are fixed amounts and ceilings (no rate)."""
+    return any(v.field == "amount" for v in gives) and not any(v.field == "rate" for v in gives)
+
+
+_TOTAL = re.compile(r"(累计|总额|合计|每年|年度|单个企业|每家企业|每个企业)[^，。；]*$")
+
+
+def _is_total(cap: Value, quote: str, start: int) -> bool:
+    """A ceiling on the total (累计最高…, 奖补总额最高…, 每年最高…), not a benefit of its own."""
+    before = quote[: cap.span[0] - start]
+    clause = re.split(r"[，。；,;]", before)[-1]
+    return bool(_TOTAL.search(clause))
+
+
+def _total_cap(cap: Value, quote: str, start: int) -> dict[str, Any]:
+    clause = re.split(r"[，。；,;]", quote[: cap.span[0] - start])[-1]
+    scope = "per_year" if re.search(r"每年|年度", clause) else "cumulative"
+    return {"scope": scope, "amount": literal(cap)}
 
 
 def _conditions(thresholds: list[Value], entity: str, facts: _Facts, quote: str) -> dict[str, Any] | None:
-    leaves = []
+    """``all`` of the thresholds; several thresholds on one fact in one direction (分别在2亿元、1亿元、5000万元
+    及以上, by category) are alternatives: ``any`` of them, for the reviewer to tie to their categories."""
+    leaves: list[tuple[str, str, dict[str, Any]]] = []
     for value in thresholds:
         if not value.op:
             continue
         key = facts.key_for(value.subject, value.kind, value.unit, entity, quote)
         label = f"{value.subject or ''}{_OP_WORDS[value.op]}{value.label.lstrip('<>=')}"
-        leaves.append({"expr": f"{key} {value.op} {literal(value)}", "label": label})
-    return {"all": leaves} if leaves else None
+        leaves.append((key, value.op[0], {"expr": f"{key} {value.op} {literal(value)}", "label": label}))
+    if not leaves:
+        return None
+    members: list[Any] = []
+    done: set[tuple[str, str]] = set()
+    for key, direction, _ in leaves:
+        group = [lf for k, d, lf in leaves if (k, d) == (key, direction)]
+        if (key, direction) in done:
+            continue
+        done.add((key, direction))
+        members.append(group[0] if len(group) == 1 else {"any": group})
+    return {"all": members}
 
 
 _OP_WORDS = {">=": "不低于", ">": "超过", "<=": "不超过", "<": "低于"}
