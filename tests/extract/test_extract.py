@@ -16,7 +16,6 @@ from huiqi.extract.reading import normalise, read_policy_file
 from huiqi.extract.score import score_gold
 from huiqi.locations import default_policies_dir
 
-SEEDS = Path(__file__).resolve().parents[3] / "shared" / "seeds"
 POLICIES = default_policies_dir()
 
 POLICY_TEXT = """关于印发《苏州市支持先进制造业发展若干措施》的通知
@@ -241,6 +240,12 @@ def test_cli_extract_and_score(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     result = runner.invoke(app, ["extract", str(tmp_path / "missing.txt")])
     assert result.exit_code == 1 and "找不到文件" in result.output
+    (tmp_path / "empty.txt").write_text("\n", encoding="utf-8")
+    result = runner.invoke(app, ["extract", str(tmp_path / "empty.txt")])
+    assert result.exit_code == 1 and "没有中文文字" in result.output
+    (tmp_path / "old.doc").write_bytes(b"\xd0\xcf\x11\xe0" + b"\0" * 64)
+    result = runner.invoke(app, ["extract", str(tmp_path / "old.doc")])
+    assert result.exit_code == 1 and ".docx" in result.output
 
 
 def test_scorer_on_a_tiny_gold_set(tmp_path: Path) -> None:

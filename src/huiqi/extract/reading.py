@@ -50,6 +50,8 @@ def read_policy_file(path: Path) -> Received:
             encoding = "utf-8"
         except UnicodeDecodeError:
             encoding = "gb18030"
+    if not re.search(r"[\u4e00-\u9fff]", raw):
+        raise ExtractError("文件中没有中文文字：请给出政策原文（.txt、.docx 或带文字层的 PDF）", where=str(path))
     return normalise(raw, path=str(path), fmt=fmt, encoding=encoding)
 
 
