@@ -104,7 +104,7 @@ def _sentence_rules(provision: DraftProvision, sentence: re.Match[str], facts: _
     flags = [v.label for v in inside if v.field == "flag"]
     rule: dict[str, Any] = {
         "id": f"r{len(provision.rules) + 1}",
-        "label": (provision.heading or quote[:20]) + ("（草稿）" if True else ""),
+        "label": f"{provision.heading or quote[:20]}（草稿）",
         "quote": quote,
         "span": [start, start + len(quote)],
         "applies_to": entity,
