@@ -529,7 +529,8 @@ def main() -> None:
 
     engine = Engine(PolicyBase.load(POLICIES))
     c, seconds = timed(lambda: generate(args.n, args.seed))
-    folder = Path(tempfile.mkdtemp(prefix="huiqi-peer-"))
+    scratch = tempfile.TemporaryDirectory(prefix="huiqi-peer-")  # the population's Parquet files, removed at exit
+    folder = Path(scratch.name)
     write_population(c, engine, folder)
     print(f"population: {args.n:,} companies, seed {args.seed}, generated in {seconds:.1f} s; duckdb "
           f"{duckdb.__version__}, {args.threads} threads, medians of {args.repeat}")  # fmt: skip
