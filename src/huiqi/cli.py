@@ -238,7 +238,7 @@ def examples(
     例：huiqi examples --copy 样例
     """
     folder = default_examples_dir()
-    files = sorted(p for p in folder.rglob("*") if p.is_file() and p.suffix in {".yaml", ".yml", ".json"})
+    files = sorted(p for p in folder.rglob("*") if p.is_file() and p.suffix in {".yaml", ".yml", ".json", ".txt"})
     if not files:
         _fail(HuiqiError(f"没有找到样例目录 {folder}：安装包可能不完整，请重新安装 huiqi"))
     if copy is None:
@@ -309,7 +309,7 @@ def policies_diff(
     format: FormatOption = Format.table,
     policies: PoliciesOption = None,
 ) -> None:
-    """列出文件两个版本之间的改动：文件信息、条款、规则、条件与金额。  例：huiqi policies diff DOC --from 2021 --to 2024年修订"""
+    """列出文件两个版本之间的改动：文件信息、条款、规则、条件与金额。  例：huiqi policies diff …（有修订版本的文件编号） --from 2021 --to 2024年修订"""
     from huiqi.policy.versions import diff_versions
 
     try:

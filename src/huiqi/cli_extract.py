@@ -37,7 +37,10 @@ def register_extract(app: typer.Typer) -> None:
         ] = None,
     ) -> None:
         """从政策原文生成待审核的政策草稿目录（条款、引文与位置、数值、草稿规则、所需事实、门槛案例）；
-        --score 对金标准评分。  例：huiqi extract 新政策.docx --out drafts，然后 huiqi validate --policies drafts"""
+        --score 对金标准评分。
+
+        例：huiqi extract examples/texts/沂水县技术改造扶持.txt --out drafts    （然后 huiqi validate --policies drafts）
+        """
         from huiqi.locations import default_policies_dir
 
         if score is not None:
@@ -102,7 +105,7 @@ def register_publish(app: typer.Typer) -> None:
         ] = None,
     ) -> None:
         """把审核完毕的草稿发布到政策库：须通过检查、案例全部通过、没有未审核的草稿标记；记录审核人与批准人。
-        例：huiqi publish drafts/new-policy --reviewer 张三 --approver 李四"""
+        例：huiqi publish drafts/…（审核完毕的草稿目录） --reviewer 张三 --approver 李四"""
         from huiqi.extract.publish import publish as run_publish
         from huiqi.locations import default_policies_dir
 

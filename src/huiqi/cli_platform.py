@@ -273,7 +273,7 @@ def applications_replay(
     json_output: Annotated[bool, typer.Option("--json", help="以 JSON 输出结果")] = False,
 ) -> None:
     """按申请提交时所用的文件版本（policy_version 哈希）重新评估冻结的事实与台账，逐字节比较评估结果；不一致以1退出。
-    例：huiqi applications replay 12"""
+    例：huiqi applications replay 1"""
     import json
 
     from huiqi.workflow.policy import policy_engine
