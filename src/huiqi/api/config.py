@@ -38,6 +38,8 @@ class Settings(BaseModel):
     first_admin_password: str = INSECURE_PASSWORD
     demo_data: bool = False
     policies: Path | None = None
+    #: Where the web page 政策起草审核 keeps each user's drafts (unset: ``drafts/`` next to the SQLite file).
+    drafts_dir: Path | None = None
     holidays_file: Path | None = None
     max_upload_mb: int = Field(default=10, ge=1, le=100)
     #: Failed logins in a row of one username before it is locked (unknown usernames count too).

@@ -35,6 +35,7 @@ PAGE_MODULES = (
     "finance",
     "dashboards",
     "simulate",
+    "drafting",
 )
 
 

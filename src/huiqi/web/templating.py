@@ -20,6 +20,7 @@ NAV: tuple[tuple[str, str, tuple[str, ...] | None], ...] = (
     ("/publicity", "公示", None),
     ("/simulate", "模拟测算", SIMULATION_ROLES),
     ("/dashboards", "统计", STATISTICS_ROLES),
+    ("/drafting", "政策起草", ("official", "administrator")),
 )
 
 
