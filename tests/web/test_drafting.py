@@ -85,6 +85,20 @@ def test_an_official_reviews_and_publishes_a_draft(page: Page, site: Site, publi
     expect(result).to_contain_text("草稿通过检查")
     expect(result).to_contain_text("6 个通过，0 个未通过")
 
+    # a rule naming an unknown fact: validate says so in Chinese at file:line; restored afterwards
+    rule2 = page.locator("#p-二").get_by_label(re.compile("规则 r1"))
+    original = rule2.input_value()
+    rule2.fill(re.sub(r"expr: \S+ >", "expr: no_such_fact >", original, count=1))
+    page.locator("#p-二").get_by_role("button", name="保存修改").click()
+    page.get_by_role("button", name="运行检查与案例").click()
+    expect(result.locator(".drafting-problems")).to_contain_text(re.compile(rf"{draft}/policy\.yaml:\d+"))
+    expect(result.locator(".drafting-problems")).to_contain_text("no_such_fact")
+    shot(page, "drafting-check")
+    page.locator("#p-二").get_by_label(re.compile("规则 r1")).fill(original)
+    page.locator("#p-二").get_by_role("button", name="保存修改").click()
+    page.get_by_role("button", name="运行检查与案例").click()
+    expect(result).to_contain_text("草稿通过检查")
+
     page.get_by_label("批准人").select_option(OTHER_OFFICIAL)
     page.get_by_role("button", name="发布").click()
     expect(page.locator("#publish-error")).to_contain_text("未审核的标记")

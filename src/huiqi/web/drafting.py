@@ -406,9 +406,13 @@ async def check_draft(request: Request, actor: SignedIn, draft: str) -> Response
     try:
         require(actor, *ROLES)
         folder = draft_folder(request, actor, draft)
-        problems, outcomes = run_checks(folder)
     except HuiqiError as exc:
         return _page_error(request, exc)
+    try:
+        problems, outcomes = run_checks(folder)
+    except HuiqiError as exc:  # the folder did not load at all (e.g. the fact catalogue): said where the result goes
+        where = f"{_short(exc.where, folder.parent)}: " if exc.where else ""
+        problems, outcomes = [where + _short(exc.message, folder.parent)], []
     if request.headers.get("HX-Request"):
         return render(request, "drafting/check.html", problems=problems, outcomes=outcomes)
     return _draft_page(request, actor, folder, {}, 200, check={"problems": problems, "outcomes": outcomes})
