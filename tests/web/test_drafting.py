@@ -158,6 +158,10 @@ def test_an_uploaded_gbk_text_is_drafted_and_a_wrong_file_is_said_beside_the_fie
     page.get_by_role("button", name="生成草稿").click()
     expect(page).to_have_url(re.compile(r"/drafting/gbk-policy(-\d+)?$"))
     expect(page.locator(".drafting-text mark.v-threshold", has_text="3000万元")).to_be_visible()
+    page.set_viewport_size({"width": 375, "height": 812})  # on a phone the source comes above the provisions
+    no_horizontal_scroll(page)
+    shot(page, "drafting-phone")
+    page.set_viewport_size({"width": 1280, "height": 860})
     page.goto(site.base_url + "/drafting")
     expect(page.locator(".drafting-list")).to_contain_text("某市支持企业做大做强的若干措施")
     shot(page, "drafting-list")
