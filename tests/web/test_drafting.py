@@ -105,7 +105,12 @@ def test_an_official_reviews_and_publishes_a_draft(page: Page, site: Site, publi
     shot(page, "drafting-refused")
     assert not (publish_folder / draft).exists()
 
-    # accept the rest, then publish
+    # the reviewer completes the document's metadata, then accepts the rest and publishes
+    page.get_by_text("修改文件信息").click()
+    meta = page.get_by_label("文件信息（policy.yaml 的 document）")
+    meta.fill(meta.input_value().replace("issuers: []", "issuers:\n- 某市工业和信息化局", 1))
+    page.get_by_role("button", name="保存文件信息").click()
+    expect(page.locator(".drafting-meta")).to_contain_text("某市工业和信息化局")
     page.get_by_role("button", name="接受文件信息与省略文字").click()
     page.get_by_role("button", name="保存并接受事实").click()
     for pid in ("一", "二", "三"):
@@ -118,6 +123,9 @@ def test_an_official_reviews_and_publishes_a_draft(page: Page, site: Site, publi
     expect(page.locator("main")).to_contain_text(f"已发布（审核：official，批准：{OTHER_OFFICIAL}")
     record = yaml.safe_load((publish_folder / draft / "PUBLISHED.yaml").read_text(encoding="utf-8"))
     assert record["reviewed_by"] == "official" and record["approved_by"] == OTHER_OFFICIAL
+    published = yaml.safe_load((publish_folder / draft / "policy.yaml").read_text(encoding="utf-8"))
+    assert published["document"]["issuers"] == ["某市工业和信息化局"]
+    assert published["provisions"][0]["rules"][0]["label"] == "营业收入首次达到5000万元的一次性奖励"
     page.goto(site.base_url + "/drafting")
     expect(page.locator(".drafting-list")).to_contain_text("已发布")
 

@@ -263,7 +263,7 @@ def _draft_page(
     text = (folder / "policy.yaml").read_text(encoding="utf-8") + facts_text
     response = render(request, "drafting/draft.html", status_code=status, draft=folder.name, document=document,
                       provisions=provisions, pieces=_pieces(source, policy, explanation), errors=errors,
-                      marks=text.count(DRAFT_MARK), facts_text=facts_text,
+                      marks=text.count(DRAFT_MARK), facts_text=facts_text, document_yaml=dump(document),
                       document_marked=DRAFT_MARK in dump({"d": document, "o": policy.get("omitted")}),
                       approvers=_approvers(request, actor), published=_load_yaml(folder / "PUBLISHED.yaml"),
                       publish_to=request.app.state.settings.policies, chosen=chosen, check=check)  # fmt: skip
@@ -373,12 +373,22 @@ async def review_document(request: Request, actor: SignedIn, draft: str) -> Resp
     except HuiqiError as exc:
         return _page_error(request, exc)
     action = form.get("action", "")
-    if action == "accept_document":
+    if action in ("save_document", "accept_document"):
         policy = _load_yaml(folder / "policy.yaml")
-        document = policy.get("document") or {}
-        document["notes"] = unmark(document.get("notes"))
-        for omitted in policy.get("omitted") or []:
-            omitted["reason"] = unmark(omitted.get("reason")) or "已审核"
+        try:
+            document = yaml.safe_load(form.get("document", ""))
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None)
+            where = f"第 {mark.line + 1} 行" if mark is not None else ""
+            return _draft_page(request, actor, folder, {"document": f"YAML 格式有误{where}：请检查缩进与冒号"}, 400)
+        if not isinstance(document, dict) or document.get("id") != folder.name:
+            message = f"文件信息应为 YAML 映射，且 id 保持为 {folder.name}（草稿目录名）"
+            return _draft_page(request, actor, folder, {"document": message}, 400)
+        if action == "accept_document":
+            document["notes"] = unmark(document.get("notes"))
+            for omitted in policy.get("omitted") or []:
+                omitted["reason"] = unmark(omitted.get("reason")) or "已审核"
+        policy["document"] = document
         _write_policy(folder, policy)
     elif action in ("save_facts", "accept_facts"):
         text = form.get("facts", "")
