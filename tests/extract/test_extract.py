@@ -317,8 +317,9 @@ def test_publish_refuses_an_unreviewed_draft_then_records_who_approved(tmp_path:
     result = runner.invoke(app, args)
     assert result.exit_code == 1 and "未审核的标记" in result.output
     for file in (draft / "policy.yaml", tmp_path / "drafts" / "_facts" / "demo-policy.yaml"):
-        text = file.read_text(encoding="utf-8").replace("extract 草稿，待审核", "已审核")
-        file.write_text(text, encoding="utf-8")
+        lines = file.read_text(encoding="utf-8").splitlines()  # the reviewer's edits: the header comment stays
+        file.write_text("\n".join(line if line.startswith("#") else line.replace("extract 草稿，待审核", "已审核")
+                                  for line in lines) + "\n", encoding="utf-8")  # fmt: skip
     result = runner.invoke(app, [*args[:2], "--reviewer", "张三", "--approver", "张三", "--policies", str(base)])
     assert result.exit_code == 1 and "不同的人" in result.output
     result = runner.invoke(app, args)

@@ -20,7 +20,7 @@ def draft_marks(folder: Path, facts: Path) -> list[str]:
     for path in (folder / "policy.yaml", facts):
         if path.exists():
             for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-                if DRAFT_MARK in line:
+                if DRAFT_MARK in line and not line.lstrip().startswith("#"):  # the file's header comment names it
                     found.append(f"{path}:{number}")
     return found
 
