@@ -104,9 +104,6 @@ def read_page(request: Request, build: Callable[[Session], Response]) -> Respons
     return response
 
 
-_page = read_page
-
-
 @router.get("/desk", response_model=None)
 def desk(actor: SignedIn) -> Response:
     """进入本角色的工作台。"""
@@ -126,7 +123,7 @@ def applicant_desk(request: Request, actor: SignedIn) -> Response:
         calls = open_calls_for(session, entity, policy=policy, today=dt.date.today())
         return render(request, "desks/applicant.html", entity=entity, rows=rows, facts=facts, calls=calls)
 
-    return _page(request, build)
+    return read_page(request, build)
 
 
 @router.get("/desk/applicant/applications/{application_id}", response_class=HTMLResponse, response_model=None)
@@ -152,7 +149,7 @@ def applicant_application(
                       application=application, call=call, payments=payments, paid_on=beijing_date,
                       steps=steps, reports=reports, today=dt.date.today())  # fmt: skip
 
-    return _page(request, build)
+    return read_page(request, build)
 
 
 @router.get("/desk/official", response_class=HTMLResponse, response_model=None)
@@ -165,4 +162,4 @@ def official_desk(request: Request, actor: SignedIn) -> Response:
         calls = session.scalars(select(Call).order_by(Call.opens_on.desc(), Call.id.desc())).all()
         return render(request, "desks/official.html", counts=counts, calls=calls, today=dt.date.today())
 
-    return _page(request, build)
+    return read_page(request, build)

@@ -42,8 +42,7 @@ from huiqi.store.models import (
     Payment,
     Report,
 )
-from huiqi.web.desks import _page as read_page
-from huiqi.web.desks import beijing_date
+from huiqi.web.desks import beijing_date, read_page
 from huiqi.web.formatting import money
 from huiqi.web.sessions import check_csrf, signed_in
 from huiqi.web.templating import render
