@@ -309,7 +309,7 @@ def policies_diff(
     format: FormatOption = Format.table,
     policies: PoliciesOption = None,
 ) -> None:
-    """列出文件两个版本之间的改动：文件信息、条款、规则、条件与金额。  例：huiqi policies diff …（有修订版本的文件编号） --from 2021 --to 2024年修订"""
+    """列出文件两个版本之间的改动：文件信息、条款、规则、条件与金额。  文件须有 versions/ 下的旧版本（docs/authoring.md 第12节）；--from、--to 为版本名。"""
     from huiqi.policy.versions import diff_versions
 
     try:

@@ -105,7 +105,7 @@ def register_publish(app: typer.Typer) -> None:
         ] = None,
     ) -> None:
         """把审核完毕的草稿发布到政策库：须通过检查、案例全部通过、没有未审核的草稿标记；记录审核人与批准人。
-        例：huiqi publish drafts/…（审核完毕的草稿目录） --reviewer 张三 --approver 李四"""
+        用法：huiqi publish 草稿目录 --reviewer 审核人 --approver 批准人（两人须不同；步骤见 docs/extract.md）。"""
         from huiqi.extract.publish import publish as run_publish
         from huiqi.locations import default_policies_dir
 
