@@ -275,13 +275,26 @@ def _call(node: ast.Call, ctx: SqlContext) -> str:
             f"(CASE WHEN ({first}) IS NULL OR ({last}) IS NULL THEN NULL "
             f"WHEN COALESCE({count}, 0) < {needed} THEN NULL ELSE COALESCE({total}, 0) END)"
         )
-    if name == "first_reached":
+    if name == "consecutive_years":
+        years = args[2]
+        if not isinstance(years, ast.Number) or years.value.denominator != 1:  # pragma: no cover (checked)
+            raise NoTranslation("consecutive_years() 的年数须为整数常量才能翻译为 SQL")
+        limit = translate(args[1], ctx)
+        columns = []
+        for back in range(years.value.numerator):
+            ctx.needs.offsets.setdefault(-back, set()).add(key)
+            columns.append(quote_ident(f"{key}__p0" if back == 0 else f"{key}__m{back}"))
+        below = " OR ".join(f"{column} < ({limit})" for column in columns)
+        gaps = " OR ".join(f"{column} IS NULL" for column in columns)
+        return f"(CASE WHEN ({limit}) IS NULL THEN NULL WHEN {below} THEN FALSE WHEN {gaps} THEN NULL ELSE TRUE END)"
+    if name in ("first_reached", "first_exceeded"):
         now = ctx.fact_column(key)
         limit = translate(args[1], ctx)
         before = _max_before(key, ctx)
+        below = "<=" if name == "first_exceeded" else "<"  # 首次超过 is strict: at the threshold is not above it
         return (
-            f"(CASE WHEN {now} IS NULL OR ({limit}) IS NULL THEN NULL WHEN {now} < ({limit}) THEN FALSE "
-            f"WHEN {before} IS NULL THEN NULL ELSE {before} < ({limit}) END)"
+            f"(CASE WHEN {now} IS NULL OR ({limit}) IS NULL THEN NULL WHEN {now} {below} ({limit}) THEN FALSE "
+            f"WHEN {before} IS NULL THEN NULL ELSE {before} {below} ({limit}) END)"
         )
     raise NoTranslation(f"没有 SQL 翻译规则：函数 {name}()")
 

@@ -335,21 +335,24 @@ def _compile_call(node: ast.Call, scope: CompileScope) -> Fn:
         return _max_before(key)
     if name == "sum_years":
         return _sum_years(key, args[1], args[2])
-    if name == "first_reached":
+    if name == "consecutive_years":
+        return _consecutive_years(key, args[1], node.args[2])
+    if name in ("first_reached", "first_exceeded"):
         before = _max_before(key)
         threshold = args[1]
         current = scope.compile_name(key)
+        exceeded = name == "first_exceeded"  # 首次超过: above the threshold, and never above it before
 
         def first_reached(env: Env) -> Any:
             now, limit = current(env), threshold(env)
             if (type(now) is Unknown) or (type(limit) is Unknown):
                 return merge_unknown(now, limit)
-            if now < limit:
+            if now < limit or (exceeded and now == limit):
                 return False
             earlier = before(env)
             if type(earlier) is Unknown:
                 return earlier
-            return earlier < limit
+            return earlier <= limit if exceeded else earlier < limit
 
         return first_reached
     raise ExpressionError(f"未知的函数 {name}()")  # pragma: no cover
@@ -389,6 +392,31 @@ def _max_before(key: str) -> Fn:
         return Unknown(frozenset({(key, env.period - 1)}))
 
     return max_before
+
+
+def _consecutive_years(key: str, threshold: Fn, count: ast.Node) -> Fn:
+    """连续N年达到: the fact at or above the threshold in each of the N years up to the assessed year.
+
+    False as soon as one known year is below it (whatever the missing years hold); otherwise unknown while
+    a year is missing, naming every missing year."""
+    years = int(count.value) if isinstance(count, ast.Number) else 1
+
+    def consecutive_years(env: Env) -> Any:
+        limit = threshold(env)
+        if type(limit) is Unknown:
+            return limit
+        series = env.facts.get(key) or {}
+        missing = set()
+        for year in range(env.period - years + 1, env.period + 1):
+            if year not in series:
+                missing.add((key, year))
+            elif series[year] < limit:
+                return False
+        if missing:
+            return Unknown(frozenset(missing))
+        return True
+
+    return consecutive_years
 
 
 def _sum_years(key: str, first_fn: Fn, last_fn: Fn) -> Fn:

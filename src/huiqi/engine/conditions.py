@@ -190,11 +190,12 @@ def _thresholds(node: ast.Node, scope: CompileScope) -> list[Threshold]:
                     if kind in (Type.MONEY, Type.NUMBER) and op in (">=", ">", "<=", "<"):
                         found.append(Threshold(fact_side.id, op, compile_node(other, scope), kind, False,
                                                _unit(other)))  # fmt: skip
-        elif isinstance(current, ast.Call) and current.func == "first_reached":
+        elif isinstance(current, ast.Call) and current.func in ("first_reached", "first_exceeded"):
             fact, limit = current.args
             if isinstance(fact, ast.Name) and not ast.names(limit):
                 kind = scope.type_of(fact.id) or Type.MONEY
-                found.append(Threshold(fact.id, ">=", compile_node(limit, scope), kind, True, _unit(limit)))
+                op = ">" if current.func == "first_exceeded" else ">="
+                found.append(Threshold(fact.id, op, compile_node(limit, scope), kind, True, _unit(limit)))
         elif isinstance(current, ast.And):
             stack.extend(current.items)
     return found

@@ -732,7 +732,7 @@ def _decimal_text(value: Fraction) -> str:
 
 
 #: The history functions that read the years before the assessed one (and, with none, the establishment date).
-HISTORY_FUNCTIONS = frozenset({"first_reached", "max_before"})
+HISTORY_FUNCTIONS = frozenset({"first_reached", "first_exceeded", "max_before"})
 
 
 def rule_facts(rule: CompiledRule) -> frozenset[str]:

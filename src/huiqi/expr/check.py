@@ -28,7 +28,7 @@ class Scope(Protocol):
 
 
 #: Functions whose first argument must be an annual fact.
-HISTORY_FUNCTIONS = {"at", "max_before", "sum_years", "first_reached"}
+HISTORY_FUNCTIONS = {"at", "max_before", "sum_years", "first_reached", "first_exceeded", "consecutive_years"}
 #: Functions that read the award ledger.
 LEDGER_FUNCTIONS = {"paid", "paid_years", "paid_provision"}
 FUNCTIONS = {
@@ -214,10 +214,19 @@ def _call(node: ast.Call, scope: Scope) -> Type:
         _expect(types[1], Type.NUMBER, name)
         _expect(types[2], Type.NUMBER, name)
         return _numeric(types[0], name)
-    if name == "first_reached":
+    if name in ("first_reached", "first_exceeded"):
         arity(2)
         if types[0] is not types[1]:
-            raise ExpressionError("first_reached() 的门槛应与事实同类型（金额请写单位）")
+            raise ExpressionError(f"{name}() 的门槛应与事实同类型（金额请写单位）")
+        return Type.BOOL
+    if name == "consecutive_years":
+        arity(3)
+        if types[0] is not types[1]:
+            raise ExpressionError("consecutive_years() 的门槛应与事实同类型（金额请写单位）")
+        _numeric(types[0], name)
+        count = args[2]
+        if not isinstance(count, ast.Number) or count.value.denominator != 1 or not 1 <= count.value <= 50:
+            raise ExpressionError("consecutive_years() 的年数应为 1 至 50 的整数常量（如 3 或 3年）")
         return Type.BOOL
     if name in ("paid", "paid_provision"):
         arity(0)

@@ -10,6 +10,7 @@ _OPS = {">=": "≥", "<=": "≤", "==": "=", "!=": "≠", ">": ">", "<": "<", "*
         "+": "+", "-": "−"}  # fmt: skip
 _FUNCS = {
     "first_reached": "首次达到",
+    "first_exceeded": "首次超过",
     "max_before": "此前各年度最高",
     "sum_years": "年度累计",
     "years_since": "距今整年数",
@@ -57,6 +58,9 @@ def render(node: ast.Node, label: Callable[[str], str]) -> str:
             return "或".join(_paren(i, go) for i in n.items)
         if isinstance(n, ast.Not):
             return f"非（{go(n.operand)}）"
+        if isinstance(n, ast.Call) and n.func == "consecutive_years" and len(n.args) == 3:
+            years = go(n.args[2]).removesuffix("年")
+            return f"{go(n.args[0])}连续{years}年达到{go(n.args[1])}"
         if isinstance(n, ast.Call):
             args = "，".join(go(a) for a in n.args)
             return f"{_FUNCS.get(n.func, n.func)}（{args}）"
