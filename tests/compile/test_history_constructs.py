@@ -124,3 +124,59 @@ def test_rendered_in_chinese(scope: DocumentScope) -> None:
 def test_checked_like_first_reached(scope: DocumentScope, text: str, message: str) -> None:
     with pytest.raises(ExpressionError, match=message):
         infer(parse(text), scope)
+
+
+RENEW_TEXT = "对上两年连续获得本项支持的企业，按上一次支持金额的50%给予续支持。"
+RENEW: list[dict[str, Any]] = [
+    {
+        "id": "2",
+        "text": RENEW_TEXT,
+        "rules": [
+            {"id": "renew", "conditions": {"all": [{"expr": "paid_each_year(2)", "label": "上两年连续获得本项支持"}]},
+             "benefit": {"form": "rate", "base": "paid_last()", "rate": "50%"}},
+        ],
+    }
+]  # fmt: skip
+REF = "test-doc:2/renew"
+#: the ledger as (rule, year, amount) → expected status and amount in fen
+LEDGERS: list[tuple[list[tuple[str, int, str]], Status, int | None]] = [
+    ([(REF, 2021, "100万元"), (REF, 2022, "80万元"), (REF, 2022, "20万元")], E, 50_000_000),  # two entries in 2022
+    ([(REF, 2022, "100万元")], N, None),  # N−1 years paid
+    ([(REF, 2020, "100万元"), (REF, 2022, "100万元")], N, None),  # a gap in 2021
+    ([(REF, 2021, "100万元"), (REF, 2022, "60万元"), (REF, 2023, "10万元")], E, 30_000_000),  # 2023 is not "previous"
+    ([(REF, 2021, "100万元"), (REF, 2022, "60.01万元"), ("test-doc:1/steady", 2022, "30万元")], E, 30_005_000),
+    ([("test-doc:1/steady", 2021, "30万元"), ("test-doc:1/steady", 2022, "30万元")], N, None),  # another rule paid
+    ([], N, None),
+]
+
+
+def _ledger(entries: list[tuple[str, int, str]]) -> list[dict[str, Any]]:
+    return [{"rule": rule, "period": year, "amount": amount} for rule, year, amount in entries]
+
+
+@pytest.mark.parametrize(("entries", "status", "amount"), LEDGERS)
+def test_continuing_support_reads_the_ledger(
+    mini: Any, entries: list[tuple[str, int, str]], status: Status, amount: int | None
+) -> None:
+    engine = mini(PROVISIONS + RENEW)
+    result = run(engine, {"revenue": {2023: "1亿元"}}, ledger=_ledger(entries)).rule("2/renew")
+    assert (result.status, result.amount_fen if status is E else None) == (status, amount)
+
+
+def test_continuing_support_equals_the_scalar_engine_in_duckdb_and_spark(mini: Any, spark: Any) -> None:
+    engine = mini(PROVISIONS + RENEW)
+    raws = [{"entity_type": "enterprise", "region": ["苏州市"], "facts": {"revenue": {2023: "1亿元"}},
+             "ledger": _ledger(entries)} for entries, _, _ in LEDGERS]  # fmt: skip
+    profiles = [parse_profile(raw, engine.catalogue) for raw in raws]
+    batch = Batch("test-doc", dt.date(2024, 6, 30), PERIOD, (), True)
+    for runner in (duckdb_run(engine), spark_run(engine, spark)):
+        compared, diffs = differences(engine, batch, profiles, runner)
+        assert compared == 4 * len(LEDGERS)
+        assert diffs == []
+
+
+def test_ledger_constructs_checked_and_rendered(scope: DocumentScope) -> None:
+    assert render(parse("paid_each_year(2年)"), {}.get) == "本规则此前连续2年均已支持"
+    assert render(parse("paid_last() * 50%"), {}.get) == "本规则上一次支持金额（） × 50%"
+    with pytest.raises(ExpressionError, match="整数常量"):
+        infer(parse("paid_each_year(period - 2021)"), scope)

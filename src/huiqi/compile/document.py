@@ -78,7 +78,7 @@ class BaseNeeds:
     """What the base relation must provide: history columns and ledger aggregates."""
 
     history: HistoryNeeds = field(default_factory=HistoryNeeds)
-    ledger: set[tuple[str, str]] = field(default_factory=set)  # (paid | years | paidp | tiers, ledger ref)
+    ledger: set[tuple[str, str]] = field(default_factory=set)  # (paid | years | paidp | tiers | each<n> | last, ref)
     provisions: set[str] = field(default_factory=set)
 
 
@@ -143,7 +143,7 @@ class _Builder:
 
     # -- ledger columns ------------------------------------------------------------------------
     def ledger(self, kind: str, ref: str) -> str:
-        """The column of one ledger aggregate (paid | years | paidp | tiers) of a rule, registered as needed."""
+        """The column of one ledger aggregate (paid | years | paidp | tiers | each<n> | last) of a rule, registered."""
         self.needs.ledger.add((kind, ref))
         return quote_ident(ledger_column(kind, ref))
 
@@ -158,6 +158,10 @@ class _Builder:
             return self.ledger("paid", rule.ledger_ref)
         if name == "paid_years":
             return self.ledger("years", rule.ledger_ref)
+        if name == "paid_last":
+            return self.ledger("last", rule.ledger_ref)
+        if name.startswith("paid_each_year:"):
+            return self.ledger(f"each{int(name.partition(':')[2])}", rule.ledger_ref)
         return self.provision_paid(rule.provision_ref)
 
     # -- expressions ---------------------------------------------------------------------------
@@ -643,6 +647,19 @@ def base_relation(needs: BaseNeeds, period: int, *, derived: dict[str, str] | No
             ledger_cols.append(f"COUNT(DISTINCT CASE WHEN {match} THEN period END) AS {name}")
         elif kind == "paidp":
             ledger_cols.append(f"SUM(CASE WHEN {match} AND period = {period} THEN amount_fen END) AS {name}")
+        elif kind.startswith("each"):  # the distinct years paid among the n before the assessed one
+            since = period - int(kind.removeprefix("each"))
+            ledger_cols.append(
+                f"COUNT(DISTINCT CASE WHEN {match} AND period BETWEEN {since} AND {period - 1} THEN period END) AS {name}"
+            )
+        elif kind == "last":  # the previous award: the total of the latest year paid before the assessed one
+            cte = f"ll_{ledger_column(kind, ref)}"
+            ctes.append(
+                f"{cte} AS (SELECT l.{key}, SUM(l.amount_fen) AS {name} FROM ledger l JOIN (SELECT {key}, "
+                f"MAX(period) AS latest FROM ledger WHERE {match} AND period < {period} GROUP BY {key}) m "
+                f"ON l.{key} = m.{key} AND l.period = m.latest WHERE l.{match} GROUP BY l.{key})"
+            )
+            joins.append(f"LEFT JOIN {cte} USING ({key})")
         else:
             ledger_cols.append(f"list(DISTINCT tier) FILTER (WHERE {match} AND tier IS NOT NULL) AS {name}")
     for ref in sorted(needs.provisions):

@@ -82,7 +82,8 @@ class SqlContext:
     period: int
     as_of: dt.date
     readings: dict[str, str]  # "<document>:<key>" → option
-    ledger_column: Callable[[str], str]  # "paid" | "paid_years" | "paid_provision" → column for the current rule
+    #: "paid" | "paid_years" | "paid_provision" | "paid_last" | "paid_each_year:<n>" → column for the current rule
+    ledger_column: Callable[[str], str]
     needs: HistoryNeeds = field(default_factory=HistoryNeeds)
     #: columns the base relation computes from the joined row (name → SQL), e.g. the largest value before
     derived: dict[str, str] = field(default_factory=dict)
@@ -249,8 +250,14 @@ def _call(node: ast.Call, ctx: SqlContext) -> str:
         )
     if name == "has":
         return f"({translate(args[0], ctx)} IS NOT NULL)"
-    if name in ("paid", "paid_years", "paid_provision"):
+    if name in ("paid", "paid_years", "paid_provision", "paid_last"):
         return f"COALESCE({ctx.ledger_column(name)}, 0)"
+    if name == "paid_each_year":
+        years = args[0]
+        if not isinstance(years, ast.Number) or years.value.denominator != 1:  # pragma: no cover (checked)
+            raise NoTranslation("paid_each_year() 的年数须为整数常量才能翻译为 SQL")
+        n = years.value.numerator
+        return f"(COALESCE({ctx.ledger_column(f'paid_each_year:{n}')}, 0) = {n})"
     key = args[0].id if isinstance(args[0], ast.Name) else ""
     if name == "at":
         offset = _constant_offset(args[1], ctx)
@@ -366,7 +373,7 @@ def _constant_offset(node: ast.Node, ctx: SqlContext) -> int:
     raise NoTranslation("at() 的年份须为 period ± 常数 或 年份常量才能翻译为 SQL")
 
 
-_INTEGRAL_CALLS = {"floor", "ceil", "round", "count", "paid", "paid_years", "paid_provision"}
+_INTEGRAL_CALLS = {"floor", "ceil", "round", "count", "paid", "paid_years", "paid_provision", "paid_last"}
 _SAME_AS_ARGUMENTS = {"min", "max", "abs"}
 
 

@@ -327,6 +327,11 @@ def _compile_call(node: ast.Call, scope: CompileScope) -> Fn:
         return lambda env: not is_unknown(reader(env))
     if name in ("paid", "paid_provision", "paid_years"):
         return _ledger_function(name)
+    if name == "paid_each_year":
+        years = node.args[0]
+        return _paid_each_year(int(years.value) if isinstance(years, ast.Number) else 1)
+    if name == "paid_last":
+        return _paid_last
     first = node.args[0]
     key = first.id if isinstance(first, ast.Name) else ""
     if name == "at":
@@ -364,6 +369,25 @@ def _ledger_function(name: str) -> Fn:
     if name == "paid_provision":
         return lambda env: env.paid(provision=env.provision_key)
     return lambda env: env.paid_years(env.rule_key)
+
+
+def _paid_each_year(years: int) -> Fn:
+    """连续N年获得支持: this rule paid in each of the N years before the assessed year (the ledger is complete)."""
+
+    def paid_each_year(env: Env) -> bool:
+        paid = {entry.period for entry in env.ledger if entry.rule == env.rule_key}
+        return all(year in paid for year in range(env.period - years, env.period))
+
+    return paid_each_year
+
+
+def _paid_last(env: Env) -> int:
+    """The previous award under this rule: what it paid in the latest year before the assessed one (0 if never)."""
+    earlier = [entry for entry in env.ledger if entry.rule == env.rule_key and entry.period < env.period]
+    if not earlier:
+        return 0
+    latest = max(entry.period for entry in earlier)
+    return sum(entry.amount_fen for entry in earlier if entry.period == latest)
 
 
 def _at(key: str, year_fn: Fn) -> Fn:

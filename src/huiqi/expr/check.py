@@ -30,7 +30,7 @@ class Scope(Protocol):
 #: Functions whose first argument must be an annual fact.
 HISTORY_FUNCTIONS = {"at", "max_before", "sum_years", "first_reached", "first_exceeded", "consecutive_years"}
 #: Functions that read the award ledger.
-LEDGER_FUNCTIONS = {"paid", "paid_years", "paid_provision"}
+LEDGER_FUNCTIONS = {"paid", "paid_years", "paid_provision", "paid_each_year", "paid_last"}
 FUNCTIONS = {
     "min", "max", "abs", "floor", "ceil", "round", "if", "year", "years_since", "days_between", "date",
     "has", "count", "in_region", "add_years", *HISTORY_FUNCTIONS, *LEDGER_FUNCTIONS,
@@ -228,9 +228,15 @@ def _call(node: ast.Call, scope: Scope) -> Type:
         if not isinstance(count, ast.Number) or count.value.denominator != 1 or not 1 <= count.value <= 50:
             raise ExpressionError("consecutive_years() 的年数应为 1 至 50 的整数常量（如 3 或 3年）")
         return Type.BOOL
-    if name in ("paid", "paid_provision"):
+    if name in ("paid", "paid_provision", "paid_last"):
         arity(0)
         return Type.MONEY
+    if name == "paid_each_year":
+        arity(1)
+        years = args[0]
+        if not isinstance(years, ast.Number) or years.value.denominator != 1 or not 1 <= years.value <= 50:
+            raise ExpressionError("paid_each_year() 的年数应为 1 至 50 的整数常量（如 2 或 2年）")
+        return Type.BOOL
     if name == "paid_years":
         arity(0)
         return Type.NUMBER

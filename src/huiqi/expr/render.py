@@ -17,6 +17,7 @@ _FUNCS = {
     "paid": "本规则已领取",
     "paid_years": "本规则已支持年数",
     "paid_provision": "本条已领取",
+    "paid_last": "本规则上一次支持金额",
     "at": "年度值",
     "has": "已提供",
 }
@@ -58,6 +59,8 @@ def render(node: ast.Node, label: Callable[[str], str]) -> str:
             return "或".join(_paren(i, go) for i in n.items)
         if isinstance(n, ast.Not):
             return f"非（{go(n.operand)}）"
+        if isinstance(n, ast.Call) and n.func == "paid_each_year" and len(n.args) == 1:
+            return f"本规则此前连续{go(n.args[0]).removesuffix('年')}年均已支持"
         if isinstance(n, ast.Call) and n.func == "consecutive_years" and len(n.args) == 3:
             years = go(n.args[2]).removesuffix("年")
             return f"{go(n.args[0])}连续{years}年达到{go(n.args[1])}"
