@@ -303,6 +303,20 @@ def _approvers(request: Request, actor: Actor) -> list[tuple[str, str]]:
         return [(u.username, u.display_name) for u in users if u.username != actor.username]
 
 
+def _yaml_problem(exc: yaml.YAMLError) -> str:
+    """What is wrong with a YAML text a reviewer typed, with its line when PyYAML knows it."""
+    mark = getattr(exc, "problem_mark", None)
+    where = f"第 {mark.line + 1} 行" if mark is not None else ""
+    return f"YAML 格式有误{where}：请检查缩进与冒号"
+
+
+def _accept(item: dict[str, Any], field: str = "note") -> None:
+    """The reviewer accepted ``item``: its draft mark goes (and the note with it, when nothing else was said)."""
+    item[field] = unmark(item.get(field))
+    if item[field] is None:
+        del item[field]
+
+
 async def _form(request: Request) -> dict[str, str]:
     async with request.form() as form:
         token = form.get("csrf_token")
@@ -327,9 +341,7 @@ async def review_provision(request: Request, actor: SignedIn, draft: str, provis
     action, rule_id = form.get("action", ""), form.get("rule", "")
     key = f"{provision}/{rule_id}" if rule_id else provision
     if action == "accept_provision":
-        item["note"] = unmark(item.get("note"))
-        if item["note"] is None:
-            del item["note"]
+        _accept(item)
     elif action == "reject_provision":
         item["kind"] = "qualitative"
         item.pop("rules", None)
@@ -347,15 +359,11 @@ async def review_provision(request: Request, actor: SignedIn, draft: str, provis
             try:
                 rule = yaml.safe_load(form.get("yaml", ""))
             except yaml.YAMLError as exc:
-                mark = getattr(exc, "problem_mark", None)
-                where = f"第 {mark.line + 1} 行" if mark is not None else ""
-                return _draft_page(request, actor, folder, {key: f"YAML 格式有误{where}：请检查缩进与冒号"}, 400)
+                return _draft_page(request, actor, folder, {key: _yaml_problem(exc)}, 400)
             if not isinstance(rule, dict) or not rule.get("id"):
                 return _draft_page(request, actor, folder, {key: "规则应为带 id 的 YAML 映射（id: r1 …）"}, 400)
             if action == "accept_rule":
-                rule["note"] = unmark(rule.get("note"))
-                if rule["note"] is None:
-                    del rule["note"]
+                _accept(rule)
             rules[index] = rule
     else:
         return _draft_page(request, actor, folder, {key: "未知的操作"}, 400)
@@ -378,9 +386,7 @@ async def review_document(request: Request, actor: SignedIn, draft: str) -> Resp
         try:
             document = yaml.safe_load(form.get("document", ""))
         except yaml.YAMLError as exc:
-            mark = getattr(exc, "problem_mark", None)
-            where = f"第 {mark.line + 1} 行" if mark is not None else ""
-            return _draft_page(request, actor, folder, {"document": f"YAML 格式有误{where}：请检查缩进与冒号"}, 400)
+            return _draft_page(request, actor, folder, {"document": _yaml_problem(exc)}, 400)
         if not isinstance(document, dict) or document.get("id") != folder.name:
             message = f"文件信息应为 YAML 映射，且 id 保持为 {folder.name}（草稿目录名）"
             return _draft_page(request, actor, folder, {"document": message}, 400)
