@@ -100,26 +100,72 @@ def register_publish(app: typer.Typer) -> None:
         draft: Annotated[Path, typer.Argument(help="审核完毕的草稿目录（huiqi extract 写出的 <目录>/<文件编号>）")],
         reviewer: Annotated[str | None, typer.Option("--reviewer", help="审核人（必填）")] = None,
         approver: Annotated[str | None, typer.Option("--approver", help="批准人（必填，不同于审核人）")] = None,
+        version_of: Annotated[
+            str | None,
+            typer.Option(
+                "--version-of", help="作为政策库中已有文件的新版本发布（给出该文件编号，见 huiqi policies list）"
+            ),
+        ] = None,
+        version_name: Annotated[
+            str | None, typer.Option("--version-name", help="新版本名（默认：施行年份加“年修订”，如 2026年修订）")
+        ] = None,
+        effective_from: Annotated[
+            str | None,
+            typer.Option("--effective-from", help="新版本的施行日期 YYYY-MM-DD（默认：草稿 document.effective_from）"),
+        ] = None,
         policies: Annotated[
             Path | None, typer.Option("--policies", help="政策库目录（默认：项目的 policies/）")
         ] = None,
     ) -> None:
         """把审核完毕的草稿发布到政策库：须通过检查、案例全部通过、没有未审核的草稿标记；记录审核人与批准人。
-        用法：huiqi publish 草稿目录 --reviewer 审核人 --approver 批准人（两人须不同；步骤见 docs/extract.md）。"""
+        用法：huiqi publish 草稿目录 --reviewer 审核人 --approver 批准人（两人须不同；步骤见 docs/extract.md）；
+        加 --version-of 文件编号 则作为该文件的新版本发布（旧版本移入 versions/，列出改动）。"""
+        import datetime as dt
+
         from huiqi.extract.publish import publish as run_publish
+        from huiqi.extract.publish import publish_version
         from huiqi.locations import default_policies_dir
 
-        try:
-            target = run_publish(
-                draft, policies or default_policies_dir(), reviewer=reviewer or "", approver=approver or ""
+        root = policies or default_policies_dir()
+        if version_of is None and (version_name or effective_from):
+            err.print(
+                "[red]✘[/] --version-name 与 --effective-from 只用于 --version-of（发布为新版本）", highlight=False
             )
+            raise typer.Exit(2)
+        try:
+            start = dt.date.fromisoformat(effective_from) if effective_from else None
+        except ValueError:
+            err.print(f"[red]✘[/] --effective-from 应为日期 YYYY-MM-DD，得到 {effective_from!r}", highlight=False)
+            raise typer.Exit(2) from None
+        try:
+            if version_of is None:
+                target = run_publish(draft, root, reviewer=reviewer or "", approver=approver or "")
+            else:
+                done = publish_version(draft, root, version_of, reviewer=reviewer or "", approver=approver or "",
+                                       version_name=version_name, effective_from=start)  # fmt: skip
         except HuiqiError as exc:
             err.print(f"[red]✘[/] {exc.message}", highlight=False)
             raise typer.Exit(1) from None
+        if version_of is None:
+            console.print(
+                f"[green]✔[/] 已发布到 {target}（审核：{reviewer}，批准：{approver}；记录见 PUBLISHED.yaml）",
+                highlight=False,
+            )
+            return
         console.print(
-            f"[green]✔[/] 已发布到 {target}（审核：{reviewer}，批准：{approver}；记录见 PUBLISHED.yaml）",
+            f"[green]✔[/] 已发布为 {done.document} 的新版本 {done.new}（自 {done.new_start} 施行；审核：{reviewer}，"
+            f"批准：{approver}；记录见 {done.folder}/PUBLISHED.yaml）",
             highlight=False,
         )
+        console.print(
+            f"  原版本 {done.old} 移入 {done.folder}/versions/{done.old}/（施行至 {done.old_end}）；"
+            f"{done.cases_run} 个案例通过"
+            + (f"（其中 {done.redated} 个草稿案例的评价日改为 {done.new_start}）" if done.redated else ""),
+            highlight=False,
+        )
+        console.print(f"{done.document}：{done.old} → {done.new}，{len(done.changes)} 处改动", highlight=False)
+        for change in done.changes:
+            console.print(f"  [{change.kind}] {change.where}：{change.text}", highlight=False, markup=False)
 
 
 def print_generated_cases(document: str, policies: Path | None) -> None:
