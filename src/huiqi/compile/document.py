@@ -79,6 +79,8 @@ class BaseNeeds:
 
     history: HistoryNeeds = field(default_factory=HistoryNeeds)
     ledger: set[tuple[str, str]] = field(default_factory=set)  # (paid | years | paidp | tiers | each<n> | last, ref)
+    #: rule reference → (ledger reference, any year) of the awards under other documents that rule it out
+    conflicts: dict[str, tuple[tuple[str, bool], ...]] = field(default_factory=dict)
     provisions: set[str] = field(default_factory=set)
 
 
@@ -424,6 +426,11 @@ class _Builder:
         if rule.rule.once:
             paid = f"COALESCE({self.ledger('paid', rule.ledger_ref)}, 0)"
             checks.append(f"WHEN {paid} > 0 THEN {not_eligible}")
+        conflicts = [c for c in self.document.conflicts.get(rule.ref, []) if c.holds(self.readings)]
+        if conflicts:  # 不得重复享受 across documents (huiqi.engine.crossdup), after 一次性 as in the scalar engine
+            self.needs.conflicts[rule.ref] = tuple(sorted({(c.ledger_ref, c.any_year) for c in conflicts}))
+            checks.append(f"WHEN COALESCE({quote_ident(ledger_column('xdup', rule.ref))}, 0) > 0 THEN "
+                          f"{_status(Status.EXCLUDED)}")  # fmt: skip
         if rule.rule.duration is not None:
             years = f"COALESCE({self.ledger('years', rule.ledger_ref)}, 0)"
             this_year = f"COALESCE({self.ledger('paidp', rule.ledger_ref)}, 0)"
@@ -662,6 +669,14 @@ def base_relation(needs: BaseNeeds, period: int, *, derived: dict[str, str] | No
             joins.append(f"LEFT JOIN {cte} USING ({key})")
         else:
             ledger_cols.append(f"list(DISTINCT tier) FILTER (WHERE {match} AND tier IS NOT NULL) AS {name}")
+    for ref, conflicts in sorted(needs.conflicts.items()):
+        any_year = [sql_string(r) for r, anytime in conflicts if anytime]
+        this_year = [sql_string(r) for r, anytime in conflicts if not anytime]
+        tests = ([f"rule IN ({', '.join(any_year)})"] if any_year else []) + (
+            [f"(rule IN ({', '.join(this_year)}) AND period = {period})"] if this_year else []
+        )
+        name = quote_ident(ledger_column("xdup", ref))
+        ledger_cols.append(f"COUNT(CASE WHEN amount_fen > 0 AND ({' OR '.join(tests)}) THEN 1 END) AS {name}")
     for ref in sorted(needs.provisions):
         match = f"starts_with(rule, {sql_string(ref + '/')})"
         ledger_cols.append(f"SUM(CASE WHEN {match} THEN amount_fen END) AS {quote_ident(ledger_column('prov', ref))}")

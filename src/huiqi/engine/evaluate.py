@@ -26,6 +26,7 @@ from huiqi.policy.status import Status as DayStatus
 from huiqi.policy.status import document_status, evaluated_by_default
 
 from .conditions import ANY_LABEL
+from .crossdup import compute_conflicts, find_conflict
 from .env import Env
 from .nearest import suggest
 from .profile import Profile
@@ -69,6 +70,8 @@ class Engine:
         self._not_applicable: dict[tuple[str, str, str], RuleResult] = {}
         self._rule_less: dict[tuple[str, str, str], ProvisionResult] = {}
         self._missing_cache: dict[frozenset[tuple[str, int | None]], list[Missing]] = {}
+        #: per loaded document (by identity): rule reference → awards under other documents that rule it out
+        self._conflicts = {id(d.loaded): d.conflicts for d in self.documents.values()}
         #: payments recorded under a reading's variant rule count for the rule it shares a ledger with
         self._ledger_alias = {
             r.ref: r.ledger_ref for d in self.documents.values() for r in d.rules if r.ref != r.ledger_ref
@@ -85,6 +88,8 @@ class Engine:
         compiled = self._earlier.get(id(loaded))
         if compiled is None:
             compiled = self._earlier[id(loaded)] = compile_document(loaded, self.catalogue)
+            compiled.conflicts = compute_conflicts({**self.documents, document_id: compiled})[document_id]
+            self._conflicts[id(loaded)] = compiled.conflicts
         return compiled
 
     def resolve_readings(self, overrides: dict[str, str]) -> dict[str, str]:
@@ -241,6 +246,17 @@ class Engine:
         if rule.rule.once and env.paid(rule=rule.ledger_ref) > 0:
             result.status = Status.NOT_ELIGIBLE
             result.reason = "一次性奖励，台账显示已经领取"
+            return
+        found = find_conflict(self._conflicts[id(rule.document)].get(rule.ref), env.ledger, env.period, env.readings)
+        if found is not None:
+            conflict, entry = found
+            result.status = Status.EXCLUDED
+            result.excluded_by = f"{conflict.declared_by}:non_duplication"
+            matter = f"同一事项（{conflict.matter}）" if conflict.matter else "同类政策"
+            result.reason = (
+                f"台账显示{entry.period}年度已享受《{conflict.title}》第{conflict.provision}项“{conflict.label}”"
+                f"{format_cn(entry.amount_fen)}，与本项属{matter}；原文：“{conflict.quote}”"
+            )
             return
         if (
             rule.rule.duration is not None

@@ -15,6 +15,7 @@ from huiqi.policy.models import Benefit, Exclusion, Provision, Reading, Rule, co
 
 from .compiler import CompileScope, Fn, compile_node
 from .conditions import CompiledCondition, compile_condition
+from .crossdup import Conflict, attach_conflicts
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,6 +85,8 @@ class CompiledDocument:
     rules: list[CompiledRule] = field(default_factory=list)
     readings: dict[str, Reading] = field(default_factory=dict)
     exclusions: list[Exclusion] = field(default_factory=list)
+    #: rule reference → awards under other documents that rule it out (``huiqi.engine.crossdup``)
+    conflicts: dict[str, list[Conflict]] = field(default_factory=dict)
 
 
 def compile_document(document: LoadedDocument, catalogue: Catalogue) -> CompiledDocument:
@@ -110,12 +113,14 @@ def compile_document(document: LoadedDocument, catalogue: Catalogue) -> Compiled
 
 
 def compile_base(base: PolicyBase) -> dict[str, CompiledDocument]:
-    """Compile every document of a policy base."""
-    return {
+    """Compile every document of a policy base, with the conflicts between documents (不得重复享受)."""
+    compiled = {
         doc_id: compile_document(doc, base.catalogue)
         for doc_id, doc in base.documents.items()
         if doc_id not in base.broken
     }
+    attach_conflicts(compiled)
+    return compiled
 
 
 def _fn(text: str | int | None, scope: CompileScope) -> Fn | None:

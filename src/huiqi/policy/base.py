@@ -367,6 +367,7 @@ def check_document(document: LoadedDocument, catalogue: Catalogue) -> list[Huiqi
             if ref not in rule_refs:
                 errors.append(PolicyError(f"互斥组引用了不存在的规则 {ref!r}（格式：条款编号/规则编号）", where=where))
         _check_when_reading(errors, readings, exclusion.when_reading, where)
+    errors.extend(_check_cross_exclusions(document, readings))
     errors.extend(_check_quotes(document))
     errors.extend(check_procedures(policy, source, document.where))
     errors.extend(_check_coverage(document))
@@ -395,6 +396,32 @@ def _check_quotes(document: LoadedDocument) -> list[HuiqiError]:
             errors.append(
                 PolicyError(f"{path[-1]} 的引文在{scope}中找不到：引文应逐字摘自原文", where=document.where(*path))
             )
+    return errors
+
+
+def _check_cross_exclusions(document: LoadedDocument, readings: dict[str, Any]) -> list[HuiqiError]:
+    """``non_duplication.excludes``: its readings exist, and under 同一事项 every rule that pays says its matter."""
+    meta = document.policy.document
+    errors: list[HuiqiError] = []
+    if meta.non_duplication is None:
+        return errors
+    for index, exclusion in enumerate(meta.non_duplication.excludes):
+        where = document.where("document", "non_duplication", "excludes", index)
+        _check_when_reading(errors, readings, exclusion.when_reading, where)
+        if exclusion.documents and meta.id in exclusion.documents:
+            errors.append(PolicyError("excludes.documents 不应包含本文件自身", where=where))
+        if exclusion.same_kind and not meta.kinds:
+            errors.append(PolicyError("same_kind: true 需要本文件写明 document.kinds（同类政策的类别）", where=where))
+    if any(e.same_matter for e in meta.non_duplication.excludes):
+        for p_index, provision in enumerate(document.policy.provisions):
+            for r_index, rule in enumerate(provision.rules):
+                if rule.matter is None and (rule.benefit.form != "none" or rule.benefit.review):
+                    errors.append(
+                        PolicyError(
+                            "本文件按同一事项判断不得重复享受（non_duplication.excludes），此规则须写 matter（事项，如 企业新落户）",
+                            where=document.where("provisions", p_index, "rules", r_index),
+                        )
+                    )
     return errors
 
 

@@ -82,11 +82,37 @@ class Supersedes(_Model):
     title: str | None = None
 
 
+class CrossExclusion(_Model):
+    """Which other documents' awards this document does not stack with (docs/authoring.md §7a).
+
+    A document matches when it is named in ``documents``, or when it meets every one of ``level``,
+    ``region`` and ``same_kind`` that is given. ``same_matter``: only awards of rules with the same
+    ``matter`` conflict (同一事项); otherwise any award under a matched document in the same year does.
+    """
+
+    id: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
+    documents: list[str] = Field(default_factory=list)
+    level: Literal["nation", "province", "city", "county"] | None = None
+    region: str | None = None
+    same_kind: bool = False
+    same_matter: bool = True
+    when_reading: dict[str, str] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _names_something(self) -> CrossExclusion:
+        if not self.documents and self.level is None and self.region is None and not self.same_kind:
+            raise ValueError(
+                "excludes 须写明 documents（文件编号）或 level、region、same_kind 中至少一项，否则无法确定哪些文件"
+            )
+        return self
+
+
 class NonDuplication(_Model):
     """不得重复享受: the document's rule against stacking."""
 
     scope: str
     quote: str
+    excludes: list[CrossExclusion] = Field(default_factory=list)
 
 
 class BudgetSemantics(_Model):
@@ -124,6 +150,7 @@ class Document(_Model):
     non_duplication: NonDuplication | None = None
     budget_semantics: BudgetSemantics | None = None
     interpreting_authority: list[str] = Field(default_factory=list)
+    kinds: list[str] = Field(default_factory=list)  # 同类政策: what the document supports, e.g. 软件和信息技术服务业
     source: SourceInfo
     version: str | None = Field(default=None, min_length=1, max_length=40)  # 版本名, e.g. 2024年修订 (Versions)
     amends: str | None = Field(default=None, min_length=1, max_length=40)  # the version this one amends
@@ -286,6 +313,7 @@ class Rule(_Model):
     instalments: list[Instalment] = Field(default_factory=list)
     exclusive_group: str | None = None
     ledger_as: str | None = None
+    matter: str | None = Field(default=None, min_length=1, max_length=40)  # 同一事项, e.g. 落户奖励 (§7a)
     payer: str | None = None
     units_quote: str | None = None
     note: str | None = None
