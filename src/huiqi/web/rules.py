@@ -93,6 +93,8 @@ def describe(compiled: CompiledRule, scope: DocumentScope) -> RuleView:
               for cap in rule.caps]  # fmt: skip
     if rule.duration is not None:
         limits.append(f"连续支持不超过{rule.duration.max_years}年")
+    if rule.matter is not None:
+        limits.append(f"事项：{rule.matter}（与其他同类政策同一事项不得重复享受的判断依据）")
     if rule.instalments:
         limits.append("分期拨付：" + "；".join(f"{i.label} {_text(i.share, scope)}" for i in rule.instalments))
     readings = [
