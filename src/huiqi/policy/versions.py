@@ -63,7 +63,9 @@ def _benefit(rule: Rule) -> dict[str, str]:
     if rule.duration is not None:
         out["支持年限"] = f"不超过{rule.duration.max_years}年"
     for index, instalment in enumerate(rule.instalments):
-        out[f"分期 {index + 1}"] = f"{instalment.label} {instalment.share}"
+        waits = f"，须满足：{'；'.join(condition_texts(instalment.conditions))}" if instalment.conditions else ""
+        later = f"，第{instalment.year}个后续年度" if instalment.year else ""
+        out[f"分期 {index + 1}"] = f"{instalment.label} {instalment.share}{later}{waits}"
     return out
 
 
