@@ -241,6 +241,8 @@ def _draft_page(
     status: int,
     chosen: str = "",
     check: dict[str, Any] | None = None,
+    chosen_target: str = "",
+    chosen_start: str = "",
 ) -> Response:
     policy = _load_yaml(folder / "policy.yaml")
     explanation = _load_yaml(folder / "extraction.yaml")
@@ -266,9 +268,26 @@ def _draft_page(
                       marks=text.count(DRAFT_MARK), facts_text=facts_text, document_yaml=dump(document),
                       document_marked=DRAFT_MARK in dump({"d": document, "o": policy.get("omitted")}),
                       approvers=_approvers(request, actor), published=_load_yaml(folder / "PUBLISHED.yaml"),
-                      publish_to=request.app.state.settings.policies, chosen=chosen, check=check)  # fmt: skip
+                      publish_to=request.app.state.settings.policies, chosen=chosen, check=check,
+                      documents=published_documents(request.app.state.settings.policies),
+                      chosen_target=chosen_target, chosen_start=chosen_start)  # fmt: skip
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+def published_documents(policies: Path | None) -> list[tuple[str, str]]:
+    """The documents of the service's policy folder (id, title), for “publish as a new version of”."""
+    rows = []
+    if policies is not None and policies.is_dir():
+        for path in sorted(policies.iterdir()):
+            if path.name.startswith(("_", ".")) or not (path / "policy.yaml").is_file():
+                continue
+            try:
+                document = _load_yaml(path / "policy.yaml").get("document") or {}
+            except yaml.YAMLError:
+                document = {}
+            rows.append((path.name, str(document.get("title") or path.name)))
+    return rows
 
 
 def _pieces(source: str, policy: dict[str, Any], explanation: dict[str, Any]) -> list[dict[str, Any]]:
@@ -459,9 +478,12 @@ def _short(where: str | None, root: Path) -> str:
 
 @router.post("/drafting/{draft}/publish", response_model=None)
 async def publish_draft(request: Request, actor: SignedIn, draft: str) -> Response:
-    """Publish through ``huiqi.extract.publish.publish``: the signed-in user reviewed, the chosen official
-    approves; into the service's policy folder when it is configured and writable."""
-    from huiqi.extract.publish import publish
+    """Publish through ``huiqi.extract.publish``: as a new policy (``publish``) or as a new version of one the
+    policy folder has (``publish_version``, as ``huiqi publish --version-of``); the signed-in user reviewed,
+    the chosen official approves; into the service's policy folder when it is configured and writable."""
+    import datetime as dt
+
+    from huiqi.extract.publish import publish, publish_version
 
     form = await _form(request)
     try:
@@ -470,18 +492,43 @@ async def publish_draft(request: Request, actor: SignedIn, draft: str) -> Respon
     except HuiqiError as exc:
         return _page_error(request, exc)
     approver = form.get("approver", "").strip()
-    if approver not in {name for name, _ in _approvers(request, actor)}:
-        message = "请选择另一位审核人员（不能是您本人）作为批准人"
-        return _draft_page(request, actor, folder, {"approver": message}, 400, chosen=approver)
+    version_of = form.get("target", "").strip()
+    start_text = form.get("effective_from", "").strip()
+
+    def page(errors: dict[str, str], status: int) -> Response:  # the choices kept beside the errors
+        return _draft_page(request, actor, folder, errors, status, chosen=approver, chosen_target=version_of,
+                           chosen_start=start_text)  # fmt: skip
+
     target: Path | None = request.app.state.settings.policies
+    errors: dict[str, str] = {}
+    if approver not in {name for name, _ in _approvers(request, actor)}:
+        errors["approver"] = "请选择另一位审核人员（不能是您本人）作为批准人"
+    if version_of and version_of not in {doc_id for doc_id, _ in published_documents(target)}:
+        errors["target"] = f"政策库中没有编号为 {version_of} 的文件：请从列表中选择，或作为新政策发布"
+    start: dt.date | None = None
+    if start_text:
+        try:
+            start = dt.date.fromisoformat(start_text)
+        except ValueError:
+            errors["effective_from"] = f"施行日期应为 YYYY-MM-DD，得到 {start_text}"
+        if not version_of:
+            errors["effective_from"] = "施行日期只用于发布为新版本：作为新政策发布时请在文件信息中写 effective_from"
+    if errors:
+        return page(errors, 400)
     if target is None or not os.access(target, os.W_OK):
         message = "服务的政策库目录未设置或不可写（HUIQI_POLICIES）：请管理员设置可写的政策库目录后再发布"
-        return _draft_page(request, actor, folder, {"publish": message}, 409, chosen=approver)
+        return page({"publish": message}, 409)
     try:
-        published = publish(folder, target, reviewer=actor.username, approver=approver)
+        if version_of:
+            done = publish_version(
+                folder, target, version_of, reviewer=actor.username, approver=approver, effective_from=start
+            )
+            published = done.folder
+        else:
+            published = publish(folder, target, reviewer=actor.username, approver=approver)
     except HuiqiError as exc:
-        return _draft_page(
-            request, actor, folder, {"publish": _short(exc.message, folder.parent)}, 409, chosen=approver
-        )
+        message = _short(exc.message, folder.parent)
+        field = "effective_from" if version_of and ("施行日期" in message or "日期重叠" in message) else "publish"
+        return page({field: message}, 409)
     shutil.copyfile(published / "PUBLISHED.yaml", folder / "PUBLISHED.yaml")
     return RedirectResponse(f"/drafting/{draft}?published=1", status_code=303)
