@@ -330,7 +330,12 @@ def _check_instalments(actual: Any, wanted: Any) -> str | None:
         return "instalments 应为列表：[{label: …, share: 60%, amount: 30万元}, …]"
     parts = actual.instalments
     shown = (
-        "；".join(f"{p['label']} {p['share']} {format_cn(parse_money(p['amount'] + '元'))}" for p in parts) or "（无）"
+        "；".join(
+            f"{p.get('year', '')}年度 {p['label']} {p['share']} {format_cn(parse_money(p['amount'] + '元'))}"
+            + (f"（须满足：{p['conditions']}）" if p.get("conditions") else "")
+            for p in parts
+        )
+        or "（无）"
     )
     if len(wanted) != len(parts):
         return f"应分 {len(wanted)} 期拨付，实际为 {len(parts)} 期（{shown}）"
@@ -338,9 +343,13 @@ def _check_instalments(actual: Any, wanted: Any) -> str | None:
     for number, (want, part) in enumerate(zip(wanted, parts, strict=True), start=1):
         if not isinstance(want, dict):
             return f"instalments 第{number}期应为映射（label、share、amount），得到 {want!r}"
-        unknown = sorted(set(want) - {"label", "share", "amount", "__lines__"})
+        unknown = sorted(set(want) - {"label", "share", "amount", "year", "conditions", "__lines__"})
         if unknown:
-            problems.append(f"第{number}期含未知字段 {unknown}（可用 label、share、amount）")
+            problems.append(f"第{number}期含未知字段 {unknown}（可用 label、share、amount、year、conditions）")
+        if "year" in want and str(want["year"]) != str(part.get("year")):
+            problems.append(f"第{number}期应在 {want['year']} 年度拨付")
+        if "conditions" in want and str(want["conditions"]) not in part.get("conditions", ""):
+            problems.append(f"第{number}期的拨付条件应含“{want['conditions']}”")
         if "amount" in want and parse_money(want["amount"]) != parse_money(part["amount"] + "元"):
             problems.append(f"第{number}期金额应为 {format_cn(parse_money(want['amount']))}")
         if "label" in want and str(want["label"]) != part["label"]:

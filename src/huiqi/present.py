@@ -121,7 +121,8 @@ def rule_explanation(result: RuleResult) -> Panel:
     for key in result.defaults_used:
         tree.add(Text(f"默认值：{key} 未填写，按事实目录的默认值处理", style="yellow"))
     for part in result.instalments:
-        tree.add(f"分期：{part['label']} {part['share']} {part['amount']}元")
+        waits = f"，须满足：{part['conditions']}" if part.get("conditions") else ""
+        tree.add(f"分期：{part.get('year', '')}年度 {part['label']} {part['share']} {part['amount']}元{waits}")
     return Panel(tree, expand=True)
 
 

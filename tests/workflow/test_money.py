@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import pytest
 from sqlalchemy import select
@@ -186,7 +187,12 @@ def test_without_a_call_plan_the_rules_own_instalments_are_followed(db: Database
         call = session.get_one(Call, call_id)
         rule = {"instalments": [{"label": "首期", "share": "50%", "amount": "1000000.00"},
                                 {"label": "验收后", "share": "50%", "amount": "1000000.00"}]}  # fmt: skip
-        assert instalment_plan(call, rule, 1_999_999_99) == ([50, 50], [1_000_000_00, 999_999_99])
-        assert instalment_plan(call, {}, 5) == ([100], [5])
+        def plan(rule: dict[str, Any], amount: int) -> tuple[list[int], list[int]]:
+            parts = instalment_plan(call, rule, amount, 2024)
+            assert {p.due_year for p in parts} == {2024}  # no years in the rule: all in the award year
+            return [p.share for p in parts], [p.amount_fen for p in parts]
+
+        assert plan(rule, 1_999_999_99) == ([50, 50], [1_000_000_00, 999_999_99])
+        assert plan({}, 5) == ([100], [5])
         call.instalments = [70, 30]
-        assert instalment_plan(call, rule, 100) == ([70, 30], [70, 30])
+        assert plan(rule, 100) == ([70, 30], [70, 30])

@@ -589,18 +589,24 @@ def _apply_caps(rule: CompiledRule, env: Env, amount: Fraction, result: RuleResu
 
 
 def _instalments(rule: CompiledRule, env: Env, fen: int) -> list[dict[str, Any]]:
-    """Split an amount by the rule's shares; rounding differences go to the last instalment."""
+    """Split an amount by the rule's shares (rounding differences go to the last instalment), each in its
+    budget year — the evaluation's year plus the instalment's offset — with what it waits on."""
     if not rule.instalments:
         return []
     from huiqi.money import format_yuan
 
     parts = []
     paid = 0
-    for index, (share_fn, label) in enumerate(rule.instalments):
-        share = Fraction(share_fn(env))
+    for index, part_rule in enumerate(rule.instalments):
+        share = Fraction(part_rule.share(env))
         part = fen - paid if index == len(rule.instalments) - 1 else round_half_up(fen * share)
         paid += part
-        parts.append({"label": label, "share": format_rate(share), "amount": format_yuan(part)})
+        waits = [part_rule.condition.label] if part_rule.condition is not None else []
+        if part_rule.reports_submitted:
+            waits.append("到期的绩效报告均已提交")
+        parts.append({"label": part_rule.label, "share": format_rate(share), "amount": format_yuan(part),
+                      "year": env.as_of.year + part_rule.year, "conditions": "；".join(waits),
+                      "reports_submitted": part_rule.reports_submitted})  # fmt: skip
     return parts
 
 

@@ -52,6 +52,17 @@ class CompiledBenefit:
 
 
 @dataclass(frozen=True, slots=True)
+class CompiledInstalment:
+    """One part of a payment schedule: its share, name, budget-year offset and what it waits on."""
+
+    share: Fn
+    label: str
+    year: int = 0
+    condition: CompiledCondition | None = None
+    reports_submitted: bool = False
+
+
+@dataclass(frozen=True, slots=True)
 class CompiledRule:
     """A rule ready to evaluate."""
 
@@ -63,7 +74,7 @@ class CompiledRule:
     condition: CompiledCondition | None
     benefit: CompiledBenefit
     caps: tuple[tuple[str, str, Fn], ...]
-    instalments: tuple[tuple[Fn, str], ...]
+    instalments: tuple[CompiledInstalment, ...]
     is_ceiling: bool
     readings: tuple[str, ...]
     catalogue: Catalogue
@@ -166,7 +177,16 @@ def _compile_rule(
         **_amount_steps(benefit.amount if benefit.form in ("fixed", "formula") else None, scope),
     )
     caps = tuple((cap.scope, cap.over, compile_node(parse(str(cap.amount)), scope)) for cap in rule.caps)
-    instalments = tuple((compile_node(parse(str(i.share)), scope), i.label) for i in rule.instalments)
+    instalments = tuple(
+        CompiledInstalment(
+            share=compile_node(parse(str(i.share)), scope),
+            label=i.label,
+            year=i.year,
+            condition=None if i.conditions is None else compile_condition(i.conditions, scope),
+            reports_submitted=i.reports_submitted,
+        )
+        for i in rule.instalments
+    )
     ref = f"{document.id}:{provision.id}/{rule.id}"
     readings = tuple(sorted(set(rule.when_reading) | _readings_used(rule, scope)))
     by_key = {r.key: r for r in document.policy.readings}

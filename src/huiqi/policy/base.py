@@ -389,10 +389,12 @@ def _check_quotes(document: LoadedDocument) -> list[HuiqiError]:
         quoted.append((provision.units_quote, provision.quote, ("provisions", p_index, "units_quote")))
         for r_index, rule in enumerate(provision.rules):
             quoted.append((rule.units_quote, provision.quote, ("provisions", p_index, "rules", r_index, "units_quote")))
+            quoted += [(part.quote, provision.quote, ("provisions", p_index, "rules", r_index, "instalments", i, "quote"))
+                       for i, part in enumerate(rule.instalments)]  # fmt: skip
     errors: list[HuiqiError] = []
     for quote, text, path in quoted:
         if quote is not None and quote not in text:
-            scope = "原文（source.txt）" if path[-1] == "quote" else "所属条款的引文"
+            scope = "原文（source.txt）" if text is source else "所属条款的引文"
             errors.append(
                 PolicyError(f"{path[-1]} 的引文在{scope}中找不到：引文应逐字摘自原文", where=document.where(*path))
             )
@@ -468,6 +470,8 @@ def _check_rule(document: LoadedDocument, rule: Rule, path: tuple[str | int, ...
         _check_expr(errors, document, cap.amount, Type.MONEY, (*path, "caps", c_index, "amount"))
     for i_index, instalment in enumerate(rule.instalments):
         _check_expr(errors, document, instalment.share, Type.NUMBER, (*path, "instalments", i_index, "share"))
+        if instalment.conditions is not None:
+            _check_condition(errors, document, instalment.conditions, (*path, "instalments", i_index, "conditions"))
     shares = [_constant(instalment.share) for instalment in rule.instalments]
     if shares and all(share is not None for share in shares) and sum(s for s in shares if s is not None) != 1:
         total = sum(s for s in shares if s is not None)
@@ -537,6 +541,8 @@ def _check_entities(
 def facts_used(rule: Rule, scope: DocumentScope) -> list[str]:
     """The catalogue facts a rule's expressions read, directly or through definitions and readings."""
     texts = [*condition_texts(rule.conditions)]
+    for instalment in rule.instalments:
+        texts += condition_texts(instalment.conditions)
     benefit = rule.benefit
     texts += [
         str(v) for v in (benefit.amount, benefit.base, benefit.rate, benefit.ceiling, benefit.index) if v is not None

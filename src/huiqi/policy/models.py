@@ -289,10 +289,14 @@ class Duration(_Model):
 
 
 class Instalment(_Model):
-    """One part of a payment in instalments."""
+    """One part of a payment in instalments (分期拨付), in its budget year, with the conditions it waits on."""
 
     share: str | int
     label: str
+    year: int = Field(default=0, ge=0, le=10)  # budget years after the award's (0: the year it is awarded)
+    conditions: Condition | None = None  # what must still hold when it falls due (仍在本市注册 …)
+    reports_submitted: bool = False  # every follow-up report due before it has been handed in
+    quote: str | None = None  # the words stating the schedule or its conditions, within the rule's provision
 
 
 class Rule(_Model):
@@ -328,6 +332,9 @@ class Rule(_Model):
             raise ValueError("once: true（一次性）时规则只支付一次，duration 不起作用：请删除其一")
         if self.instalments and self.benefit.form == "none":
             raise ValueError("form: none 没有金额，instalments 不起作用：请删除")
+        years = [part.year for part in self.instalments]
+        if years != sorted(years):
+            raise ValueError(f"instalments 的 year 应按期次不减（后一期不能早于前一期），现为 {years}")
         return self
 
 

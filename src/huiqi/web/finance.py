@@ -155,6 +155,8 @@ def payment_rows(session: Session, payments: list[Payment], policy: PolicyEngine
         else:
             previous = siblings[award.id][max(earlier)]
             due_on = beijing_date(previous.paid_at) if previous.status == "paid" else None
+        if due_on is not None and payment.due_year is not None and due_on.year < payment.due_year:
+            due_on = dt.date(payment.due_year, 1, 1)  # 分年拨付: not before its budget year
         rows.append(PaymentRow(payment, award, session.get_one(Entity, award.entity_id),
                                session.get_one(Call, award.call_id), max(siblings[award.id]), due_on,
                                purpose(award, application, policy)))  # fmt: skip
@@ -216,7 +218,7 @@ def mark_paid(
             PayRequest(reference=text)  # the API's limits on the reference
         with database.transaction() as session:
             require(actor, "finance")
-            pay(session, payment_id=payment_id, actor=actor, reference=text)
+            pay(session, payment_id=payment_id, actor=actor, reference=text, policy=request.app.state.policy)
     except ValidationError:
         limit = PayRequest.model_fields["reference"].metadata[-1].max_length
         return _desk(request, actor, status_code=422, errors={payment_id: f"流水号最多{limit}个字符，请核对后重新填写"},

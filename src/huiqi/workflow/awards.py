@@ -8,23 +8,32 @@ instalment is a conditional UPDATE from ``scheduled`` to ``paid``: a second atte
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from huiqi.engine.conditions import CompiledCondition
+from huiqi.engine.env import Env
+from huiqi.engine.values import is_unknown
 from huiqi.money import format_cn, parse_money, round_half_up
 from huiqi.store.base import utcnow
 from huiqi.store.errors import Conflict, IllegalTransition, InvalidInput, NotFound, PermissionDenied
-from huiqi.store.models import Application, Award, Call, Payment, Report
+from huiqi.store.models import Application, Award, Call, Entity, Payment, Report
 from huiqi.workflow import audit, budget
 from huiqi.workflow.actors import Actor
 from huiqi.workflow.budget import largest_remainder
 from huiqi.workflow.lifecycle import check, move
+from huiqi.workflow.policy import PolicyEngine, entity_profile, policy_engine
 from huiqi.workflow.publicity import approval_blocker
 from huiqi.workflow.states import State
+
+#: budget years are China's calendar years
+CHINA = ZoneInfo("Asia/Shanghai")
 
 
 def approve(
@@ -105,27 +114,56 @@ def create_awards(
                 f"该主体已就 {award.rule_ref} 获得 {call.period} 年度的奖励，同一条款同一年度不能重复享受",
                 where="rules",
             ) from None
-        shares, parts = instalment_plan(call, rule, amount)
-        for number, (share, part) in enumerate(zip(shares, parts, strict=True), start=1):
-            if part > 0:
+        awarded_in = (now or utcnow()).astimezone(CHINA).year
+        for number, part in enumerate(instalment_plan(call, rule, amount, awarded_in), start=1):
+            if part.amount_fen > 0:
                 session.add(Payment(award_id=award.id, application_id=award.application_id, instalment=number,
-                                    share=share, amount_fen=part, status="scheduled"))  # fmt: skip
+                                    share=part.share, amount_fen=part.amount_fen, status="scheduled",
+                                    due_year=part.due_year, waits_on=part.waits_on or None,
+                                    reports_required=part.reports_required))  # fmt: skip
         audit.record(session, actor=actor, action="award.create", object_type="award", object_id=award.id,
                      before=None, after=audit.snapshot(award), now=now)  # fmt: skip
         awards.append(award)
     return awards
 
 
-def instalment_plan(call: Call, rule: dict[str, Any], amount: int) -> tuple[list[int], list[int]]:
-    """Percent shares and fen amounts of the instalments: the call's plan; else the rule's own (分期拨付 in
-    the policy text, as the engine computed it); else one payment. Split by largest remainder to the fen."""
+@dataclass(frozen=True)
+class PlannedInstalment:
+    """One instalment as approval schedules it."""
+
+    share: int  # percent of the award
+    amount_fen: int
+    due_year: int
+    waits_on: str = ""
+    reports_required: bool = False
+
+
+def instalment_plan(call: Call, rule: dict[str, Any], amount: int, awarded_in: int) -> list[PlannedInstalment]:
+    """The instalments of an award approved in the budget year ``awarded_in``.
+
+    Shares: the call's plan; else the rule's own (分期拨付 in the policy text, as the engine computed it);
+    else one payment; split by largest remainder to the fen. Years and conditions come from the rule's
+    schedule (each part's year relative to the first, as the evaluation computed them) when the call's plan
+    has the same number of parts or there is none; a call plan of another shape is paid in the award year.
+    """
+    from_rule = list(rule.get("instalments") or [])
+    rule_parts = [parse_money(f"{part['amount']}元") for part in from_rule]
     if call.instalments:
-        return list(call.instalments), largest_remainder(amount, list(call.instalments))
-    from_rule = [parse_money(f"{part['amount']}元") for part in rule.get("instalments") or []]
-    if from_rule and sum(from_rule) > 0:
-        shares = [round_half_up(Fraction(100 * part, sum(from_rule))) for part in from_rule]
-        return shares, largest_remainder(amount, from_rule)
-    return [100], [amount]
+        shares = list(call.instalments)
+        parts = largest_remainder(amount, shares)
+    elif rule_parts and sum(rule_parts) > 0:
+        shares = [round_half_up(Fraction(100 * part, sum(rule_parts))) for part in rule_parts]
+        parts = largest_remainder(amount, rule_parts)
+    else:
+        return [PlannedInstalment(100, amount, awarded_in)]
+    scheduled = from_rule if len(from_rule) == len(shares) else [{} for _ in shares]
+    first = scheduled[0].get("year")
+    plan = []
+    for share, part, planned in zip(shares, parts, scheduled, strict=True):
+        offset = int(planned["year"]) - int(first) if planned.get("year") is not None and first is not None else 0
+        waits = str(planned.get("conditions") or "")
+        plan.append(PlannedInstalment(share, part, awarded_in + offset, waits, bool(planned.get("reports_submitted"))))
+    return plan
 
 
 def schedule_reports(session: Session, *, call: Call, application: Application, today: dt.date) -> list[Report]:
@@ -148,8 +186,19 @@ def schedule_reports(session: Session, *, call: Call, application: Application, 
     return reports
 
 
-def pay(session: Session, *, payment_id: int, actor: Actor, reference: str, now: dt.datetime | None = None) -> Payment:
-    """Pay one instalment, in order; the same instalment can never be paid twice."""
+def pay(
+    session: Session,
+    *,
+    payment_id: int,
+    actor: Actor,
+    reference: str,
+    now: dt.datetime | None = None,
+    policy: PolicyEngine | None = None,
+) -> Payment:
+    """Pay one instalment, in order; the same instalment can never be paid twice. An instalment of a schedule
+    over years waits for its budget year, for the reports due before it when the text says so, and for the
+    conditions the text states, judged by the engine on the entity's registered facts (``policy``: the
+    service's engine; the process-wide one for the configured policy folder when not given)."""
     now = now or utcnow()
     if actor.role != "finance":
         raise PermissionDenied(f"资金拨付只能由财政（资金拨付）执行，当前用户是{actor.role_label}")
@@ -175,6 +224,9 @@ def pay(session: Session, *, payment_id: int, actor: Actor, reference: str, now:
     )
     if earlier is not None:
         raise Conflict(f"请先拨付第{earlier}期，再拨付第{payment.instalment}期", where="payment_id")
+    blocker = due_blocker(session, payment, award, now.astimezone(CHINA).date(), policy)
+    if blocker:
+        raise Conflict(blocker, where="payment_id")
     transition = None
     if application is not None:
         _call, transition = check(session, application, "pay", actor)
@@ -207,6 +259,53 @@ def pay(session: Session, *, payment_id: int, actor: Actor, reference: str, now:
             target = State.FOLLOW_UP if has_reports is not None else State.PAID
         move(session, application, transition, actor=actor, target=target, now=now)
     return payment
+
+
+def due_blocker(
+    session: Session, payment: Payment, award: Award, today: dt.date, policy: PolicyEngine | None
+) -> str | None:
+    """Why a scheduled instalment cannot be paid today (not yet its year, reports missing, a condition not
+    met or not known), in words finance can act on; None when it can."""
+    label = f"第{payment.instalment}期"
+    if payment.due_year is not None and payment.due_year > today.year:
+        return f"{label}按分期计划应于{payment.due_year}年度拨付，现为{today.year}年度，尚未到期"
+    if payment.reports_required and payment.application_id is not None:
+        missing = session.scalars(
+            select(Report).where(
+                Report.application_id == payment.application_id, Report.due_on <= today, Report.submitted_at.is_(None)
+            )
+        ).all()
+        if missing:
+            names = "、".join(f"{r.title}（截止{r.due_on:%Y年%m月%d日}）" for r in missing)
+            return f"{label}须在到期的绩效报告均已提交后拨付，尚未提交：{names}"
+    if not payment.waits_on:
+        return None
+    policy = policy or policy_engine()
+    condition = _instalment_condition(policy, award.rule_ref, payment.instalment)
+    if condition is None:
+        return None
+    entity = session.get_one(Entity, award.entity_id)
+    profile, _used = entity_profile(session, entity, policy)
+    env = Env(facts=profile.facts, period=today.year - 1, as_of=today, ledger=profile.ledger,
+              readings=policy.engine.resolve_readings({}), region=profile.region)  # fmt: skip
+    value, _trace = condition.evaluate(env)
+    if value is True:
+        return None
+    if value is False:
+        return (
+            f"{label}的拨付条件不满足：{condition.label}（依据登记的事实）；情况如有变化请先更新登记信息，否则取消本期"
+        )
+    missing_facts = "、".join(sorted(name for name, _period in value.missing)) if is_unknown(value) else ""
+    return f"{label}须满足“{condition.label}”，登记的事实不足以核验（缺少：{missing_facts}）；请先补充登记信息"
+
+
+def _instalment_condition(policy: PolicyEngine, rule_ref: str, number: int) -> CompiledCondition | None:
+    """The compiled condition of the rule's ``number``-th instalment, if it states one."""
+    document = policy.engine.documents.get(rule_ref.split(":", 1)[0])
+    rule = next((r for r in document.rules if r.ref == rule_ref), None) if document else None
+    if rule is None or number > len(rule.instalments):
+        return None
+    return rule.instalments[number - 1].condition
 
 
 def close(session: Session, *, application: Application, actor: Actor) -> Application:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 from sqlalchemy import func, select
 
-from huiqi.api.deps import CurrentActor, Id, IdQuery, PagingDep, SessionDep, require
+from huiqi.api.deps import CurrentActor, Id, IdQuery, PagingDep, PolicyDep, SessionDep, require
 from huiqi.api.schemas.common import ERRORS, Page
 from huiqi.api.schemas.money import PaymentPublic, PayRequest
 from huiqi.store.models import Payment
@@ -37,6 +37,8 @@ def list_payments(
 
 
 @router.post("/{payment_id}/pay", response_model=PaymentPublic)
-def pay_instalment(payment_id: Id, body: PayRequest, actor: CurrentActor, session: SessionDep) -> PaymentPublic:
-    """拨付一期（按期次顺序；同一期不能重复拨付）。"""
-    return PaymentPublic.of(pay(session, payment_id=payment_id, actor=actor, reference=body.reference))
+def pay_instalment(
+    payment_id: Id, body: PayRequest, actor: CurrentActor, session: SessionDep, policy: PolicyDep
+) -> PaymentPublic:
+    """拨付一期（按期次顺序；同一期不能重复拨付；分年拨付的一期须到其年度且满足政策规定的条件）。"""
+    return PaymentPublic.of(pay(session, payment_id=payment_id, actor=actor, reference=body.reference, policy=policy))

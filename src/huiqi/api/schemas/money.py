@@ -46,13 +46,15 @@ class PaymentPublic(BaseModel):
     paid_at: dt.datetime | None
     paid_by: str | None
     reference: str | None
+    due_year: int | None = None  # 分年拨付: the budget year it falls due in
+    waits_on: str | None = None  # the conditions it waits on, in the policy's words
 
     @classmethod
     def of(cls, payment: Payment) -> PaymentPublic:
         return cls(id=payment.id, award_id=payment.award_id, application_id=payment.application_id,
                    instalment=payment.instalment, share=payment.share, amount=yuan(payment.amount_fen) or "0.00",
                    status=payment.status, paid_at=payment.paid_at, paid_by=payment.paid_by,
-                   reference=payment.reference)  # fmt: skip
+                   reference=payment.reference, due_year=payment.due_year, waits_on=payment.waits_on)  # fmt: skip
 
 
 class PayRequest(BaseModel):

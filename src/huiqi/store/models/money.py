@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
     CheckConstraint,
     Date,
     DateTime,
@@ -16,6 +17,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -67,6 +69,9 @@ class Payment(Base):
     paid_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     paid_by: Mapped[str | None] = mapped_column(String(64))
     reference: Mapped[str | None] = mapped_column(String(100))  # 拨付凭证号
+    due_year: Mapped[int | None] = mapped_column(Integer)  # the budget year it falls due in (分年拨付)
+    waits_on: Mapped[str | None] = mapped_column(Text)  # the conditions it waits on, in the policy's words
+    reports_required: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class Report(Base):
