@@ -52,6 +52,7 @@ COLUMN_LABELS: dict[str, str] = {
     "information_count": "需补充信息",
     "excluded_count": "不重复享受",
     "not_eligible_count": "不符合",
+    "budget_year": "预算年度",
     "dimension": "维度",
     "value": "分组",
     "status": "状态",

@@ -25,7 +25,7 @@ from .charts import Series, bar_chart, charts_or_note, document_names, provision
 from .dimensions import band_order, build_dimensions
 from .report import Chart, Export, Report, Table
 from .session import PopulationSession, Progress, Run, Scenario
-from .summary import by_document, by_provision, by_rule, distribution
+from .summary import by_budget_year, by_document, by_provision, by_rule, distribution
 
 COST_NOTE = (
     "确定金额：符合条件、金额由条文确定的规则之和；上限金额：符合条件、金额仅为上限（最高/不超过，或文件声明"
@@ -146,6 +146,7 @@ def simulate(
         Table("by_document", "按文件汇总", by_document(connection, run, document_meta(engine)), DOCUMENT_COLUMNS),
         Table("by_provision", "按条款汇总", by_provision(connection, run), PROVISION_COLUMNS),
         Table("by_rule", "按规则汇总", by_rule(connection, run)),
+        Table("by_budget_year", "按预算年度（分年拨付）", by_budget_year(connection, run, engine)),
         Table("distribution", "分布：规模、区县、行业", distribution(connection, run)),
     ]
     report.exports = [Export("results", "逐主体逐规则结果（不含不适用）", session.long_sql(run))]

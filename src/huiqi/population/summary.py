@@ -18,6 +18,9 @@ import duckdb
 import pyarrow as pa
 
 from huiqi.compile.sql import quote_ident, sql_string
+from huiqi.engine.evaluate import Engine
+from huiqi.expr import ast
+from huiqi.expr.parser import parse
 
 from .dimensions import DIMENSIONS, band_order
 from .session import ELIGIBLE, EXCLUDED, INFORMATION, NOT_ELIGIBLE, REVIEW, Run
@@ -145,3 +148,57 @@ def distribution(connection: duckdb.DuckDBPyConnection, run: Run) -> pa.Table:
         f"ORDER BY {dimension_order} END, {document_order(run)}, f.first_rule NULLS FIRST, "
         f"CASE WHEN dimension = 'size_band' THEN list_position({bands}, value) END, total_fen DESC, value"
     ).to_arrow_table()
+
+
+def instalment_parts(engine: Engine, run: Run) -> list[tuple[int, int, int, int, int, bool]]:
+    """(rule_no, part, numerator, denominator, year offset, last) of every rule paid in instalments whose
+    shares are constants; a rule without instalments is one part of 1/1 in the award year. A share that
+    reads facts cannot be split here: that rule is left whole in the award year (said in the table's note)."""
+    refs = {r.ref: r for d in engine.documents.values() for r in d.rules}
+    parts: list[tuple[int, int, int, int, int, bool]] = []
+    for info in run.rules:
+        compiled = refs.get(f"{info.document}:{info.provision}/{info.rule}")
+        shares = [parse(str(i.share)) for i in compiled.rule.instalments] if compiled is not None else []
+        if not shares or not all(isinstance(s, ast.Number) for s in shares):
+            parts.append((info.rule_no, 0, 1, 1, 0, True))
+            continue
+        assert compiled is not None
+        for index, (share, part) in enumerate(zip(shares, compiled.rule.instalments, strict=True)):
+            assert isinstance(share, ast.Number)
+            value = share.value
+            parts.append((info.rule_no, index, value.numerator, value.denominator, part.year, index == len(shares) - 1))
+    return parts
+
+
+def by_budget_year(connection: duckdb.DuckDBPyConnection, run: Run, engine: Engine) -> pa.Table:
+    """Money by the budget year it is paid in (分年拨付): each eligible entity's amount split by the rule's
+    shares exactly as the engine splits it (each part rounded half up to the fen, the last taking the
+    rest), in the year of the evaluation date plus the part's offset; 确定金额 and 上限金额 apart."""
+    parts = instalment_parts(engine, run)
+    table = pa.table(
+        {
+            "rule_no": [p[0] for p in parts], "part": [p[1] for p in parts], "num": [p[2] for p in parts],
+            "den": [p[3] for p in parts], "yoff": [p[4] for p in parts], "is_last": [p[5] for p in parts],
+        }
+    )  # fmt: skip
+    connection.register("_parts_arrow", table)
+    year = run.scenario.as_of.year
+    try:
+        return connection.sql(
+            f"WITH r AS ({per_rule_relation(run)}), "
+            f"m AS (SELECT entity_id, rule_no, COALESCE(cost_fen, 0) AS cost, COALESCE(ceiling_fen, 0) AS ceiling "
+            f"FROM r WHERE cost_fen IS NOT NULL OR ceiling_fen IS NOT NULL), "
+            f"s AS (SELECT m.entity_id, m.rule_no, p.yoff, p.is_last, "
+            f"CASE WHEN p.is_last THEN NULL ELSE (2 * CAST(m.cost AS HUGEINT) * p.num + p.den) // (2 * p.den) END AS c, "
+            f"CASE WHEN p.is_last THEN NULL ELSE (2 * CAST(m.ceiling AS HUGEINT) * p.num + p.den) // (2 * p.den) END AS x, "
+            f"m.cost, m.ceiling FROM m JOIN _parts_arrow p USING (rule_no)), "
+            f"t AS (SELECT yoff, CASE WHEN is_last THEN cost - COALESCE(SUM(c) OVER w, 0) ELSE c END AS cost_part, "
+            f"CASE WHEN is_last THEN ceiling - COALESCE(SUM(x) OVER w, 0) ELSE x END AS ceiling_part FROM s "
+            f"WINDOW w AS (PARTITION BY entity_id, rule_no)) "
+            f"SELECT {year} + yoff AS budget_year, CAST(SUM(cost_part) AS BIGINT) AS cost_fen, "
+            f"CAST(SUM(ceiling_part) AS BIGINT) AS ceiling_fen, "
+            f"CAST(SUM(cost_part) + SUM(ceiling_part) AS BIGINT) AS total_fen "
+            f"FROM t GROUP BY yoff ORDER BY yoff"
+        ).to_arrow_table()
+    finally:
+        connection.unregister("_parts_arrow")
