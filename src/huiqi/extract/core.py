@@ -3,6 +3,7 @@ quotes, spans and units, the values in each, draft rules and the facts they need
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -10,6 +11,7 @@ from typing import Any
 from huiqi.extract.numerals import format_money
 from huiqi.extract.patterns import Tiers, Value, beneficiary, find_tiers, find_values
 from huiqi.extract.reading import Received
+from huiqi.extract.script import simplified
 from huiqi.extract.segment import Block, classify, metadata, segment, units_of
 
 #: Subjects (what a threshold compares) mapped to catalogue facts, most specific first.
@@ -125,7 +127,57 @@ def _ids(blocks: list[Block]) -> list[str]:
 
 
 def extract(received: Received, *, doc_id: str = "draft") -> Extraction:
-    """The extraction of a received text; ``doc_id`` names the proposed facts (``<doc_id>_f1`` …)."""
+    """The extraction of a received text; ``doc_id`` names the proposed facts (``<doc_id>_f1`` …).
+
+    A text in traditional script is read through ``huiqi.extract.script.simplified`` (one character for one):
+    the patterns run on the simplified reading, and every quote is then taken back from the text as received
+    at the same span."""
+    plain = simplified(received.text)
+    if plain == received.text:
+        return _extract(received, doc_id)
+    extraction = _extract(dataclasses.replace(received, text=plain), doc_id)
+    return _as_received(extraction, received)
+
+
+def _as_received(extraction: Extraction, received: Received) -> Extraction:
+    """An extraction made on the simplified reading, with its quotes taken from the text as received."""
+    text, plain = received.text, extraction.received.text
+
+    def as_received(node: Any) -> Any:  # every quote of the metadata (non-duplication, budget clauses …)
+        if isinstance(node, dict):
+            return {k: (_same_place(v, plain, text) if k == "quote" else as_received(v)) for k, v in node.items()}
+        if isinstance(node, list):
+            return [as_received(v) for v in node]
+        return node
+
+    extraction.meta = as_received(extraction.meta)
+    extraction.received = received
+    extraction.meta["script_note"] = "原文含繁体字：按简体字识别数值与条款，引文保留原文"
+    for provision in extraction.provisions:
+        a, b = provision.span
+        provision.quote = text[a:b]
+        if provision.units_quote:  # a part of the quote: the same characters of the quote as received
+            index = simplified(provision.quote).find(provision.units_quote)
+            if index >= 0:
+                provision.units_quote = provision.quote[index : index + len(provision.units_quote)]
+        for value in provision.values:
+            value.text = text[value.span[0] : value.span[1]]
+        for rule in provision.rules:
+            span = rule.get("span")
+            if isinstance(span, list) and len(span) == 2:
+                rule["quote"] = text[int(span[0]) : int(span[1])]
+    return extraction
+
+
+def _same_place(quote: Any, plain: str, text: str) -> Any:
+    """The characters of ``text`` where ``quote`` stands in its simplified reading ``plain``."""
+    if not isinstance(quote, str) or not quote:
+        return quote
+    index = plain.find(quote)
+    return text[index : index + len(quote)] if index >= 0 else quote
+
+
+def _extract(received: Received, doc_id: str) -> Extraction:
     text = received.text
     first_lines = "".join(text.split("\n")[:6])
     kind, doc_type, confidence, why = classify(text, first_lines)

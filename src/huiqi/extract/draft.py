@@ -130,6 +130,8 @@ def _policy(extraction: Extraction, doc_id: str, juris: dict[str, str]) -> dict[
         review.append("状态按“现行有效”起草：正文未写明，请核对")
     if not meta.get("issuers"):
         review.append("未识别发文机关，请补充 issuers")
+    if meta.get("script_note"):
+        review.append(str(meta["script_note"]))
     document: dict[str, Any] = {
         "id": doc_id,
         "title": meta["title"],
@@ -232,7 +234,7 @@ def _explanation(extraction: Extraction, doc_id: str) -> dict[str, Any]:
             "encoding": extraction.received.encoding,
             "normalisation": extraction.received.steps,
         },
-        "metadata": {k: v for k, v in extraction.meta.items() if k not in ("status_review",)},
+        "metadata": {k: v for k, v in extraction.meta.items() if k not in ("status_review", "script_note")},
         "provisions": [
             {
                 "id": p.id,

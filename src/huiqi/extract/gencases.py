@@ -197,6 +197,15 @@ def _rule_cases(pid: str, rule: dict[str, Any], region: list[str]) -> list[dict[
                         facts[fact] = write_value(lit_parsed[0], _at(op, lit_parsed[0], lit_parsed[1]), lit_parsed[2])
                 fact, op, lit, label = lowest[0]
                 lit_parsed = parse_literal(lit)
+                # the other tiers' facts, when they compare another fact, are given just short too: the case
+                # then misses every tier (not a tier left unknown)
+                for other in tiers[1:]:
+                    for o_fact, o_op, o_lit, _ in leaves(other["when"]) if isinstance(other["when"], dict) else []:
+                        o_parsed = parse_literal(o_lit)
+                        if o_fact not in facts and o_parsed:
+                            facts[o_fact] = write_value(
+                                o_parsed[0], _fails(o_op, o_parsed[0], o_parsed[1]), o_parsed[2]
+                            )
                 if lit_parsed:
                     facts[fact] = write_value(lit_parsed[0], _fails(op, lit_parsed[0], lit_parsed[1]), lit_parsed[2])
                     out.append(

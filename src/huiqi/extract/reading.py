@@ -220,7 +220,9 @@ def _join_wrapped(lines: list[str]) -> list[str] | None:
     widths = sorted(_width(line.strip()) for line in lines if line.strip())
     if len(widths) < 6:
         return None
-    wrap = widths[len(widths) // 2]
+    # A hard-wrapped text has many lines broken mid-sentence at nearly the same width, the widest lines of the
+    # text; a web page's short headings between long paragraphs are not a wrap (the median line is a heading).
+    wrap = widths[(len(widths) * 9) // 10]
     long_open = sum(
         1 for line in lines if line.strip() and _width(line.strip()) >= 0.8 * wrap and not _PARAGRAPH_END.search(line)
     )
