@@ -71,10 +71,13 @@ class Tiers:
     span: tuple[int, int] = (0, 0)
 
 
-_MONEY = re.compile(rf"({NUMBER})\s*(亿元|万元|元)")
+_MONEY = re.compile(rf"({NUMBER})\s*(亿元|万元|元|万(?=[。；，,;、）)]|$))")
 _PERCENT = re.compile(rf"({NUMBER})\s*([%％‰])")
+_RATIO = re.compile(r"1\s*[:：]\s*([0-9]+(?:\.[0-9]+)?)\s*的?\s*(?:比例|配套)")
 _CN_RATE = re.compile(r"(百分之|千分之)([零〇一二两三四五六七八九十百点.0-9]+)")
-_COUNT = re.compile(rf"({NUMBER})\s*(个月|人次|平方米|万人|人|家|个|项|名|年|件|台|套|亩|户|次|倍|篇|款|所|批)")
+_COUNT = re.compile(
+    rf"({NUMBER})\s*(个月|人次|平方米|万人|周岁|岁|人|家|个|项|名|位|年|件|台|套|亩|户|次|倍|篇|款|所|批)"
+)
 _YEAR_RANGE = re.compile(r"((?:19|20)[0-9]{2})\s*(?:年)?\s*[-—–~～至到]\s*((?:19|20)[0-9]{2})\s*年")
 
 _RANGE = re.compile(
@@ -92,7 +95,22 @@ def _range_values(text: str, m: re.Match[str], offset: int) -> tuple[Value | Non
         return None, None
     if low_fen >= high_fen:
         return None, None
+    _, clause = _clause_prefix(text, m.start())
+    near = _nearest(clause)
+    if (near is not None and near[1] == "benefit" and len(clause) - near[2] <= 2) or _BENEFIT_AFTER.match(
+        text[m.end() : m.end() + 12]
+    ):  # 给予30-50万元奖励: the amount lies in the range, the official fixes it; its top is a ceiling
+        span = (offset + m.start(), offset + m.end())
+        why = "金额区间：给予X—Y元，实际金额由主管部门在区间内确定"
+        floor = Value("other", m.group(0), span, format_money(low_fen), f"{why}（下限）", 0.8, kind="money",
+                      number=Fraction(low_fen, 100), fen=low_fen, unit="元")  # fmt: skip
+        top = Value("cap", m.group(0), span, format_money(high_fen), f"{why}（上限，不是门槛）", 0.8, kind="money",
+                    number=Fraction(high_fen, 100), fen=high_fen, unit="元", note=f"最低{format_money(low_fen)}")  # fmt: skip
+        return floor, top
     low_op = ">" if m.group(3) and "不含" in m.group(3) else ">="
+    low_text = m.group(1) + (m.group(2) or m.group(5))
+    if not m.group(3) and re.search(re.escape(low_text) + r"\s*[（(]含[）)]", text[: m.start()]):
+        low_op = ">"  # 小于5000万元(含)、5000万元至2亿元(含): the text put 5000万元 in the tier below
     review = False
     if m.group(6):
         high_op = "<" if "不含" in m.group(6) else "<="
@@ -165,6 +183,7 @@ _PREFIX_OPS: list[tuple[str, str]] = [
     ("满", ">="),
     ("达", ">="),
     ("最高可达", "cap"),
+    ("最高达到", "cap"),
     ("最多可达", "cap"),
     ("最高达", "cap"),
     ("可达", "cap"),
@@ -186,9 +205,25 @@ _SUFFIX_OPS: list[tuple[str, str]] = [
     ("内", "<="),
     ("封顶", "cap"),
 ]
-_BENEFIT_WORDS = ("给予", "奖励", "补助", "补贴", "资助", "奖补", "贴息", "扶持", "支持", "补偿", "一次性")
+_BENEFIT_WORDS = (
+    "给予",
+    "予以",
+    "给与",
+    "可获得",
+    "奖励",
+    "补助",
+    "补贴",
+    "资助",
+    "奖补",
+    "贴息",
+    "扶持",
+    "支持",
+    "补偿",
+    "一次性",
+)
 _BENEFIT_AFTER = re.compile(
-    r"^[\s的]*(?:的)?(?:一次性)?(?:奖励|补助|补贴|资助|奖补|贴息|扶持|支持|的?资金|经费|补偿|奖金|研发|事后)"
+    r"^[\s的]*(?:的)?(?:一次性)?(?:安家|购房|租房|房屋|住房|生活|现金|配套|专项|科研|创业|人才)?"
+    r"(?:奖励|补助|补贴|资助|奖补|贴息|扶持|支持|的?资金|经费|补偿|奖金|研发|事后|安家费)"
 )
 _RATE_MARK = ("按", "比例", "按照")
 _CLAUSE_BREAK = re.compile(r"[，。；：,;:！？\n]")
@@ -201,6 +236,8 @@ FLAGS: list[tuple[str, str]] = [
     ("事后", "事后"),
     ("一事一议", "一事一议"),
     ("比照", "比照"),
+    ("与[^，。；,;]{0,8}同等(?:额度|标准)|同比例(?:奖励|配套|支持|补助)|同等额度", "比照"),
+    ("按差额|差额(?:奖励|补助|补足)|补足差额", "进档补差"),
     ("择优", "择优"),
     ("累计", "累计"),
 ]
@@ -294,6 +331,8 @@ def find_values(text: str, offset: int = 0) -> list[Value]:
         mentions.append((m, "rate"))
     for m in _CN_RATE.finditer(text):
         mentions.append((m, "cn_rate"))
+    for m in _RATIO.finditer(text):
+        mentions.append((m, "ratio"))
     for m in _COUNT.finditer(text):
         mentions.append((m, "count"))
     mentions.sort(key=lambda item: item[0].start())
@@ -317,6 +356,13 @@ def find_values(text: str, offset: int = 0) -> list[Value]:
 
 def _classify(text: str, m: re.Match[str], kind: str, offset: int) -> Value | None:
     span = (offset + m.start(), offset + m.end())
+    if kind == "ratio":  # 按照1:0.1的比例给予配套奖励: a tenth of the grant it matches
+        try:
+            number = to_number(m.group(1))
+        except ValueError:
+            return None
+        return Value("rate", m.group(0), span, format_rate(number), "比例：按照1:X的比例（配套）", 0.8,
+                     kind="rate", number=number, unit="%")  # fmt: skip
     if kind == "money":
         try:
             fen = money_fen(m.group(1), m.group(2))
@@ -349,6 +395,8 @@ def _classify(text: str, m: re.Match[str], kind: str, offset: int) -> Value | No
             or text[m.start() - 1 : m.start()] in ("上", "下", "前", "每", "同", "当", "本")
         ):
             return None  # 上一年度, 每一年: not a duration
+        if unit == "次" and text[m.end() : m.end() + 1] == "性":
+            return None  # 一次性 is a flag, not a count
         if unit == "万人":
             number, unit = number * 10_000, "人"
         fen, label, vkind = None, format_count(number, unit), "count"
@@ -360,6 +408,10 @@ def _classify(text: str, m: re.Match[str], kind: str, offset: int) -> Value | No
     benefit_after = bool(_BENEFIT_AFTER.match(after))
     role = near[1] if near else None
     gap = len(prefix) - near[2] if near else 99
+    if near is not None and re.fullmatch(
+        rf"(?:\s*{NUMBER}\s*(?:亿元|万元|元|%|％)?\s*[（(]?含?[）)]?\s*[、和及或]\s*)+", prefix[near[2] :]
+    ):
+        gap = 0  # 不超过150万元、100万元: a later item of an enumeration stands where the first one stands
     if near is not None and role == "benefit":
         head = prefix[: near[2] - len(near[0])]
         cap_word = next((w for w, r in _PREFIX_OPS if r == "cap" and head.endswith(w)), None)
@@ -370,7 +422,10 @@ def _classify(text: str, m: re.Match[str], kind: str, offset: int) -> Value | No
             role = "cap"
     sentence_start = max(text.rfind(ch, 0, m.start()) for ch in "。；;\n") + 1
     sentence_head = text[sentence_start : m.start()]
-    if re.search(r"到\s*20[0-9]{2}\s*年|力争|目标|预计|累计投入|占.{0,12}(比重|总数|的)", sentence_head) and not any(
+    statistic = re.search(r"占.{0,12}(比重|总数|的)", sentence_head) and not re.search(
+        r"不低于|不少于|达到|超过|以上|不高于|不超过", sentence_head
+    )  # 占比不低于50%的机构 is a condition, 占全市的比重 a statistic
+    if (re.search(r"到\s*20[0-9]{2}\s*年|力争|目标|预计|累计投入", sentence_head) or statistic) and not any(
         w in sentence_head for w in ("给予", "奖励", "补助", "补贴")
     ):
         return Value(
@@ -385,6 +440,21 @@ def _classify(text: str, m: re.Match[str], kind: str, offset: int) -> Value | No
             fen=fen,
             unit=unit,
         )
+    if vkind == "rate" and text[m.start() - 1 : m.start()] == "各":  # 市财政和区财政按照各50%比例: a split
+        return Value("other", m.group(0), span, label, "分担比例（各X%）：出资方之间的分担，不是给予的比例", 0.7,
+                     kind=vkind, number=number, unit=unit)  # fmt: skip
+    if vkind == "count" and re.search(r"(?:排名|名列|居|位列|位居)?前$", prefix) and unit in ("位", "名"):
+        return Value("threshold", m.group(0), span, f"<={label}", "名次：前N位/名（含本数）", 0.8, kind=vkind,
+                     number=number, unit=unit, op="<=", subject="名次")  # fmt: skip
+    if (
+        vkind == "rate"
+        and "按" in prefix
+        and near is not None
+        and near[0] in ("不超过", "不高于", "最高不超过")
+        and re.match(r"^\s*(?:的比例)?\s*(?:给予|予以|补助|补贴|奖励|资助)", text[m.end() : m.end() + 8])
+    ):  # 按不超过代偿额的10%给予风险补贴: the rate of the benefit, at most
+        return Value("rate", m.group(0), span, label, f"比例上限：按“{near[0]}”…X%给予", 0.8, kind=vkind,
+                     number=number, unit=unit, note="比例为上限（不超过）")  # fmt: skip
     stripped_clause = prefix.lstrip()
     if (
         role in ("<=", "cap")
@@ -407,11 +477,17 @@ def _classify(text: str, m: re.Match[str], kind: str, offset: int) -> Value | No
         )
     value = Value("other", m.group(0), span, label, "", 0.5, kind=vkind, number=number, fen=fen, unit=unit)
     # Durations: 连续N年, N年内, 不超过N年 in a benefit, 期限N年
+    since = re.search(r"(毕业|成立|注册|设立|创办|入选|认定|引进)(?:后)?$", prefix)
+    if vkind == "count" and unit in ("年", "个月") and since and suffix and suffix[1] in ("<=", "<"):
+        value.field, value.op, value.label = "threshold", suffix[1], f"{suffix[1]}{label}"
+        value.pattern = f"门槛：{since.group(1)}N年{suffix[0]}（时间条件，不是支持期限）"
+        value.confidence, value.subject = 0.8, f"{since.group(1)}年限"
+        return value
     if (
         vkind == "count"
         and unit in ("年", "个月")
         and (
-            re.search(r"(连续|期限|最长|支持期|有效期|为期|每年|累计)$", prefix[-4:] if prefix else "")
+            re.search(r"(连续|期限|最长|支持期|有效期|为期|每年|累计|周期)$", prefix[-4:] if prefix else "")
             or (suffix and suffix[0] in ("内", "以内", "之内"))
             or (role in ("cap", "<=") and benefit_before)
         )
@@ -419,6 +495,10 @@ def _classify(text: str, m: re.Match[str], kind: str, offset: int) -> Value | No
         value.field, value.pattern, value.confidence = "duration", "期限：连续/不超过/以内 N年", 0.85
         value.label = f"{label}"
         return value
+    if suffix and suffix[1] == ">=" and suffix[0] == "以上":
+        figure = re.escape(m.group(0))
+        if re.search(figure + r"\s*[（(]含[）)]", text[sentence_start : m.start()]):
+            suffix = ("以上", ">")  # 5000万元至2亿元(含)、2亿元以上: the text put 2亿元 in the tier below
     if suffix and suffix[1] != "cap" and not (role == "benefit" and gap <= 2):
         value.field, value.op = "threshold", suffix[1]
         value.label = f"{suffix[1]}{label}"
@@ -470,6 +550,8 @@ def _classify(text: str, m: re.Match[str], kind: str, offset: int) -> Value | No
         if re.search(r"(资金|基金|经费|预算|规模)$", subject):
             value.pattern = "资金规模（安排…资金不少于X）：不是门槛"
             return value
+    if role in (">", "<") and gap <= 6 and re.match(r"^\s*[（(]含[）)]", text[m.end() : m.end() + 4]):
+        role = role + "="  # 小于5000万元(含): the text includes the figure
     if role in (">=", ">", "<=", "<") and gap <= 6:
         value.field, value.op = "threshold", role
         value.label = f"{role}{label}"

@@ -65,7 +65,7 @@ def canon(label: str) -> str:
         number = Fraction(mm.group(1))
         shown = str(number.numerator) if number.denominator == 1 else mm.group(1)
         unit = mm.group(2)
-        if op and unit in ("人", "家", "个", "项", "名", "件", "台", "套", "户", "次"):
+        if op and unit in ("人", "家", "个", "项", "名", "位", "件", "台", "套", "户", "次"):
             unit = ""  # a count threshold: 50人 and a rule's bare 50 are the same figure
         return op + shown + unit
     return op + rest
