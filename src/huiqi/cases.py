@@ -329,9 +329,11 @@ def _check_instalments(actual: Any, wanted: Any) -> str | None:
     if not isinstance(wanted, list):
         return "instalments 应为列表：[{label: …, share: 60%, amount: 30万元}, …]"
     parts = actual.instalments
+    over_years = len({p.get("year") for p in parts}) > 1  # the budget year is shown when the parts span years
     shown = (
         "；".join(
-            f"{p.get('year', '')}年度 {p['label']} {p['share']} {format_cn(parse_money(p['amount'] + '元'))}"
+            (f"{p.get('year')}年度 " if over_years else "")
+            + f"{p['label']} {p['share']} {format_cn(parse_money(p['amount'] + '元'))}"
             + (f"（须满足：{p['conditions']}）" if p.get("conditions") else "")
             for p in parts
         )

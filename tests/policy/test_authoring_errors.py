@@ -47,7 +47,7 @@ def test_every_structural_error_is_listed_in_chinese_with_line_and_path(tmp_path
         "provisions[0].rules[0].applies_to：应为 enterprise、park_operator、talent、institution、project、"
         "local_government 之一，得到 'firm'（也可写成它们的列表）": line_of("applies_to: firm"),
         "provisions[0].rules[0].duration.max_year：未知的键 'max_year'；是否应为 max_years？": line_of("max_year"),
-        "provisions[0].rules[0].benefit.form：应为 fixed、rate、tiers、schedule、formula、none 之一，得到 'fixd'": line_of(
+        "provisions[0].rules[0].benefit.form：应为 fixed、rate、tiers、schedule、formula、per_item、none 之一，得到 'fixd'": line_of(
             "form: fixd"
         ),
     }
@@ -146,7 +146,7 @@ def test_fact_file_errors_are_all_listed_in_chinese(tmp_path: Path) -> None:
     text = "\n".join(errors)
     assert not _ENGLISH.search(text), text
     assert (
-        "facts[0]：type 应为 money、number、bool、date、text、set、list、count、rate、enum 之一，得到 'cout'；是否应为 count？"
+        "facts[0]：type 应为 money、number、bool、date、text、set、list、items、count、rate、enum 之一，得到 'cout'；是否应为 count？"
         in text
     )
     assert "test-doc.yaml:2: facts[0]：type 应为" in text  # the line of the entry

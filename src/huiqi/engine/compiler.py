@@ -17,9 +17,9 @@ from typing import Any
 
 from huiqi.errors import EvaluationError, ExpressionError
 from huiqi.expr import ast
-from huiqi.facts.catalogue import Catalogue, Period
+from huiqi.facts.catalogue import Catalogue, Fact, Period
 from huiqi.money import round_half_up
-from huiqi.policy.scope import DocumentScope
+from huiqi.policy.scope import ITEM_PREFIX, DocumentScope, ItemDocumentScope
 
 from .env import Env
 from .values import Unknown, is_unknown, merge_unknown
@@ -77,6 +77,29 @@ class CompileScope(DocumentScope):
             raise ExpressionError(f"未知的名称 {name!r}")
         self._compiled[name] = fn
         return fn
+
+
+@dataclass
+class ItemCompileScope(CompileScope, ItemDocumentScope):
+    """A compile scope inside a ``per_item`` benefit: ``item_<field>`` reads the item being paid (``env.item``)."""
+
+    def compile_name(self, name: str) -> Fn:
+        if self.item_type(name) is None or self.item_fact is None:
+            return super().compile_name(name)
+        key = name.removeprefix(ITEM_PREFIX)
+        missing = Unknown(frozenset({(self.item_fact.key, None)}))
+
+        def read(env: Env) -> Any:
+            item = env.item
+            return missing if item is None or key not in item else item[key]
+
+        return read
+
+
+def compile_item_scope(scope: CompileScope, fact: Fact) -> ItemCompileScope:
+    """The compile scope of a ``per_item`` benefit over ``fact``'s items."""
+    return ItemCompileScope(catalogue=scope.catalogue, document=scope.document, definitions=scope.definitions,
+                            reading_names=scope.reading_names, labels=scope.labels, item_fact=fact)  # fmt: skip
 
 
 def _fact_reader(catalogue: Catalogue, key: str) -> Fn:

@@ -36,6 +36,7 @@ class Env:
     provision_key: str = ""
     memo: dict[str, Any] = field(default_factory=dict)
     defaults_used: set[str] = field(default_factory=set)
+    item: dict[str, Any] | None = None  # the item a per_item benefit is paying (its fields by key)
 
     def paid(self, *, rule: str | None = None, provision: str | None = None, period: int | None = None) -> int:
         """Total fen already paid under a rule or a provision (optionally in one year)."""

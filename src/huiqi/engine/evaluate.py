@@ -346,6 +346,8 @@ class Engine:
             calc.append(f"{benefit.base_label} {format_cn(base)} × {format_rate(Fraction(rate))} = {format_cn(amount)}")
         elif benefit.form == "schedule":
             amount = self._schedule(rule, env, calc, outcome)
+        elif benefit.form == "per_item":
+            amount = _per_item(rule, env, calc, outcome)
         else:
             amount = self._tiers(rule, env, result, outcome)
         if is_unknown(amount) or amount is None:
@@ -586,6 +588,77 @@ def _apply_caps(rule: CompiledRule, env: Env, amount: Fraction, result: RuleResu
             )
             amount = remaining
     return amount
+
+
+def _item_name(item: dict[str, Any], index: int) -> str:
+    """How the explanation names an item: its number and its text fields (名称、级别)."""
+    texts = [str(v) for v in item.values() if isinstance(v, str)]
+    return f"第{index}项" + (f"（{'，'.join(texts)}）" if texts else "")
+
+
+def _per_item(rule: CompiledRule, env: Env, calc: list[str], outcome: _Outcome) -> Any:
+    """按项目计算: each item of the list fact that counts, its amount capped by the first item cap that holds
+    and rounded to the fen, explained item by item; the sum is the rule's amount (caps per entity follow)."""
+    benefit = rule.benefit
+    assert benefit.items is not None and benefit.amount is not None
+    items = env.facts.get(benefit.items)
+    if items is None:
+        return Unknown(frozenset({(benefit.items, None)}))
+    total = 0
+    counted = 0
+    pending: list[Unknown] = []
+    try:
+        for index, item in enumerate(items, start=1):
+            env.item = item
+            name = _item_name(item, index)
+            if benefit.where is not None:
+                holds, _trace = benefit.where.evaluate(env)
+                if is_unknown(holds):
+                    pending.append(holds)
+                    continue
+                if not holds:
+                    calc.append(f"{name}：不计入（不满足：{benefit.where.label}）")
+                    continue
+            amount = benefit.amount(env)
+            if is_unknown(amount):
+                pending.append(amount)
+                continue
+            amount = max(Fraction(amount), Fraction(0))
+            line = f"{name}：{_amount_steps(benefit, env, amount)}"
+            unknown_cap = False
+            for when, cap_fn, _text in benefit.item_caps:
+                applies, _trace = when.evaluate(env)
+                if is_unknown(applies):
+                    pending.append(applies)
+                    unknown_cap = True
+                    break
+                if applies:
+                    cap = cap_fn(env)
+                    if is_unknown(cap):
+                        pending.append(cap)
+                        unknown_cap = True
+                        break
+                    if amount > cap:
+                        line += f"，超过单项上限{format_cn(cap)}（{when.label}），按{format_cn(cap)}计"
+                        amount = Fraction(cap)
+                    else:
+                        line += f"，未超过单项上限{format_cn(cap)}（{when.label}）"
+                    break
+            if unknown_cap:
+                continue
+            fen = round_half_up(amount)
+            calc.append(f"{line}，计{format_cn(fen)}")
+            total += fen
+            counted += 1
+    finally:
+        env.item = None
+    if pending:
+        return merge_unknown(*pending)
+    if counted == 0:
+        outcome.not_reached = f"没有符合条件的{benefit.items_label}项目"
+        return None
+    calc.append(f"{counted}项合计：{format_cn(total)}")
+    return Fraction(total)
 
 
 def _instalments(rule: CompiledRule, env: Env, fen: int) -> list[dict[str, Any]]:

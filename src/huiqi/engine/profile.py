@@ -18,7 +18,7 @@ from stdnum.exceptions import ValidationError as StdnumError
 
 from huiqi.errors import ProfileError
 from huiqi.expr.ast import Type
-from huiqi.facts.catalogue import ENTITY_LABELS, Catalogue, EntityType, Fact, Period
+from huiqi.facts.catalogue import ENTITY_LABELS, Catalogue, EntityType, Fact, ItemField, Period
 from huiqi.money import MONEY_UNITS, parse_money
 from huiqi.regions import canonical_region
 from huiqi.userfiles import load_structured_file
@@ -173,8 +173,33 @@ def _fact_value(fact: Fact, value: Any, money_unit: str | None, path: str) -> An
     return _scalar(fact, value, money_unit, path)
 
 
-def _scalar(fact: Fact, value: Any, money_unit: str | None, path: str) -> Any:
+def _items(fact: Fact, value: Any, money_unit: str | None, path: str) -> tuple[dict[str, Any], ...]:
+    """A list fact: each item a mapping of the fact's fields, each field typed as a fact of its type is."""
+    if not isinstance(value, list):
+        fields = "、".join(f"{f.key}（{f.name}）" for f in fact.fields or [])
+        raise ProfileError(f"{fact.name}应为列表，每一项写成 {{字段: 值}}，字段：{fields}", where=path)
+    items = []
+    for index, item in enumerate(value):
+        where = f"{path}[{index}]"
+        if not isinstance(item, dict):
+            raise ProfileError(f"{fact.name}的第{index + 1}项应为 {{字段: 值}} 的映射，得到 {item!r}", where=where)
+        typed: dict[str, Any] = {}
+        for key, field_value in item.items():
+            item_field = fact.item_field(str(key))
+            if item_field is None:
+                known = "、".join(f"{f.key}（{f.name}）" for f in fact.fields or [])
+                raise ProfileError(f"{fact.name}的项目没有字段 {key!r}；可用：{known}", where=f"{where}.{key}")
+            if field_value is None:  # unknown: leave it out
+                continue
+            typed[item_field.key] = _scalar(item_field, field_value, money_unit, f"{where}.{key}")
+        items.append(typed)
+    return tuple(items)
+
+
+def _scalar(fact: Fact | ItemField, value: Any, money_unit: str | None, path: str) -> Any:
     kind = fact.type
+    if kind is Type.ITEMS and isinstance(fact, Fact):
+        return _items(fact, value, money_unit, path)
     if value is None:
         raise ProfileError(f"{fact.name}（{fact.key}）的值为空：未知的事实请不要填写", where=path)
     if kind is Type.MONEY:
@@ -222,7 +247,7 @@ def _scalar(fact: Fact, value: Any, money_unit: str | None, path: str) -> Any:
     raise ProfileError(f"{fact.name}的类型 {kind.value} 不能直接填写", where=path)  # pragma: no cover
 
 
-def _number(value: Any, fact: Fact, path: str) -> Fraction:
+def _number(value: Any, fact: Fact | ItemField, path: str) -> Fraction:
     text = str(value).strip()
     for unit in ("人", "家", "个", "项", "年", "天", "月"):
         text = text.removesuffix(unit)
@@ -237,7 +262,7 @@ def _number(value: Any, fact: Fact, path: str) -> Fraction:
         raise ProfileError(f"{fact.name}应为数值，得到 {value!r}", where=path) from None
 
 
-def _check_values(fact: Fact, values: frozenset[str], path: str) -> None:
+def _check_values(fact: Fact | ItemField, values: frozenset[str], path: str) -> None:
     if fact.values is None:
         return
     wrong = sorted(values - set(fact.values))

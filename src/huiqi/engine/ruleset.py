@@ -13,7 +13,7 @@ from huiqi.facts.catalogue import Catalogue
 from huiqi.policy.base import LoadedDocument, PolicyBase
 from huiqi.policy.models import Benefit, Exclusion, Provision, Reading, Rule, condition_texts
 
-from .compiler import CompileScope, Fn, compile_node
+from .compiler import CompileScope, Fn, compile_item_scope, compile_node
 from .conditions import CompiledCondition, compile_condition
 from .crossdup import Conflict, attach_conflicts
 
@@ -48,6 +48,11 @@ class CompiledBenefit:
     #: explanation can show the steps with the values substituted ("新增就业人数 × 3万元 = 7 × 3万元 = 21万元")
     amount_node: ast.Node | None = None
     amount_names: tuple[tuple[str, Fn, Type | None], ...] = ()
+    #: per_item: the list fact, which items count, and each item's cap (the first whose condition holds)
+    items: str | None = None
+    items_label: str = ""
+    where: CompiledCondition | None = None
+    item_caps: tuple[tuple[CompiledCondition, Fn, str], ...] = ()
     amount_label: str = ""
 
 
@@ -159,13 +164,31 @@ def _compile_rule(
     steps = tuple(
         (step.years[0], step.years[1], compile_node(parse(str(step.rate)), scope)) for step in benefit.steps or []
     )
+    per_item: dict[str, Any] = {}
+    amount_scope = scope
+    if benefit.form == "per_item" and benefit.items:
+        fact = catalogue[benefit.items]
+        amount_scope = compile_item_scope(scope, fact)
+        per_item = {
+            "items": fact.key,
+            "items_label": fact.name,
+            "where": None if benefit.where is None else compile_condition(benefit.where, amount_scope),
+            "item_caps": tuple(
+                (
+                    compile_condition(c.when, amount_scope),
+                    compile_node(parse(str(c.amount)), amount_scope),
+                    str(c.amount),
+                )
+                for c in benefit.item_caps or []
+            ),
+        }
     compiled_benefit = CompiledBenefit(
         form=benefit.form,
         mode=benefit.mode,
         # form none without an explicit `review` means "officials decide the amount"; `review: false` on
         # form none marks a pure eligibility rule (e.g. 创建条件: eligible to apply, no money attached).
         review=benefit.review if "review" in benefit.model_fields_set else benefit.form == "none",
-        amount=_fn(benefit.amount, scope),
+        amount=_fn(benefit.amount, amount_scope),
         base=_fn(benefit.base, scope),
         base_label=_label(benefit.base, scope),
         rate=_fn(benefit.rate, scope),
@@ -174,7 +197,8 @@ def _compile_rule(
         index_label=_label(benefit.index, scope),
         tiers=tiers,
         steps=steps,
-        **_amount_steps(benefit.amount if benefit.form in ("fixed", "formula") else None, scope),
+        **_amount_steps(benefit.amount if benefit.form in ("fixed", "formula", "per_item") else None, amount_scope),
+        **per_item,
     )
     caps = tuple((cap.scope, cap.over, compile_node(parse(str(cap.amount)), scope)) for cap in rule.caps)
     instalments = tuple(

@@ -22,6 +22,7 @@ class Type(StrEnum):
     TEXT = "text"
     SET = "set"  # a set of texts (certifications, list memberships)
     LIST = "list"  # a literal list of texts or numbers
+    ITEMS = "items"  # a list of items with fields (certificates with level and fee …): read by per_item rules
 
 
 class Node:

@@ -49,6 +49,38 @@ class Period(StrEnum):
 TYPE_ALIASES: dict[str, str] = {"count": "number", "rate": "number", "enum": "text"}
 
 
+class ItemField(BaseModel):
+    """One field of the items of a list fact (``type: items``): a certificate's level, its fee …"""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    key: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    name: str
+    type: Type
+    type_name: str = ""
+    unit: str | None = None
+    values: list[str] | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _type_aliases(cls, data: Any) -> Any:
+        if isinstance(data, dict) and isinstance(data.get("type"), str):
+            written = data["type"]
+            allowed = ["money", "number", "bool", "date", "text", *TYPE_ALIASES]
+            if written not in allowed:
+                raise ValueError(f"列表项字段的 type 应为 {'、'.join(allowed)} 之一，得到 {written!r}")
+            data = {**data, "type": TYPE_ALIASES.get(written, written), "type_name": data.get("type_name") or written}
+        return data
+
+    @model_validator(mode="after")
+    def _values_act(self) -> ItemField:
+        if self.values is not None and self.type is not Type.TEXT:
+            raise ValueError("values 只用于 text 或 enum 类字段：请删除")
+        if self.type_name == "enum" and not self.values:
+            raise ValueError("type: enum 需要 values（可取的值的列表）")
+        return self
+
+
 class Fact(BaseModel):
     """One entry of the fact catalogue (the format is documented in docs/authoring.md §10)."""
 
@@ -65,6 +97,8 @@ class Fact(BaseModel):
     entity: list[EntityType] = Field(min_length=1)
     definition: str
     values: list[str] | None = None
+    #: the fields of each item of a list fact (``type: items``)
+    fields: list[ItemField] | None = None
     default: Any = None
     source_file: str = ""
     #: fact files that extended this fact to more entity types (``extend:``)
@@ -93,6 +127,12 @@ class Fact(BaseModel):
             )
         if self.type_name == "enum" and not self.values:
             raise ValueError("type: enum 需要 values（可取的值的列表）")
+        if (self.type is Type.ITEMS) != bool(self.fields):
+            raise ValueError("type: items（列表类事实）须写 fields（每一项的字段）；fields 只用于 items 类事实")
+        if self.type is Type.ITEMS and self.period is not Period.INSTANT:
+            raise ValueError("items 类事实按评价日列出全部项目（period: instant）；各项的年度写成字段，如 year")
+        if self.fields and len({f.key for f in self.fields}) != len(self.fields):
+            raise ValueError("fields 的 key 不能重复")
         # The engine hands a default to expressions as written, so only true/false can be one.
         if self.default is not None and not (self.type is Type.BOOL and isinstance(self.default, bool)):
             raise ValueError("default 只能用于 bool 类事实，写 true 或 false（其他类型的默认值引擎无法按类型使用）")
@@ -102,6 +142,10 @@ class Fact(BaseModel):
     def label(self) -> str:
         """The Chinese name with the unit, for tables and traces."""
         return self.name
+
+    def item_field(self, key: str) -> ItemField | None:
+        """A field of a list fact's items, by key."""
+        return next((f for f in self.fields or [] if f.key == key), None)
 
 
 class Extension(BaseModel):

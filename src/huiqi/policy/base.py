@@ -27,9 +27,9 @@ from huiqi.locations import default_policies_dir as default_policies_dir  # re-e
 from huiqi.locations import missing_base_message
 from huiqi.policy import normalise
 from huiqi.policy.messages import path_text, validation_errors
-from huiqi.policy.models import Condition, PolicyFile, Provision, Rule, condition_texts
+from huiqi.policy.models import Benefit, Condition, PolicyFile, Provision, Rule, condition_texts
 from huiqi.policy.procedure import check_procedures
-from huiqi.policy.scope import DocumentScope
+from huiqi.policy.scope import DocumentScope, item_scope
 from huiqi.policy.spans import describe_missing_quote
 from huiqi.policy.textdiff import first_difference
 from huiqi.policy.yamlio import line_of, load_yaml, strip_lines
@@ -453,7 +453,11 @@ def _check_rule(document: LoadedDocument, rule: Rule, path: tuple[str | int, ...
         _check_condition(errors, document, rule.conditions, (*path, "conditions"))
     benefit = rule.benefit
     bpath = (*path, "benefit")
+    if benefit.form == "per_item":
+        errors += _check_per_item(document, benefit, bpath)
     money_fields = {"amount": benefit.amount, "base": benefit.base, "ceiling": benefit.ceiling}
+    if benefit.form == "per_item":
+        money_fields = {}  # checked with the items' fields in scope
     for name, text in money_fields.items():
         if text is not None:
             _check_expr(errors, document, text, Type.MONEY, (*bpath, name))
@@ -486,6 +490,32 @@ def _check_rule(document: LoadedDocument, rule: Rule, path: tuple[str | int, ...
         if tier_id in tier_ids[:t_index]:
             errors.append(PolicyError(f"档次编号 {tier_id!r} 重复（台账按档次编号记录已领取的档次）",
                                       where=document.where(*bpath, "tiers", t_index)))  # fmt: skip
+    return errors
+
+
+def _check_per_item(document: LoadedDocument, benefit: Benefit, bpath: tuple[str | int, ...]) -> list[HuiqiError]:
+    """A per_item benefit: ``items`` names a list fact; amount, where and item caps read ``item_<field>``."""
+    errors: list[HuiqiError] = []
+    fact = document.scope.catalogue.get(str(benefit.items))
+    if fact is None or fact.type is not Type.ITEMS:
+        lists = [f.key for f in document.scope.catalogue if f.type is Type.ITEMS]
+        errors.append(
+            PolicyError(
+                f"items 应为列表类事实（type: items）的名称，得到 {benefit.items!r}；现有：{'、'.join(lists) or '（无）'}"
+                + did_you_mean(str(benefit.items), lists),
+                where=document.where(*bpath, "items"),
+            )
+        )
+        return errors
+    scope = item_scope(document.scope, fact)
+    _check_expr(errors, document, benefit.amount, Type.MONEY, (*bpath, "amount"), scope)
+    if benefit.ceiling is not None:
+        _check_expr(errors, document, benefit.ceiling, Type.MONEY, (*bpath, "ceiling"))
+    if benefit.where is not None:
+        _check_condition(errors, document, benefit.where, (*bpath, "where"), scope)
+    for index, cap in enumerate(benefit.item_caps or []):
+        _check_condition(errors, document, cap.when, (*bpath, "item_caps", index, "when"), scope)
+        _check_expr(errors, document, cap.amount, Type.MONEY, (*bpath, "item_caps", index, "amount"), scope)
     return errors
 
 
@@ -551,7 +581,10 @@ def facts_used(rule: Rule, scope: DocumentScope) -> list[str]:
         texts += [str(tier.amount), *condition_texts(tier.when)]
     texts += [str(step.rate) for step in benefit.steps or []]
     texts += [str(cap.amount) for cap in rule.caps] + [str(i.share) for i in rule.instalments]
-    pending: list[str] = []
+    texts += condition_texts(benefit.where)
+    for item_cap in benefit.item_caps or []:
+        texts += [str(item_cap.amount), *condition_texts(item_cap.when)]
+    pending: list[str] = [benefit.items] if benefit.items else []
     for text in texts:
         try:
             pending.extend(ast.names(parse(text)))
@@ -575,14 +608,18 @@ def facts_used(rule: Rule, scope: DocumentScope) -> list[str]:
 
 
 def _check_condition(
-    errors: list[HuiqiError], document: LoadedDocument, condition: Condition, path: tuple[Any, ...]
+    errors: list[HuiqiError],
+    document: LoadedDocument,
+    condition: Condition,
+    path: tuple[Any, ...],
+    scope: DocumentScope | None = None,
 ) -> None:
     if isinstance(condition, str | bool | int):
-        _check_expr(errors, document, condition, Type.BOOL, path)
+        _check_expr(errors, document, condition, Type.BOOL, path, scope)
         return
     keys = set(condition) - {"__lines__", "label"}
     if keys == {"expr"}:
-        _check_expr(errors, document, condition["expr"], Type.BOOL, (*path, "expr"))
+        _check_expr(errors, document, condition["expr"], Type.BOOL, (*path, "expr"), scope)
     elif keys == {"all"} or keys == {"any"}:
         (key,) = keys
         members = condition[key]
@@ -590,9 +627,9 @@ def _check_condition(
             errors.append(PolicyError(f"{key}: 应为非空列表", where=document.where(*path)))
             return
         for index, member in enumerate(members):
-            _check_condition(errors, document, member, (*path, key, index))
+            _check_condition(errors, document, member, (*path, key, index), scope)
     elif keys == {"not"}:
-        _check_condition(errors, document, condition["not"], (*path, "not"))
+        _check_condition(errors, document, condition["not"], (*path, "not"), scope)
     else:
         errors.append(
             PolicyError(
@@ -604,11 +641,16 @@ def _check_condition(
 
 
 def _check_expr(
-    errors: list[HuiqiError], document: LoadedDocument, text: Any, wanted: Type | None, path: tuple[Any, ...]
+    errors: list[HuiqiError],
+    document: LoadedDocument,
+    text: Any,
+    wanted: Type | None,
+    path: tuple[Any, ...],
+    scope: DocumentScope | None = None,
 ) -> None:
     field = path_text(path)
     try:
-        found = infer(parse(str(text).lower() if isinstance(text, bool) else str(text)), document.scope)
+        found = infer(parse(str(text).lower() if isinstance(text, bool) else str(text)), scope or document.scope)
     except ExpressionError as exc:
         errors.append(ExpressionError(f"{field}：{exc.message}（表达式：{text}）", where=document.where(*path)))
         return

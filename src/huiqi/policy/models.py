@@ -202,10 +202,17 @@ class Step(_Model):
     rate: str | int
 
 
+class ItemCap(_Model):
+    """A cap on one item's amount, by the item's kind (国家级 50万元, 省级 20万元): the first that holds applies."""
+
+    when: Condition
+    amount: str | int
+
+
 class Benefit(_Model):
     """How much: the benefit form and its figures (expressions as text)."""
 
-    form: Literal["fixed", "rate", "tiers", "schedule", "formula", "none"]
+    form: Literal["fixed", "rate", "tiers", "schedule", "formula", "per_item", "none"]
     amount: str | int | None = None
     base: str | None = None
     rate: str | int | None = None
@@ -214,6 +221,9 @@ class Benefit(_Model):
     tiers: list[Tier] | None = None
     index: str | None = None
     steps: list[Step] | None = None
+    items: str | None = None  # per_item: the list fact whose items are paid (certificates, products …)
+    where: Condition | None = None  # per_item: which items count (e.g. obtained in the assessed year)
+    item_caps: list[ItemCap] | None = None  # per_item: the cap of each item, the first that holds
     is_ceiling: bool = False
     is_floor: bool = False
     review: bool = False
@@ -226,6 +236,7 @@ class Benefit(_Model):
             "tiers": ("mode", "tiers"),
             "schedule": ("index", "base", "steps"),
             "formula": ("amount",),
+            "per_item": ("items", "amount"),
             "none": (),
         }
         missing = [name for name in need[self.form] if getattr(self, name) in (None, [])]
@@ -235,7 +246,21 @@ class Benefit(_Model):
             )
         # Every field given must act: the engine reads only the fields of the form (and `ceiling`, except for none).
         used = set(need[self.form]) | ({"ceiling"} if self.form != "none" else set())
-        figures = ("amount", "base", "rate", "ceiling", "mode", "tiers", "index", "steps")
+        if self.form == "per_item":
+            used |= {"where", "item_caps"}
+        figures = (
+            "amount",
+            "base",
+            "rate",
+            "ceiling",
+            "mode",
+            "tiers",
+            "index",
+            "steps",
+            "items",
+            "where",
+            "item_caps",
+        )
         unused = [name for name in figures if getattr(self, name) not in (None, []) and name not in used]
         if unused:
             raise ValueError(

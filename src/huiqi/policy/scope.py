@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from huiqi.errors import ExpressionError
 from huiqi.expr import ast
 from huiqi.expr.ast import Type
-from huiqi.facts.catalogue import Catalogue, Period
+from huiqi.facts.catalogue import Catalogue, Fact, Period
 
 
 @dataclass
@@ -79,3 +79,41 @@ class DocumentScope:
         if name in self.reading_names:
             return f"{name}（随口径 {self.reading_names[name][0]}）"
         return name
+
+
+#: Inside a ``per_item`` benefit, ``item_<field>`` names a field of the item being paid (``item_fee``).
+ITEM_PREFIX = "item_"
+
+
+@dataclass
+class ItemDocumentScope(DocumentScope):
+    """A document's scope inside a ``per_item`` benefit: also the fields of the list fact's items."""
+
+    item_fact: Fact | None = None
+
+    def item_type(self, name: str) -> Type | None:
+        """The type of ``item_<field>``, or None when the name is not a field of the items."""
+        if self.item_fact is None or not name.startswith(ITEM_PREFIX):
+            return None
+        item_field = self.item_fact.item_field(name.removeprefix(ITEM_PREFIX))
+        return None if item_field is None else item_field.type
+
+    def type_of(self, name: str) -> Type | None:
+        return self.item_type(name) or super().type_of(name)
+
+    def names(self) -> list[str]:
+        fields = [f"{ITEM_PREFIX}{f.key}" for f in (self.item_fact.fields or [])] if self.item_fact else []
+        return [*fields, *super().names()]
+
+    def label(self, name: str) -> str:
+        if self.item_type(name) is not None and self.item_fact is not None:
+            item_field = self.item_fact.item_field(name.removeprefix(ITEM_PREFIX))
+            assert item_field is not None
+            return f"本项{item_field.name}"
+        return super().label(name)
+
+
+def item_scope(scope: DocumentScope, fact: Fact) -> ItemDocumentScope:
+    """The document's scope with the fields of ``fact``'s items."""
+    return ItemDocumentScope(catalogue=scope.catalogue, document=scope.document, definitions=scope.definitions,
+                             reading_names=scope.reading_names, labels=scope.labels, item_fact=fact)  # fmt: skip
