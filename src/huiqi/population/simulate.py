@@ -146,8 +146,8 @@ def simulate(
         Table("by_document", "按文件汇总", by_document(connection, run, document_meta(engine)), DOCUMENT_COLUMNS),
         Table("by_provision", "按条款汇总", by_provision(connection, run), PROVISION_COLUMNS),
         Table("by_rule", "按规则汇总", by_rule(connection, run)),
-        Table("by_budget_year", "按预算年度（分年拨付）", by_budget_year(connection, run, engine)),
         Table("distribution", "分布：规模、区县、行业", distribution(connection, run)),
+        Table("by_budget_year", "按预算年度（分年拨付）", by_budget_year(connection, run, engine)),
     ]
     report.exports = [Export("results", "逐主体逐规则结果（不含不适用）", session.long_sql(run))]
     report.titles = document_titles(engine)
