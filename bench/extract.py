@@ -1,7 +1,7 @@
 """The extractor measured: build the seed gold set from the hand-written policies, then score both sets.
 
     python bench/extract.py seed-gold     # writes tests/extract/gold/seeds/<id>/{source.txt,gold.yaml}
-    python bench/extract.py score         # huiqi extract --score on seeds and dev, with the time taken
+    python bench/extract.py score         # huiqi extract --score on every gold set (seeds, dev, heldout, blind2), timed
 
 The seed gold is derived from policies/<id>/policy.yaml, written by hand before the extractor existed:
 per provision its first characters, kind, the first rule's applies_to, and the figures of its rules
