@@ -113,6 +113,9 @@ def register_publish(app: typer.Typer) -> None:
             str | None,
             typer.Option("--effective-from", help="新版本的施行日期 YYYY-MM-DD（默认：草稿 document.effective_from）"),
         ] = None,
+        dry_run: Annotated[
+            bool, typer.Option("--dry-run", help="与 --version-of 同用：只做全部检查并列出改动，不改动政策库")
+        ] = False,
         policies: Annotated[
             Path | None, typer.Option("--policies", help="政策库目录（默认：项目的 policies/）")
         ] = None,
@@ -127,9 +130,10 @@ def register_publish(app: typer.Typer) -> None:
         from huiqi.locations import default_policies_dir
 
         root = policies or default_policies_dir()
-        if version_of is None and (version_name or effective_from):
+        if version_of is None and (version_name or effective_from or dry_run):
             err.print(
-                "[red]✘[/] --version-name 与 --effective-from 只用于 --version-of（发布为新版本）", highlight=False
+                "[red]✘[/] --version-name、--effective-from 与 --dry-run 只用于 --version-of（发布为新版本）",
+                highlight=False,
             )
             raise typer.Exit(2)
         try:
@@ -142,7 +146,7 @@ def register_publish(app: typer.Typer) -> None:
                 target = run_publish(draft, root, reviewer=reviewer or "", approver=approver or "")
             else:
                 done = publish_version(draft, root, version_of, reviewer=reviewer or "", approver=approver or "",
-                                       version_name=version_name, effective_from=start)  # fmt: skip
+                                       version_name=version_name, effective_from=start, dry_run=dry_run)  # fmt: skip
         except HuiqiError as exc:
             err.print(f"[red]✘[/] {exc.message}", highlight=False)
             raise typer.Exit(1) from None
@@ -152,17 +156,24 @@ def register_publish(app: typer.Typer) -> None:
                 highlight=False,
             )
             return
-        console.print(
-            f"[green]✔[/] 已发布为 {done.document} 的新版本 {done.new}（自 {done.new_start} 施行；审核：{reviewer}，"
-            f"批准：{approver}；记录见 {done.folder}/PUBLISHED.yaml）",
-            highlight=False,
-        )
-        console.print(
-            f"  原版本 {done.old} 移入 {done.folder}/versions/{done.old}/（施行至 {done.old_end}）；"
-            f"{done.cases_run} 个案例通过"
-            + (f"（其中 {done.redated} 个草稿案例的评价日改为 {done.new_start}）" if done.redated else ""),
-            highlight=False,
-        )
+        if done.dry_run:
+            console.print(
+                f"[green]✔[/] 检查通过（试运行，政策库未改动）：可发布为 {done.document} 的新版本 {done.new}"
+                f"（自 {done.new_start} 施行；原版本 {done.old} 施行至 {done.old_end}）；{done.cases_run} 个案例通过",
+                highlight=False,
+            )
+        else:
+            console.print(
+                f"[green]✔[/] 已发布为 {done.document} 的新版本 {done.new}（自 {done.new_start} 施行；审核：{reviewer}，"
+                f"批准：{approver}；记录见 {done.folder}/PUBLISHED.yaml）",
+                highlight=False,
+            )
+            console.print(
+                f"  原版本 {done.old} 移入 {done.folder}/versions/{done.old}/（施行至 {done.old_end}）；"
+                f"{done.cases_run} 个案例通过"
+                + (f"（其中 {done.redated} 个草稿案例的评价日改为 {done.new_start}）" if done.redated else ""),
+                highlight=False,
+            )
         console.print(f"{done.document}：{done.old} → {done.new}，{len(done.changes)} 处改动", highlight=False)
         for change in done.changes:
             console.print(f"  [{change.kind}] {change.where}：{change.text}", highlight=False, markup=False)

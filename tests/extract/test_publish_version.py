@@ -76,6 +76,14 @@ def test_a_draft_is_published_as_a_new_version_and_evaluations_use_the_version_i
     assert overlap.exit_code == 1 and "日期重叠" in said(overlap) and "effective_to 改为 2023-12-31" in said(overlap)
     (root / "test-doc" / "policy.yaml").write_text(OLD_POLICY, encoding="utf-8")
 
+    # a dry run checks everything and shows the changes, and leaves the base as it was
+    trial = runner.invoke(app, [*args, "--version-of", "test-doc", "--dry-run"])
+    assert trial.exit_code == 0, trial.output
+    assert "试运行，政策库未改动" in said(trial) and "金额：50万元 → 80万元" in trial.output
+    assert not (root / "test-doc" / "versions").exists()
+    assert (root / "test-doc" / "policy.yaml").read_text(encoding="utf-8") == OLD_POLICY
+    assert runner.invoke(app, [*args, "--dry-run"]).exit_code == 2  # only with --version-of
+
     done = runner.invoke(app, [*args, "--version-of", "test-doc"])
     assert done.exit_code == 0, done.output
     out = done.output

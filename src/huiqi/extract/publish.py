@@ -140,6 +140,7 @@ class VersionPublished:
     #: draft cases dated before the new version started, dated to its first day (so they test the new version)
     redated: int = 0
     cases_run: int = 0
+    dry_run: bool = False
 
 
 def set_document_fields(text: str, fields: dict[str, Any]) -> str:
@@ -199,6 +200,7 @@ def publish_version(
     version_name: str | None = None,
     effective_from: dt.date | None = None,
     today: dt.date | None = None,
+    dry_run: bool = False,
 ) -> VersionPublished:
     """Publish a reviewed draft as a new version of ``document`` (docs/authoring.md "Versions").
 
@@ -210,7 +212,8 @@ def publish_version(
     ``amends`` and ``effective_from``; its cases go to ``cases/version-<start>.yaml`` (those dated before the
     start dated to it); its fact file to ``_facts/<document>.<start>.yaml``. Everything is first assembled
     in a copy of the policy base, which must load without error and where every case of the document — the
-    earlier versions' and the new ones — must pass; only then is the policy base changed.
+    earlier versions' and the new ones — must pass; only then is the policy base changed. ``dry_run`` stops
+    there: every check is made and the changes are returned, the policy base is left as it was.
     """
     from huiqi.policy.base import PolicyBase, version_start
 
@@ -273,7 +276,7 @@ def publish_version(
         raise ExtractError(f"政策库的事实目录已有 {target_facts}：请先确认它是否来自之前的发布")
 
     result = VersionPublished(policies / document, document, old_name, new_name,
-                              old_end or new_start - dt.timedelta(days=1), new_start)  # fmt: skip
+                              old_end or new_start - dt.timedelta(days=1), new_start, dry_run=dry_run)  # fmt: skip
     record = _record(draft / "source.txt", reviewer, approver, draft, today)
     record.update({"version_of": document, "version": new_name, "amends": old_name,
                    "effective_from": new_start.isoformat()})  # fmt: skip
@@ -330,6 +333,8 @@ def publish_version(
         assemble(staged)
         result.changes, result.cases_run = _check_staged(staged, document, policies)
     record["changes"] = [f"[{c.kind}] {c.where}：{c.text}" for c in result.changes]
+    if dry_run:
+        return result
 
     folder = policies / document
     backup = policies / f".{document}.before-{new_name}"
