@@ -110,3 +110,27 @@ def test_short_headings_between_paragraphs_are_not_a_hard_wrap(heading: str) -> 
     )
     received = normalise(text, path="t.txt")
     assert "join_hard_wrapped_lines" not in [s["step"] for s in received.steps]
+
+
+def test_tiers_of_ranges_and_conditions_that_are_not_tiers() -> None:
+    from huiqi.extract.patterns import find_tiers
+
+    text = "按其销售收入小于5000万元(含)、5000万元至2亿元(含)、2亿元以上三个档次，分别给予30万元、40万元、50万元奖励"
+    (tiers,) = find_tiers(text, find_values(text))
+    assert [([w.label for w in p.when], p.amount.label) for p in tiers.pairs] == [
+        (["<=5000万元"], "30万元"),
+        ([">5000万元", "<=2亿元"], "40万元"),
+        ([">2亿元"], "50万元"),
+    ]
+    # two conditions of one rule in different clauses: the categories before 分别 are the tiers
+    text = "签订不少于3年劳动合同的统招博士、硕士研究生，在企业工作1年以上的，也可分别获得一次性安家补贴15万元和10万元"
+    (tiers,) = find_tiers(text, find_values(text))
+    assert [(p.category, p.when, p.amount.label) for p in tiers.pairs] == [
+        ("统招博士", [], "15万元"),
+        ("硕士研究生", [], "10万元"),
+    ]
+    # a note in brackets is not an item of the list
+    text = "对新获批省级标杆企业、省级示范工厂(含工业互联网标杆工厂、5G工厂)、省级示范车间的企业，分别予以不超过150万元、100万元、50万元的奖励"
+    (tiers,) = find_tiers(text, find_values(text))
+    assert [p.amount.label for p in tiers.pairs] == ["150万元", "100万元", "50万元"]
+    assert tiers.pairs[1].category == "省级示范工厂"

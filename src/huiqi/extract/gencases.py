@@ -189,7 +189,9 @@ def _rule_cases(pid: str, rule: dict[str, Any], region: list[str]) -> list[dict[
         first = tiers[0]["when"]
         if isinstance(first, dict):
             lowest = leaves(first)
-            if lowest:
+            # just short of the first tier misses them all only on a ladder of lower bounds; tiers that start
+            # with an upper bound (销售收入小于5000万元(含)、5000万元至2亿元(含)、2亿元以上) cover every value
+            if lowest and all(op in (">=", ">") for _, op, _, _ in lowest):
                 facts = dict(base)
                 for fact, op, lit, _ in leaves(first):
                     lit_parsed = parse_literal(lit)

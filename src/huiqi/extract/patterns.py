@@ -651,7 +651,24 @@ def find_tiers(text: str, values: list[Value], offset: int = 0) -> list[Tiers]:
         tiers = Tiers(pattern="", span=(s0, s1))
         tlists = _runs(thresholds, text, offset)
         flat = [v for run in tlists for v in run if run[0].span[0] < longest[0].span[0]]
-        if flat and len(flat) % len(longest) == 0:
+        # the thresholds to pair stand in one clause (a comma between them: conditions of one rule, not tiers)
+        one_clause = not any(
+            re.search(r"[，,；;]", _PAREN.sub("", text[a.span[1] - offset : b.span[0] - offset]))
+            for a, b in itertools.pairwise(flat)
+        )
+        groups: list[list[Value]] = []  # a range (5000万元至2亿元(含)) is one tier's two bounds
+        for value in flat:
+            if groups and groups[-1][0].span == value.span:
+                groups[-1].append(value)
+            else:
+                groups.append([value])
+        if flat and one_clause and len(groups) == len(longest) and len(groups) != len(flat):
+            tiers.pattern = "分档：门槛（区间）与金额按顺序一一对应" + (
+                "（分别）" if "分别" in sentence.group(0) else ""
+            )
+            for group, amount in zip(groups, longest, strict=True):
+                tiers.pairs.append(TierPair(when=group, amount=amount))
+        elif flat and one_clause and len(flat) % len(longest) == 0:
             size = len(flat) // len(longest)
             tiers.pattern = "分档：门槛与金额按顺序一一对应" + ("（分别）" if "分别" in sentence.group(0) else "")
             for index, amount in enumerate(longest):
@@ -696,6 +713,7 @@ _CATEGORY_LIST = re.compile(r"([\u4e00-\u9fff“”A-Za-z0-9]{1,12}(?:、[\u4e00
 def _categories(sentence: str, count: int) -> list[str] | None:
     """The enumeration before 分别 with ``count`` items (国家级、省级 … 分别给予300万元、200万元; also joined by
     及/和: 规模以上工业、服务业企业名录库及限额以上商贸业企业名录)."""
+    sentence = _PAREN.sub("", sentence)  # 省级智能制造示范工厂(含工业互联网标杆工厂、5G工厂): the note is not an item
     at = sentence.find("分别")
     if at < 0:
         return None
