@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from huiqi.engine.evaluate import Engine, Options
-from huiqi.engine.profile import parse_profile
+from huiqi.engine.profile import parse_profile, parse_quarter
 from huiqi.engine.results import STATUS_LABELS, AmountKind, Status
 from huiqi.errors import HuiqiError, PolicyError
 from huiqi.expr import ast
@@ -83,11 +83,14 @@ def run_case(engine: Engine, case: Case) -> CaseOutcome:
         outcome.failures.append(
             f"未知的案例字段 {key!r}{did_you_mean(str(key), CASE_FIELDS)}（可用：{'、'.join(CASE_FIELDS)}）"
         )
-    if "years" in raw:
+    if "years" in raw or "quarters" in raw:
         outcome.failures.extend(_run_years(engine, case, raw))
         return outcome
     try:
-        result = _evaluate(engine, case, raw, raw.get("profile"), raw.get("period"), raw.get("as_of"))
+        period, quarter = raw.get("period"), None
+        if raw.get("quarter") is not None:
+            period, quarter = parse_quarter(raw["quarter"], where="quarter")
+        result = _evaluate(engine, case, raw, raw.get("profile"), period, raw.get("as_of"), quarter)
     except (HuiqiError, ValueError, TypeError) as exc:
         outcome.failures.append(f"无法运行：{exc}")
         return outcome
@@ -98,7 +101,15 @@ def run_case(engine: Engine, case: Case) -> CaseOutcome:
     return outcome
 
 
-def _evaluate(engine: Engine, case: Case, raw: dict[str, Any], profile_raw: Any, period: Any, as_of: Any) -> Any:
+def _evaluate(
+    engine: Engine,
+    case: Case,
+    raw: dict[str, Any],
+    profile_raw: Any,
+    period: Any,
+    as_of: Any,
+    quarter: int | None = None,
+) -> Any:
     as_of_date = as_of if isinstance(as_of, dt.date) else dt.date.fromisoformat(str(as_of))
     profile = parse_profile(profile_raw, engine.catalogue, where="profile", document=case.document)
     readings = {str(k): str(v) for k, v in (raw.get("readings") or {}).items()}
@@ -107,6 +118,7 @@ def _evaluate(engine: Engine, case: Case, raw: dict[str, Any], profile_raw: Any,
         Options(
             as_of=as_of_date,
             period=period,
+            quarter=quarter,
             documents=(case.document,),
             readings={f"{case.document}:{k}": v for k, v in readings.items()},
             any_jurisdiction=bool(raw.get("any_jurisdiction", False)),
@@ -121,24 +133,40 @@ def _run_years(engine: Engine, case: Case, raw: dict[str, Any]) -> list[str]:
     paid in its year; a ceiling or an amount left to officials is paid only as the year's ``paid`` entries
     say. A case can so follow 连续支持不超过N年, yearly and cumulative caps, 进档补差 and 一次性 over the years.
     """
-    years = raw["years"]
+    by_quarter = "quarters" in raw
+    key = "quarters" if by_quarter else "years"
+    years = raw[key]
     if not isinstance(years, list) or not years:
-        return ["years 应为非空列表：[{period: 2022, expect: [...]}, …]"]
-    if "expect" in raw or "period" in raw or "as_of" in raw:
-        return ["有 years 的案例把 period、as_of（默认次年6月30日）和 expect 写在每一年里，不要写在案例顶层"]
+        return [f"{key} 应为非空列表：[{{{'quarter: 2024Q1' if by_quarter else 'period: 2022'}, expect: [...]}}, …]"]
+    if "expect" in raw or "period" in raw or "as_of" in raw or "quarter" in raw:
+        return [
+            f"有 {key} 的案例把 {'quarter' if by_quarter else 'period'}、as_of 和 expect 写在每一项里，不要写在案例顶层"
+        ]
     profile_raw = dict(raw.get("profile") or {})
     ledger = list(profile_raw.get("ledger") or [])
     ledger_of = {r.ref: r.ledger_ref for r in engine.documents[case.document].rules}
     failures: list[str] = []
+    step = "quarter" if by_quarter else "period"
     for index, year in enumerate(years):
-        if not isinstance(year, dict) or "period" not in year or not year.get("expect"):
-            failures.append(f"years 第{index + 1}项应含 period（年度）和 expect")
+        if not isinstance(year, dict) or step not in year or not year.get("expect"):
+            failures.append(f"{key} 第{index + 1}项应含 {step}（{'季度' if by_quarter else '年度'}）和 expect")
             continue
-        unknown = sorted(set(year) - {"period", "as_of", "expect", "paid"})
+        unknown = sorted(set(year) - {step, "as_of", "expect", "paid"})
         if unknown:
-            failures.append(f"years 第{index + 1}项含未知字段 {unknown}（可用 period、as_of、expect、paid）")
-        period = int(year["period"])
-        label = f"{period}年度"
+            failures.append(f"{key} 第{index + 1}项含未知字段 {unknown}（可用 {step}、as_of、expect、paid）")
+        quarter: int | None = None
+        try:
+            if by_quarter:
+                period, quarter = parse_quarter(year["quarter"], where=f"{key}[{index}].quarter")
+                # the month after the quarter ends: when a quarter's figures are in and it is assessed
+                default_as_of = dt.date(period + (quarter == 4), 1 if quarter == 4 else quarter * 3 + 1, 28)
+            else:
+                period = int(year["period"])
+                default_as_of = dt.date(period + 1, 6, 30)
+        except (HuiqiError, ValueError, TypeError) as exc:
+            failures.append(f"{key} 第{index + 1}项：{exc}")
+            continue
+        label = f"{period}年第{quarter}季度" if quarter else f"{period}年度"
         try:
             result = _evaluate(
                 engine,
@@ -146,7 +174,8 @@ def _run_years(engine: Engine, case: Case, raw: dict[str, Any]) -> list[str]:
                 raw,
                 {**profile_raw, "ledger": ledger},
                 period,
-                year.get("as_of") or dt.date(period + 1, 6, 30),
+                year.get("as_of") or default_as_of,
+                quarter,
             )
         except (HuiqiError, ValueError, TypeError) as exc:
             failures.append(f"{label}：无法运行：{exc}")
@@ -157,7 +186,9 @@ def _run_years(engine: Engine, case: Case, raw: dict[str, Any]) -> list[str]:
             certain = rule.amount_kind in (AmountKind.CERTAIN, AmountKind.FLOOR)
             if rule.document == case.document and rule.status is Status.ELIGIBLE and rule.amount_fen and certain:
                 ref = ledger_of.get(rule.ref, rule.ref)
-                entry = {"rule": ref, "period": period, "amount": format_yuan(rule.amount_fen) + "元"}
+                entry: dict[str, Any] = {"rule": ref, "period": period, "amount": format_yuan(rule.amount_fen) + "元"}
+                if quarter is not None:
+                    entry["quarter"] = quarter
                 for tier in rule.tier or [None]:
                     ledger.append({**entry, "tier": tier} if tier else entry)
                     entry = {**entry, "amount": "0元"}  # the amount once, the other tiers as markers
@@ -165,13 +196,14 @@ def _run_years(engine: Engine, case: Case, raw: dict[str, Any]) -> list[str]:
         if not isinstance(paid, list) or not all(isinstance(p, dict) and "rule" in p and "amount" in p for p in paid):
             failures.append(f"{label}：paid 应为列表：[{{rule: 条款/规则, amount: 300万元}}, …]")
             continue
-        ledger.extend({"period": period, **p} for p in paid)
+        ledger.extend({"period": period, **({"quarter": quarter} if quarter else {}), **p} for p in paid)
     return failures
 
 
 #: The keys of one case.
 CASE_FIELDS: tuple[str, ...] = (
-    "name", "as_of", "period", "readings", "profile", "expect", "years", "any_jurisdiction", "note",
+    "name", "as_of", "period", "quarter", "readings", "profile", "expect", "years", "quarters", "any_jurisdiction",
+    "note",
 )  # fmt: skip
 
 #: What an ``expect`` entry may check, for a rule and for a provision (docs/authoring.md §8).

@@ -52,6 +52,11 @@ class CompileScope(DocumentScope):
             def fn(env: Env) -> Any:
                 return env.as_of
 
+        elif name == "quarter":
+
+            def fn(env: Env) -> Any:
+                return NO_QUARTER if env.quarter is None else env.quarter
+
         elif name in self.catalogue:
             fn = _fact_reader(self.catalogue, name)
         elif name in self.definitions:
@@ -107,6 +112,15 @@ def _fact_reader(catalogue: Catalogue, key: str) -> Fn:
     annual = fact.period is Period.ANNUAL
     default = fact.default
     missing = Unknown(frozenset({(key, None)}))
+    if fact.period is Period.QUARTERLY:
+
+        def read_quarter(env: Env) -> Any:
+            if env.quarter is None:
+                return NO_QUARTER
+            value = (env.facts.get(key) or {}).get((env.period, env.quarter), _ABSENT)
+            return Unknown(frozenset({(key, env.period)})) if value is _ABSENT else value
+
+        return read_quarter
 
     def read(env: Env) -> Any:
         value = env.facts.get(key, _ABSENT)
@@ -125,6 +139,8 @@ def _fact_reader(catalogue: Catalogue, key: str) -> Fn:
 
 
 _ABSENT = object()
+#: a quarterly fact or ``quarter`` read in an evaluation that names no quarter
+NO_QUARTER = Unknown(frozenset({("quarter", None)}))
 
 
 def compile_node(node: ast.Node, scope: CompileScope) -> Fn:
@@ -348,7 +364,7 @@ def _compile_call(node: ast.Call, scope: CompileScope) -> Fn:
     if name == "has":
         reader = args[0]
         return lambda env: not is_unknown(reader(env))
-    if name in ("paid", "paid_provision", "paid_years"):
+    if name in ("paid", "paid_provision", "paid_years", "paid_in_year"):
         return _ledger_function(name)
     if name == "paid_each_year":
         years = node.args[0]
@@ -358,7 +374,7 @@ def _compile_call(node: ast.Call, scope: CompileScope) -> Fn:
     first = node.args[0]
     key = first.id if isinstance(first, ast.Name) else ""
     if name == "at":
-        return _at(key, args[1])
+        return _at(key, args[1], quarterly=scope.catalogue[key].period is Period.QUARTERLY)
     if name == "max_before":
         return _max_before(key)
     if name == "sum_years":
@@ -391,6 +407,8 @@ def _ledger_function(name: str) -> Fn:
         return lambda env: env.paid(rule=env.rule_key)
     if name == "paid_provision":
         return lambda env: env.paid(provision=env.provision_key)
+    if name == "paid_in_year":  # this rule in the assessed year (before the assessed quarter, when quarterly)
+        return lambda env: env.paid(rule=env.rule_key, period=env.period, before_quarter=env.quarter)
     return lambda env: env.paid_years(env.rule_key)
 
 
@@ -413,15 +431,19 @@ def _paid_last(env: Env) -> int:
     return sum(entry.amount_fen for entry in earlier if entry.period == latest)
 
 
-def _at(key: str, year_fn: Fn) -> Fn:
+def _at(key: str, year_fn: Fn, *, quarterly: bool = False) -> Fn:
+    """A yearly fact in a year; a quarterly one in the assessed quarter of that year (同期)."""
+
     def at(env: Env) -> Any:
         year = year_fn(env)
         if type(year) is Unknown:
             return year
+        if quarterly and env.quarter is None:
+            return NO_QUARTER
         series = env.facts.get(key)
-        wanted = int(year)
+        wanted: Any = (int(year), env.quarter) if quarterly else int(year)
         if series is None or wanted not in series:
-            return Unknown(frozenset({(key, wanted)}))
+            return Unknown(frozenset({(key, int(year))}))
         return series[wanted]
 
     return at

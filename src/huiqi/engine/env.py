@@ -15,6 +15,7 @@ class LedgerEntry:
     period: int
     amount_fen: int
     tier: str | None = None
+    quarter: int | None = None  # 1–4 for an award of a quarterly rule (按季度兑现)
 
     @property
     def provision(self) -> str:
@@ -37,9 +38,19 @@ class Env:
     memo: dict[str, Any] = field(default_factory=dict)
     defaults_used: set[str] = field(default_factory=set)
     item: dict[str, Any] | None = None  # the item a per_item benefit is paying (its fields by key)
+    quarter: int | None = None  # the assessed quarter (1–4) of a quarterly evaluation, within ``period``
 
-    def paid(self, *, rule: str | None = None, provision: str | None = None, period: int | None = None) -> int:
-        """Total fen already paid under a rule or a provision (optionally in one year)."""
+    def paid(
+        self,
+        *,
+        rule: str | None = None,
+        provision: str | None = None,
+        period: int | None = None,
+        quarter: int | None = None,
+        before_quarter: int | None = None,
+    ) -> int:
+        """Total fen already paid under a rule or a provision (optionally in one year, one quarter of it, or
+        its quarters before one)."""
         total = 0
         for entry in self.ledger:
             if rule is not None and entry.rule != rule:
@@ -47,6 +58,10 @@ class Env:
             if provision is not None and entry.provision != provision:
                 continue
             if period is not None and entry.period != period:
+                continue
+            if quarter is not None and entry.quarter != quarter:
+                continue
+            if before_quarter is not None and entry.quarter is not None and entry.quarter >= before_quarter:
                 continue
             total += entry.amount_fen
         return total

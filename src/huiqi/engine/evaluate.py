@@ -50,6 +50,8 @@ class Options:
 
     as_of: dt.date
     period: int | None = None
+    #: the assessed quarter (1–4) within ``period``, for rules paid by quarter (按季度兑现)
+    quarter: int | None = None
     documents: tuple[str, ...] = ()
     readings: dict[str, str] = field(default_factory=dict)
     include_drafts: bool = False
@@ -143,6 +145,7 @@ class Engine:
                 ledger=ledger,
                 readings=readings,
                 region=profile.region,
+                quarter=options.quarter,
             )
             results.append(self._evaluate_document(document, profile, env, options, flags))
         entity = {
@@ -151,7 +154,8 @@ class Engine:
             "uscc": profile.uscc,
             "region": list(profile.region),
         }
-        return Evaluation(entity=entity, as_of=options.as_of, period=period, documents=results, skipped=skipped)
+        return Evaluation(entity=entity, as_of=options.as_of, period=period, documents=results, skipped=skipped,
+                          quarter=options.quarter)  # fmt: skip
 
     def _evaluate_document(
         self, document: CompiledDocument, profile: Profile, env: Env, options: Options, flags: list[str]
@@ -549,7 +553,7 @@ def _failed_labels(trace: Trace) -> list[str]:
     return [trace.label]
 
 
-_SPECIAL_NAMES = {"region": "所在地区"}
+_SPECIAL_NAMES = {"region": "所在地区", "quarter": "评价季度（按季度兑现的规则须指定季度，如 2024Q2）"}
 
 
 def _missing(unknown: Unknown, catalogue: Catalogue) -> list[Missing]:
@@ -572,6 +576,11 @@ def _apply_caps(rule: CompiledRule, env: Env, amount: Fraction, result: RuleResu
             name = f"{'本条' if provision else '本规则'}累计上限{format_cn(cap)}（每个主体{'，本条各项合计' if provision else ''}）"
             paid = f"{'本条' if provision else '本规则'}已累计领取{format_cn(already)}"
             full = f"已达{name}：{paid}"
+        elif scope == "per_quarter":
+            already = env.paid(rule=rule.ledger_ref, period=env.period, quarter=env.quarter)
+            name = f"每季度上限{format_cn(cap)}"
+            paid = f"{env.period}年第{env.quarter}季度本规则已领取{format_cn(already)}"
+            full = f"{env.period}年第{env.quarter}季度已领满{name}"
         else:
             already = env.paid(rule=rule.ledger_ref, period=env.period)
             name = f"每年上限{format_cn(cap)}"

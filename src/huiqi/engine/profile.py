@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+import re
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from fractions import Fraction
@@ -156,7 +157,29 @@ def _reason(exc: StdnumError) -> str:
     }.get(name, name)
 
 
+_QUARTER = re.compile(r"^\s*(\d{4})\s*(?:年\s*第?\s*|-\s*)?[Qq第]?\s*([1-4一二三四])\s*(?:季度?)?\s*$")
+_QUARTER_DIGITS = {"一": 1, "二": 2, "三": 3, "四": 4}
+
+
+def parse_quarter(text: Any, *, where: str = "quarter") -> tuple[int, int]:
+    """``2024Q1``, ``2024-Q1``, ``2024年第一季度`` → (2024, 1); a Chinese message otherwise."""
+    found = _QUARTER.match(str(text))
+    if found is None:
+        raise ProfileError(f"季度 {text!r} 应写成 2024Q1（或 2024年第一季度）", where=where)
+    year, quarter = int(found.group(1)), found.group(2)
+    if not 1900 <= year <= 2200:
+        raise ProfileError(f"季度 {text!r} 的年份超出范围", where=where)
+    return year, _QUARTER_DIGITS.get(quarter) or int(quarter)
+
+
 def _fact_value(fact: Fact, value: Any, money_unit: str | None, path: str) -> Any:
+    if fact.period is Period.QUARTERLY:
+        if not isinstance(value, dict):
+            raise ProfileError(f"{fact.name}按季度填写，如 {{2024Q1: 3000万元, 2024Q2: 6500万元}}", where=path)
+        return {
+            parse_quarter(key, where=f"{path}.{key}"): _scalar(fact, item, money_unit, f"{path}.{key}")
+            for key, item in value.items()
+        }
     if fact.period is Period.ANNUAL:
         if isinstance(value, dict):
             series: dict[int, Any] = {}
@@ -291,5 +314,9 @@ def _ledger(items: Any, money_unit: str | None, where: str, document: str | None
         except (TypeError, ValueError):
             raise ProfileError("台账条目的 period 应为年份", where=f"{path}.period") from None
         tier = item.get("tier")
-        entries.append(LedgerEntry(rule=rule, period=period, amount_fen=fen, tier=None if tier is None else str(tier)))
+        quarter = item.get("quarter")
+        if quarter is not None and (not isinstance(quarter, int) or isinstance(quarter, bool) or not 1 <= quarter <= 4):
+            raise ProfileError("台账条目的 quarter 应为 1 至 4 的季度", where=f"{path}.quarter")
+        entries.append(LedgerEntry(rule=rule, period=period, amount_fen=fen, tier=None if tier is None else str(tier),
+                                   quarter=quarter))  # fmt: skip
     return entries

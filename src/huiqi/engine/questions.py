@@ -543,6 +543,8 @@ class Questionnaire:
         fact = self.catalogue.get(key)
         if fact is None:
             return None  # 所在地区: chosen at the start, not a question
+        if fact.type is Type.ITEMS:
+            return None  # a list of items is given in a profile or the registry, not asked one answer at a time
         if fact.period is Period.ANNUAL:
             return FactRef(key, period if year is None else year)
         return FactRef(key)

@@ -376,6 +376,7 @@ class Evaluation:
     period: int
     documents: list[DocumentResult]
     skipped: list[dict[str, str]] = field(default_factory=list)
+    quarter: int | None = None  # the assessed quarter of a quarterly evaluation
 
     @property
     def totals(self) -> Totals:
@@ -406,6 +407,7 @@ class Evaluation:
             "entity": self.entity,
             "as_of": self.as_of.isoformat(),
             "period": self.period,
+            **({"quarter": self.quarter} if self.quarter is not None else {}),
             "totals": self.totals.to_json(),
             "documents": [d.to_json() for d in self.documents],
             "skipped": self.skipped,

@@ -8,6 +8,7 @@ from typing import Any
 
 from huiqi.expr import ast
 from huiqi.expr.ast import Type
+from huiqi.expr.check import LEDGER_FUNCTIONS
 from huiqi.expr.parser import parse
 from huiqi.facts.catalogue import Catalogue
 from huiqi.policy.base import LoadedDocument, PolicyBase
@@ -243,10 +244,30 @@ def _amount_steps(text: str | int | None, scope: CompileScope) -> dict[str, Any]
         return {}
     node = parse(str(text))
     names = [name for name in dict.fromkeys(ast.names(node)) if name not in ("period", "as_of")]
-    if not names:
+    calls = [c for c in _zero_arg_calls(node) if c.func in LEDGER_FUNCTIONS]
+    if not names and not calls:
         return {}
-    readers = tuple((name, scope.compile_name(name), scope.type_of(name)) for name in names)
+    readers = tuple((name, scope.compile_name(name), scope.type_of(name)) for name in names) + tuple(
+        (f"{c.func}()", compile_node(c, scope), Type.MONEY) for c in calls
+    )
     return {"amount_node": node, "amount_names": readers, "amount_label": _label(str(text), scope)}
+
+
+def _zero_arg_calls(node: ast.Node) -> list[ast.Call]:
+    """The calls without arguments in an expression (the ledger values ``paid_in_year()`` …)."""
+    found: list[ast.Call] = []
+
+    def walk(n: Any) -> None:
+        if isinstance(n, ast.Call) and not n.args:
+            found.append(n)
+        for value in getattr(n, "__dataclass_fields__", {}):
+            child = getattr(n, value)
+            for item in child if isinstance(child, tuple) else (child,):
+                if isinstance(item, ast.Node):
+                    walk(item)
+
+    walk(node)
+    return found
 
 
 def amount_is_ceiling(benefit: Benefit, *, review: bool, document_ceilings: bool) -> bool:
@@ -269,7 +290,7 @@ def _label(text: str | None, scope: CompileScope) -> str:
         return ""
     from huiqi.expr.render import render
 
-    return render(parse(text), scope.label)
+    return render(parse(text), lambda name: None if name.endswith("()") else scope.label(name))
 
 
 def _readings_used(rule: Rule, scope: CompileScope) -> set[str]:

@@ -30,7 +30,7 @@ class Scope(Protocol):
 #: Functions whose first argument must be an annual fact.
 HISTORY_FUNCTIONS = {"at", "max_before", "sum_years", "first_reached", "first_exceeded", "consecutive_years"}
 #: Functions that read the award ledger.
-LEDGER_FUNCTIONS = {"paid", "paid_years", "paid_provision", "paid_each_year", "paid_last"}
+LEDGER_FUNCTIONS = {"paid", "paid_years", "paid_provision", "paid_each_year", "paid_last", "paid_in_year"}
 FUNCTIONS = {
     "min", "max", "abs", "floor", "ceil", "round", "if", "year", "years_since", "days_between", "date",
     "has", "count", "in_region", "add_years", *HISTORY_FUNCTIONS, *LEDGER_FUNCTIONS,
@@ -141,7 +141,12 @@ def _call(node: ast.Call, scope: Scope) -> Type:
 
     if name in HISTORY_FUNCTIONS:
         first = args[0] if args else None
-        if not isinstance(first, ast.Name) or not scope.is_annual(first.id):
+        quarterly = (
+            name == "at"
+            and isinstance(first, ast.Name)
+            and getattr(scope, "is_quarterly", lambda _name: False)(first.id)
+        )
+        if not isinstance(first, ast.Name) or not (scope.is_annual(first.id) or quarterly):
             raise ExpressionError(f"{name}() 的第一个参数应为按年度的事实（如 revenue）")
     if name in ("min", "max"):
         if len(args) < 2:
@@ -228,7 +233,7 @@ def _call(node: ast.Call, scope: Scope) -> Type:
         if not isinstance(count, ast.Number) or count.value.denominator != 1 or not 1 <= count.value <= 50:
             raise ExpressionError("consecutive_years() 的年数应为 1 至 50 的整数常量（如 3 或 3年）")
         return Type.BOOL
-    if name in ("paid", "paid_provision", "paid_last"):
+    if name in ("paid", "paid_provision", "paid_last", "paid_in_year"):
         arity(0)
         return Type.MONEY
     if name == "paid_each_year":

@@ -18,12 +18,13 @@ _FUNCS = {
     "paid_years": "本规则已支持年数",
     "paid_provision": "本条已领取",
     "paid_last": "本规则上一次支持金额",
+    "paid_in_year": "本年度本规则已兑现",
     "at": "年度值",
     "has": "已提供",
 }
 
 
-def render(node: ast.Node, label: Callable[[str], str]) -> str:
+def render(node: ast.Node, label: Callable[[str], str | None]) -> str:
     """Chinese text of an expression; ``label`` maps a name to its Chinese name.
 
     >>> from huiqi.expr.parser import parse
@@ -64,6 +65,8 @@ def render(node: ast.Node, label: Callable[[str], str]) -> str:
         if isinstance(n, ast.Call) and n.func == "consecutive_years" and len(n.args) == 3:
             years = go(n.args[2]).removesuffix("年")
             return f"{go(n.args[0])}连续{years}年达到{go(n.args[1])}"
+        if isinstance(n, ast.Call) and not n.args:  # a ledger value: its name, or its value when substituted
+            return label(f"{n.func}()") or _FUNCS.get(n.func, n.func)
         if isinstance(n, ast.Call):
             args = "，".join(go(a) for a in n.args)
             return f"{_FUNCS.get(n.func, n.func)}（{args}）"

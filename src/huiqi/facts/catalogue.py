@@ -42,6 +42,7 @@ class Period(StrEnum):
 
     INSTANT = "instant"  # one value as of the evaluation date
     ANNUAL = "annual"  # one value per year: {2023: …}
+    QUARTERLY = "quarterly"  # one value per quarter: {2024Q1: …} (e.g. quarter-to-date cumulative revenue)
     NONE = "none"  # does not vary (a date of establishment)
 
 

@@ -293,7 +293,7 @@ def _check_steps(steps: list[Step]) -> None:
 class Cap(_Model):
     """A cap applied after the benefit: per year or cumulative per entity."""
 
-    scope: Literal["per_year", "cumulative"]
+    scope: Literal["per_year", "per_quarter", "cumulative"]
     amount: str | int
     over: Literal["rule", "provision"] = "rule"
 

@@ -30,6 +30,8 @@ class DocumentScope:
             return Type.NUMBER
         if name == "as_of":
             return Type.DATE
+        if name == "quarter":
+            return Type.NUMBER
         if name in self._types:
             return self._types[name]
         fact = self.catalogue.get(name)
@@ -59,11 +61,15 @@ class DocumentScope:
 
     def names(self) -> list[str]:
         """Every name an expression of this document may use (for "是否应为 …？" hints)."""
-        return ["period", "as_of", *self.catalogue.facts, *self.definitions, *self.reading_names]
+        return ["period", "quarter", "as_of", *self.catalogue.facts, *self.definitions, *self.reading_names]
 
     def is_annual(self, name: str) -> bool:
         fact = self.catalogue.get(name)
         return fact is not None and fact.period is Period.ANNUAL
+
+    def is_quarterly(self, name: str) -> bool:
+        fact = self.catalogue.get(name)
+        return fact is not None and fact.period is Period.QUARTERLY
 
     def label(self, name: str) -> str:
         """The Chinese label of a name."""
@@ -71,6 +77,8 @@ class DocumentScope:
             return "评价年度"
         if name == "as_of":
             return "评价日"
+        if name == "quarter":
+            return "评价季度"
         fact = self.catalogue.get(name)
         if fact is not None:
             return fact.name
