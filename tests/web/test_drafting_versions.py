@@ -81,7 +81,7 @@ def test_an_official_publishes_a_draft_as_a_new_version(page: Page, site: Site, 
     choice.select_option("test-doc")
     page.get_by_label("新版本施行日期").fill("2020-06-01")  # before the current version: said beside the date
     page.get_by_label("批准人").select_option(APPROVER)
-    page.get_by_role("button", name="发布").click()
+    page.get_by_role("button", name="发布", exact=True).click()
     expect(page.locator("#effective_from-error")).to_contain_text(
         "应晚于 test-doc 现行版本（2021）的施行日期 2021-01-01"
     )
@@ -90,7 +90,15 @@ def test_an_official_publishes_a_draft_as_a_new_version(page: Page, site: Site, 
     shot(page, "drafting-version-refused")
 
     page.get_by_label("新版本施行日期").fill("")  # the draft's own date: 本办法自2024年1月1日起施行
-    page.get_by_role("button", name="发布").click()
+    page.get_by_role("button", name="预览改动（新版本）").click()  # every check, the changes, nothing written
+    preview = page.locator(".drafting-preview")
+    expect(preview).to_contain_text(
+        "预览：作为 test-doc 的新版本 2024年修订 发布（自 2024-01-01 施行，原版本 2021 施行至 2023-12-31）"
+    )
+    expect(preview).to_contain_text("[修改] 规则 1/r1：金额：50万元 → 80万元")
+    assert not (policy_folder / "test-doc" / "versions").exists()
+    shot(page, "drafting-version-preview")
+    page.get_by_role("button", name="发布", exact=True).click()
     changes = page.locator(".drafting-changes")
     expect(changes).to_contain_text(
         "已发布为 test-doc 的新版本 2024年修订（自 2024-01-01 施行，原版本 2021 移入 versions/）"

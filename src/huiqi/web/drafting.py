@@ -243,6 +243,7 @@ def _draft_page(
     check: dict[str, Any] | None = None,
     chosen_target: str = "",
     chosen_start: str = "",
+    preview: dict[str, Any] | None = None,
 ) -> Response:
     policy = _load_yaml(folder / "policy.yaml")
     explanation = _load_yaml(folder / "extraction.yaml")
@@ -270,7 +271,7 @@ def _draft_page(
                       approvers=_approvers(request, actor), published=_load_yaml(folder / "PUBLISHED.yaml"),
                       publish_to=request.app.state.settings.policies, chosen=chosen, check=check,
                       documents=published_documents(request.app.state.settings.policies),
-                      chosen_target=chosen_target, chosen_start=chosen_start)  # fmt: skip
+                      chosen_target=chosen_target, chosen_start=chosen_start, preview=preview)  # fmt: skip
     response.headers["Cache-Control"] = "no-store"
     return response
 
@@ -495,13 +496,18 @@ async def publish_draft(request: Request, actor: SignedIn, draft: str) -> Respon
     version_of = form.get("target", "").strip()
     start_text = form.get("effective_from", "").strip()
 
-    def page(errors: dict[str, str], status: int) -> Response:  # the choices kept beside the errors
+    def page(errors: dict[str, str], status: int, preview: dict[str, Any] | None = None) -> Response:
+        """The draft page with the choices kept beside the errors (or the preview)."""
         return _draft_page(request, actor, folder, errors, status, chosen=approver, chosen_target=version_of,
-                           chosen_start=start_text)  # fmt: skip
+                           chosen_start=start_text, preview=preview)  # fmt: skip
+
+    dry_run = form.get("action") == "preview"
+    if dry_run and not version_of:
+        return page({"target": "预览改动用于发布为新版本：请先选择要发布新版本的文件"}, 400)
 
     target: Path | None = request.app.state.settings.policies
     errors: dict[str, str] = {}
-    if approver not in {name for name, _ in _approvers(request, actor)}:
+    if approver not in {name for name, _ in _approvers(request, actor)} and not dry_run:
         errors["approver"] = "请选择另一位审核人员（不能是您本人）作为批准人"
     if version_of and version_of not in {doc_id for doc_id, _ in published_documents(target)}:
         errors["target"] = f"政策库中没有编号为 {version_of} 的文件：请从列表中选择，或作为新政策发布"
@@ -520,9 +526,13 @@ async def publish_draft(request: Request, actor: SignedIn, draft: str) -> Respon
         return page({"publish": message}, 409)
     try:
         if version_of:
-            done = publish_version(
-                folder, target, version_of, reviewer=actor.username, approver=approver, effective_from=start
-            )
+            done = publish_version(folder, target, version_of, reviewer=actor.username,
+                                   approver=approver or "（预览）", effective_from=start, dry_run=dry_run)  # fmt: skip
+            if dry_run:
+                shown = {"document": done.document, "old": done.old, "new": done.new, "start": done.new_start,
+                         "old_end": done.old_end, "cases": done.cases_run,
+                         "changes": [f"[{c.kind}] {c.where}：{c.text}" for c in done.changes]}  # fmt: skip
+                return page({}, 200, preview=shown)
             published = done.folder
         else:
             published = publish(folder, target, reviewer=actor.username, approver=approver)
