@@ -13,8 +13,10 @@ evaluated in one run by
   the same engine), materialised as a table;
 - **huiqi**: the policy ``bench/peer9/peer9`` (the nine rules in the normal policy format, with the
   hand-computed rows below as its cases), through the normal population path: the population written as
-  Parquet, ``DuckDBRunner.load_parquet``, ``evaluate_all`` (every rule's status and amount for every
-  entity, materialised).
+  Parquet with a null column for every other fact of the project's catalogue too (a city's registry holds
+  the facts of all its documents), ``DuckDBRunner.load_parquet`` reading only the facts the rules read
+  (``facts_read``; loading every column is timed beside it), ``evaluate_all`` (every rule's status and
+  amount for every entity, materialised).
 
 Every engine is checked against numpy row by row: a row is wrong when any rule's amount differs by a fen
 (for huiqi, also when a status is not the one the amount implies: eligible where numpy pays, not eligible
@@ -63,8 +65,10 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from huiqi.compile.duckdb_runner import DuckDBRunner
+from huiqi.compile.facts import facts_read
 from huiqi.compile.tables import LEDGER_SCHEMA, entity_schema, history_schema
 from huiqi.engine.evaluate import Engine
+from huiqi.facts.catalogue import Catalogue
 from huiqi.policy.base import PolicyBase
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -172,14 +176,18 @@ def generate(n: int, seed: int, edge: float = 0.02) -> Columns:
     return {k: np.ascontiguousarray(v, dtype=bool if k in FLAGS else np.int64) for k, v in c.items()}
 
 
-def write_population(c: Columns, engine: Engine, folder: Path) -> None:
+def write_population(c: Columns, engine: Engine, folder: Path, *, wide: Catalogue | None = None) -> None:
     """The rows as a huiqi population (docs/population.md): revenue in the history at the assessed year,
-    every other column an entity fact; every fact of the catalogue the rules do not read is a null column."""
+    every other column an entity fact; every fact of the catalogue the rules do not read is a null column.
+
+    ``wide``: also a null column for every fact of this catalogue (the project's), as a city's registry
+    holds the facts of all its documents — what loading only the columns the rules read skips.
+    """
     n = len(c["revenue"])
     ids = pa.array(np.char.add("c", np.char.zfill(np.arange(n).astype(str), 8)).astype(object), pa.string())
     given = {FACT.get(k, k): pa.array(v) for k, v in c.items() if k != "revenue"}
     columns = []
-    schema = entity_schema(engine.catalogue)
+    schema = _widen(entity_schema(engine.catalogue), wide and entity_schema(wide))
     for f in schema:
         if f.name == "entity_id":
             columns.append(ids)
@@ -191,7 +199,7 @@ def write_population(c: Columns, engine: Engine, folder: Path) -> None:
             columns.append(given[f.name].cast(f.type))  # int64 → DECIMAL(38, 9) is exact
         else:
             columns.append(pa.nulls(n, f.type))
-    history_fields = history_schema(engine.catalogue)
+    history_fields = _widen(history_schema(engine.catalogue), wide and history_schema(wide))
     history = [
         ids if f.name == "entity_id"
         else pa.repeat(pa.scalar(YEAR, pa.int32()), n) if f.name == "year"
@@ -204,6 +212,13 @@ def write_population(c: Columns, engine: Engine, folder: Path) -> None:
     pq.write_table(pa.Table.from_arrays(history, schema=history_fields), folder / "history.parquet",
                    row_group_size=250_000)  # fmt: skip
     pq.write_table(LEDGER_SCHEMA.empty_table(), folder / "ledger.parquet")
+
+
+def _widen(schema: pa.Schema, other: pa.Schema | None) -> pa.Schema:
+    """``schema`` followed by the fields of ``other`` it does not have."""
+    if other is None:
+        return schema
+    return pa.schema([*schema, *(f for f in other if f.name not in schema.names)])
 
 
 # -- numpy: the exact floor -----------------------------------------------------------------------
@@ -531,7 +546,9 @@ def main() -> None:
     c, seconds = timed(lambda: generate(args.n, args.seed))
     scratch = tempfile.TemporaryDirectory(prefix="huiqi-peer-")  # the population's Parquet files, removed at exit
     folder = Path(scratch.name)
-    write_population(c, engine, folder)
+    write_population(c, engine, folder, wide=PolicyBase.load().catalogue)
+    facts = facts_read([engine.documents[DOCUMENT]], engine.catalogue)
+    width = len(pq.read_schema(folder / "entities.parquet"))
     print(f"population: {args.n:,} companies, seed {args.seed}, generated in {seconds:.1f} s; duckdb "
           f"{duckdb.__version__}, {args.threads} threads, medians of {args.repeat}")  # fmt: skip
 
@@ -568,8 +585,12 @@ def main() -> None:
                 record(f"openfisca {mode}", seconds)
             del simulation
         con = duckdb.connect(config={"threads": args.threads})
+        _, seconds = timed(lambda con=con: DuckDBRunner(engine, con).load_parquet(folder))
+        record("huiqi load all", seconds)  # every column: the reference for loading only those the rules read
+        con.close()
+        con = duckdb.connect(config={"threads": args.threads})
         runner = DuckDBRunner(engine, con)
-        _, seconds = timed(lambda runner=runner: runner.load_parquet(folder))
+        _, seconds = timed(lambda runner=runner: runner.load_parquet(folder, facts=facts))
         record("huiqi load", seconds)
         _, seconds = timed(lambda con=con: con.execute(HAND_SQL))
         record("sql", seconds)
@@ -593,7 +614,8 @@ def main() -> None:
         print(f"{label:<36}{median[name]:10.3f}{', '.join(f'{t:.3f}' for t in times[name]):>26}{of_ratio}"
               f"{median[name] / median['sql']:7.2f}×{wrong:12,}{largest / YUAN:16,.2f}")  # fmt: skip
     for label, name in [(f"OpenFisca {mode}: load (set inputs)", f"openfisca {mode} load") for mode in systems] + [
-        ("huiqi: load Parquet into DuckDB", "huiqi load")
+        (f"huiqi: load, the {len(facts)} facts read", "huiqi load"),
+        (f"huiqi: load, all {width} entity columns", "huiqi load all"),
     ]:
         print(f"{label:<36}{median[name]:10.3f}{', '.join(f'{t:.3f}' for t in times[name]):>26}")
     print(f"huiqi statuses not the ones the amounts imply: {statuses_wrong:,} rows")

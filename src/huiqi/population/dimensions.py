@@ -16,6 +16,8 @@ import duckdb
 from huiqi.compile.sql import sql_string
 
 UNKNOWN = "未知"
+#: the facts the dimensions read (a population load keeps them whatever the documents read)
+DIMENSION_FACTS = ("revenue", "industry")
 
 
 @dataclass(frozen=True)

@@ -15,12 +15,14 @@ from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from huiqi.compile.facts import facts_read
 from huiqi.engine.evaluate import Engine
 from huiqi.policy.base import PolicyBase
 
 from .budget import Budget, budget_report
 from .compare import compare_report
 from .delta import reform_report
+from .dimensions import DIMENSION_FACTS
 from .outputs import write_report
 from .reform import Reform, apply_reform
 from .report import Report
@@ -59,8 +61,9 @@ def run_plan(
     """Run ``plan`` with the policy base ``base`` (and its ``engine``) and write the report into ``out``;
     returns the report and the files written. Errors are ``HuiqiError`` with a Chinese message."""
     reform_engine = Engine(apply_reform(base, plan.reform)) if plan.reform is not None else None
+    facts = needed_facts(engine, reform_engine, plan.budgets)
     with PopulationSession(plan.population, engine, spark_master=plan.spark_master,
-                           memory_limit=plan.memory_limit) as session:  # fmt: skip
+                           memory_limit=plan.memory_limit, facts=facts) as session:  # fmt: skip
         scenario = resolve_scenario(session, engine, as_of=plan.as_of, period=plan.period, readings=plan.readings,
                                     any_jurisdiction=plan.any_jurisdiction or plan.compare is not None)  # fmt: skip
         if plan.compare is not None:
@@ -93,6 +96,17 @@ def run_plan(
             report.notes = [line.replace(str(plan.population), plan.population_label) for line in report.notes]
         files = write_report(report, out, session.connection)
     return report, files
+
+
+def needed_facts(engine: Engine, reform_engine: Engine | None, budgets: list[Budget] | None) -> set[str]:
+    """The facts a run can read: those of every document (of the reformed base too), the ones the summaries
+    break results down by (size band from revenue, industry) and a budget's ranking key. Only these columns
+    are loaded from the population files."""
+    engines = [engine] if reform_engine is None else [engine, reform_engine]
+    facts = set().union(*(facts_read(e.documents.values(), e.catalogue) for e in engines))
+    facts |= set(DIMENSION_FACTS)
+    facts |= {budget.rank_by for budget in budgets or [] if budget.rank_by in engine.catalogue}
+    return facts
 
 
 def _ignore(document: str) -> None:

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import datetime as dt
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -118,12 +118,14 @@ class PopulationSession:
     DuckDB holds the tables in its buffer pool and spills to a private temporary folder, so a registry
     larger than memory (or than ``memory_limit``, e.g. ``"4GB"``) is processed in pieces. With ``spark_master`` the rules run on Spark instead
     (``local[2]``, or a cluster's master URL): each document's results come back as Parquet files, which
-    DuckDB then summarises exactly as it summarises its own.
+    DuckDB then summarises exactly as it summarises its own. ``facts``: load only these fact columns into
+    DuckDB (``huiqi.population.pipeline.needed_facts``); None loads every column.
     """
 
     def __init__(
-        self, folder: Path, engine: Engine, *, spark_master: str | None = None, memory_limit: str | None = None
-    ) -> None:
+        self, folder: Path, engine: Engine, *, spark_master: str | None = None, memory_limit: str | None = None,
+        facts: Iterable[str] | None = None,
+    ) -> None:  # fmt: skip
         if not folder.is_dir():
             raise PopulationError(
                 f"找不到人口数据目录 {folder}：应包含 entities.parquet、history.parquet、ledger.parquet"
@@ -144,7 +146,7 @@ class PopulationSession:
         self._owns_spark = False
         try:
             self._check_columns()
-            DuckDBRunner(engine, self.connection).load_parquet(folder)
+            DuckDBRunner(engine, self.connection).load_parquet(folder, facts=facts)
             if spark_master is not None:
                 from pyspark.sql import SparkSession
 
