@@ -27,7 +27,9 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import itertools
+import re
 from dataclasses import dataclass, field
+from fractions import Fraction
 
 from huiqi.engine.results import Status
 from huiqi.engine.ruleset import CompiledDocument, CompiledRule
@@ -48,7 +50,8 @@ from .sql import (
 )
 from .tables import ROW_KEY
 
-#: Status codes in the SQL result (TINYINT), in the engine's order of preference.
+#: Status codes in the SQL result (INTEGER: DuckDB writes nine TINYINT columns slower than nine INTEGER ones),
+#: in the engine's order of preference.
 STATUS_CODES: dict[Status, int] = {status: index for index, status in enumerate(Status)}
 CODE_STATUS: dict[int, Status] = {code: status for status, code in STATUS_CODES.items()}
 
@@ -64,7 +67,7 @@ class RuleColumns:
     rule: str
     label: str
     is_ceiling: bool
-    status: str  # column name (TINYINT status code)
+    status: str  # column name (INTEGER status code)
     amount: str  # column name (BIGINT fen, NULL when none)
 
 
@@ -105,6 +108,30 @@ def _fixed_rate(text: str | int) -> tuple[int, int] | None:
     return None
 
 
+def _money_constant(text: str | int) -> Fraction | None:
+    """The value of a literal amount (``50万元``, a number), None for anything that reads a fact."""
+    node = parse(str(text))
+    negative = False
+    while isinstance(node, ast.Negate):
+        node, negative = node.operand, not negative
+    if isinstance(node, ast.Money):
+        return -node.fen if negative else node.fen
+    if isinstance(node, ast.Number):
+        return -node.value if negative else node.value
+    return None
+
+
+def _where(condition: str, column: str) -> str:
+    """``<sql> AS <name>`` computed only where ``condition`` is not false (NULL elsewhere)."""
+    sql, _, name = column.rpartition(" AS ")
+    if _SIMPLE_SQL.fullmatch(sql):
+        return column  # a column or a literal: nothing to save
+    return f"(CASE WHEN {condition} IS NOT FALSE THEN {sql} END) AS {name}"
+
+
+_SIMPLE_SQL = re.compile(r'"[^"]*"|[A-Za-z_][A-Za-z0-9_]*|-?[0-9]+')
+
+
 def _constant(node: ast.Node) -> bool:
     """A literal amount or number: never null, so its null tests fold away."""
     if isinstance(node, ast.Negate):
@@ -131,6 +158,8 @@ class _Builder:
         self.known_amount: dict[int, str] = {}
         #: per rule index: whether the amount is always a whole number of fen (no rounding needed)
         self.whole: dict[int, bool] = {}
+        #: rule indexes without a condition (always met)
+        self.unconditional: set[int] = set()
         #: each distinct set of entity types rules apply to → the column testing it once per row
         self.applies: dict[tuple[str, ...], str] = {}
         self.ctx = SqlContext(
@@ -141,6 +170,7 @@ class _Builder:
             readings=readings,
             ledger_column=self._ledger_column,
             definition_columns={},
+            shared={},
         )
 
     # -- ledger columns ------------------------------------------------------------------------
@@ -222,13 +252,33 @@ class _Builder:
         return "(" + " AND ".join(parts) + ") IS NOT FALSE" if parts else None
 
     def stage_one(self, index: int, rule: CompiledRule) -> list[list[str]]:
-        """Four sub-stages: (a) the condition and every input of the benefit, (b) what is derived from them
+        """Five sub-stages: the condition ``_c``; (a) every input of the benefit, (b) what is derived from them
         (tiers: the largest amount reached, whether any tier is undecided), (c) the benefit state ``_k``
-        (ok / unknown / not reached / none) and amount ``_a`` before the ceiling, (d) the ceiling."""
+        (ok / unknown / not reached / none) and amount ``_a`` before the ceiling, (d) the ceiling.
+
+        Inputs (a) and what is derived from them (b) are computed only where the condition is not false: the
+        status is then "not eligible" whatever they are, and DuckDB evaluates a CASE branch only for the
+        rows that reach it (a rule for new firms computes its tiers for a tenth of the registry).
+        """
         self.current_rule = rule
+        p = f"r{index}"
+        condition = self.condition(rule.rule.conditions)
+        if condition == "TRUE":
+            self.unconditional.add(index)  # no condition: its tests fold away in the status stage
+            self.ctx.owner = None
+            return [[], *self._inputs(index, rule)]
+        self.ctx.owner = index  # shared values of the inputs: computed only where the condition is not false
+        try:
+            a, b, c, d = self._inputs(index, rule)
+        finally:
+            self.ctx.owner = None
+        return [[f"{condition} AS {p}_c"], [_where(f"{p}_c", x) for x in a], [_where(f"{p}_c", x) for x in b], c, d]
+
+    def _inputs(self, index: int, rule: CompiledRule) -> list[list[str]]:
+        """Sub-stages (a) to (d) of ``stage_one``."""
         benefit = rule.rule.benefit
         p = f"r{index}"
-        a: list[str] = [f"{self.condition(rule.rule.conditions)} AS {p}_c"]
+        a: list[str] = []
         b: list[str] = []
         c: list[str] = []
         d: list[str] = []
@@ -352,12 +402,19 @@ class _Builder:
             total = " + ".join(f"(CASE WHEN {d} THEN {x} ELSE 0 END)" for d, x in zip(dues, amounts, strict=True))
             state = f"(CASE WHEN NOT {any_due} AND {p}_pend THEN {_UNKNOWN} WHEN NOT {any_due} THEN {_NOT_REACHED} ELSE {_OK} END)"
             return state, f"({total})"
-        # GREATEST skips NULLs in DuckDB and Spark: the largest amount among the tiers reached.
-        best = (
-            "GREATEST("
-            + ", ".join(f"(CASE WHEN {r} THEN {x} END)" for r, x in zip(reached, amounts, strict=True))
-            + ")"
-        )
+        fixed = [_money_constant(tier.amount) for tier in tiers]
+        if all(value is not None for value in fixed):
+            # constant amounts: the largest reached is the first reached in descending order of amount, one CASE
+            # (measured: a third of the time of GREATEST over one CASE per tier)
+            order = sorted(range(len(tiers)), key=lambda j: -(fixed[j] or 0))
+            best = "(CASE " + " ".join(f"WHEN {p}_t{j} THEN {amounts[j]}" for j in order) + " END)"
+        else:
+            # GREATEST skips NULLs in DuckDB and Spark: the largest amount among the tiers reached.
+            best = (
+                "GREATEST("
+                + ", ".join(f"(CASE WHEN {r} THEN {x} END)" for r, x in zip(reached, amounts, strict=True))
+                + ")"
+            )
         b.append(f"{best} AS {p}_best")
         undecided = f"(CASE WHEN {p}_pend THEN {_UNKNOWN} ELSE {_NOT_REACHED} END)"
         if mode == "top_up":
@@ -372,8 +429,9 @@ class _Builder:
             f"WHEN {p}_t{j} IS TRUE AND {x} = {p}_best THEN {sql_string(i)}"
             for j, (x, i) in enumerate(zip(amounts, ids, strict=True))
         ) + " END"  # fmt: skip
+        # without a ledger row for the rule (most entities) the tier is not paid yet: no tier name to look up
         state = (
-            f"(CASE WHEN {p}_best IS NULL THEN {undecided} "
+            f"(CASE WHEN {p}_best IS NULL THEN {undecided} WHEN {paid_tiers} IS NULL THEN {_OK} "
             f"WHEN COALESCE(list_contains({paid_tiers}, {best_id}), FALSE) THEN {_NOT_REACHED} ELSE {_OK} END)"
         )
         return state, f"{p}_best"
@@ -422,7 +480,10 @@ class _Builder:
         known = self.known_state.get(index)
         applies = self.applies.setdefault(tuple(sorted(rule.applies_to)), f"_applies{len(self.applies)}")
         not_eligible, info = _status(Status.NOT_ELIGIBLE), _status(Status.NEEDS_INFORMATION)
-        checks = [f"WHEN NOT {applies} THEN {_status(Status.NOT_APPLICABLE)}", f"WHEN {c} = FALSE THEN {not_eligible}"]
+        unconditional = index in self.unconditional
+        checks = [f"WHEN NOT {applies} THEN {_status(Status.NOT_APPLICABLE)}"]
+        if not unconditional:
+            checks.append(f"WHEN {c} = FALSE THEN {not_eligible}")
         if rule.rule.once:
             paid = f"COALESCE({self.ledger('paid', rule.ledger_ref)}, 0)"
             checks.append(f"WHEN {paid} > 0 THEN {not_eligible}")
@@ -436,13 +497,18 @@ class _Builder:
             this_year = f"COALESCE({self.ledger('paidp', rule.ledger_ref)}, 0)"
             checks.append(f"WHEN {years} >= {rule.rule.duration.max_years} AND {this_year} = 0 THEN {not_eligible}")
         if known is None:
-            checks.append(f"WHEN {c} IS NULL OR {k} = {_UNKNOWN} THEN {info}")
+            checks.append(
+                f"WHEN {k} = {_UNKNOWN} THEN {info}"
+                if unconditional
+                else f"WHEN {c} IS NULL OR {k} = {_UNKNOWN} THEN {info}"
+            )
             checks.append(f"WHEN {k} = {_NOT_REACHED} THEN {not_eligible}")
             if rule.rule.caps:
                 checks.append(f"WHEN {k} = {_OK} AND {prefix}_x THEN {not_eligible}")
             checks.append(f"WHEN {k} = {_OK} AND {prefix}_f <= 0 THEN {not_eligible}")
         else:
-            checks.append(f"WHEN {c} IS NULL THEN {info}")
+            if not unconditional:
+                checks.append(f"WHEN {c} IS NULL THEN {info}")
             if known == _OK:
                 if rule.rule.caps:
                     checks.append(f"WHEN {prefix}_x THEN {not_eligible}")
@@ -451,7 +517,7 @@ class _Builder:
         if not self.any_jurisdiction:
             # the query reaches entities whose region is in the jurisdiction (true) or unknown (null)
             checks.append(f"WHEN _region_ok IS NULL THEN {info}")
-        status = "CAST((CASE " + " ".join(checks) + f" ELSE {final} END) AS TINYINT)"
+        status = "(CASE " + " ".join(checks) + f" ELSE {final} END)"
         if known == _NONE:
             amount = "CAST(NULL AS BIGINT)"
         elif known == _OK:
@@ -483,7 +549,7 @@ def build_document_query(
         document, catalogue, period=period, as_of=as_of, readings=readings, any_jurisdiction=any_jurisdiction
     )
     rules = [r for r in document.rules if all(readings.get(k) == v for k, v in r.when_reading)]
-    stage_one: list[list[str]] = [[], [], [], []]
+    stage_one: list[list[str]] = [[], [], [], [], []]
     stage_two: list[str] = []
     stage_three: list[str] = []
     outputs: list[RuleColumns] = []
@@ -505,20 +571,34 @@ def build_document_query(
     subset_columns, best_column, final = _exclusions(document, rules, builder, readings)
     builder.needs.history = builder.ctx.needs
     region = builder.document.loaded.policy.document.jurisdiction.region
-    region_ok = f"(CASE WHEN region IS NULL OR array_length(region) = 0 THEN NULL ELSE list_contains(region, {sql_string(region)}) END)"
+    # unknown (NULL) for a missing or empty region list: array_length is NULL for NULL, and not above 0 for []
+    region_ok = f"(CASE WHEN array_length(region) > 0 THEN list_contains(region, {sql_string(region)}) END)"
     # Only the entities the document can reach go through the joins and the rule stages (DuckDB keeps them
     # once: measured faster than filtering the entity table again for each history aggregate).
     reach = "" if any_jurisdiction else f" WHERE {region_ok} IS NOT FALSE"
     entities = f"ent AS (SELECT *, {region_ok} AS _region_ok FROM entities{reach})"
     base = base_relation(builder.needs, period, derived=builder.ctx.derived)
     definitions = builder.ctx.definition_columns or {}
+    shared = builder.ctx.shared or {}
+    # a shared value used by one conditional rule's inputs alone: computed after the conditions, only where
+    # that rule's is not false; any other (and every definition): before, for every row
+    owned = {
+        name: owners.copy().pop()
+        for name, owners in builder.ctx.owners.items()
+        if len(owners) == 1 and None not in owners
+    }
+    before = {f"def__{name}": sql for name, sql in definitions.items()}
+    before |= {name: sql for name, sql in shared.items() if name not in owned}
+    after = {
+        name: f"(CASE WHEN r{owned[name]}_c IS NOT FALSE THEN {sql} END)"
+        for name, sql in shared.items()
+        if name in owned
+    }
     chain: list[tuple[str, list[str]]] = [
-        (
-            "*",
-            [f"{sql} AS {quote_ident('def__' + name)}" for name, sql in definitions.items()]
-            + builder.applies_columns(),
-        ),
-        *(("*", sub) for sub in stage_one),
+        *(("*", stage) for stage in _levels(before, first=builder.applies_columns())),
+        ("*", stage_one[0]),
+        *(("*", stage) for stage in _levels(after, first=[])),
+        *(("*", sub) for sub in stage_one[1:]),
         ("*", stage_two),
         (f"entity_id{_ledger_passthrough(builder)}", stage_three),  # from here on only results are carried
         ("*", subset_columns),
@@ -533,6 +613,31 @@ def build_document_query(
         previous = name
     sql = "WITH " + ",\n".join(ctes) + f"\nSELECT entity_id{''.join(', ' + f for f in final)} FROM {previous}"
     return DocumentQuery(document=doc_id, sql=sql, rules=outputs)
+
+
+_COLUMN = re.compile(r'"(_h[0-9]+|def__[a-z0-9_]+)"')
+
+
+def _levels(columns: dict[str, str], *, first: list[str]) -> list[list[str]]:
+    """Definitions and shared values (name → SQL) as stages: each after the stages of the columns it reads.
+
+    ``first``: columns that read only the entity row, put in the first stage.
+    """
+    level: dict[str, int] = {}
+
+    def depth(name: str) -> int:
+        if name not in level:
+            level[name] = 0  # a definition never reads itself (the checker refuses cycles)
+            level[name] = 1 + max((depth(m) for m in _COLUMN.findall(columns[name]) if m in columns), default=-1)
+        return level[name]
+
+    stages: list[list[str]] = [list(first)]
+    for name, sql in columns.items():
+        at = depth(name)
+        while len(stages) <= at:
+            stages.append([])
+        stages[at].append(f"{sql} AS {quote_ident(name)}")
+    return stages
 
 
 def _ledger_passthrough(builder: _Builder) -> str:
@@ -596,7 +701,7 @@ def _exclusions(
         status = f"r{index}_s0"
         if index in excluded_expr:
             excluded = _status(Status.EXCLUDED)
-            status = f"CAST((CASE WHEN {excluded_expr[index]} THEN {excluded} ELSE {status} END) AS TINYINT)"
+            status = f"(CASE WHEN {excluded_expr[index]} THEN {excluded} ELSE {status} END)"
         finals.append(f"{status} AS r{index}_s")
         finals.append(f"r{index}_m0 AS r{index}_m")
     return subset_columns, best_column, finals

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -92,7 +93,26 @@ class SqlContext:
     definition_columns: dict[str, str] | None = None
     #: the guard of the rule being translated (see ``HistoryNeeds.guards``); None outside a guarded rule
     guard: str | None = None
+    #: when set, a compound value the SQL needs more than once (the operand of a floored product, of a
+    #: min/max with its null test, the condition of an if) becomes a column ``_h<n>`` listed here (name → SQL),
+    #: computed once per row in a stage before the rules; else it is repeated inline
+    shared: dict[str, str] | None = None
+    #: the rule whose benefit inputs are being translated (None: anything else); each shared column records
+    #: its users here, so that one used by a single rule's inputs is computed only where that rule's
+    #: condition is not false
+    owner: int | None = None
+    owners: dict[str, set[int | None]] = field(default_factory=dict)
     _depth: int = 0
+
+    def share(self, sql: str) -> str:
+        """``sql`` as something cheap to repeat: itself when a column or a literal, else a shared column."""
+        if self.shared is None or _SIMPLE.fullmatch(sql):
+            return sql
+        name = next((n for n, existing in self.shared.items() if existing == sql), f"_h{len(self.shared)}")
+        self.shared[name] = sql
+        # inside a definition the SQL is kept and reused anywhere: no owner
+        self.owners.setdefault(name, set()).add(self.owner if self._depth == 0 else None)
+        return quote_ident(name)
 
     def use_aggregate(self, aggregate: str) -> None:
         """Record a use of a history aggregate under the current guard (none inside a shared definition)."""
@@ -107,6 +127,10 @@ class SqlContext:
         if fact.default is not None:
             return f"COALESCE({column}, {literal(fact.default)})"
         return column
+
+
+#: SQL that is a column or a literal: repeating it costs nothing
+_SIMPLE = re.compile(r'"[^"]*"|[A-Za-z_][A-Za-z0-9_]*|-?[0-9]+|CAST\(\'[0-9.-]+\' AS DECIMAL\([0-9, ]+\)\)')
 
 
 def literal(value: object) -> str:
@@ -203,6 +227,7 @@ def _call(node: ast.Call, ctx: SqlContext) -> str:
         parts = [translate(a, ctx) for a in args]
         op = "LEAST" if name == "min" else "GREATEST"
         # a literal is never null: only the other arguments need the test (LEAST/GREATEST skip NULLs)
+        parts = [part if _literal(arg) else ctx.share(part) for part, arg in zip(parts, args, strict=True)]
         nullable = [part for part, arg in zip(parts, args, strict=True) if not _literal(arg)]
         if not nullable:
             return f"{op}({', '.join(parts)})"
@@ -217,10 +242,11 @@ def _call(node: ast.Call, ctx: SqlContext) -> str:
     if name == "ceil":
         return f"CEIL({translate(args[0], ctx)})"
     if name == "round":
-        value = translate(args[0], ctx)
+        value = ctx.share(translate(args[0], ctx))
         return f"(CASE WHEN {value} >= 0 THEN FLOOR({value} + 0.5) ELSE -FLOOR(-({value}) + 0.5) END)"
     if name == "if":
         cond, then, other = (translate(a, ctx) for a in args)
+        cond = ctx.share(cond)
         return f"(CASE WHEN {cond} IS NULL THEN NULL WHEN {cond} THEN {then} ELSE {other} END)"
     if name == "year":
         return f"EXTRACT(YEAR FROM {translate(args[0], ctx)})"
@@ -245,9 +271,7 @@ def _call(node: ast.Call, ctx: SqlContext) -> str:
         return f"array_length({translate(args[0], ctx)})"
     if name == "in_region":
         wanted = translate(args[0], ctx)
-        return (
-            f"(CASE WHEN region IS NULL OR array_length(region) = 0 THEN NULL ELSE list_contains(region, {wanted}) END)"
-        )
+        return f"(CASE WHEN array_length(region) > 0 THEN list_contains(region, {wanted}) END)"  # NULL: no region known
     if name == "has":
         return f"({translate(args[0], ctx)} IS NOT NULL)"
     if name in ("paid", "paid_years", "paid_provision", "paid_last"):
@@ -266,7 +290,11 @@ def _call(node: ast.Call, ctx: SqlContext) -> str:
     if name == "max_before":
         return _max_before(key, ctx)
     if name == "sum_years":
-        first, last = translate(args[1], ctx), translate(args[2], ctx)
+        shared, ctx.shared = ctx.shared, None  # the bounds are read by the history aggregate, before any stage
+        try:
+            first, last = translate(args[1], ctx), translate(args[2], ctx)
+        finally:
+            ctx.shared = shared
         for bound in args[1:]:
             if any(
                 ctx.catalogue.get(n) is not None and ctx.catalogue[n].period is Period.ANNUAL for n in ast.names(bound)
@@ -330,9 +358,13 @@ def _whole_product(node: ast.Node, ctx: SqlContext) -> str | None:
             and integral(value, ctx)
         ):
             p, q = rate.value.numerator, rate.value.denominator
-            x = f"CAST({translate(value, ctx)} AS BIGINT)"
+            operand = translate(value, ctx)
+            x = f"CAST({operand} AS BIGINT)"
+            x = x if _SIMPLE.fullmatch(operand) else ctx.share(x)  # read up to six times below
             if q == 1:
                 return f"({x} * {p})"
+            if p == 1:  # the remainder's share r·1 // q is always 0
+                return f"(CASE WHEN {x} >= 0 THEN {x} // {q} ELSE -(((-{x}) + {q - 1}) // {q}) END)"
             return (
                 f"(CASE WHEN {x} >= 0 THEN ({x} // {q}) * {p} + (({x} % {q}) * {p}) // {q} "
                 f"ELSE -(((-{x}) // {q}) * {p} + (((-{x}) % {q}) * {p} + {q - 1}) // {q}) END)"
