@@ -132,6 +132,9 @@ def evaluate(
         typer.Option("--as-of", help="评价日 YYYY-MM-DD（默认今天；样例档案的数据截至2023年度，用 2024-06-30）"),
     ] = None,
     period: Annotated[int | None, typer.Option("--period", help="评价年度（默认评价日的上一年）")] = None,
+    quarter: Annotated[
+        str | None, typer.Option("--quarter", help="评价季度，如 2024Q2（按季度兑现的规则；同时设定评价年度）")
+    ] = None,
     document: Annotated[list[str], typer.Option("--document", "-d", help="只评估这些文件（可重复）")] = [],  # noqa: B006
     reading: Annotated[list[str], typer.Option("--reading", "-r", help="切换口径 NAME=VALUE（可重复）")] = [],  # noqa: B006
     include_drafts: Annotated[bool, typer.Option("--include-drafts", help="包括征求意见稿")] = False,
@@ -148,16 +151,20 @@ def evaluate(
     例：huiqi evaluate examples/profiles/guangzhou-software-firm.yaml --as-of 2024-06-30 -d guangzhou-software --format json
     """
     from huiqi.engine.evaluate import Engine, Options
-    from huiqi.engine.profile import load_profile_file
+    from huiqi.engine.profile import load_profile_file, parse_quarter
     from huiqi.present import evaluation_table
 
     try:
         base = _base(policies)
         engine = Engine(base)
         entity = load_profile_file(profile, base.catalogue)
+        assessed_quarter = None
+        if quarter is not None:
+            period, assessed_quarter = parse_quarter(quarter, where="--quarter")
         options = Options(
             as_of=_parse_date(as_of),
             period=period,
+            quarter=assessed_quarter,
             documents=tuple(document),
             readings=_parse_readings(reading),
             include_drafts=include_drafts,

@@ -23,7 +23,7 @@ def test_db_upgrade_users_create_and_audit_verify_catch_tampering(tmp_path: Path
     url = f"sqlite:///{tmp_path / 'cli.db'}"
     runner = CliRunner()
     upgraded = runner.invoke(app, ["db", "upgrade", "--database", url])
-    assert upgraded.exit_code == 0 and "0005" in upgraded.stdout
+    assert upgraded.exit_code == 0 and "0006" in upgraded.stdout
     created = runner.invoke(app, ["users", "create", "wang", "--role", "official", "--database", url],
                             input="A-good-password-1\nA-good-password-1\n")  # fmt: skip
     assert created.exit_code == 0, created.output
@@ -44,7 +44,7 @@ def test_db_upgrade_users_create_and_audit_verify_catch_tampering(tmp_path: Path
         session.execute(update(AuditEvent).where(AuditEvent.action == "award.create").values(after="{}"))
     tampered = runner.invoke(app, ["audit", "verify", "--database", url])
     assert tampered.exit_code == 1 and "篡改" in tampered.output
-    assert current_revision(database.engine) == "0005"
+    assert current_revision(database.engine) == "0006"
     database.dispose()
 
 

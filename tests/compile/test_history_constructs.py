@@ -177,6 +177,6 @@ def test_continuing_support_equals_the_scalar_engine_in_duckdb_and_spark(mini: A
 
 def test_ledger_constructs_checked_and_rendered(scope: DocumentScope) -> None:
     assert render(parse("paid_each_year(2年)"), {}.get) == "本规则此前连续2年均已支持"
-    assert render(parse("paid_last() * 50%"), {}.get) == "本规则上一次支持金额（） × 50%"
+    assert render(parse("paid_last() * 50%"), {}.get) == "本规则上一次支持金额 × 50%"
     with pytest.raises(ExpressionError, match="整数常量"):
         infer(parse("paid_each_year(period - 2021)"), scope)

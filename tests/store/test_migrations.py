@@ -13,7 +13,7 @@ from huiqi.store.models import AuditHead, Base
 
 
 def test_migrations_bring_the_database_to_head_with_the_chain_head_seeded(db: Database) -> None:
-    assert current_revision(db.engine) == head_revision() == "0005"
+    assert current_revision(db.engine) == head_revision() == "0006"
     with db.sessions() as session:
         head = session.get(AuditHead, 1)
         assert head is not None and head.seq == 0 and head.hash == "0" * 64
@@ -27,7 +27,7 @@ def test_the_migrated_schema_matches_the_models_exactly(db: Database) -> None:
 
 def test_upgrading_twice_changes_nothing(db: Database) -> None:
     upgrade(db.engine)
-    assert current_revision(db.engine) == "0005"
+    assert current_revision(db.engine) == "0006"
 
 
 def test_the_login_failures_migration_goes_down_and_up_again(db: Database) -> None:
@@ -35,7 +35,7 @@ def test_the_login_failures_migration_goes_down_and_up_again(db: Database) -> No
     assert current_revision(db.engine) == "0001"
     assert "login_failures" not in inspect(db.engine).get_table_names()
     upgrade(db.engine)
-    assert current_revision(db.engine) == "0005"
+    assert current_revision(db.engine) == "0006"
     assert "login_failures" in inspect(db.engine).get_table_names()
 
 
@@ -46,7 +46,7 @@ def test_the_notices_migration_goes_down_and_up_again(db: Database) -> None:
     assert "notices" not in tables and "subscriptions" not in tables
     assert "declined_at" not in {c["name"] for c in inspect(db.engine).get_columns("assignments")}
     upgrade(db.engine)
-    assert current_revision(db.engine) == "0005"
+    assert current_revision(db.engine) == "0006"
     assert {"notices", "subscriptions"} <= set(inspect(db.engine).get_table_names())
 
 
@@ -68,7 +68,7 @@ def test_the_call_procedure_migration_goes_down_and_up_again_keeping_the_calls(d
             " 'ranking', '[]', '[]', 0, '{}', 'open', 'x', '2025-01-01 00:00:00')"
         ))  # fmt: skip
     upgrade(db.engine)
-    assert current_revision(db.engine) == "0005"
+    assert current_revision(db.engine) == "0006"
     with db.engine.connect() as connection:
         row = connection.execute(text("SELECT title, procedure, deviations FROM calls")).one()
     assert row[0] == "旧批次" and row[1] is None and row[2] in ("[]", [])  # an old call: no procedure, nothing deviated

@@ -187,6 +187,7 @@ def test_without_a_call_plan_the_rules_own_instalments_are_followed(db: Database
         call = session.get_one(Call, call_id)
         rule = {"instalments": [{"label": "首期", "share": "50%", "amount": "1000000.00"},
                                 {"label": "验收后", "share": "50%", "amount": "1000000.00"}]}  # fmt: skip
+
         def plan(rule: dict[str, Any], amount: int) -> tuple[list[int], list[int]]:
             parts = instalment_plan(call, rule, amount, 2024)
             assert {p.due_year for p in parts} == {2024}  # no years in the rule: all in the award year

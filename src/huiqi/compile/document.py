@@ -38,12 +38,14 @@ from huiqi.expr.parser import parse
 from huiqi.facts.catalogue import Catalogue
 from huiqi.policy.models import Condition
 
+from .items import per_item_benefit, per_item_ctes
 from .sql import (
     HistoryNeeds,
     NoTranslation,
     SqlContext,
     entity_only,
     integral,
+    quarter_column_name,
     quote_ident,
     sql_string,
     translate,
@@ -85,6 +87,8 @@ class BaseNeeds:
     #: rule reference → (ledger reference, any year) of the awards under other documents that rule it out
     conflicts: dict[str, tuple[tuple[str, bool], ...]] = field(default_factory=dict)
     provisions: set[str] = field(default_factory=set)
+    #: the assessed quarter of a quarterly evaluation (ledger aggregates per quarter, quarterly facts)
+    quarter: int | None = None
 
 
 @dataclass
@@ -142,7 +146,7 @@ def _constant(node: ast.Node) -> bool:
 class _Builder:
     def __init__(
         self, document: CompiledDocument, catalogue: Catalogue, *, period: int, as_of: dt.date, readings: dict[str, str],
-        any_jurisdiction: bool,
+        any_jurisdiction: bool, quarter: int | None = None,
     ) -> None:  # fmt: skip
         self.document = document
         self.catalogue = catalogue
@@ -150,7 +154,7 @@ class _Builder:
         self.as_of = as_of
         self.readings = readings
         self.any_jurisdiction = any_jurisdiction
-        self.needs = BaseNeeds()
+        self.needs = BaseNeeds(quarter=quarter)
         self.current_rule: CompiledRule | None = None
         #: per rule index: the benefit state when the compiler already knows it (a form without money, a
         #: constant amount), and the constant amount
@@ -162,6 +166,8 @@ class _Builder:
         self.unconditional: set[int] = set()
         #: each distinct set of entity types rules apply to → the column testing it once per row
         self.applies: dict[tuple[str, ...], str] = {}
+        #: per rule prefix: the CTE summing a per_item rule's items (``huiqi.compile.items``)
+        self.per_item: dict[str, str] = {}
         self.ctx = SqlContext(
             scope=document.loaded.scope,
             catalogue=catalogue,
@@ -171,6 +177,7 @@ class _Builder:
             ledger_column=self._ledger_column,
             definition_columns={},
             shared={},
+            quarter=quarter,
         )
 
     # -- ledger columns ------------------------------------------------------------------------
@@ -194,6 +201,8 @@ class _Builder:
             return self.ledger("last", rule.ledger_ref)
         if name.startswith("paid_each_year:"):
             return self.ledger(f"each{int(name.partition(':')[2])}", rule.ledger_ref)
+        if name == "paid_in_year":
+            return self.ledger("paidy", rule.ledger_ref)
         return self.provision_paid(rule.provision_ref)
 
     # -- expressions ---------------------------------------------------------------------------
@@ -333,6 +342,8 @@ class _Builder:
         benefit = rule.rule.benefit
         if benefit.form == "none":
             return str(_NONE), "CAST(NULL AS DECIMAL(38, 10))"
+        if benefit.form == "per_item":
+            return per_item_benefit(self.ctx, self.catalogue, rule, p, self.per_item)
         if benefit.form in ("fixed", "formula"):
             assert benefit.amount is not None
             amount, constant = self.value(benefit.amount, f"{p}_v", a)
@@ -455,6 +466,8 @@ class _Builder:
                     already = f"COALESCE({self.provision_paid(rule.provision_ref)}, 0)"
                 else:
                     already = f"COALESCE({self.ledger('paid', rule.ledger_ref)}, 0)"
+            elif cap_rule.scope == "per_quarter":
+                already = f"COALESCE({self.ledger('paidq', rule.ledger_ref)}, 0)"
             else:
                 already = f"COALESCE({self.ledger('paidp', rule.ledger_ref)}, 0)"
             remaining.append(f"(({cap}) - {already})")
@@ -542,12 +555,14 @@ def build_document_query(
     as_of: dt.date,
     readings: dict[str, str],
     any_jurisdiction: bool = False,
+    quarter: int | None = None,
 ) -> DocumentQuery:
-    """The SQL of one document for one assessed year, evaluation date and set of readings."""
+    """The SQL of one document for one assessed year (and quarter), evaluation date and set of readings."""
     doc_id = document.loaded.id
     builder = _Builder(
-        document, catalogue, period=period, as_of=as_of, readings=readings, any_jurisdiction=any_jurisdiction
-    )
+        document, catalogue, period=period, as_of=as_of, readings=readings, any_jurisdiction=any_jurisdiction,
+        quarter=quarter,
+    )  # fmt: skip
     rules = [r for r in document.rules if all(readings.get(k) == v for k, v in r.when_reading)]
     stage_one: list[list[str]] = [[], [], [], [], []]
     stage_two: list[str] = []
@@ -604,7 +619,8 @@ def build_document_query(
         ("*", subset_columns),
         ("*", [best_column] if best_column else []),
     ]
-    ctes, previous = [entities, base], "base"
+    item_ctes, previous = per_item_ctes(builder.per_item)
+    ctes = [entities, base, *item_ctes]
     for number, (kept, columns) in enumerate(chain):
         if not columns and kept == "*":
             continue
@@ -741,6 +757,16 @@ def base_relation(needs: BaseNeeds, period: int, *, derived: dict[str, str] | No
             f"AND {key} IN (SELECT {key} FROM {rows(guard)}) GROUP BY {key})"
         )
         joins.append(f"LEFT JOIN hb USING ({key})")
+    # A quarterly fact is a list of (year, quarter, value) on the entity: the value at the assessed quarter.
+    for offset, facts in sorted(history.quarterly.items()):
+        for fact in sorted(facts):
+            column = quarter_column_name(fact, offset)
+            ctes.append(
+                f"hq_{column} AS (SELECT {key}, MAX(CASE WHEN _x.y = {period + offset} AND _x.q = {needs.quarter} "
+                f"THEN _x.v END) AS {quote_ident(column)} FROM (SELECT {key}, UNNEST({quote_ident(fact)}) AS _x "
+                f"FROM ent) GROUP BY {key})"
+            )
+            joins.append(f"LEFT JOIN hq_{column} USING ({key})")
     for alias, (fact, first, last) in sorted(history.sums.items()):
         ctes.append(
             f"{alias} AS (SELECT e.{key}, SUM(h.{quote_ident(fact)}) AS {quote_ident(alias + '__sum')}, "
@@ -759,6 +785,15 @@ def base_relation(needs: BaseNeeds, period: int, *, derived: dict[str, str] | No
             ledger_cols.append(f"COUNT(DISTINCT CASE WHEN {match} THEN period END) AS {name}")
         elif kind == "paidp":
             ledger_cols.append(f"SUM(CASE WHEN {match} AND period = {period} THEN amount_fen END) AS {name}")
+        elif kind in ("paidy", "paidq"):  # earlier quarters of the assessed year / the assessed quarter
+            q = needs.quarter
+            if q is None:
+                within = ""
+            elif kind == "paidy":
+                within = f" AND (quarter IS NULL OR quarter < {q})"
+            else:
+                within = f" AND quarter = {q}"
+            ledger_cols.append(f"SUM(CASE WHEN {match} AND period = {period}{within} THEN amount_fen END) AS {name}")
         elif kind.startswith("each"):  # the distinct years paid among the n before the assessed one
             since = period - int(kind.removeprefix("each"))
             ledger_cols.append(

@@ -130,21 +130,22 @@ class DuckDBRunner:
 
     def query(
         self, document: str, *, period: int, as_of: dt.date, readings: dict[str, str] | None = None,
-        any_jurisdiction: bool = False,
+        any_jurisdiction: bool = False, quarter: int | None = None,
     ) -> DocumentQuery:  # fmt: skip
         resolved = self.engine.resolve_readings(readings or {})
         return build_document_query(
             self.engine.documents[document], self.engine.catalogue, period=period, as_of=as_of, readings=resolved,
-            any_jurisdiction=any_jurisdiction,
+            any_jurisdiction=any_jurisdiction, quarter=quarter,
         )  # fmt: skip
 
     def evaluate(
         self, document: str, *, period: int, as_of: dt.date, readings: dict[str, str] | None = None,
-        any_jurisdiction: bool = False,
+        any_jurisdiction: bool = False, quarter: int | None = None,
     ) -> tuple[DocumentQuery, pa.Table]:  # fmt: skip
         """The document's wide result: ``entity_id`` and each rule's status code and amount, one row per
         entity the document can reach (the rest are not applicable)."""
-        query = self.query(document, period=period, as_of=as_of, readings=readings, any_jurisdiction=any_jurisdiction)
+        query = self.query(document, period=period, as_of=as_of, readings=readings, any_jurisdiction=any_jurisdiction,
+                           quarter=quarter)  # fmt: skip
         return query, self.connection.sql(query.sql).to_arrow_table()
 
     def evaluate_all(

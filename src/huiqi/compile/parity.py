@@ -33,6 +33,7 @@ class Batch:
     period: int
     readings: tuple[tuple[str, str], ...]
     any_jurisdiction: bool
+    quarter: int | None = None
 
 
 Runner = Callable[[Batch, pa.Table, pa.Table, pa.Table], tuple[DocumentQuery, list[dict[str, Any]]]]
@@ -46,7 +47,7 @@ def differences(engine: Engine, batch: Batch, profiles: list[Profile], run: Runn
     query, rows = run(batch, *tables)
     by_id = {row["entity_id"]: row for row in rows}
     options = Options(as_of=batch.as_of, period=batch.period, documents=(batch.document,), readings=dict(batch.readings),
-                      any_jurisdiction=batch.any_jurisdiction)  # fmt: skip
+                      any_jurisdiction=batch.any_jurisdiction, quarter=batch.quarter)  # fmt: skip
     compared = 0
     found: list[str] = []
     for entity_id, profile in zip(ids, profiles, strict=True):
@@ -78,7 +79,8 @@ def duckdb_run(engine: Engine) -> Runner:
         runner = DuckDBRunner(engine)
         runner.load_arrow(entities, history, ledger)
         query, table = runner.evaluate(batch.document, period=batch.period, as_of=batch.as_of,
-                                       readings=dict(batch.readings), any_jurisdiction=batch.any_jurisdiction)  # fmt: skip
+                                       readings=dict(batch.readings), any_jurisdiction=batch.any_jurisdiction,
+                                       quarter=batch.quarter)  # fmt: skip
         return query, table.to_pylist()
 
     return run
@@ -95,7 +97,7 @@ def spark_run(engine: Engine, session: Any) -> Runner:
         runner.load_arrow(entities, history, ledger)
         try:
             return runner.evaluate(batch.document, period=batch.period, as_of=batch.as_of, readings=dict(batch.readings),
-                                   any_jurisdiction=batch.any_jurisdiction)  # fmt: skip
+                                   any_jurisdiction=batch.any_jurisdiction, quarter=batch.quarter)  # fmt: skip
         finally:
             runner.close()
 

@@ -83,12 +83,12 @@ class SparkRunner:
 
     def evaluate(
         self, document: str, *, period: int, as_of: dt.date, readings: dict[str, str] | None = None,
-        any_jurisdiction: bool = False,
+        any_jurisdiction: bool = False, quarter: int | None = None,
     ) -> tuple[DocumentQuery, list[dict[str, Any]]]:  # fmt: skip
         resolved = self.engine.resolve_readings(readings or {})
         query = build_document_query(
             self.engine.documents[document], self.engine.catalogue, period=period, as_of=as_of, readings=resolved,
-            any_jurisdiction=any_jurisdiction,
+            any_jurisdiction=any_jurisdiction, quarter=quarter,
         )  # fmt: skip
         rows = self.spark.sql(to_spark_sql(query.sql)).collect()
         return query, [row.asDict() for row in rows]

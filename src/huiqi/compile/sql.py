@@ -62,6 +62,8 @@ class HistoryNeeds:
     offsets: dict[int, set[str]] = field(default_factory=dict)  # year offset → annual facts (at(f, period - k))
     max_before: set[str] = field(default_factory=set)
     sums: dict[str, tuple[str, str, str]] = field(default_factory=dict)  # alias → (fact, first sql, last sql)
+    #: year offset → quarterly facts read at the assessed quarter of that year (0: the assessed year)
+    quarterly: dict[int, set[str]] = field(default_factory=dict)
     #: aggregate ("maxb:<fact>" or a sum alias) → the guards of its uses; None is a use without a guard.
     #: An aggregate whose every use is guarded is computed only for the entities some guard lets through.
     guards: dict[str, set[str | None]] = field(default_factory=dict)
@@ -103,6 +105,10 @@ class SqlContext:
     owner: int | None = None
     owners: dict[str, set[int | None]] = field(default_factory=dict)
     _depth: int = 0
+    #: inside a per_item benefit: ``item_<field>`` → the SQL of that field of the item (``huiqi.compile.items``)
+    item_fields: dict[str, str] | None = None
+    #: the assessed quarter (1–4) of a quarterly evaluation, None otherwise
+    quarter: int | None = None
 
     def share(self, sql: str) -> str:
         """``sql`` as something cheap to repeat: itself when a column or a literal, else a shared column."""
@@ -120,6 +126,8 @@ class SqlContext:
 
     def fact_column(self, key: str) -> str:
         fact = self.catalogue[key]
+        if fact.period is Period.QUARTERLY:
+            return self.quarter_column(key, 0)
         if fact.period is Period.ANNUAL:
             self.needs.current.add(key)
             return quote_ident(f"{key}__p0")
@@ -127,6 +135,18 @@ class SqlContext:
         if fact.default is not None:
             return f"COALESCE({column}, {literal(fact.default)})"
         return column
+
+    def quarter_column(self, key: str, offset: int) -> str:
+        """A quarterly fact at the assessed quarter of the year ``period + offset`` (NULL without a quarter)."""
+        if self.quarter is None:
+            return "NULL"
+        self.needs.quarterly.setdefault(offset, set()).add(key)
+        return quote_ident(quarter_column_name(key, offset))
+
+
+def quarter_column_name(key: str, offset: int) -> str:
+    """The column of a quarterly fact read ``offset`` years from the assessed one."""
+    return f"{key}__q{offset}" if offset >= 0 else f"{key}__qm{-offset}"
 
 
 #: SQL that is a column or a literal: repeating it costs nothing
@@ -191,10 +211,14 @@ def translate(node: ast.Node, ctx: SqlContext) -> str:
 
 
 def _name(name: str, ctx: SqlContext) -> str:
+    if ctx.item_fields is not None and name in ctx.item_fields:
+        return ctx.item_fields[name]
     if name == "period":
         return str(ctx.period)
     if name == "as_of":
         return literal(ctx.as_of)
+    if name == "quarter":
+        return "CAST(NULL AS INTEGER)" if ctx.quarter is None else str(ctx.quarter)
     if name in ctx.catalogue:
         return ctx.fact_column(name)
     scope = ctx.scope
@@ -274,7 +298,7 @@ def _call(node: ast.Call, ctx: SqlContext) -> str:
         return f"(CASE WHEN array_length(region) > 0 THEN list_contains(region, {wanted}) END)"  # NULL: no region known
     if name == "has":
         return f"({translate(args[0], ctx)} IS NOT NULL)"
-    if name in ("paid", "paid_years", "paid_provision", "paid_last"):
+    if name in ("paid", "paid_years", "paid_provision", "paid_last", "paid_in_year"):
         return f"COALESCE({ctx.ledger_column(name)}, 0)"
     if name == "paid_each_year":
         years = args[0]
@@ -285,6 +309,8 @@ def _call(node: ast.Call, ctx: SqlContext) -> str:
     key = args[0].id if isinstance(args[0], ast.Name) else ""
     if name == "at":
         offset = _constant_offset(args[1], ctx)
+        if ctx.catalogue[key].period is Period.QUARTERLY:
+            return ctx.quarter_column(key, offset)
         ctx.needs.offsets.setdefault(offset, set()).add(key)
         return quote_ident(f"{key}__p{offset}" if offset >= 0 else f"{key}__m{-offset}")
     if name == "max_before":
@@ -405,7 +431,8 @@ def _constant_offset(node: ast.Node, ctx: SqlContext) -> int:
     raise NoTranslation("at() 的年份须为 period ± 常数 或 年份常量才能翻译为 SQL")
 
 
-_INTEGRAL_CALLS = {"floor", "ceil", "round", "count", "paid", "paid_years", "paid_provision", "paid_last"}
+_INTEGRAL_CALLS = {"floor", "ceil", "round", "count", "paid", "paid_years", "paid_provision", "paid_last",
+                   "paid_in_year"}  # fmt: skip
 _SAME_AS_ARGUMENTS = {"min", "max", "abs"}
 
 

@@ -15,7 +15,7 @@ import pyarrow as pa
 from huiqi.engine.env import LedgerEntry
 from huiqi.engine.profile import Profile
 from huiqi.expr.ast import Type
-from huiqi.facts.catalogue import Catalogue, Fact, Period
+from huiqi.facts.catalogue import Catalogue, Fact, ItemField, Period
 
 NUMBER_TYPE = pa.decimal128(38, 9)
 
@@ -25,16 +25,24 @@ NUMBER_TYPE = pa.decimal128(38, 9)
 ROW_KEY = "_k"
 
 
+_SCALAR_TYPES: dict[Type, pa.DataType] = {
+    Type.MONEY: pa.int64(),
+    Type.NUMBER: NUMBER_TYPE,
+    Type.BOOL: pa.bool_(),
+    Type.DATE: pa.date32(),
+    Type.TEXT: pa.string(),
+    Type.SET: pa.list_(pa.string()),
+}
+
+
 def arrow_type(fact: Fact) -> pa.DataType:
-    """The Arrow (and so DuckDB / Spark) type of a fact's column."""
-    return {
-        Type.MONEY: pa.int64(),
-        Type.NUMBER: NUMBER_TYPE,
-        Type.BOOL: pa.bool_(),
-        Type.DATE: pa.date32(),
-        Type.TEXT: pa.string(),
-        Type.SET: pa.list_(pa.string()),
-    }[fact.type]
+    """The Arrow (and so DuckDB / Spark) type of a fact's column; a list fact is a list of structs."""
+    if fact.type is Type.ITEMS:
+        return pa.list_(pa.struct([pa.field(f.key, _SCALAR_TYPES[f.type]) for f in fact.fields or []]))
+    if fact.period is Period.QUARTERLY:  # (year, quarter, value) of each quarter given
+        value = _SCALAR_TYPES[fact.type]
+        return pa.list_(pa.struct([pa.field("y", pa.int32()), pa.field("q", pa.int32()), pa.field("v", value)]))
+    return _SCALAR_TYPES[fact.type]
 
 
 def entity_schema(catalogue: Catalogue) -> pa.Schema:
@@ -57,13 +65,19 @@ LEDGER_SCHEMA = pa.schema(
         pa.field("period", pa.int32(), nullable=False),
         pa.field("amount_fen", pa.int64(), nullable=False),
         pa.field("tier", pa.string()),
+        pa.field("quarter", pa.int32()),  # 1–4 for an award of a quarterly rule, else null
     ]
 )
 
 
-def _cell(fact: Fact, value: Any) -> Any:
+def _cell(fact: Fact | ItemField, value: Any) -> Any:
     if value is None:
         return None
+    if isinstance(fact, Fact) and fact.type is Type.ITEMS:
+        return [{f.key: _cell(f, item.get(f.key)) for f in fact.fields or []} for item in value]
+    if isinstance(fact, Fact) and fact.period is Period.QUARTERLY:
+        scalar = fact.model_copy(update={"period": Period.INSTANT})
+        return [{"y": y, "q": q, "v": _cell(scalar, v)} for (y, q), v in sorted(value.items())]
     if fact.type is Type.NUMBER:
         number = Fraction(value)
         return Decimal(number.numerator) / Decimal(number.denominator)
@@ -114,4 +128,4 @@ def profiles_to_tables(
 
 def _ledger_row(entity_id: str, entry: LedgerEntry, alias: dict[str, str]) -> dict[str, Any]:
     return {"entity_id": entity_id, "rule": alias.get(entry.rule, entry.rule), "period": entry.period,
-            "amount_fen": entry.amount_fen, "tier": entry.tier}  # fmt: skip
+            "amount_fen": entry.amount_fen, "tier": entry.tier, "quarter": entry.quarter}  # fmt: skip

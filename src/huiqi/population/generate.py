@@ -223,7 +223,8 @@ def generate_chunk(
     for fact in catalogue:
         if fact.period is Period.ANNUAL:
             history_arrays[fact.key] = _column(columns, fact, kinds, (size, years))
-    ledger_rows: dict[str, list[Any]] = {"entity_id": [], "rule": [], "period": [], "amount_fen": [], "tier": []}
+    ledger_rows: dict[str, list[Any]] = {"entity_id": [], "rule": [], "period": [], "amount_fen": [], "tier": [],
+                                         "quarter": []}  # fmt: skip
     if rule_refs:
         paid = np.flatnonzero(rng.random(size) < 0.03)
         picks = rng.integers(0, len(rule_refs), paid.size)
@@ -234,6 +235,7 @@ def generate_chunk(
             ledger_rows["period"].append(period - 1 - int(rng.integers(0, max(years - 1, 1))))
             ledger_rows["amount_fen"].append(50 * WAN)
             ledger_rows["tier"].append(tier)
+            ledger_rows["quarter"].append(None)
     entities = pa.Table.from_pydict(entity_arrays, schema=entity_schema(catalogue))
     history = pa.Table.from_pydict(history_arrays, schema=history_schema(catalogue))
     ledger = pa.Table.from_pydict(ledger_rows, schema=LEDGER_SCHEMA)

@@ -160,21 +160,28 @@ def record_fact(
     recorded_by: str,
     catalogue: Catalogue,
     source: str | None = None,
+    quarter: int | None = None,
 ) -> Fact:
-    """Record one value of a fact, checked exactly as a profile would be (units, type, allowed values)."""
+    """Record one value of a fact, checked exactly as a profile would be (units, type, allowed values); a
+    quarterly fact (按季度) takes its year and ``quarter`` (1–4)."""
     if provenance not in PROVENANCES:
         raise InvalidInput(f"来源 {provenance!r} 无效：可用 {'、'.join(PROVENANCES)}", where="provenance")
     fact = catalogue.get(key)
     if fact is None:
         raise InvalidInput(f"未知的事实 {key!r}：`huiqi facts` 列出全部事实", where="key")
-    if fact.period is Period.ANNUAL and year is None:
+    if fact.period is Period.QUARTERLY:
+        if year is None or quarter not in (1, 2, 3, 4):
+            raise InvalidInput(f"{fact.name}（{key}）按季度填写，须填写年度和季度（1至4）", where="quarter")
+    elif quarter is not None:
+        raise InvalidInput(f"{fact.name}（{key}）不按季度填写，请不要填写季度", where="quarter")
+    elif fact.period is Period.ANNUAL and year is None:
         raise InvalidInput(f"{fact.name}（{key}）是年度事实，须填写年度", where="year")
-    if fact.period is not Period.ANNUAL and year is not None:
+    elif fact.period is not Period.ANNUAL and year is not None:
         raise InvalidInput(f"{fact.name}（{key}）不分年度，请不要填写年度", where="year")
     problem = fact_value_problem(value)
     if problem:
         raise InvalidInput(f"{fact.name}（{key}）：{problem[0]}", where=problem[1])
-    raw_value = {str(year): value} if year is not None else value
+    raw_value = {(f"{year}Q{quarter}" if quarter else str(year)): value} if year is not None else value
     try:
         profile = parse_profile({"entity_type": entity.entity_type, "facts": {key: raw_value}}, catalogue, where="fact")
     except ProfileError as exc:
@@ -187,6 +194,7 @@ def record_fact(
         entity_id=entity.id,
         key=key,
         year=year,
+        quarter=quarter,
         value=value,
         provenance=provenance,
         recorded_by=recorded_by,
@@ -200,15 +208,15 @@ def record_fact(
 def current_facts(session: Session, entity_id: int) -> list[Fact]:
     """The fact row in force for each key and year (see ``PROVENANCE_RANK``), in key order."""
     rows = session.scalars(select(Fact).where(Fact.entity_id == entity_id).order_by(Fact.id)).all()
-    return sorted(in_force(rows), key=lambda f: (f.key, f.year or 0))
+    return sorted(in_force(rows), key=lambda f: (f.key, f.year or 0, f.quarter or 0))
 
 
 def in_force(rows: Iterable[Fact]) -> list[Fact]:
     """The row in force for each entity, key and year among ``rows`` given in id order (see
     ``PROVENANCE_RANK``): one rule for an entity's facts and for statistics over many entities."""
-    chosen: dict[tuple[int, str, int | None], Fact] = {}
+    chosen: dict[tuple[int, str, int | None, int | None], Fact] = {}
     for row in rows:
-        slot = (row.entity_id, row.key, row.year)
+        slot = (row.entity_id, row.key, row.year, row.quarter)
         held = chosen.get(slot)
         if held is None or PROVENANCE_RANK[row.provenance] >= PROVENANCE_RANK[held.provenance]:
             chosen[slot] = row
@@ -222,7 +230,8 @@ def raw_profile(entity: Entity, facts: list[Fact]) -> dict[str, Any]:
         if fact.year is None:
             values[fact.key] = fact.value
         else:
-            values.setdefault(fact.key, {})[str(fact.year)] = fact.value
+            slot = f"{fact.year}Q{fact.quarter}" if fact.quarter else str(fact.year)
+            values.setdefault(fact.key, {})[slot] = fact.value
     raw: dict[str, Any] = {"entity_type": entity.entity_type, "name": entity.name, "region": list(entity.region)}
     if entity.uscc:
         raw["uscc"] = entity.uscc
@@ -239,6 +248,7 @@ def facts_used(facts: list[Fact]) -> list[dict[str, Any]]:
             "fact_id": f.id,
             "key": f.key,
             "year": f.year,
+            **({"quarter": f.quarter} if f.quarter else {}),
             "value": f.value,
             "provenance": f.provenance,
             "recorded_by": f.recorded_by,

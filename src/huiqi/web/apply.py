@@ -113,7 +113,7 @@ def _evaluation(session: Session, entity: Entity, call: Call, policy: PolicyEngi
     try:
         evaluation, _used = evaluate_entity(session, entity=entity, policy=policy, documents=(call.document_id,),
                                             as_of=call.as_of or dt.date.today(), period=call.period,
-                                            readings=call.readings)  # fmt: skip
+                                            readings=call.readings, quarter=call.quarter)  # fmt: skip
     except InvalidInput as exc:
         return {"documents": [], "totals": Totals(), "missing": [], "evaluation_error": exc.message}
     documents: list[dict[str, Any]] = []

@@ -143,6 +143,7 @@ def submit(
         as_of=as_of,
         period=call.period,
         readings=call.readings,
+        quarter=call.quarter,
     )
     rules, reasons = chosen_rules(evaluation, call)
     if not rules:

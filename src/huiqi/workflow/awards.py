@@ -57,12 +57,13 @@ def approve(
     for rule in application.rules:
         taken = session.scalar(
             select(Award.id).where(
-                Award.entity_id == application.entity_id, Award.rule_ref == rule["ref"], Award.period == call.period
+                Award.entity_id == application.entity_id, Award.rule_ref == rule["ref"], Award.period == call.period,
+                Award.quarter == (call.quarter or 0),
             )
-        )
+        )  # fmt: skip
         if taken is not None and rule.get("approved_fen"):
             raise Conflict(
-                f"该主体已就 {rule['ref']} 获得 {call.period} 年度的奖励（奖励编号 {taken}），同一条款同一年度不能重复享受",
+                f"该主体已就 {rule['ref']} 获得 {_period_text(call)}的奖励（奖励编号 {taken}），同一条款同一期间不能重复享受",
                 where="rules",
             )
     budget.reserve(session, call_id=call.id, amount_fen=amount)
@@ -99,6 +100,7 @@ def create_awards(
             entity_id=application.entity_id if application else entity_id,
             rule_ref=str(rule["ref"]),
             period=call.period,
+            quarter=call.quarter or 0,
             tiers=list(rule.get("tiers") or []),
             amount_fen=amount,
             paid_fen=0,
@@ -111,7 +113,7 @@ def create_awards(
             session.flush()
         except IntegrityError:
             raise Conflict(
-                f"该主体已就 {award.rule_ref} 获得 {call.period} 年度的奖励，同一条款同一年度不能重复享受",
+                f"该主体已就 {award.rule_ref} 获得 {_period_text(call)}的奖励，同一条款同一期间不能重复享受",
                 where="rules",
             ) from None
         awarded_in = (now or utcnow()).astimezone(CHINA).year
@@ -125,6 +127,11 @@ def create_awards(
                      before=None, after=audit.snapshot(award), now=now)  # fmt: skip
         awards.append(award)
     return awards
+
+
+def _period_text(call: Call) -> str:
+    """``2024年度`` or, for a quarterly call, ``2024年第2季度``."""
+    return f"{call.period}年第{call.quarter}季度" if call.quarter else f"{call.period} 年度"
 
 
 @dataclass(frozen=True)

@@ -57,7 +57,7 @@ def compute_batch(
             continue
         evaluation, _used = evaluate_entity(session, entity=entity, policy=policy, documents=(call.document_id,),
                                             as_of=call.as_of or today, period=call.period,
-                                            readings=call.readings)  # fmt: skip
+                                            readings=call.readings, quarter=call.quarter)  # fmt: skip
         for result in evaluation.rules():
             if f"{result.document}:{result.provision}" not in wanted:
                 continue

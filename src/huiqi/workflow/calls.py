@@ -61,6 +61,8 @@ class CallSpec(BaseModel):
     document_id: str = Field(min_length=1, max_length=64)
     provisions: list[str] = Field(min_length=1, max_length=100)
     period: int = Field(ge=1990, le=2200)
+    #: for rules paid by quarter (按季度兑现): the assessed quarter of ``period``; awards are then per quarter
+    quarter: int | None = Field(default=None, ge=1, le=4)
     as_of: dt.date | None = None
     readings: dict[str, str] = Field(default_factory=dict)
     opens_on: dt.date

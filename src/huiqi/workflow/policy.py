@@ -87,13 +87,15 @@ def ledger_of(session: Session, entity_id: int) -> tuple[LedgerEntry, ...]:
         tiers: list[str | None] = [*award.tiers] or [None]
         for index, tier in enumerate(tiers):
             amount = award.amount_fen if index == 0 else 0
-            entries.append(LedgerEntry(rule=award.rule_ref, period=award.period, amount_fen=amount, tier=tier))
+            entries.append(LedgerEntry(rule=award.rule_ref, period=award.period, amount_fen=amount, tier=tier,
+                                       quarter=award.quarter or None))  # fmt: skip
     return tuple(entries)
 
 
 def ledger_json(ledger: tuple[LedgerEntry, ...]) -> list[dict[str, Any]]:
     """The ledger an evaluation read, as an application freezes it (for ``huiqi applications replay``)."""
-    return [{"rule": e.rule, "period": e.period, "amount_fen": e.amount_fen, "tier": e.tier} for e in ledger]
+    return [{"rule": e.rule, "period": e.period, "amount_fen": e.amount_fen, "tier": e.tier,
+             **({"quarter": e.quarter} if e.quarter else {})} for e in ledger]  # fmt: skip
 
 
 def entity_profile(session: Session, entity: Entity, policy: PolicyEngine) -> tuple[Profile, list[dict[str, Any]]]:
@@ -116,10 +118,13 @@ def evaluate_entity(
     as_of: dt.date,
     period: int | None,
     readings: dict[str, str] | None = None,
+    quarter: int | None = None,
 ) -> tuple[Evaluation, list[dict[str, Any]]]:
-    """Evaluate a registered entity against named documents, with its award ledger."""
+    """Evaluate a registered entity against named documents (for a quarter of ``period`` when given), with
+    its award ledger."""
     profile, used = entity_profile(session, entity, policy)
-    options = Options(as_of=as_of, period=period, documents=documents, readings=dict(readings or {}))
+    options = Options(as_of=as_of, period=period, documents=documents, readings=dict(readings or {}),
+                      quarter=quarter)  # fmt: skip
     try:
         return policy.engine.evaluate(profile, options), used
     except EvaluationError as exc:

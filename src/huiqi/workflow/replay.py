@@ -61,7 +61,13 @@ def _digest(value: Any) -> str:
 def _ledger(session: Session, application: Application) -> tuple[tuple[LedgerEntry, ...], str]:
     if application.ledger_used is not None:
         entries = tuple(
-            LedgerEntry(rule=e["rule"], period=int(e["period"]), amount_fen=int(e["amount_fen"]), tier=e.get("tier"))
+            LedgerEntry(
+                rule=e["rule"],
+                period=int(e["period"]),
+                amount_fen=int(e["amount_fen"]),
+                tier=e.get("tier"),
+                quarter=e.get("quarter"),
+            )
             for e in application.ledger_used
         )
         return entries, "frozen"
@@ -76,7 +82,8 @@ def _ledger(session: Session, application: Application) -> tuple[tuple[LedgerEnt
     for award in awards:
         tiers: list[str | None] = [*award.tiers] or [None]
         for index, tier in enumerate(tiers):
-            out.append(LedgerEntry(award.rule_ref, award.period, award.amount_fen if index == 0 else 0, tier))
+            out.append(LedgerEntry(award.rule_ref, award.period, award.amount_fen if index == 0 else 0, tier,
+                                   award.quarter or None))  # fmt: skip
     return tuple(out), "awards"
 
 
@@ -129,7 +136,8 @@ def replay(session: Session, *, application_id: int, policy: PolicyEngine) -> Re
         if fact.get("year") is None:
             facts[fact["key"]] = fact["value"]
         else:
-            facts.setdefault(fact["key"], {})[str(fact["year"])] = fact["value"]
+            slot = f"{fact['year']}Q{fact['quarter']}" if fact.get("quarter") else str(fact["year"])
+            facts.setdefault(fact["key"], {})[slot] = fact["value"]
     raw: dict[str, Any] = {"entity_type": entity_json.get("entity_type", entity.entity_type),
                            "name": entity_json.get("name", entity.name),
                            "region": list(entity_json.get("region", entity.region)), "facts": facts}  # fmt: skip
@@ -141,6 +149,7 @@ def replay(session: Session, *, application_id: int, policy: PolicyEngine) -> Re
         profile = parse_profile(raw, policy.base.catalogue, where="frozen")
         profile.ledger, ledger_source = _ledger(session, application)
         options = Options(as_of=dt.date.fromisoformat(str(frozen["as_of"])), period=int(frozen["period"]),
+                          quarter=frozen.get("quarter"),
                           documents=(call.document_id,), readings=dict(call.readings or {}))  # fmt: skip
         replayed = engine.evaluate(profile, options).to_json()
     except HuiqiError as exc:

@@ -20,6 +20,7 @@ class CallPublic(BaseModel):
     document_id: str
     provisions: list[str]
     period: int
+    quarter: int | None = None  # the assessed quarter of a quarterly call (按季度兑现)
     as_of: dt.date | None
     opens_on: dt.date
     closes_on: dt.date

@@ -20,6 +20,7 @@ class AwardPublic(BaseModel):
     entity_id: int
     rule_ref: str
     period: int
+    quarter: int = 0  # 1–4 for an award of a quarterly rule, 0 for a yearly one
     tiers: list[str]
     amount: str
     paid: str
@@ -30,7 +31,8 @@ class AwardPublic(BaseModel):
     @classmethod
     def of(cls, award: Award) -> AwardPublic:
         return cls(id=award.id, call_id=award.call_id, application_id=award.application_id, batch_id=award.batch_id,
-                   entity_id=award.entity_id, rule_ref=award.rule_ref, period=award.period, tiers=list(award.tiers),
+                   entity_id=award.entity_id, rule_ref=award.rule_ref, period=award.period, quarter=award.quarter,
+                   tiers=list(award.tiers),
                    amount=yuan(award.amount_fen) or "0.00", paid=yuan(award.paid_fen) or "0.00", state=award.state,
                    approved_by=award.approved_by, approved_at=award.approved_at)  # fmt: skip
 

@@ -39,6 +39,7 @@ class Call(Base):
     document_id: Mapped[str] = mapped_column(String(64))
     provisions: Mapped[list[str]] = mapped_column(JSON)  # provision ids of the document
     period: Mapped[int] = mapped_column(Integer)  # the assessed year (申报年度的上一年)
+    quarter: Mapped[int | None] = mapped_column(Integer)  # the assessed quarter of a quarterly call (按季度兑现)
     as_of: Mapped[dt.date | None] = mapped_column(Date)  # evaluation date; None: the submission date
     readings: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
     opens_on: Mapped[dt.date] = mapped_column(Date)

@@ -18,6 +18,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     false,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -33,7 +34,7 @@ class Award(Base):
 
     __tablename__ = "awards"
     __table_args__ = (
-        UniqueConstraint("entity_id", "rule_ref", "period"),
+        UniqueConstraint("entity_id", "rule_ref", "period", "quarter"),
         CheckConstraint("amount_fen > 0", name="amount_positive"),
         CheckConstraint("paid_fen >= 0 AND paid_fen <= amount_fen", name="paid_within_amount"),
     )
@@ -45,6 +46,8 @@ class Award(Base):
     entity_id: Mapped[int] = mapped_column(ForeignKey("entities.id"), index=True)
     rule_ref: Mapped[str] = mapped_column(String(200))
     period: Mapped[int] = mapped_column(Integer)
+    #: the quarter (1–4) of an award under a quarterly rule (按季度兑现); 0 for a yearly award
+    quarter: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
     tiers: Mapped[list[str]] = mapped_column(JSON, default=list)
     amount_fen: Mapped[int] = mapped_column(BigInteger)
     paid_fen: Mapped[int] = mapped_column(BigInteger, default=0)

@@ -43,7 +43,8 @@ class Fact(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     entity_id: Mapped[int] = mapped_column(ForeignKey("entities.id"))
     key: Mapped[str] = mapped_column(String(64))
-    year: Mapped[int | None] = mapped_column(Integer)  # the period of an annual fact; None for the others
+    year: Mapped[int | None] = mapped_column(Integer)  # the period of an annual or quarterly fact; None for the others
+    quarter: Mapped[int | None] = mapped_column(Integer)  # the quarter (1–4) of a quarterly fact
     value: Mapped[Any] = mapped_column(JSON)
     provenance: Mapped[str] = mapped_column(String(16))
     recorded_by: Mapped[str] = mapped_column(String(64))
