@@ -131,8 +131,10 @@ def test_open_a_call_from_the_form_refusing_a_bad_budget_and_dates_then_close_it
     page.get_by_label("绩效报告截止日").fill("06-30, 12-31")
     page.get_by_label("绩效报告年数").fill("2")
     page.get_by_label("申报材料").fill("营业执照\n营业收入专项审计报告")
+    page.get_by_label("奖励季度").fill("第五季度")
     page.get_by_role("button", name="发布申报批次").click()
 
+    expect(page.locator("#quarter-error")).to_contain_text("奖励季度应为 1 至 4")
     expect(page.locator("#budget-error")).to_contain_text("无法识别的金额")
     expect(page.get_by_label("预算", exact=True)).to_have_attribute("aria-invalid", "true")
     expect(page.locator("#form-errors")).to_contain_text("未发布")
@@ -149,6 +151,10 @@ def test_open_a_call_from_the_form_refusing_a_bad_budget_and_dates_then_close_it
     with pytest.raises(Exception, match="No row"):
         _call_row(site, title)  # nothing stored by the refusals
     page.get_by_label("绩效报告截止日").fill("06-30, 12-31")
+    page.get_by_label("奖励季度").fill("2")  # a yearly provision: no quarter
+    page.get_by_role("button", name="发布申报批次").click()
+    expect(page.locator("#quarter-error")).to_contain_text("所选条款不按季度兑现")
+    page.get_by_label("奖励季度").fill("")
     page.get_by_role("button", name="发布申报批次").click()
 
     expect(page).to_have_url(re.compile(r"/desk/official/calls/\d+$"))

@@ -80,7 +80,7 @@ EXCLUDED_COLUMNS = (Column("主体"), Column("规则"), Column("未列入的原�
 
 #: The fields of the call form, in the order of the page (labels for the messages).
 CALL_FIELDS = {
-    "title": "批次名称", "document_id": "政策文件", "provisions": "申报条款", "period": "奖励年度",
+    "title": "批次名称", "document_id": "政策文件", "provisions": "申报条款", "period": "奖励年度", "quarter": "奖励季度",
     "as_of": "评估基准日", "opens_on": "申报开始日", "closes_on": "申报截止日", "budget": "预算",
     "materials": "申报材料", "review_mode": "评审方式", "quota": "名额", "experts_per_application": "每项申请的评审专家数",
     "criteria": "评分标准", "aggregation": "专家评分汇总方式", "pass_score": "及格分", "publicity_days": "公示天数",
@@ -296,10 +296,22 @@ def _prefilled_form(policy: PolicyEngine, choice: str, period: str) -> tuple[Cal
     return form, f"已按文件规定的申报程序预填：{filled}。{lacking}改动预填的内容会作为与规定程序的偏离记入批次。"
 
 
+def _quarter(form: CallForm, raw: str) -> int | None:
+    """按季度兑现的批次: the quarter 1–4 (第2季度, Q2 and 2 are all read), or none for a yearly call."""
+    text = raw.strip().upper().removeprefix("Q").removeprefix("第").removesuffix("季度")
+    text = {"一": "1", "二": "2", "三": "3", "四": "4"}.get(text, text)
+    if not text:
+        return None
+    if text not in ("1", "2", "3", "4"):
+        form.problem("quarter", f"奖励季度应为 1 至 4（按季度兑现的政策才填写；按年度的留空），得到 {raw.strip()!r}")
+        return None
+    return int(text)
+
+
 def _default_call_form() -> CallForm:
     today = dt.date.today()
     return CallForm(values={
-        "title": "", "document_id": "", "period": str(today.year - 1), "as_of": "", "opens_on": today.isoformat(),
+        "title": "", "document_id": "", "period": str(today.year - 1), "quarter": "", "as_of": "", "opens_on": today.isoformat(),
         "closes_on": (today + dt.timedelta(days=30)).isoformat(), "budget": "", "materials": "",
         "review_mode": "formal", "quota": "", "experts_per_application": "5", "criteria": "",
         "aggregation": "trimmed_mean", "pass_score": "", "publicity_days": "7", "publicity_day_kind": "calendar",
@@ -368,6 +380,7 @@ def _create_call(request: Request, actor: Actor, text: dict[str, str], chosen: l
         "document_id": document_id or "-",
         "provisions": provisions or ["-"],
         "period": _int(form, "period", text["period"], required=True),
+        "quarter": _quarter(form, text.get("quarter", "")),
         "as_of": _date(form, "as_of", text["as_of"], required=False),
         "opens_on": _date(form, "opens_on", text["opens_on"], required=True),
         "closes_on": _date(form, "closes_on", text["closes_on"], required=True),

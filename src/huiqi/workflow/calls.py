@@ -10,7 +10,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from sqlalchemy.orm import Session
 
 from huiqi.errors import HuiqiError
+from huiqi.facts.catalogue import Period
 from huiqi.money import parse_money
+from huiqi.policy.base import LoadedDocument, facts_used
 from huiqi.policy.procedure import Procedure, Stated, procedure_json, procedure_of, stated_call_fields
 from huiqi.store.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from huiqi.store.models import Call
@@ -117,6 +119,18 @@ class CallSpec(BaseModel):
         return self
 
 
+def _reads_quarters(document: LoadedDocument, provisions: list[str], policy: PolicyEngine) -> bool:
+    """Whether a rule of the chosen provisions reads a quarterly fact (so that a call per quarter means something)."""
+    catalogue = policy.base.catalogue
+    return any(
+        catalogue[key].period is Period.QUARTERLY
+        for provision in document.policy.provisions
+        if provision.id in provisions
+        for rule in provision.rules
+        for key in facts_used(rule, document.scope)
+    )
+
+
 def consistency_problem(spec: CallSpec) -> tuple[str, str] | None:
     """(field, message) of the first rule across fields the spec breaks, once the procedure has filled it in."""
     if spec.closes_on < spec.opens_on:
@@ -216,6 +230,8 @@ def open_call(session: Session, *, spec: CallSpec, actor: Actor, policy: PolicyE
             raise InvalidInput(f"文件 {spec.document_id} 没有条款 {provision!r}", where=f"provisions[{index}]")
         if provision not in with_rules:
             raise InvalidInput(f"条款 {provision} 没有可计算的规则，不能作为申报条款", where=f"provisions[{index}]")
+    if spec.quarter is not None and not _reads_quarters(document, spec.provisions, policy):
+        raise InvalidInput("所选条款不按季度兑现（规则不读取按季度的事实），奖励季度请留空", where="quarter")
     try:
         budget = parse_money(spec.budget, default_unit="元", where="budget")
     except HuiqiError as exc:
