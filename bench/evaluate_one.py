@@ -6,6 +6,9 @@ Prints median and p99 latency for:
   * full+json — the same, serialised to the CLI's JSON schema;
   * no-hints  — without the "nearest way to qualify" re-evaluations;
   * in-region — jurisdiction respected (the other cities' rules are not applicable to a Suzhou firm);
+  * amounts   — every rule, statuses and amounts only (``Options(explain=False)``: no condition traces, no
+                hints), as the calculator's next-question search evaluates variants of one entity;
+  * amounts-in-region — the same, jurisdiction respected;
   * floor     — a hand-written Python function computing the same profile's headline amounts
                 (Suzhou 1/2/3, Guangzhou 5, Xinjiang 8) with no explanation: the baseline.
 
@@ -66,7 +69,7 @@ def measure(fn: Callable[[], object], rounds: int) -> list[float]:
 def report(name: str, timings: list[float]) -> None:
     ordered = sorted(timings)
     p99 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))]
-    print(f"{name:<12} median {statistics.median(ordered):8.3f} ms   p99 {p99:8.3f} ms   ({len(ordered)} runs)")
+    print(f"{name:<18} median {statistics.median(ordered):8.3f} ms   p99 {p99:8.3f} ms   ({len(ordered)} runs)")
 
 
 def main() -> None:
@@ -96,6 +99,10 @@ def main() -> None:
     report("no-hints", measure(lambda: engine.evaluate(profile, quiet), args.rounds))
     local = Options(as_of=dt.date(2024, 6, 30), include_drafts=True, include_expired=True)
     report("in-region", measure(lambda: engine.evaluate(profile, local), args.rounds))
+    amounts = Options(**{**options.__dict__, "explain": False})
+    report("amounts", measure(lambda: engine.evaluate(profile, amounts), args.rounds))
+    amounts_local = Options(**{**local.__dict__, "explain": False})
+    report("amounts-in-region", measure(lambda: engine.evaluate(profile, amounts_local), args.rounds))
     report("floor", measure(lambda: floor_baseline(profile.facts), args.rounds))
 
 

@@ -45,6 +45,26 @@ class CompiledCondition:
     children: tuple[CompiledCondition, ...] = ()
     thresholds: tuple[Threshold, ...] = ()
 
+    def value(self, env: Env) -> Any:
+        """The three-valued result alone, without building the trace: ``all`` stops at a false member and
+        ``any`` at a true one (the result is then decided whatever the others are)."""
+        if self.kind == "leaf":
+            assert self.fn is not None
+            value = self.fn(env)
+            return value if type(value) is Unknown else bool(value)
+        if self.kind == "not":
+            value = self.children[0].value(env)
+            return value if type(value) is Unknown else not value
+        unknown: list[Any] = []
+        stop = self.kind == "any"  # the value that decides: True for any, False for all
+        for member in self.children:
+            value = member.value(env)
+            if type(value) is Unknown:
+                unknown.append(value)
+            elif value is stop:
+                return stop
+        return merge_unknown(*unknown) if unknown else not stop
+
     def evaluate(self, env: Env) -> tuple[Any, Trace]:
         """The three-valued result and its trace."""
         if self.kind == "leaf":
@@ -91,7 +111,7 @@ class CompiledCondition:
             failing = [t for t in self.thresholds if _threshold_fails(t, env)]
             return failing or None
         if self.kind == "not":
-            value, _ = self.evaluate(env)
+            value = self.value(env)
             return [] if value is True or (type(value) is Unknown) else None
         if self.kind == "all":
             found: list[Threshold] = []

@@ -58,6 +58,9 @@ class Options:
     include_expired: bool = False
     any_jurisdiction: bool = False
     suggestions: bool = True
+    #: False: statuses and amounts only (no condition traces, no hints), for searches that evaluate many
+    #: variants of one entity — the same rules, the same results, less to build
+    explain: bool = True
 
 
 class Engine:
@@ -146,6 +149,7 @@ class Engine:
                 readings=readings,
                 region=profile.region,
                 quarter=options.quarter,
+                explain=options.explain,
             )
             results.append(self._evaluate_document(document, profile, env, options, flags))
         entity = {
@@ -166,7 +170,9 @@ class Engine:
         for rule in document.rules:
             if rule.when_reading and any(env.readings.get(k) != v for k, v in rule.when_reading):
                 continue
-            result = self.evaluate_rule(rule, profile, env, jurisdiction, suggestions=options.suggestions)
+            result = self.evaluate_rule(
+                rule, profile, env, jurisdiction, suggestions=options.suggestions and options.explain
+            )
             by_provision.setdefault(rule.provision.id, []).append(result)
         _apply_exclusions(document, by_provision, env)
         provisions = []
@@ -237,7 +243,15 @@ class Engine:
 
     def _run(self, rule: CompiledRule, env: Env, result: RuleResult, outcome: _Outcome) -> None:
         unknowns: list[Unknown] = []
-        if rule.condition is not None:
+        if rule.condition is not None and not env.explain:  # amounts only: no trace, no hints
+            value = rule.condition.value(env)
+            if value is False:
+                result.status = Status.NOT_ELIGIBLE
+                result.reason = "不满足条件"
+                return
+            if is_unknown(value):
+                unknowns.append(value)
+        elif rule.condition is not None:
             value, trace = rule.condition.evaluate(env)
             result.trace.append(trace)
             if value is False:
@@ -395,10 +409,13 @@ class Engine:
         unreached_fix: list[Any] = []
         paid_tiers = env.paid_tiers(rule.ledger_ref)
         for tier in benefit.tiers:
-            value, trace = tier.when.evaluate(env)
             amount = tier.amount(env)
-            amount_text = "缺失" if is_unknown(amount) else format_cn(amount)
-            result.trace.append(Trace("tier", f"档次“{tier.label}”：{amount_text}", trace.result, children=[trace]))
+            if env.explain:
+                value, trace = tier.when.evaluate(env)
+                amount_text = "缺失" if is_unknown(amount) else format_cn(amount)
+                result.trace.append(Trace("tier", f"档次“{tier.label}”：{amount_text}", trace.result, children=[trace]))
+            else:
+                value = tier.when.value(env)
             if is_unknown(value) or is_unknown(amount):
                 pending.append(merge_unknown(value, amount))
             elif value:
@@ -621,7 +638,7 @@ def _per_item(rule: CompiledRule, env: Env, calc: list[str], outcome: _Outcome) 
             env.item = item
             name = _item_name(item, index)
             if benefit.where is not None:
-                holds, _trace = benefit.where.evaluate(env)
+                holds = benefit.where.value(env)
                 if is_unknown(holds):
                     pending.append(holds)
                     continue
@@ -636,7 +653,7 @@ def _per_item(rule: CompiledRule, env: Env, calc: list[str], outcome: _Outcome) 
             line = f"{name}：{_amount_steps(benefit, env, amount)}"
             unknown_cap = False
             for when, cap_fn, _text in benefit.item_caps:
-                applies, _trace = when.evaluate(env)
+                applies = when.value(env)
                 if is_unknown(applies):
                     pending.append(applies)
                     unknown_cap = True

@@ -448,7 +448,7 @@ class Questionnaire:
             condition: frozenset[FactYear] = frozenset()
             alone: set[FactYear] = set()
             if rule.condition is not None:
-                value, _ = rule.condition.evaluate(env)
+                value = rule.condition.value(env)
                 if is_unknown(value):
                     condition = value.missing
                     alone = _settling(rule.condition, env, condition, self.catalogue)
@@ -525,7 +525,7 @@ class Questionnaire:
         best = result.amount_fen or 0
         found: list[tuple[FactRef, int]] = []
         for tier in rule.benefit.tiers:
-            value, _ = tier.when.evaluate(env)
+            value = tier.when.value(env)
             amount = tier.amount(env)
             if not is_unknown(value):
                 continue
