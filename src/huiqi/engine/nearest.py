@@ -67,7 +67,14 @@ def suggest(
             }
         )
     trial = Env(
-        facts=facts, period=env.period, as_of=env.as_of, ledger=env.ledger, readings=env.readings, region=env.region
+        facts=facts,
+        period=env.period,
+        as_of=env.as_of,
+        ledger=env.ledger,
+        readings=env.readings,
+        region=env.region,
+        quarter=env.quarter,
+        explain=False,
     )
     status, amount, is_ceiling = evaluate(trial)
     if status not in ("eligible", "needs_review"):

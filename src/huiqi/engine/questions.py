@@ -401,7 +401,8 @@ class Questionnaire:
     def _needs(self, evaluation: Evaluation, profile: Profile, options: Options, period: int) -> dict[FactRef, _Need]:
         """Every fact (and year) that could still change a result, with the provisions it bears on."""
         env = Env(facts=profile.facts, period=period, as_of=options.as_of,
-                  readings=self.engine.resolve_readings(options.readings), region=profile.region)  # fmt: skip
+                  readings=self.engine.resolve_readings(options.readings), region=profile.region,
+                  quarter=options.quarter)  # fmt: skip
         context = (profile.entity_type, profile.region, options.as_of, period, tuple(sorted(env.readings.items())))
         needs: dict[FactRef, _Need] = {}
         for document in evaluation.documents:
@@ -492,7 +493,7 @@ class Questionnaire:
             for probe in _probes(self.catalogue[key], env.as_of):
                 trial = Env(facts={**env.facts, key: {**series, year: probe}}, period=env.period, as_of=env.as_of,
                             ledger=env.ledger, readings=env.readings, region=env.region, rule_key=env.rule_key,
-                            provision_key=env.provision_key)  # fmt: skip
+                            provision_key=env.provision_key, quarter=env.quarter, explain=False)  # fmt: skip
                 other = self.engine.evaluate_rule(rule, profile, trial, suggestions=False)
                 if other.status is not baseline.status:
                     weight = max(weight, ALONE if other.status is Status.NOT_ELIGIBLE else ELIGIBILITY)
@@ -513,7 +514,8 @@ class Questionnaire:
             if fact is None or fact.type is not Type.BOOL or fact.period is Period.ANNUAL:
                 continue
             trial = Env(facts={**env.facts, key: not fact.default}, period=env.period, as_of=env.as_of,
-                        ledger=env.ledger, readings=env.readings, region=env.region)  # fmt: skip
+                        ledger=env.ledger, readings=env.readings, region=env.region, quarter=env.quarter,
+                        explain=False)  # fmt: skip
             other = self.engine.evaluate_rule(rule, profile, trial, suggestions=False)
             if (other.status, other.amount_fen) != (result.status, result.amount_fen):
                 found.append((FactRef(key), ELIGIBILITY))
@@ -609,8 +611,9 @@ def _settling(
             else:
                 facts[key] = probe
             trial = Env(facts=facts, period=env.period, as_of=env.as_of, ledger=env.ledger, readings=env.readings,
-                        region=env.region, rule_key=env.rule_key, provision_key=env.provision_key)  # fmt: skip
-            value, _ = condition.evaluate(trial)
+                        region=env.region, rule_key=env.rule_key, provision_key=env.provision_key,
+                        quarter=env.quarter)  # fmt: skip
+            value = condition.value(trial)
             if value is False:
                 found.add((key, year))
                 break
