@@ -290,7 +290,7 @@ def _label(text: str | None, scope: CompileScope) -> str:
         return ""
     from huiqi.expr.render import render
 
-    return render(parse(text), lambda name: None if name.endswith("()") else scope.label(name))
+    return render(parse(text), scope.label)
 
 
 def _readings_used(rule: Rule, scope: CompileScope) -> set[str]:

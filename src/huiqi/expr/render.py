@@ -66,7 +66,9 @@ def render(node: ast.Node, label: Callable[[str], str | None]) -> str:
             years = go(n.args[2]).removesuffix("年")
             return f"{go(n.args[0])}连续{years}年达到{go(n.args[1])}"
         if isinstance(n, ast.Call) and not n.args:  # a ledger value: its name, or its value when substituted
-            return label(f"{n.func}()") or _FUNCS.get(n.func, n.func)
+            key = f"{n.func}()"
+            given = label(key)
+            return given if given and given != key else _FUNCS.get(n.func, n.func)
         if isinstance(n, ast.Call):
             args = "，".join(go(a) for a in n.args)
             return f"{_FUNCS.get(n.func, n.func)}（{args}）"

@@ -12,12 +12,12 @@ from huiqi.engine.conditions import CompiledCondition
 from huiqi.engine.ruleset import CompiledRule
 from huiqi.expr.parser import parse
 from huiqi.expr.render import render
-from huiqi.facts.catalogue import ENTITY_LABELS
-from huiqi.policy.scope import DocumentScope
+from huiqi.facts.catalogue import ENTITY_LABELS, Fact
+from huiqi.policy.scope import DocumentScope, item_scope
 
 _MODES = {"highest": "按达到的最高一档给予（就高不就低）", "each": "达到的各档逐档累加",
           "top_up": "进档补差：达到更高一档时补足与已领奖励的差额"}  # fmt: skip
-_CAPS = {"per_year": "每年", "cumulative": "累计"}
+_CAPS = {"per_year": "每年", "per_quarter": "每季度", "cumulative": "累计"}
 
 
 @dataclass(frozen=True)
@@ -63,6 +63,11 @@ def _text(value: str | int | None, scope: DocumentScope) -> str:
     return "" if value is None else render(parse(str(value)), scope.label)
 
 
+def _items_fact(compiled: CompiledRule) -> Fact:
+    """The list fact a per_item rule pays over."""
+    return compiled.catalogue[str(compiled.benefit.items)]
+
+
 def describe(compiled: CompiledRule, scope: DocumentScope) -> RuleView:
     """The plain-Chinese view of one compiled rule."""
     rule = compiled.rule
@@ -85,6 +90,14 @@ def describe(compiled: CompiledRule, scope: DocumentScope) -> RuleView:
             lines.append(
                 f"{years}（{compiled.benefit.index_label}）：{compiled.benefit.base_label} × {_text(step.rate, scope)}"
             )
+    elif benefit.form == "per_item":
+        lines.append(
+            f"按{compiled.benefit.items_label}逐项计算，每项：{_text(benefit.amount, item_scope(scope, _items_fact(compiled)))}"
+        )
+        if compiled.benefit.where is not None:
+            lines.append(f"计入的项目：{compiled.benefit.where.label}")
+        for when, _fn, amount in compiled.benefit.item_caps:
+            lines.append(f"单项上限（{when.label}）：{amount}")
     elif compiled.benefit.review:
         lines.append("金额由主管部门按程序确定（一事一议或评审）")
     else:
