@@ -9,10 +9,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from huiqi.engine.conditions import CompiledCondition
-from huiqi.engine.ruleset import CompiledRule
+from huiqi.engine.ruleset import CompiledInstalment, CompiledRule
 from huiqi.expr.parser import parse
 from huiqi.expr.render import render
 from huiqi.facts.catalogue import ENTITY_LABELS, Fact
+from huiqi.policy.models import Instalment
 from huiqi.policy.scope import DocumentScope, item_scope
 
 _MODES = {"highest": "按达到的最高一档给予（就高不就低）", "each": "达到的各档逐档累加",
@@ -63,6 +64,17 @@ def _text(value: str | int | None, scope: DocumentScope) -> str:
     return "" if value is None else render(parse(str(value)), scope.label)
 
 
+def _instalment(stated: Instalment, compiled: CompiledInstalment, scope: DocumentScope) -> str:
+    """``第二年拨付 30%（批准后第1个年度；须满足：仍在本市注册、到期的绩效报告均已提交）``."""
+    waits = [compiled.condition.label] if compiled.condition is not None else []
+    if compiled.reports_submitted:
+        waits.append("到期的绩效报告均已提交")
+    when = [f"批准后第{stated.year}个年度"] if stated.year else []
+    if waits:
+        when.append("须满足：" + "、".join(waits))
+    return f"{stated.label} {_text(stated.share, scope)}" + (f"（{'；'.join(when)}）" if when else "")
+
+
 def _items_fact(compiled: CompiledRule) -> Fact:
     """The list fact a per_item rule pays over."""
     return compiled.catalogue[str(compiled.benefit.items)]
@@ -109,7 +121,8 @@ def describe(compiled: CompiledRule, scope: DocumentScope) -> RuleView:
     if rule.matter is not None:
         limits.append(f"事项：{rule.matter}（与其他同类政策同一事项不得重复享受的判断依据）")
     if rule.instalments:
-        limits.append("分期拨付：" + "；".join(f"{i.label} {_text(i.share, scope)}" for i in rule.instalments))
+        limits.append("分期拨付：" + "；".join(_instalment(i, part, scope)
+                                              for i, part in zip(rule.instalments, compiled.instalments, strict=True)))  # fmt: skip
     readings = [
         ReadingView(key, question, default, tuple((value, label, value == default) for value, label in options.items()))
         for key, question, default, options in compiled.reading_meta
