@@ -90,6 +90,9 @@ def simulate(
     period: Annotated[
         int | None, typer.Option("--period", help="评价年度（默认评价日的上一年，或历史数据的最后一年）")
     ] = None,
+    quarter: Annotated[
+        str | None, typer.Option("--quarter", help="评价季度，如 2024Q2（按季度兑现的政策；同时设定评价年度）")
+    ] = None,
     reading: Annotated[list[str], typer.Option("--reading", "-r", help="切换口径 NAME=VALUE（可重复）")] = [],  # noqa: B006
     include_drafts: Annotated[
         bool, typer.Option("--include-drafts", help="包括征求意见稿（未用 -d、--compare 或 --reform 指定文件时）")
@@ -142,6 +145,11 @@ def simulate(
         raise typer.BadParameter(f"未知的引擎 {engine_name!r}：可选 duckdb 或 spark", param_hint="--engine")
     readings = _parse_readings(reading)
     try:
+        assessed_quarter = None
+        if quarter is not None:
+            from huiqi.engine.profile import parse_quarter
+
+            period, assessed_quarter = parse_quarter(quarter, where="--quarter")
         base = PolicyBase.load(policies or default_policies_dir())
         day = _parse_date(as_of) if as_of else dt.date(period + 1, 6, 30) if period is not None else None
         if day is not None:  # an amended document: the version in force on the scenario's day (authoring.md §12)
@@ -149,7 +157,7 @@ def simulate(
         engine = Engine(base)
         plan = Plan(
             population, documents=list(document), as_of=_parse_date(as_of) if as_of else None, period=period,
-            readings=readings, include_drafts=include_drafts, include_expired=include_expired,
+            quarter=assessed_quarter, readings=readings, include_drafts=include_drafts, include_expired=include_expired,
             any_jurisdiction=any_jurisdiction, reform=load_reform(reform) if reform is not None else None,
             compare=[d.strip() for d in compare.split(",") if d.strip()] if compare is not None else None,
             budgets=load_budgets(budget) if budget is not None else None,

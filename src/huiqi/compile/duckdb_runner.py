@@ -25,7 +25,7 @@ from .tables import ROW_KEY
 TABLES = ("entities", "history", "ledger")
 #: the columns every load keeps, whatever facts are asked for
 STRUCTURAL = {"entities": ("entity_id", "entity_type", "region", "name"), "history": ("entity_id", "year"),
-              "ledger": ("entity_id", "rule", "period", "amount_fen", "tier")}  # fmt: skip
+              "ledger": ("entity_id", "rule", "period", "amount_fen", "tier", "quarter")}  # fmt: skip
 
 
 class PopulationError(HuiqiError):
@@ -99,10 +99,13 @@ class DuckDBRunner:
         """
         con = self.connection
         key = quote_ident(ROW_KEY)
+        extra = {"history": "", "ledger": ""}
         for name, source in sources.items():
             columns = {row[0] for row in con.execute(f"DESCRIBE SELECT * FROM {source}").fetchall()}
             if "entity_id" not in columns:
                 raise PopulationError(f"{name} 缺少列 entity_id（格式见 docs/population.md）", where=where[name])
+            if name == "ledger" and "quarter" not in columns:  # a ledger written before awards had quarters
+                extra["ledger"] = ", CAST(NULL AS INTEGER) AS quarter"
         if numbered is not None:
             con.execute(
                 f"CREATE OR REPLACE TABLE entities AS SELECT CAST(file_row_number AS INTEGER) AS {key}, "
@@ -124,7 +127,7 @@ class DuckDBRunner:
         for name in ("history", "ledger"):
             # rows of entities the entity table does not hold have nothing to attach to and are left out
             con.execute(
-                f"CREATE OR REPLACE TABLE {name} AS SELECT e.{key}, t.* FROM {sources[name]} t "
+                f"CREATE OR REPLACE TABLE {name} AS SELECT e.{key}, t.*{extra[name]} FROM {sources[name]} t "
                 f"JOIN (SELECT {key}, entity_id FROM entities) e USING (entity_id)"
             )
 

@@ -42,6 +42,7 @@ class Plan:
     documents: list[str] = field(default_factory=list)
     as_of: dt.date | None = None
     period: int | None = None
+    quarter: int | None = None  # the assessed quarter (rules paid by quarter)
     readings: dict[str, str] = field(default_factory=dict)
     include_drafts: bool = False
     include_expired: bool = False
@@ -65,7 +66,8 @@ def run_plan(
     with PopulationSession(plan.population, engine, spark_master=plan.spark_master,
                            memory_limit=plan.memory_limit, facts=facts) as session:  # fmt: skip
         scenario = resolve_scenario(session, engine, as_of=plan.as_of, period=plan.period, readings=plan.readings,
-                                    any_jurisdiction=plan.any_jurisdiction or plan.compare is not None)  # fmt: skip
+                                    any_jurisdiction=plan.any_jurisdiction or plan.compare is not None,
+                                    quarter=plan.quarter)  # fmt: skip
         if plan.compare is not None:
             documents = select_documents(engine, plan.compare)
         elif plan.reform is not None:

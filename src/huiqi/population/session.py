@@ -61,11 +61,13 @@ class Scenario:
     period: int
     readings: tuple[tuple[str, str], ...] = ()
     any_jurisdiction: bool = False
+    quarter: int | None = None  # the assessed quarter of ``period`` (rules paid by quarter)
 
     def describe(self) -> str:
         readings = "、".join(f"{k}={v}" for k, v in self.readings) or "默认口径"
         scope = "；忽略属地" if self.any_jurisdiction else ""
-        return f"评价年度 {self.period}，评价日 {self.as_of.isoformat()}，{readings}{scope}"
+        quarter = f"第{self.quarter}季度" if self.quarter else ""
+        return f"评价年度 {self.period}{quarter}，评价日 {self.as_of.isoformat()}，{readings}{scope}"
 
 
 @dataclass(frozen=True)
@@ -230,7 +232,8 @@ class PopulationSession:
         money = ", ".join(str(c) for c in MONEY_CODES)
         for document in documents:
             query = runner.query(document, period=scenario.period, as_of=scenario.as_of,
-                                 readings=dict(scenario.readings), any_jurisdiction=scenario.any_jurisdiction)  # fmt: skip
+                                 readings=dict(scenario.readings), any_jurisdiction=scenario.any_jurisdiction,
+                                 quarter=scenario.quarter)  # fmt: skip
             if query.rules:
                 offset = len(run.rules)
                 loaded = engine.documents[document].loaded

@@ -47,6 +47,7 @@ def resolve_scenario(
     period: int | None,
     readings: dict[str, str],
     any_jurisdiction: bool = False,
+    quarter: int | None = None,
 ) -> Scenario:
     """The assessed year and date: as given; else the year before ``as_of``; else the latest year of the
     history with 30 June of the next year as the evaluation date. Readings are checked here."""
@@ -62,7 +63,7 @@ def resolve_scenario(
         as_of = dt.date(period + 1, 6, 30)
     engine.resolve_readings(readings)
     return Scenario(as_of=as_of, period=period, readings=tuple(sorted(readings.items())),
-                    any_jurisdiction=any_jurisdiction)  # fmt: skip
+                    any_jurisdiction=any_jurisdiction, quarter=quarter)  # fmt: skip
 
 
 def select_documents(
