@@ -583,7 +583,7 @@ def build_document_query(
                 is_ceiling=rule.is_ceiling, status=f"r{index}_s", amount=f"r{index}_m",
             )
         )  # fmt: skip
-    subset_columns, best_column, final = _exclusions(document, rules, builder, readings)
+    conflict, subset_columns, best_column, final = _exclusions(document, rules, builder, readings)
     builder.needs.history = builder.ctx.needs
     region = builder.document.loaded.policy.document.jurisdiction.region
     # unknown (NULL) for a missing or empty region list: array_length is NULL for NULL, and not above 0 for []
@@ -616,6 +616,7 @@ def build_document_query(
         *(("*", sub) for sub in stage_one[1:]),
         ("*", stage_two),
         (f"entity_id{_ledger_passthrough(builder)}", stage_three),  # from here on only results are carried
+        ("*", conflict),
         ("*", subset_columns),
         ("*", [best_column] if best_column else []),
     ]
@@ -664,12 +665,15 @@ def _ledger_passthrough(builder: _Builder) -> str:
 
 def _exclusions(
     document: CompiledDocument, rules: list[CompiledRule], builder: _Builder, readings: dict[str, str]
-) -> tuple[list[str], str, list[str]]:
+) -> tuple[list[str], list[str], str, list[str]]:
     """不重复享受 as the scalar engine applies it: the allowed combination with the highest total, the first
     in (size descending, lexicographic) order on ties.
 
-    Returns the per-subset columns (validity, total), the best-total column and the final status/amount
-    columns; each is its own query stage so the SQL grows linearly with the number of subsets.
+    Returns the conflict column, the per-subset columns (validity, total), the best-total column and the
+    final status/amount columns; each is its own query stage so the SQL grows linearly with the number of
+    subsets. The subsets are computed only for the rows in conflict (``_xc``): where all the eligible
+    members together are allowed, that combination is the best (eligible amounts are above 0, and no
+    other allowed combination is larger) and nothing is excluded.
     """
     doc_id = document.loaded.id
     local = {f"{r.provision.id}/{r.rule.id}": i for i, r in enumerate(rules)}
@@ -679,6 +683,7 @@ def _exclusions(
     members = sorted({ref for e in active for ref in e.rules if ref in local})
     finals: list[str] = []
     subset_columns: list[str] = []
+    conflict: list[str] = []
     best_column = ""
     excluded_expr: dict[int, str] = {}
     if len(members) > 12:
@@ -692,6 +697,17 @@ def _exclusions(
             for ref in exclusion.rules:
                 if ref in all_rules and ref not in paid_before:
                     paid_before[ref] = f"(COALESCE({builder.ledger('paid', all_rules[ref].ledger_ref)}, 0) > 0)"
+        # all the eligible members together, checked against each group as a combination is below
+        together = []
+        for exclusion in active:
+            counted = " + ".join(
+                (f"(CASE WHEN {eligible[ref]} OR {paid_before[ref]} THEN 1 ELSE 0 END)" if ref in eligible
+                 else f"(CASE WHEN {paid_before[ref]} THEN 1 ELSE 0 END)")
+                for ref in exclusion.rules
+                if ref in paid_before
+            )  # fmt: skip
+            together.append(f"(({counted or '0'}) > {exclusion.max})")
+        conflict.append("(" + (" OR ".join(together) or "FALSE") + ") AS _xc")
         subsets = [combo for size in range(len(members), -1, -1) for combo in itertools.combinations(members, size)]
         for i, combo in enumerate(subsets):
             parts = [eligible[ref] for ref in combo]
@@ -702,17 +718,20 @@ def _exclusions(
                     if ref in paid_before
                 )
                 parts.append(f"(({counted or '0'}) <= {exclusion.max})")
-            subset_columns.append("(" + (" AND ".join(parts) or "TRUE") + f") AS x{i}_v")
-            subset_columns.append("(" + (" + ".join(amount[ref] for ref in combo) or "0") + f") AS x{i}_t")
+            subset_columns.append("(CASE WHEN _xc THEN (" + (" AND ".join(parts) or "TRUE") + f") END) AS x{i}_v")
+            total = " + ".join(amount[ref] for ref in combo) or "0"
+            subset_columns.append(f"(CASE WHEN _xc THEN ({total}) END) AS x{i}_t")
         # GREATEST skips NULLs (invalid subsets) in DuckDB and Spark
         best_column = (
-            "GREATEST(" + ", ".join(f"(CASE WHEN x{i}_v THEN x{i}_t END)" for i in range(len(subsets))) + ") AS x_best"
+            "(CASE WHEN _xc THEN GREATEST("
+            + ", ".join(f"(CASE WHEN x{i}_v THEN x{i}_t END)" for i in range(len(subsets)))
+            + ") END) AS x_best"
         )
         pick = "(CASE " + " ".join(f"WHEN x{i}_v AND x{i}_t = x_best THEN {i}" for i in range(len(subsets))) + " END)"
         for ref in members:
             kept = [str(i) for i, combo in enumerate(subsets) if ref in combo]
             kept_sql = f"{pick} IN ({', '.join(kept)})" if kept else "FALSE"
-            excluded_expr[local[ref]] = f"({eligible[ref]} AND NOT COALESCE({kept_sql}, FALSE))"
+            excluded_expr[local[ref]] = f"(_xc AND {eligible[ref]} AND NOT COALESCE({kept_sql}, FALSE))"
     for index in range(len(rules)):
         status = f"r{index}_s0"
         if index in excluded_expr:
@@ -720,7 +739,7 @@ def _exclusions(
             status = f"(CASE WHEN {excluded_expr[index]} THEN {excluded} ELSE {status} END)"
         finals.append(f"{status} AS r{index}_s")
         finals.append(f"r{index}_m0 AS r{index}_m")
-    return subset_columns, best_column, finals
+    return conflict, subset_columns, best_column, finals
 
 
 def base_relation(needs: BaseNeeds, period: int, *, derived: dict[str, str] | None = None) -> str:
