@@ -51,6 +51,8 @@ def suggest(
             series = dict(facts.get(threshold.fact) or {})
             series[env.period] = needed
             facts[threshold.fact] = series
+        elif fact.period is Period.QUARTERLY:  # the assessed quarter's value
+            facts[threshold.fact] = {**(facts.get(threshold.fact) or {}), (env.period, env.quarter): needed}
         else:
             facts[threshold.fact] = needed
         target = threshold.target(env)

@@ -545,8 +545,8 @@ class Questionnaire:
         fact = self.catalogue.get(key)
         if fact is None:
             return None  # 所在地区: chosen at the start, not a question
-        if fact.type is Type.ITEMS:
-            return None  # a list of items is given in a profile or the registry, not asked one answer at a time
+        if fact.type is Type.ITEMS or fact.period is Period.QUARTERLY:
+            return None  # lists and quarterly figures come from a profile or the registry, not one answer at a time
         if fact.period is Period.ANNUAL:
             return FactRef(key, period if year is None else year)
         return FactRef(key)
@@ -608,6 +608,8 @@ def _settling(
             facts = dict(env.facts)
             if fact.period is Period.ANNUAL:
                 facts[key] = {**(facts.get(key) or {}), (env.period if year is None else year): probe}
+            elif fact.period is Period.QUARTERLY:
+                facts[key] = {**(facts.get(key) or {}), (env.period if year is None else year, env.quarter): probe}
             else:
                 facts[key] = probe
             trial = Env(facts=facts, period=env.period, as_of=env.as_of, ledger=env.ledger, readings=env.readings,
