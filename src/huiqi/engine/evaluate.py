@@ -18,7 +18,7 @@ from typing import Any
 
 from huiqi.errors import EvaluationError
 from huiqi.expr.render import render
-from huiqi.facts.catalogue import ENTITY_LABELS, Catalogue
+from huiqi.facts.catalogue import ENTITY_LABELS, Catalogue, Period
 from huiqi.money import format_cn, round_half_up
 from huiqi.policy.base import PolicyBase
 from huiqi.policy.models import KIND_LABELS, DocumentStatus
@@ -74,7 +74,7 @@ class Engine:
         self._earlier: dict[int, CompiledDocument] = {}
         self._not_applicable: dict[tuple[str, str, str], RuleResult] = {}
         self._rule_less: dict[tuple[str, str, str], ProvisionResult] = {}
-        self._missing_cache: dict[frozenset[tuple[str, int | None]], list[Missing]] = {}
+        self._missing_cache: dict[tuple[frozenset[tuple[str, int | None]], int | None], list[Missing]] = {}
         #: per loaded document (by identity): rule reference → awards under other documents that rule it out
         self._conflicts = {id(d.loaded): d.conflicts for d in self.documents.values()}
         #: payments recorded under a reading's variant rule count for the rule it shares a ledger with
@@ -292,11 +292,13 @@ class Engine:
         if unknowns:
             result.status = Status.NEEDS_INFORMATION
             missing = merge_unknown(*unknowns).missing
-            cached = self._missing_cache.get(missing)
+            cached = self._missing_cache.get((missing, env.quarter))
             if cached is None:  # the same sets of missing facts recur across rules and entities
                 if len(self._missing_cache) > 10_000:
                     self._missing_cache.clear()
-                cached = self._missing_cache[missing] = _missing(Unknown(missing), self.catalogue)
+                cached = self._missing_cache[(missing, env.quarter)] = _missing(
+                    Unknown(missing), self.catalogue, env.quarter
+                )
             result.missing = list(cached)
             result.reason = "需补充：" + "、".join(m.label() for m in result.missing)
             if not is_unknown(amount) and amount is not None:
@@ -573,11 +575,13 @@ def _failed_labels(trace: Trace) -> list[str]:
 _SPECIAL_NAMES = {"region": "所在地区", "quarter": "评价季度（按季度兑现的规则须指定季度，如 2024Q2）"}
 
 
-def _missing(unknown: Unknown, catalogue: Catalogue) -> list[Missing]:
+def _missing(unknown: Unknown, catalogue: Catalogue, quarter: int | None = None) -> list[Missing]:
     found = []
     for key, year in sorted(unknown.missing, key=lambda item: (item[0], item[1] or 0)):
         fact = catalogue.get(key)
-        found.append(Missing(key, fact.name if fact else _SPECIAL_NAMES.get(key, key), year))
+        quarterly = fact is not None and fact.period is Period.QUARTERLY and year is not None
+        found.append(Missing(key, fact.name if fact else _SPECIAL_NAMES.get(key, key), year,
+                             quarter if quarterly else None))  # fmt: skip
     return found
 
 

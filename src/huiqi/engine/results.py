@@ -110,12 +110,18 @@ class Missing:
     fact: str
     name: str
     year: int | None = None
+    quarter: int | None = None  # a quarterly fact: the quarter of ``year`` it is needed for
 
     def label(self) -> str:
+        if self.year is not None and self.quarter is not None:
+            return f"{self.name}（{self.year}年第{self.quarter}季度）"
         return f"{self.name}（{self.year}年）" if self.year is not None else self.name
 
     def to_json(self) -> dict[str, Any]:
-        return {"fact": self.fact, "name": self.name, "year": self.year}
+        out: dict[str, Any] = {"fact": self.fact, "name": self.name, "year": self.year}
+        if self.quarter is not None:
+            out["quarter"] = self.quarter
+        return out
 
 
 @dataclass
