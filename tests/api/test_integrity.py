@@ -81,6 +81,19 @@ def test_fact_values_over_the_limits_are_refused_in_chinese(
     assert words in response.json()["message"]
 
 
+def test_a_quarter_on_a_fact_that_is_not_quarterly_is_refused_in_chinese(db: Database, policy: PolicyEngine) -> None:
+    firm = add_firm(db, policy, 1)
+    official = add_user(db, "official", "official")
+    client = TestClient(make_app(db))
+    response = client.post(f"/api/v1/entities/{firm}/facts", headers=_auth(official),
+                           json={"key": "registered_city", "value": "苏州市", "quarter": 2})  # fmt: skip
+    assert response.status_code == 422 and response.json()["field"] == "quarter", response.text
+    assert "不按季度填写，请不要填写季度" in response.json()["message"]
+    response = client.post(f"/api/v1/entities/{firm}/facts", headers=_auth(official),
+                           json={"key": "registered_city", "value": "苏州市", "quarter": 5})  # fmt: skip
+    assert response.status_code == 422, response.text
+
+
 def test_an_all_zero_uscc_is_refused(db: Database) -> None:
     official = add_user(db, "official", "official")
     client = TestClient(make_app(db))

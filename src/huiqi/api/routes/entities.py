@@ -74,7 +74,8 @@ def add_fact(
     provenance = {"applicant": "declared", "official": "verified", "administrator": "imported"}[actor.role]
     entity = get_entity(session, entity_id)
     fact = record_fact(session, entity=entity, key=body.key, value=body.value, year=body.year, provenance=provenance,
-                       recorded_by=actor.username, catalogue=policy.base.catalogue, source=body.source)  # fmt: skip
+                       recorded_by=actor.username, catalogue=policy.base.catalogue, source=body.source,
+                       quarter=body.quarter)  # fmt: skip
     audit.record(session, actor=actor, action="fact.record", object_type="fact", object_id=fact.id, before=None,
                  after=audit.snapshot(fact))  # fmt: skip
     return FactPublic.of(fact)

@@ -49,7 +49,8 @@ class FactCreate(BaseModel):
         examples=["1.35亿元"],
         description=f"文本不超过{MAX_FACT_TEXT}字，列表不超过200项，整体（JSON）不超过16KiB，数值小于10^16",
     )
-    year: int | None = Field(default=None, ge=1900, le=2200, description="年度事实的年份")
+    year: int | None = Field(default=None, ge=1900, le=2200, description="年度事实（或季度事实）的年份")
+    quarter: int | None = Field(default=None, ge=1, le=4, description="季度事实的季度（1至4）")
     source: str | None = Field(default=None, max_length=200)
 
     @field_validator("value")
@@ -68,6 +69,7 @@ class FactPublic(BaseModel):
     entity_id: int
     key: str
     year: int | None
+    quarter: int | None = None
     value: Any
     provenance: Literal["declared", "verified", "imported"]
     recorded_by: str
