@@ -74,6 +74,7 @@ class MissingFact:
     kind: str  # bool, choice, or text
     choices: tuple[str, ...]
     hint: str
+    quarter: int | None = None  # a quarterly figure: the quarter of ``year``
 
     @property
     def field_id(self) -> str:
@@ -103,7 +104,8 @@ def _missing_facts(rules: list[RuleResult], policy: PolicyEngine) -> list[Missin
                     hint = f"日期，如 2024-06-30。{hint}"
                 elif fact.unit:
                     hint = f"单位：{fact.unit}。{hint}"
-            seen[(item.fact, item.year)] = MissingFact(item.fact, item.year, item.label(), kind, choices, hint)
+            seen[(item.fact, item.year)] = MissingFact(item.fact, item.year, item.label(), kind, choices, hint,
+                                                       item.quarter)  # fmt: skip
     return list(seen.values())
 
 
@@ -229,6 +231,7 @@ def declare_fact(
     key: Annotated[str, Form(max_length=100)],
     value: Annotated[str, Form(max_length=200)] = "",
     year: Annotated[int | None, Form(ge=1900, le=2200)] = None,
+    quarter: Annotated[int | None, Form(ge=1, le=4)] = None,
     csrf_token: Annotated[str, Form()] = "",
 ) -> Response:
     """填报一项尚缺的信息（来源记为“申报主体填报”，与 POST /api/v1/entities/{id}/facts 相同）。"""
@@ -246,7 +249,7 @@ def declare_fact(
         raw: Any = {"是": True, "否": False}.get(text, text) if fact is not None and fact.type is Type.BOOL else text
         row = record_fact(session, entity=entity, key=key, value=raw, year=year, provenance="declared",
                           recorded_by=actor.username, catalogue=policy.base.catalogue,
-                          source=f"申报页填报（申请 {application.id}）")  # fmt: skip
+                          source=f"申报页填报（申请 {application.id}）", quarter=quarter)  # fmt: skip
         audit.record(session, actor=actor, action="fact.record", object_type="fact", object_id=row.id, before=None,
                      after=audit.snapshot(row))  # fmt: skip
 
