@@ -277,3 +277,29 @@ def test_the_desk_on_a_phone(phone: Page, site: Site, world: World) -> None:
     expect(row.get_by_label("银行流水号")).to_be_visible()
     no_horizontal_scroll(phone)
     shot(phone, "finance-desk-phone")
+
+
+def test_a_part_due_in_a_later_year_is_listed_but_not_exported(page: Page, site: Site, world: World) -> None:
+    """分年拨付: an instalment whose budget year has not come stays on the desk (its due date the 1st of January of
+    that year) and is left out of the payment orders sent to the bank until then."""
+    from sqlalchemy import update
+
+    from huiqi.store.models import Payment
+
+    later = world.payments[world.entities[1]][0]
+    next_year = dt.date.today().year + 1
+    database = site.app.state.database
+    with database.transaction() as session:
+        session.execute(update(Payment).where(Payment.id == later).values(due_year=next_year, waits_on="仍在本市注册"))
+    try:
+        _sign_in(page, site)
+        row = page.locator(f"#payment-{later}")
+        expect(row).to_contain_text(f"{next_year}年1月1日")
+        expect(row).to_contain_text(f"{next_year}年度")
+        expect(row).to_contain_text("须满足：仍在本市注册")
+        body = page.request.get(site.base_url + "/desk/finance/payments.csv").body().decode("utf-8-sig")
+        assert _number(later) not in body
+        assert body.count("HQ-FK-") >= 1  # the parts due now are still exported
+    finally:
+        with database.transaction() as session:
+            session.execute(update(Payment).where(Payment.id == later).values(due_year=None, waits_on=None))

@@ -36,7 +36,7 @@ from huiqi.web.sessions import check_csrf
 from huiqi.web.templating import render
 from huiqi.web.workbook import Column, Sheet, workbook_response
 from huiqi.workflow.actors import Actor
-from huiqi.workflow.awards import pay
+from huiqi.workflow.awards import CHINA, pay
 from huiqi.workflow.policy import PolicyEngine
 from huiqi.workflow.queues import payments_due, visible_payments
 
@@ -59,7 +59,7 @@ ORDER_NOTES = [
     "每行一笔付款指令（一个奖励的一期），只含尚未拨付的分期；金额单位为元，保留两位小数，精确到分。",
     "付款单号由本系统生成（HQ-FK-拨付编号），标记已拨付时与银行流水号一并登记，可据以对账。",
     "应付日期：第1期为奖励批准之日，其后各期为上一期的拨付之日；上一期尚未拨付的留空（各期须按顺序拨付）。"
-    "登记簿中没有另行约定的拨付日期。",
+    "政策规定分年拨付的，不早于该期所在年度的1月1日；应付日期在以后年度的分期不导出（到期后再导出）。",
     "收款账户（开户银行、银行账号、账户名称）不在本系统的登记簿中，本文件不含账户信息："
     "请在财政或国库支付系统中按统一社会信用代码匹配收款单位的账户后再提交银行。",
 ]
@@ -168,6 +168,12 @@ def _due(session: Session, request: Request, actor: Actor) -> list[PaymentRow]:
     return payment_rows(session, payments_due(session, actor), request.app.state.policy)
 
 
+def _payable(rows: list[PaymentRow]) -> list[PaymentRow]:
+    """The rows a payment order may be sent for now: not a part of a later budget year (分年拨付)."""
+    this_year = dt.datetime.now(CHINA).year
+    return [r for r in rows if r.payment.due_year is None or r.payment.due_year <= this_year]
+
+
 def _desk(
     request: Request,
     actor: Actor,
@@ -241,7 +247,7 @@ def orders_xlsx(request: Request, actor: SignedIn) -> Response:
     """待拨付的付款指令（Excel，金额为元、两位小数）。"""
 
     def build(session: Session) -> Response:
-        rows = _due(session, request, actor)
+        rows = _payable(_due(session, request, actor))
         total = format_yuan(sum(r.payment.amount_fen for r in rows))
         notes = [*ORDER_NOTES, f"导出日期：{_stamp()}；共{len(rows)}笔，合计{total}元。"]
         sheet = Sheet("付款指令", ORDER_COLUMNS, [r.order() for r in rows])
@@ -259,7 +265,7 @@ def orders_csv(request: Request, actor: SignedIn) -> Response:
         out = io.StringIO()
         writer = csv.writer(out, lineterminator="\r\n")
         writer.writerow([c.label for c in ORDER_COLUMNS])
-        for row in _due(session, request, actor):
+        for row in _payable(_due(session, request, actor)):
             cells = row.order()
             writer.writerow([format_yuan(v) if c.kind == "yuan" else (v.isoformat() if isinstance(v, dt.date) else v)
                              for c, v in zip(ORDER_COLUMNS, cells, strict=True)])  # fmt: skip
