@@ -8,13 +8,14 @@ import datetime as dt
 import shutil
 from collections import defaultdict
 from pathlib import Path
+from typing import Any
 
 import pyarrow.parquet as pq
 import pytest
 
 from huiqi.compile.tables import profiles_to_tables
 from huiqi.engine.evaluate import Engine, Options
-from huiqi.engine.profile import parse_profile
+from huiqi.engine.profile import Profile, parse_profile
 from huiqi.money import parse_money
 from huiqi.policy.base import PolicyBase, default_policies_dir
 from huiqi.population.session import PopulationSession, Scenario
@@ -39,6 +40,16 @@ def engine(tmp_path_factory: pytest.TempPathFactory) -> Engine:
     return Engine(PolicyBase.load(root))
 
 
+def _report(engine: Engine, profiles: list[tuple[str, Profile]], folder: Path, document: str) -> dict[str, list[Any]]:
+    """Write the profiles as a population in ``folder``, simulate ``document`` over it: each table's rows by name."""
+    for name, table in zip(("entities", "history", "ledger"),
+                           profiles_to_tables(profiles, engine.catalogue, period=2023), strict=True):  # fmt: skip
+        pq.write_table(table, folder / f"{name}.parquet")
+    with PopulationSession(folder, engine) as session:
+        _run, report = simulate(session, engine, [document], Scenario(as_of=AS_OF, period=2023))
+    return {t.name: t.data.to_pylist() for t in report.tables}
+
+
 def test_the_simulation_splits_each_award_as_the_engine_does(engine: Engine, tmp_path: Path) -> None:
     profiles = [
         (f"e{i}", parse_profile({"entity_type": "enterprise", "region": ["江苏省", "苏州市"],
@@ -53,12 +64,7 @@ def test_the_simulation_splits_each_award_as_the_engine_does(engine: Engine, tmp
         for part in result.instalments:
             expected[part["year"]] += parse_money(part["amount"] + "元")
     assert len(expected) == 3 and sum(expected.values()) % 10 != 0  # odd fen: rounding is exercised
-    for name, table in zip(("entities", "history", "ledger"),
-                           profiles_to_tables(profiles, engine.catalogue, period=2023), strict=True):  # fmt: skip
-        pq.write_table(table, tmp_path / f"{name}.parquet")
-    with PopulationSession(tmp_path, engine) as session:
-        _run, report = simulate(session, engine, ["sz-test-schedule"], Scenario(as_of=AS_OF, period=2023))
-    table = next(t for t in report.tables if t.name == "by_budget_year").data.to_pylist()
+    table = _report(engine, profiles, tmp_path, "sz-test-schedule")["by_budget_year"]
     assert {row["budget_year"]: row["cost_fen"] for row in table} == dict(expected)
     assert all(row["ceiling_fen"] == 0 for row in table)
 
@@ -68,12 +74,7 @@ def test_a_rule_without_instalments_is_paid_in_the_award_year(engine: Engine, tm
                                       "facts": {"registered_city": "苏州市", "main_business_software": True,
                                                 "in_miit_software_statistics": True,
                                                 "revenue": {2022: "4800万元", 2023: "1.35亿元"}}}, engine.catalogue))]  # fmt: skip
-    for name, table in zip(("entities", "history", "ledger"),
-                           profiles_to_tables(profiles, engine.catalogue, period=2023), strict=True):  # fmt: skip
-        pq.write_table(table, tmp_path / f"{name}.parquet")
-    with PopulationSession(tmp_path, engine) as session:
-        _run, report = simulate(session, engine, ["suzhou-software-cluster"], Scenario(as_of=AS_OF, period=2023))
-    table = next(t for t in report.tables if t.name == "by_budget_year").data.to_pylist()
-    by_document = next(t for t in report.tables if t.name == "by_document").data.to_pylist()
+    tables = _report(engine, profiles, tmp_path, "suzhou-software-cluster")
+    table, by_document = tables["by_budget_year"], tables["by_document"]
     assert [row["budget_year"] for row in table] == [2024]
     assert table[0]["total_fen"] == by_document[0]["total_fen"] > 0
