@@ -704,9 +704,7 @@ def _instalments(rule: CompiledRule, env: Env, fen: int) -> list[dict[str, Any]]
         share = Fraction(part_rule.share(env))
         part = fen - paid if index == len(rule.instalments) - 1 else round_half_up(fen * share)
         paid += part
-        waits = [part_rule.condition.label] if part_rule.condition is not None else []
-        if part_rule.reports_submitted:
-            waits.append("到期的绩效报告均已提交")
+        waits = part_rule.waits_on()
         parts.append({"label": part_rule.label, "share": format_rate(share), "amount": format_yuan(part),
                       "year": env.as_of.year + part_rule.year, "conditions": "；".join(waits),
                       "reports_submitted": part_rule.reports_submitted})  # fmt: skip

@@ -67,6 +67,12 @@ class CompiledInstalment:
     condition: CompiledCondition | None = None
     reports_submitted: bool = False
 
+    def waits_on(self) -> list[str]:
+        """What this part waits on, in words: its condition, and the reports due before it."""
+        return ([self.condition.label] if self.condition is not None else []) + (
+            ["到期的绩效报告均已提交"] if self.reports_submitted else []
+        )
+
 
 @dataclass(frozen=True, slots=True)
 class CompiledRule:

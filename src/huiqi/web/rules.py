@@ -66,9 +66,7 @@ def _text(value: str | int | None, scope: DocumentScope) -> str:
 
 def _instalment(stated: Instalment, compiled: CompiledInstalment, scope: DocumentScope) -> str:
     """``第二年拨付 30%（批准后第1个年度；须满足：仍在本市注册、到期的绩效报告均已提交）``."""
-    waits = [compiled.condition.label] if compiled.condition is not None else []
-    if compiled.reports_submitted:
-        waits.append("到期的绩效报告均已提交")
+    waits = compiled.waits_on()
     when = [f"批准后第{stated.year}个年度"] if stated.year else []
     if waits:
         when.append("须满足：" + "、".join(waits))
