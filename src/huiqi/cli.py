@@ -53,7 +53,7 @@ app.add_typer(population_app, name="population")
 
 # A terminal gives its width, as does $COLUMNS; piped output without either is laid out 160 wide.
 console = output_console(soft_wrap=False)
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)
 
 
 #: The example profiles hold yearly data up to 2023: the date the demo and every example evaluate them on.

@@ -12,7 +12,7 @@ from huiqi.errors import HuiqiError
 from huiqi.terminal import output_console
 
 console = output_console(soft_wrap=False)
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)
 
 
 def register_extract(app: typer.Typer) -> None:

@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 # evaluation commands never load them (tests/test_startup.py).
 
 console = Console()
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)
 
 db_app = typer.Typer(help="数据库：迁移。", no_args_is_help=True)
 audit_app = typer.Typer(help="审计：校验哈希链。", no_args_is_help=True)
