@@ -39,6 +39,7 @@ from huiqi.facts.catalogue import Catalogue
 from huiqi.policy.models import Condition
 
 from .items import per_item_benefit, per_item_ctes
+from .shape import PopulationShape
 from .sql import (
     HistoryNeeds,
     NoTranslation,
@@ -104,6 +105,13 @@ def _status(status: Status) -> str:
     return str(STATUS_CODES[status])
 
 
+def _positive_literal(sql: str) -> bool:
+    """Whether a SQL text is a whole number literal above zero: a constant amount that stays above zero
+    however it is rounded, so its "amount ≤ 0" test can never hold."""
+    text = sql.strip("()")
+    return re.fullmatch("[0-9]+", text) is not None and int(text) > 0
+
+
 def _fixed_rate(text: str | int) -> tuple[int, int] | None:
     """A constant positive rate as (numerator, denominator) in lowest terms (``5%`` → (1, 20)), else None."""
     node = parse(str(text))
@@ -146,9 +154,16 @@ def _constant(node: ast.Node) -> bool:
 class _Builder:
     def __init__(
         self, document: CompiledDocument, catalogue: Catalogue, *, period: int, as_of: dt.date, readings: dict[str, str],
-        any_jurisdiction: bool, quarter: int | None = None,
+        any_jurisdiction: bool, quarter: int | None = None, shape: PopulationShape | None = None,
     ) -> None:  # fmt: skip
         self.document = document
+        #: the loaded population's entity types and regions (``huiqi.compile.shape``), when the runner knows them
+        self.shape = shape
+        region = document.loaded.policy.document.jurisdiction.region
+        _, unknown, outside = shape.region_counts(region) if shape else (1, 1, 1)
+        #: whether some reached entity may have an unknown region, and whether some lies outside the jurisdiction
+        self.region_unknown = unknown > 0
+        self.region_outside = outside > 0
         self.catalogue = catalogue
         self.period = period
         self.as_of = as_of
@@ -491,10 +506,12 @@ class _Builder:
         prefix = f"r{index}"
         c, k = f"{prefix}_c", f"{prefix}_k"
         known = self.known_state.get(index)
-        applies = self.applies.setdefault(tuple(sorted(rule.applies_to)), f"_applies{len(self.applies)}")
         not_eligible, info = _status(Status.NOT_ELIGIBLE), _status(Status.NEEDS_INFORMATION)
         unconditional = index in self.unconditional
-        checks = [f"WHEN NOT {applies} THEN {_status(Status.NOT_APPLICABLE)}"]
+        checks = []
+        if self.shape is None or not self.shape.all_of_types(rule.applies_to):
+            applies = self.applies.setdefault(tuple(sorted(rule.applies_to)), f"_applies{len(self.applies)}")
+            checks.append(f"WHEN NOT {applies} THEN {_status(Status.NOT_APPLICABLE)}")
         if not unconditional:
             checks.append(f"WHEN {c} = FALSE THEN {not_eligible}")
         if rule.rule.once:
@@ -525,9 +542,10 @@ class _Builder:
             if known == _OK:
                 if rule.rule.caps:
                     checks.append(f"WHEN {prefix}_x THEN {not_eligible}")
-                checks.append(f"WHEN {prefix}_f <= 0 THEN {not_eligible}")
+                if rule.rule.caps or not _positive_literal(self.known_amount.get(index, "")):
+                    checks.append(f"WHEN {prefix}_f <= 0 THEN {not_eligible}")
         final = _status(Status.NEEDS_REVIEW) if rule.benefit.review else _status(Status.ELIGIBLE)
-        if not self.any_jurisdiction:
+        if not self.any_jurisdiction and self.region_unknown:
             # the query reaches entities whose region is in the jurisdiction (true) or unknown (null)
             checks.append(f"WHEN _region_ok IS NULL THEN {info}")
         status = "(CASE " + " ".join(checks) + f" ELSE {final} END)"
@@ -556,12 +574,17 @@ def build_document_query(
     readings: dict[str, str],
     any_jurisdiction: bool = False,
     quarter: int | None = None,
+    shape: PopulationShape | None = None,
 ) -> DocumentQuery:
-    """The SQL of one document for one assessed year (and quarter), evaluation date and set of readings."""
+    """The SQL of one document for one assessed year (and quarter), evaluation date and set of readings.
+
+    ``shape``: the entity types and regions of the tables the query will run on (``huiqi.compile.shape``),
+    to leave out tests whose outcome it decides for every row; None tests everything.
+    """
     doc_id = document.loaded.id
     builder = _Builder(
         document, catalogue, period=period, as_of=as_of, readings=readings, any_jurisdiction=any_jurisdiction,
-        quarter=quarter,
+        quarter=quarter, shape=shape,
     )  # fmt: skip
     rules = [r for r in document.rules if all(readings.get(k) == v for k, v in r.when_reading)]
     stage_one: list[list[str]] = [[], [], [], [], []]
@@ -590,7 +613,8 @@ def build_document_query(
     region_ok = f"(CASE WHEN array_length(region) > 0 THEN list_contains(region, {sql_string(region)}) END)"
     # Only the entities the document can reach go through the joins and the rule stages (DuckDB keeps them
     # once: measured faster than filtering the entity table again for each history aggregate).
-    reach = "" if any_jurisdiction else f" WHERE {region_ok} IS NOT FALSE"
+    # (Not when no entity lies outside it: the filter would keep every row, and slice them for nothing.)
+    reach = "" if any_jurisdiction or not builder.region_outside else f" WHERE {region_ok} IS NOT FALSE"
     entities = f"ent AS (SELECT *, {region_ok} AS _region_ok FROM entities{reach})"
     base = base_relation(builder.needs, period, derived=builder.ctx.derived)
     definitions = builder.ctx.definition_columns or {}

@@ -19,6 +19,7 @@ from huiqi.engine.evaluate import Engine
 from huiqi.errors import HuiqiError
 
 from .document import DocumentQuery, build_document_query
+from .shape import PopulationShape
 from .sql import quote_ident, sql_string
 from .tables import ROW_KEY
 
@@ -38,6 +39,10 @@ class DuckDBRunner:
     def __init__(self, engine: Engine, connection: duckdb.DuckDBPyConnection | None = None) -> None:
         self.engine = engine
         self.connection = connection or duckdb.connect()
+        #: what the tables this runner loaded hold (read on the first query after a load); None for tables
+        #: it did not load, which the queries then test in full
+        self._shape: PopulationShape | None = None
+        self._loaded = False
 
     def load_arrow(self, entities: pa.Table, history: pa.Table, ledger: pa.Table) -> None:
         """Make Arrow tables the population (copied into DuckDB tables)."""
@@ -98,6 +103,7 @@ class DuckDBRunner:
         ``numbered``: the entity relation with a dense ``file_row_number`` column, used as the key.
         """
         con = self.connection
+        self._shape, self._loaded = None, False
         key = quote_ident(ROW_KEY)
         extra = {"history": "", "ledger": ""}
         for name, source in sources.items():
@@ -130,6 +136,17 @@ class DuckDBRunner:
                 f"CREATE OR REPLACE TABLE {name} AS SELECT e.{key}, t.*{extra[name]} FROM {sources[name]} t "
                 f"JOIN (SELECT {key}, entity_id FROM entities) e USING (entity_id)"
             )
+        self._loaded = True
+
+    def shape(self) -> PopulationShape | None:
+        """The entity types and regions of the loaded entity table (``huiqi.compile.shape``), read once per
+        load (a grouping of the table: 0.05 s for a million entities); None before this runner loads."""
+        if self._shape is None and self._loaded:
+            rows = self.connection.execute(
+                "SELECT entity_type, region, count(*) FROM entities GROUP BY entity_type, region"
+            ).fetchall()
+            self._shape = PopulationShape.from_rows(rows)
+        return self._shape
 
     def query(
         self, document: str, *, period: int, as_of: dt.date, readings: dict[str, str] | None = None,
@@ -138,7 +155,7 @@ class DuckDBRunner:
         resolved = self.engine.resolve_readings(readings or {})
         return build_document_query(
             self.engine.documents[document], self.engine.catalogue, period=period, as_of=as_of, readings=resolved,
-            any_jurisdiction=any_jurisdiction, quarter=quarter,
+            any_jurisdiction=any_jurisdiction, quarter=quarter, shape=self.shape(),
         )  # fmt: skip
 
     def evaluate(

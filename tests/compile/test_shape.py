@@ -1,0 +1,99 @@
+"""The population shape leaves tests out of the document queries only where it decides them for every row.
+
+A registry of one city and one entity type (the common case: a city's own registry) gets a query without the
+region filter, the applicability test and the "region unknown" test; a mixed one keeps them. Both give the
+scalar engine's status and amount for every entity and rule.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from typing import Any
+
+import numpy as np
+import pytest
+
+from huiqi.compile.duckdb_runner import DuckDBRunner
+from huiqi.compile.parity import Batch, differences, duckdb_run
+from huiqi.compile.shape import PopulationShape
+from huiqi.compile.tables import profiles_to_tables
+from huiqi.engine.evaluate import Engine
+from huiqi.engine.profile import Profile
+from huiqi.facts.catalogue import EntityType
+from huiqi.policy.base import PolicyBase, default_policies_dir
+from huiqi.population.generate import generate_chunk, rule_refs
+from huiqi.population.profiles import tables_to_profiles
+
+ENGINE = Engine(PolicyBase.load(default_policies_dir()))
+PERIOD = 2023
+SUZHOU = ("江苏省", "苏州市", "苏州工业园区")
+
+
+def _population(seed: int, size: int) -> list[Profile]:
+    rng = np.random.default_rng(seed)
+    tables = generate_chunk(ENGINE.catalogue, rule_refs(ENGINE), start=0, size=size, years=5, period=PERIOD, rng=rng)
+    return [profile for _, profile in tables_to_profiles(*tables, ENGINE.catalogue)]
+
+
+def _uniform(profiles: list[Profile], region: tuple[str, ...]) -> list[Profile]:
+    """Every profile an enterprise of one region (the facts as generated)."""
+    return [dataclasses.replace(p, region=region, entity_type=EntityType.ENTERPRISE) for p in profiles]
+
+
+def _sql(profiles: list[Profile], document: str) -> str:
+    runner = DuckDBRunner(ENGINE)
+    ids = [f"e{i}" for i in range(len(profiles))]
+    runner.load_arrow(*profiles_to_tables(list(zip(ids, profiles, strict=True)), ENGINE.catalogue, period=PERIOD))
+    return runner.query(document, period=PERIOD, as_of=dt.date(2024, 6, 30)).sql
+
+
+def test_region_counts_follow_the_query_test() -> None:
+    shape = PopulationShape.from_rows([("enterprise", list(SUZHOU), 5), ("enterprise", None, 2),
+                                       ("enterprise", [], 1), ("talent", ["广东省", "广州市"], 3)])  # fmt: skip
+    assert shape.region_counts("苏州市") == (5, 3, 3)
+    assert shape.region_counts("广州市") == (3, 3, 5)
+    assert not shape.all_of_types(["enterprise"])
+    assert shape.all_of_types(["enterprise", "talent"])
+    assert PopulationShape.from_rows([(None, None, 1)]).all_of_types([])  # a null type passes the test too
+
+
+def test_one_city_of_enterprises_gets_a_query_without_the_row_tests() -> None:
+    sql = _sql(_uniform(_population(1, 40), SUZHOU), "suzhou-software-cluster")
+    assert "WHERE (CASE WHEN array_length(region)" not in sql  # no region filter
+    assert "_region_ok IS NULL" not in sql  # no region unknown
+    # the applicability test is left to the rules for talents, park operators and institutions alone
+    readings = ENGINE.resolve_readings({})
+    rules = [r for r in ENGINE.documents["suzhou-software-cluster"].rules
+             if all(readings.get(k) == v for k, v in r.when_reading)]  # fmt: skip
+    others = [r for r in rules if "enterprise" not in r.applies_to]
+    assert sql.count("WHEN NOT _applies") == len(others) < len(rules)
+
+
+def test_a_mixed_registry_keeps_them() -> None:
+    profiles = _population(2, 120)  # several cities, a few unknown regions, talents beside enterprises
+    profiles[0] = dataclasses.replace(profiles[0], region=())
+    sql = _sql(profiles, "suzhou-software-cluster")
+    assert "WHERE (CASE WHEN array_length(region)" in sql
+    assert "_region_ok IS NULL" in sql
+
+
+@pytest.mark.parametrize("document", [d for d, doc in ENGINE.documents.items() if doc.rules])
+@pytest.mark.parametrize(
+    "region", [SUZHOU, ("广东省", "广州市", "天河区"), ("新疆维吾尔自治区", "乌鲁木齐市"), ("浙江省", "杭州市")]
+)
+def test_uniform_registries_give_the_scalar_results(document: str, region: tuple[str, ...]) -> None:
+    profiles = _uniform(_population(3, 120), region)
+    compared, diffs = differences(ENGINE, Batch(document, dt.date(2024, 6, 30), PERIOD, (), False), profiles,
+                                  duckdb_run(ENGINE))  # fmt: skip
+    assert compared >= 120
+    assert diffs[:5] == []
+
+
+def test_unknown_regions_alone_still_need_information() -> None:
+    profiles: list[Any] = _uniform(_population(4, 60), ())
+    compared, diffs = differences(
+        ENGINE, Batch("suzhou-software-cluster", dt.date(2024, 6, 30), PERIOD, (), False), profiles, duckdb_run(ENGINE)
+    )
+    assert compared >= 60
+    assert diffs[:5] == []
