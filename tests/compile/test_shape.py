@@ -97,3 +97,23 @@ def test_unknown_regions_alone_still_need_information() -> None:
     )
     assert compared >= 60
     assert diffs[:5] == []
+
+
+def test_the_runner_counts_regions_as_the_query_tests_them() -> None:
+    profiles = _population(5, 200)
+    profiles[0] = dataclasses.replace(profiles[0], region=())
+    runner = DuckDBRunner(ENGINE)
+    assert runner.shape() is None  # nothing loaded: the queries test everything
+    ids = [f"e{i}" for i in range(len(profiles))]
+    runner.load_arrow(*profiles_to_tables(list(zip(ids, profiles, strict=True)), ENGINE.catalogue, period=PERIOD))
+    rows = runner.connection.execute("SELECT entity_type, region, count(*) FROM entities GROUP BY ALL").fetchall()
+    expected = PopulationShape.from_rows(rows)
+    shape = runner.shape()
+    assert shape is not None and shape.types == expected.types
+    for region in ("苏州市", "广州市", "江苏省", "新疆维吾尔自治区", "浙江省"):
+        assert shape.region_counts(region) == expected.region_counts(region)
+    by_sql = runner.connection.execute(
+        "SELECT count(*) FILTER (WHERE r IS TRUE), count(*) FILTER (WHERE r IS NULL), count(*) FILTER (WHERE NOT r) "
+        "FROM (SELECT CASE WHEN array_length(region) > 0 THEN list_contains(region, '苏州市') END AS r FROM entities)"
+    ).fetchall()[0]
+    assert shape.region_counts("苏州市") == by_sql and by_sql[1] >= 1

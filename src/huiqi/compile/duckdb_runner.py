@@ -139,13 +139,22 @@ class DuckDBRunner:
         self._loaded = True
 
     def shape(self) -> PopulationShape | None:
-        """The entity types and regions of the loaded entity table (``huiqi.compile.shape``), read once per
-        load (a grouping of the table: 0.05 s for a million entities); None before this runner loads."""
+        """The entity types and regions of the loaded entity table (``huiqi.compile.shape``), read on the first
+        query after a load (the distinct entity types: 0.012 s for a million entities; each jurisdiction's
+        split when a document first asks for it: 0.015 s); None before this runner loads."""
         if self._shape is None and self._loaded:
-            rows = self.connection.execute(
-                "SELECT entity_type, region, count(*) FROM entities GROUP BY entity_type, region"
-            ).fetchall()
-            self._shape = PopulationShape.from_rows(rows)
+            con = self.connection
+            types = frozenset(row[0] for row in con.execute("SELECT DISTINCT entity_type FROM entities").fetchall())
+
+            def count_regions(region: str) -> tuple[int, int, int]:
+                inside, unknown, total = con.execute(
+                    "SELECT count(*) FILTER (WHERE list_contains(region, ?)), "
+                    "count(*) FILTER (WHERE region IS NULL OR len(region) = 0), count(*) FROM entities",
+                    [region],
+                ).fetchall()[0]
+                return inside, unknown, total - inside - unknown
+
+            self._shape = PopulationShape(types, count_regions)
         return self._shape
 
     def query(
