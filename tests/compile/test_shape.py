@@ -12,9 +12,10 @@ import datetime as dt
 from typing import Any
 
 import numpy as np
+import pyarrow as pa
 import pytest
 
-from huiqi.compile.duckdb_runner import DuckDBRunner
+from huiqi.compile.duckdb_runner import DuckDBRunner, PopulationError
 from huiqi.compile.parity import Batch, differences, duckdb_run
 from huiqi.compile.shape import PopulationShape
 from huiqi.compile.tables import profiles_to_tables
@@ -117,3 +118,20 @@ def test_the_runner_counts_regions_as_the_query_tests_them() -> None:
         "FROM (SELECT CASE WHEN array_length(region) > 0 THEN list_contains(region, '苏州市') END AS r FROM entities)"
     ).fetchall()[0]
     assert shape.region_counts("苏州市") == by_sql and by_sql[1] >= 1
+
+
+def test_the_load_refuses_a_repeated_id_and_records_the_types_present() -> None:
+    profiles = _population(6, 5)
+    ids = ["e0", "e1", "e2", "e1", "e4"]
+    entities, history, ledger = profiles_to_tables(list(zip(ids, profiles, strict=True)), ENGINE.catalogue,
+                                                   period=PERIOD)  # fmt: skip
+    runner = DuckDBRunner(ENGINE)
+    with pytest.raises(PopulationError, match="entity_id 'e1' 出现 2 次"):
+        runner.load_arrow(entities, history, ledger)
+    assert runner.shape() is None  # a refused load leaves nothing to describe
+    unique = entities.set_column(0, "entity_id", pa.array([f"u{i}" for i in range(5)]))
+    typed = unique.set_column(1, "entity_type", pa.array(["talent", None, "talent", "talent", None]))
+    runner.load_arrow(typed, history.slice(0, 0), ledger)
+    shape = runner.shape()
+    assert shape is not None and shape.types == {"talent", None}
+    assert shape.all_of_types(["talent"]) and not shape.all_of_types(["enterprise"])
