@@ -18,6 +18,8 @@ from typing import Any
 
 from huiqi.money import format_cn, format_yuan
 
+from .values import display
+
 
 class Status(StrEnum):
     """The outcome of a rule or provision for one entity."""
@@ -85,8 +87,6 @@ class Trace:
 
     def input_rows(self) -> list[dict[str, Any]]:
         """The inputs of a leaf as ``{name, label, value}`` with the value rendered in Chinese."""
-        from .values import display
-
         return [
             {"name": name, "label": label, "value": display(value, kind, unit)}
             for name, label, value, kind, unit in self.inputs
