@@ -74,6 +74,7 @@ class Engine:
         self._earlier: dict[int, CompiledDocument] = {}
         self._not_applicable: dict[tuple[str, str, str], RuleResult] = {}
         self._rule_less: dict[tuple[str, str, str], ProvisionResult] = {}
+        self._out_of_region: dict[tuple[Any, ...], list[ProvisionResult]] = {}
         self._missing_cache: dict[tuple[frozenset[tuple[str, int | None]], int | None], list[Missing]] = {}
         #: per loaded document (by identity): rule reference → awards under other documents that rule it out
         self._conflicts = {id(d.loaded): d.conflicts for d in self.documents.values()}
@@ -166,6 +167,30 @@ class Engine:
     ) -> DocumentResult:
         meta = document.loaded.policy.document
         jurisdiction = _jurisdiction(meta.jurisdiction.region, profile, options.any_jurisdiction)
+        if jurisdiction[0] is False:
+            # Outside the jurisdiction every rule is not applicable, for the same reason: the results depend
+            # on the document, the entity type, that reason and the document's readings alone. Built once,
+            # shared read-only (a firm's base holds several other cities' documents: 0.23 of 0.54 ms).
+            prefix = f"{meta.id}:"
+            key = (meta.id, meta.version or "", profile.entity_type.value, jurisdiction[1],
+                   tuple(sorted((k, v) for k, v in env.readings.items() if k.startswith(prefix))))  # fmt: skip
+            provisions = self._out_of_region.get(key)
+            if provisions is None:
+                if len(self._out_of_region) > 5_000:
+                    self._out_of_region.clear()
+                provisions = self._out_of_region[key] = self._provisions(document, profile, env, options, jurisdiction)
+        else:
+            provisions = self._provisions(document, profile, env, options, jurisdiction)
+        return DocumentResult(
+            document=meta.id, title=meta.title, status=meta.status.value, flags=flags, provisions=provisions
+        )
+
+    def _provisions(
+        self, document: CompiledDocument, profile: Profile, env: Env, options: Options,
+        jurisdiction: tuple[bool | None, str],
+    ) -> list[ProvisionResult]:  # fmt: skip
+        """Every provision's result, its rules evaluated."""
+        meta = document.loaded.policy.document
         by_provision: dict[str, list[RuleResult]] = {}
         for rule in document.rules:
             if rule.when_reading and any(env.readings.get(k) != v for k, v in rule.when_reading):
@@ -185,9 +210,7 @@ class Engine:
             if key not in self._rule_less:
                 self._rule_less[key] = _provision_result(meta.id, provision, [])
             provisions.append(self._rule_less[key])
-        return DocumentResult(
-            document=meta.id, title=meta.title, status=meta.status.value, flags=flags, provisions=provisions
-        )
+        return provisions
 
     def evaluate_rule(
         self,
