@@ -176,7 +176,7 @@ class Engine:
                    tuple(sorted((k, v) for k, v in env.readings.items() if k.startswith(prefix))))  # fmt: skip
             provisions = self._out_of_region.get(key)
             if provisions is None:
-                if len(self._out_of_region) > 5_000:
+                if len(self._out_of_region) > 1_000:  # about 10 KB each: 10 MB at most
                     self._out_of_region.clear()
                 provisions = self._out_of_region[key] = self._provisions(document, profile, env, options, jurisdiction)
         else:
