@@ -135,3 +135,24 @@ def test_the_load_refuses_a_repeated_id_and_records_the_types_present() -> None:
     shape = runner.shape()
     assert shape is not None and shape.types == {"talent", None}
     assert shape.all_of_types(["talent"]) and not shape.all_of_types(["enterprise"])
+
+
+def test_an_empty_registry_loads_and_evaluates_to_no_rows() -> None:
+    entities, history, ledger = profiles_to_tables([], ENGINE.catalogue, period=PERIOD)
+    runner = DuckDBRunner(ENGINE)
+    runner.load_arrow(entities, history, ledger)
+    shape = runner.shape()
+    assert shape is not None and shape.types == frozenset() and shape.region_counts("苏州市") == (0, 0, 0)
+    _, table = runner.evaluate("suzhou-software-cluster", period=PERIOD, as_of=dt.date(2024, 6, 30))
+    assert table.num_rows == 0
+
+
+def test_any_jurisdiction_asks_for_no_region_count() -> None:
+    asked: list[str] = []
+    shape = PopulationShape(frozenset({"enterprise"}), lambda region: asked.append(region) or (1, 0, 0))
+    runner = DuckDBRunner(ENGINE)
+    runner._shape, runner._loaded = shape, True
+    runner.query("suzhou-software-cluster", period=PERIOD, as_of=dt.date(2024, 6, 30), any_jurisdiction=True)
+    assert asked == []
+    runner.query("suzhou-software-cluster", period=PERIOD, as_of=dt.date(2024, 6, 30))
+    assert asked == ["苏州市"]

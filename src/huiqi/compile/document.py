@@ -160,7 +160,7 @@ class _Builder:
         #: the loaded population's entity types and regions (``huiqi.compile.shape``), when the runner knows them
         self.shape = shape
         region = document.loaded.policy.document.jurisdiction.region
-        _, unknown, outside = shape.region_counts(region) if shape else (1, 1, 1)
+        _, unknown, outside = shape.region_counts(region) if shape and not any_jurisdiction else (1, 1, 1)
         #: whether some reached entity may have an unknown region, and whether some lies outside the jurisdiction
         self.region_unknown = unknown > 0
         self.region_outside = outside > 0

@@ -142,6 +142,7 @@ class DuckDBRunner:
                 f"CREATE OR REPLACE TABLE {name} AS SELECT e.{key}, t.*{extra[name]} FROM {sources[name]} t "
                 f"JOIN (SELECT {key}, entity_id FROM entities) e USING (entity_id)"
             )
+        types = types or []  # list(…) over no rows is null
         self._types = frozenset([*types, None] if untyped else types)  # list(DISTINCT …) leaves nulls out
         self._loaded = True
 
