@@ -135,6 +135,22 @@ def test_budget_report_over_a_population(synthetic: Synthetic, tmp_path: Path) -
     assert keys == sorted(keys, reverse=True)
 
 
+def test_ranking_by_an_annual_fact_reads_the_assessed_year(synthetic: Synthetic, tmp_path: Path) -> None:
+    path = tmp_path / "budget.yaml"
+    path.write_text("allocation: ranking\nrank_by: revenue\nbudgets:\n  test-doc: 0.5亿元\n", encoding="utf-8")
+    engine = synthetic.engine
+    with PopulationSession(synthetic.folder, engine) as session:
+        run, report = simulate(session, engine, ["test-doc"], Scenario(AS_OF, PERIOD))
+        report.extend(budget_report(session, run, load_budgets(path), engine.catalogue))
+        write_report(report, tmp_path / "out", session.connection)
+    ranked = pq.read_table(tmp_path / "out" / "budget_allocation.parquet").to_pylist()
+    revenue = {e: (p.facts.get("revenue") or {}).get(PERIOD) for e, p in synthetic.profiles}
+    keys = [revenue[r["entity_id"]] for r in ranked]
+    assert len(ranked) > 5 and any(k is not None for k in keys)
+    known = [k for k in keys if k is not None]
+    assert known == sorted(known, reverse=True)
+
+
 @pytest.mark.parametrize(
     ("text", "message"),
     [

@@ -167,7 +167,8 @@ def claims_sql(budget: Budget, run: Run, catalogue: Catalogue) -> str:
     fact = catalogue[budget.rank_by]
     column = quote_ident(budget.rank_by)
     keys = (
-        f"SELECT entity_id, {column} AS rank_key FROM history WHERE year = {int(run.scenario.period)}"
+        f"SELECT e.entity_id, h.{column} AS rank_key FROM history h JOIN entities e USING (_k) "
+        f"WHERE h.year = {int(run.scenario.period)}"
         if fact.period is Period.ANNUAL
         else f"SELECT entity_id, {column} AS rank_key FROM entities"
     )

@@ -62,7 +62,7 @@ def build_dimensions(connection: duckdb.DuckDBPyConnection, *, period: int) -> N
     entities = {row[0] for row in connection.execute("DESCRIBE entities").fetchall()}
     revenue = "h.revenue" if "revenue" in history else "CAST(NULL AS BIGINT)"
     join = (
-        f"LEFT JOIN (SELECT entity_id, revenue FROM history WHERE year = {int(period)}) h USING (entity_id)"
+        f"LEFT JOIN (SELECT _k, revenue FROM history WHERE year = {int(period)}) h USING (_k)"
         if "revenue" in history
         else ""
     )
