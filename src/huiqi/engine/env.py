@@ -41,6 +41,13 @@ class Env:
     quarter: int | None = None  # the assessed quarter (1–4) of a quarterly evaluation, within ``period``
     explain: bool = True  # build condition traces (False: statuses and amounts only)
 
+    def with_facts(self, facts: dict[str, Any]) -> Env:
+        """A "what if" copy with other facts: the same year, date, ledger, readings, region, rule and quarter,
+        a fresh memo, statuses and amounts only (the trials of hints and of the calculator's questions)."""
+        return Env(facts=facts, period=self.period, as_of=self.as_of, ledger=self.ledger, readings=self.readings,
+                   region=self.region, rule_key=self.rule_key, provision_key=self.provision_key, quarter=self.quarter,
+                   explain=False)  # fmt: skip
+
     def paid(
         self,
         *,

@@ -68,16 +68,7 @@ def suggest(
                 "direction": "up" if threshold.op in (">=", ">") else "down",
             }
         )
-    trial = Env(
-        facts=facts,
-        period=env.period,
-        as_of=env.as_of,
-        ledger=env.ledger,
-        readings=env.readings,
-        region=env.region,
-        quarter=env.quarter,
-        explain=False,
-    )
+    trial = env.with_facts(facts)
     status, amount, is_ceiling = evaluate(trial)
     if status not in ("eligible", "needs_review"):
         return None

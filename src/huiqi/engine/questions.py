@@ -491,9 +491,7 @@ class Questionnaire:
                 baseline = self.engine.evaluate_rule(rule, profile, env, suggestions=False)
             weight = 0
             for probe in _probes(self.catalogue[key], env.as_of):
-                trial = Env(facts={**env.facts, key: {**series, year: probe}}, period=env.period, as_of=env.as_of,
-                            ledger=env.ledger, readings=env.readings, region=env.region, rule_key=env.rule_key,
-                            provision_key=env.provision_key, quarter=env.quarter, explain=False)  # fmt: skip
+                trial = env.with_facts({**env.facts, key: {**series, year: probe}})
                 other = self.engine.evaluate_rule(rule, profile, trial, suggestions=False)
                 if other.status is not baseline.status:
                     weight = max(weight, ALONE if other.status is Status.NOT_ELIGIBLE else ELIGIBILITY)
@@ -513,9 +511,7 @@ class Questionnaire:
             fact = self.catalogue.get(key)
             if fact is None or fact.type is not Type.BOOL or fact.period is Period.ANNUAL:
                 continue
-            trial = Env(facts={**env.facts, key: not fact.default}, period=env.period, as_of=env.as_of,
-                        ledger=env.ledger, readings=env.readings, region=env.region, quarter=env.quarter,
-                        explain=False)  # fmt: skip
+            trial = env.with_facts({**env.facts, key: not fact.default})
             other = self.engine.evaluate_rule(rule, profile, trial, suggestions=False)
             if (other.status, other.amount_fen) != (result.status, result.amount_fen):
                 found.append((FactRef(key), ELIGIBILITY))
@@ -612,9 +608,7 @@ def _settling(
                 facts[key] = {**(facts.get(key) or {}), (env.period if year is None else year, env.quarter): probe}
             else:
                 facts[key] = probe
-            trial = Env(facts=facts, period=env.period, as_of=env.as_of, ledger=env.ledger, readings=env.readings,
-                        region=env.region, rule_key=env.rule_key, provision_key=env.provision_key,
-                        quarter=env.quarter)  # fmt: skip
+            trial = env.with_facts(facts)
             value = condition.value(trial)
             if value is False:
                 found.add((key, year))
