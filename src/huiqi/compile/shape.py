@@ -40,24 +40,6 @@ class PopulationShape:
     count_regions: Callable[[str], RegionCounts]
     _regions: dict[str, RegionCounts] = field(default_factory=dict)
 
-    @classmethod
-    def from_rows(cls, rows: Iterable[tuple[str | None, list[str | None] | None, int]]) -> PopulationShape:
-        """The shape of (entity type, region list, rows) groups, counted here (tests, small tables)."""
-        groups = [(kind, region, int(n)) for kind, region, n in rows]
-
-        def count(region: str) -> RegionCounts:
-            inside = unknown = outside = 0
-            for _, names, n in groups:
-                if not names:
-                    unknown += n
-                elif region in names:
-                    inside += n
-                else:
-                    outside += n
-            return inside, unknown, outside
-
-        return cls(frozenset(kind for kind, _, _ in groups), count)
-
     def region_counts(self, region: str) -> RegionCounts:
         """Rows whose region list contains ``region``, whose region is unknown (null or empty), and the rest:
         the same split as the query's ``CASE WHEN array_length(region) > 0 THEN list_contains(region, …) END``."""
