@@ -593,7 +593,7 @@ def compare(
     for rule in rules:
         local = rule.ref.split(":", 1)[1]
         column = FLOOR_COLUMNS[document][local]
-        status, amount = f"c.{rule.status}", f"c.{rule.amount}"
+        status, amount = f"c.{rule.status}", rule.amount_sql("c")
         boolean = kinds[column] == "BOOLEAN"
         f_holds = f"f.{column}" if boolean else f"f.{column} IS NOT NULL"
         c_holds = f"{status} IN {_HOLDS}"

@@ -500,7 +500,7 @@ def huiqi_amounts(con: duckdb.DuckDBPyConnection, runner: DuckDBRunner, table: s
     query = runner.query(DOCUMENT, period=YEAR, as_of=AS_OF)
     columns = {c.ref.split(":", 1)[1]: c for c in query.rules}
     select = ", ".join(
-        f"{columns[HUIQI_RULE[r]].status} AS {r}_s, COALESCE({columns[HUIQI_RULE[r]].amount}, 0) AS {r}_m"
+        f"{columns[HUIQI_RULE[r]].status} AS {r}_s, COALESCE({columns[HUIQI_RULE[r]].amount_sql()}, 0) AS {r}_m"
         for r in RULES
     )
     result = con.execute(f"SELECT {select} FROM {table} ORDER BY entity_id").fetchnumpy()

@@ -129,7 +129,7 @@ def totals(con: duckdb.DuckDBPyConnection, runner: DuckDBRunner) -> None:
             "SELECT " + " + ".join(f"count(*) FILTER (WHERE {r.status} = 0)" for r in query.rules) + f" FROM {table}"
         ).fetchone()
         money = con.execute(
-            "SELECT " + " + ".join(f"coalesce(sum({r.amount}) FILTER (WHERE {r.status} = 0), 0)" for r in query.rules)
+            "SELECT " + " + ".join(f"coalesce(sum({r.amount_sql()}) FILTER (WHERE {r.status} = 0), 0)" for r in query.rules)
             + f" FROM {table}"
         ).fetchone()  # fmt: skip
         print(f"{document}: {eligible[0] if eligible else 0:,} eligible rule results, "

@@ -9,22 +9,26 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
 from huiqi.compile.duckdb_runner import DuckDBRunner, PopulationError
 from huiqi.compile.parity import Batch, differences, duckdb_run
 from huiqi.compile.shape import PopulationShape
 from huiqi.compile.tables import profiles_to_tables
-from huiqi.engine.evaluate import Engine
+from huiqi.engine.evaluate import Engine, Options
 from huiqi.engine.profile import Profile
+from huiqi.engine.results import Status
 from huiqi.facts.catalogue import EntityType
 from huiqi.policy.base import PolicyBase, default_policies_dir
 from huiqi.population.generate import generate_chunk, rule_refs
 from huiqi.population.profiles import tables_to_profiles
+from huiqi.population.session import PopulationSession, Scenario
 
 ENGINE = Engine(PolicyBase.load(default_policies_dir()))
 PERIOD = 2023
@@ -173,3 +177,31 @@ def test_any_jurisdiction_asks_for_no_region_count() -> None:
     assert asked == []
     runner.query("suzhou-software-cluster", period=PERIOD, as_of=dt.date(2024, 6, 30))
     assert asked == ["苏州市"]
+
+
+def test_a_session_runs_with_the_shape_of_what_it_loaded(tmp_path: Path) -> None:
+    """``huiqi simulate`` queries through the runner that loaded the tables (or one of another engine, a
+    reform's, sharing it): a registry of Suzhou enterprises gets the query without row tests there too, and
+    the scalar engine's results."""
+    profiles = _uniform(_population(8, 60), SUZHOU)
+    ids = [f"e{i}" for i in range(len(profiles))]
+    tables = profiles_to_tables(list(zip(ids, profiles, strict=True)), ENGINE.catalogue, period=PERIOD)
+    for name, table in zip(("entities", "history", "ledger"), tables, strict=True):
+        pq.write_table(table, tmp_path / f"{name}.parquet")
+    day = dt.date(2024, 6, 30)
+    with PopulationSession(tmp_path, ENGINE) as session:
+        other = session.runner.for_engine(Engine(PolicyBase.load(default_policies_dir())))
+        assert other.shape() is session.runner.shape() is not None
+        query = other.query("suzhou-software-cluster", period=PERIOD, as_of=day)
+        assert "WHERE (CASE WHEN array_length(region)" not in query.sql and "_region_ok IS NULL" not in query.sql
+        run = session.run(ENGINE, ["suzhou-software-cluster"], Scenario(as_of=day, period=PERIOD), name="r")
+        rows = session.connection.execute(session.long_sql(run)).fetchall()
+    got = {(e, f"{d}:{p}/{r}"): (status, amount) for e, d, p, r, status, amount in rows}
+    options = Options(as_of=day, period=PERIOD, documents=("suzhou-software-cluster",))
+    expected = {}
+    for entity_id, profile in zip(ids, profiles, strict=True):
+        for result in ENGINE.evaluate(profile, options).rules():
+            if result.status is not Status.NOT_APPLICABLE:
+                amount = result.amount_fen if result.status in (Status.ELIGIBLE, Status.NEEDS_REVIEW) else None
+                expected[(entity_id, result.ref)] = (result.status.value, amount)
+    assert got == expected and any(status == "eligible" for status, _ in got.values())

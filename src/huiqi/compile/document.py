@@ -59,6 +59,8 @@ STATUS_CODES: dict[Status, int] = {status: index for index, status in enumerate(
 CODE_STATUS: dict[int, Status] = {code: status for status, code in STATUS_CODES.items()}
 
 _OK, _UNKNOWN, _NOT_REACHED, _NONE = 0, 1, 2, 3
+#: the amount of a rule that never has one
+NO_AMOUNT = "CAST(NULL AS BIGINT)"
 
 
 @dataclass(frozen=True)
@@ -71,7 +73,16 @@ class RuleColumns:
     label: str
     is_ceiling: bool
     status: str  # column name (INTEGER status code)
-    amount: str  # column name (BIGINT fen, NULL when none)
+    #: column name (BIGINT fen, NULL when none); None when the rule never has an amount (a benefit that pays
+    #: none, such as a review whose amount officials decide): the result then has no column for it, as a
+    #: column of a million NULLs costs as much to write as one of amounts
+    amount: str | None
+
+    def amount_sql(self, table: str | None = None) -> str:
+        """SQL reading the amount from a result (``table``: its alias): its column, or a NULL of its type."""
+        if self.amount is None:
+            return "CAST(NULL AS BIGINT)"
+        return f"{table}.{quote_ident(self.amount)}" if table else quote_ident(self.amount)
 
 
 def ledger_column(kind: str, ref: str) -> str:
@@ -550,7 +561,7 @@ class _Builder:
             checks.append(f"WHEN _region_ok IS NULL THEN {info}")
         status = "(CASE " + " ".join(checks) + f" ELSE {final} END)"
         if known == _NONE:
-            amount = "CAST(NULL AS BIGINT)"
+            amount = NO_AMOUNT
         elif known == _OK:
             amount = f"{prefix}_f"
         else:
@@ -603,10 +614,13 @@ def build_document_query(
         outputs.append(
             RuleColumns(
                 ref=rule.ref, provision=rule.provision.id, rule=rule.rule.id, label=rule.rule.label,
-                is_ceiling=rule.is_ceiling, status=f"r{index}_s", amount=f"r{index}_m",
+                is_ceiling=rule.is_ceiling, status=f"r{index}_s",
+                amount=None if amount == NO_AMOUNT else f"r{index}_m",
             )
         )  # fmt: skip
-    conflict, subset_columns, best_column, final = _exclusions(document, rules, builder, readings)
+    conflict, subset_columns, best_column, final = _exclusions(
+        document, rules, builder, readings, amounts={i for i, o in enumerate(outputs) if o.amount is not None}
+    )
     builder.needs.history = builder.ctx.needs
     region = builder.document.loaded.policy.document.jurisdiction.region
     # unknown (NULL) for a missing or empty region list: array_length is NULL for NULL, and not above 0 for []
@@ -688,13 +702,18 @@ def _ledger_passthrough(builder: _Builder) -> str:
 
 
 def _exclusions(
-    document: CompiledDocument, rules: list[CompiledRule], builder: _Builder, readings: dict[str, str]
+    document: CompiledDocument,
+    rules: list[CompiledRule],
+    builder: _Builder,
+    readings: dict[str, str],
+    *,
+    amounts: set[int],
 ) -> tuple[list[str], list[str], str, list[str]]:
     """不重复享受 as the scalar engine applies it: the allowed combination with the highest total, the first
     in (size descending, lexicographic) order on ties.
 
     Returns the conflict column, the per-subset columns (validity, total), the best-total column and the
-    final status/amount columns; each is its own query stage so the SQL grows linearly with the number of
+    final status/amount columns (an amount column for the rules in ``amounts`` only); each is its own query stage so the SQL grows linearly with the number of
     subsets. The subsets are computed only for the rows in conflict (``_xc``): where all the eligible
     members together are allowed, that combination is the best (eligible amounts are above 0, and no
     other allowed combination is larger) and nothing is excluded.
@@ -762,7 +781,8 @@ def _exclusions(
             excluded = _status(Status.EXCLUDED)
             status = f"(CASE WHEN {excluded_expr[index]} THEN {excluded} ELSE {status} END)"
         finals.append(f"{status} AS r{index}_s")
-        finals.append(f"r{index}_m0 AS r{index}_m")
+        if index in amounts:
+            finals.append(f"r{index}_m0 AS r{index}_m")
     return conflict, subset_columns, best_column, finals
 
 

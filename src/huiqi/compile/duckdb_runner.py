@@ -46,6 +46,13 @@ class DuckDBRunner:
         self._types: frozenset[str | None] = frozenset()
         self._loaded = False
 
+    def for_engine(self, engine: Engine) -> DuckDBRunner:
+        """A runner of another engine (a reform's, say) over the tables this one loaded, knowing their shape."""
+        other = DuckDBRunner(engine, self.connection)
+        # one shape for both, so that each jurisdiction's split is counted once
+        other._shape, other._types, other._loaded = self.shape(), self._types, self._loaded
+        return other
+
     def load_arrow(self, entities: pa.Table, history: pa.Table, ledger: pa.Table) -> None:
         """Make Arrow tables the population (copied into DuckDB tables)."""
         con = self.connection

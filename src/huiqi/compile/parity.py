@@ -57,7 +57,7 @@ def differences(engine: Engine, batch: Batch, profiles: list[Profile], run: Runn
             compared += 1
             expected = scalar.rule(column.ref)
             status = CODE_STATUS[row[column.status]] if row else Status.NOT_APPLICABLE
-            amount = row[column.amount] if row else None
+            amount = row[column.amount] if row and column.amount else None
             same_amount = (
                 expected.status not in COMPARED_AMOUNTS or expected.amount_fen is None or amount == expected.amount_fen
             )

@@ -148,7 +148,10 @@ class PopulationSession:
         self._owns_spark = False
         try:
             self._check_columns()
-            DuckDBRunner(engine, self.connection).load_parquet(folder, facts=facts)
+            #: the runner that loaded the tables: it knows their shape (entity types, regions), which the
+            #: queries of every run use (``huiqi.compile.shape``)
+            self.runner = DuckDBRunner(engine, self.connection)
+            self.runner.load_parquet(folder, facts=facts)
             if spark_master is not None:
                 from pyspark.sql import SparkSession
 
@@ -223,7 +226,7 @@ class PopulationSession:
     ) -> Run:
         """Evaluate ``documents`` for every entity; one progress step per document."""
         con = self.connection
-        runner = DuckDBRunner(engine, con)
+        runner = self.runner.for_engine(engine)
         table = quote_ident(name)
         con.execute(
             f"CREATE OR REPLACE TABLE {table} (entity_id VARCHAR, rule_no INTEGER, status TINYINT, amount_fen BIGINT)"
@@ -243,7 +246,7 @@ class PopulationSession:
                     run.rules.append(RuleInfo(offset + index, document, columns.provision, heading, columns.rule,
                                               columns.label, columns.is_ceiling))  # fmt: skip
                 statuses = ", ".join(quote_ident(c.status) for c in query.rules)
-                amounts = ", ".join(quote_ident(c.amount) for c in query.rules)
+                amounts = ", ".join(c.amount_sql() for c in query.rules)
                 con.execute(
                     f"INSERT INTO {table} SELECT entity_id, {offset} + rule_no, status, "
                     f"CASE WHEN status IN ({money}) THEN amount END FROM ("

@@ -345,12 +345,14 @@ def classify_population(
         runner.connection.close()
     wanted = [c for c in query.rules if c.provision in call.provisions]
     verdict: dict[str, dict[str, list[RuleVerdict]]] = {}
-    for row in table.select(["entity_id", *(c.status for c in wanted), *(c.amount for c in wanted)]).to_pylist():
+    for row in table.select(
+        ["entity_id", *(c.status for c in wanted), *(c.amount for c in wanted if c.amount)]
+    ).to_pylist():
         per: dict[str, list[RuleVerdict]] = defaultdict(list)
         for c in wanted:
             status = CODE_STATUS[int(row[c.status])]
             if status is not Status.NOT_APPLICABLE:
-                amount = row[c.amount]
+                amount = row[c.amount] if c.amount else None
                 per[c.provision].append(RuleVerdict(c.rule, c.label, status, None if amount is None else int(amount),
                                                     c.is_ceiling))  # fmt: skip
         if per:
