@@ -3,7 +3,7 @@
 Prints median and p99 latency for:
   * full      — every rule of every document (drafts and expired included, jurisdiction ignored so that
                 every rule is evaluated for the entity), traces, suggestions, readings;
-  * full+json — the same, serialised to the CLI's JSON schema;
+  * full+json — the same, serialised to the JSON schema by orjson, as the API and ``--format json`` write it;
   * no-hints  — without the "nearest way to qualify" re-evaluations;
   * in-region — jurisdiction respected (the other cities' rules are not applicable to a Suzhou firm);
   * amounts   — every rule, statuses and amounts only (``Options(explain=False)``: no condition traces, no
@@ -20,12 +20,13 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import gc
-import json
 import statistics
 import time
 from collections.abc import Callable
 from fractions import Fraction
 from pathlib import Path
+
+import orjson
 
 from huiqi.engine.evaluate import Engine, Options
 from huiqi.engine.profile import load_profile_file
@@ -94,7 +95,7 @@ def main() -> None:
     report("full", measure(lambda: engine.evaluate(profile, options), args.rounds))
     report(
         "full+json",
-        measure(lambda: json.dumps(engine.evaluate(profile, options).to_json(), ensure_ascii=False), args.rounds),
+        measure(lambda: orjson.dumps(engine.evaluate(profile, options).to_json()), args.rounds),
     )
     report("no-hints", measure(lambda: engine.evaluate(profile, quiet), args.rounds))
     local = Options(as_of=dt.date(2024, 6, 30), include_drafts=True, include_expired=True)

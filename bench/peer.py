@@ -603,7 +603,8 @@ def main() -> None:
 
     median = {name: statistics.median(values) for name, values in times.items()}
     reference = median.get("openfisca int64")
-    print(f"\n{'engine':<36}{'median s':>10}{'runs':>26}{'÷ OF int64':>12}{'÷ SQL':>8}{'wrong rows':>12}"
+    runs_width = 2 + 7 * args.repeat  # the runs column: "0.123, " per run
+    print(f"\n{'engine':<36}{'median s':>10}{'runs':>{runs_width}}{'÷ OF int64':>12}{'÷ SQL':>8}{'wrong rows':>12}"
           f"{'max diff (元)':>16}")  # fmt: skip
     rows = [("numpy (exact int64)", "numpy")]
     rows += [(f"OpenFisca {mode}: calculate", f"openfisca {mode}") for mode in systems]
@@ -611,13 +612,13 @@ def main() -> None:
     for label, name in rows:
         wrong, _, largest = wrong_rows(results[name], exact)
         of_ratio = f"{median[name] / reference:11.2f}×" if reference else f"{'—':>12}"
-        print(f"{label:<36}{median[name]:10.3f}{', '.join(f'{t:.3f}' for t in times[name]):>26}{of_ratio}"
+        print(f"{label:<36}{median[name]:10.3f}{', '.join(f'{t:.3f}' for t in times[name]):>{runs_width}}{of_ratio}"
               f"{median[name] / median['sql']:7.2f}×{wrong:12,}{largest / YUAN:16,.2f}")  # fmt: skip
     for label, name in [(f"OpenFisca {mode}: load (set inputs)", f"openfisca {mode} load") for mode in systems] + [
         (f"huiqi: load, the {len(facts)} facts read", "huiqi load"),
         (f"huiqi: load, all {width} entity columns", "huiqi load all"),
     ]:
-        print(f"{label:<36}{median[name]:10.3f}{', '.join(f'{t:.3f}' for t in times[name]):>26}")
+        print(f"{label:<36}{median[name]:10.3f}{', '.join(f'{t:.3f}' for t in times[name]):>{runs_width}}")
     print(f"huiqi statuses not the ones the amounts imply: {statuses_wrong:,} rows")
     print("\nper rule: rows wrong (OpenFisca float32 flips at boundaries; the exact engines must show 0)")
     names = [name for _, name in rows if name != "numpy"]

@@ -21,7 +21,6 @@ profile's yearly data stop before the period.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import sys
 from enum import StrEnum
 from pathlib import Path
@@ -33,7 +32,7 @@ from rich.console import Console
 from huiqi.cli_zh import ChineseGroup
 from huiqi.errors import HuiqiError, PolicyError
 from huiqi.locations import default_examples_dir, default_policies_dir
-from huiqi.terminal import output_console
+from huiqi.terminal import output_console, write_json
 
 if TYPE_CHECKING:
     from huiqi.facts.catalogue import Catalogue
@@ -101,7 +100,7 @@ def _base(policies: Path | None, *, strict: bool = True) -> PolicyBase:
 
 
 def _emit_json(data: Any) -> None:
-    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
+    write_json(data)
 
 
 def _parse_readings(values: list[str]) -> dict[str, str]:

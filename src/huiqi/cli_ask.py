@@ -8,7 +8,6 @@ reads answers from the keyboard and prints.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -17,7 +16,7 @@ import typer
 from rich.console import Console
 
 from huiqi.errors import HuiqiError
-from huiqi.terminal import output_console
+from huiqi.terminal import output_console, write_json
 
 if TYPE_CHECKING:
     from huiqi.engine.questions import Question, Step
@@ -183,7 +182,7 @@ def register_ask(app: typer.Typer) -> None:
                 return
             console.print(f"[green]✔ 回答已存为档案 {save}[/]（huiqi evaluate {save} 可再次评估）")
         if format == "json":
-            sys.stdout.write(json.dumps(step.to_json(), ensure_ascii=False, indent=2) + "\n")
+            write_json(step.to_json())
         else:
             console.print(evaluation_table(step.evaluation, explain=False))
 

@@ -14,6 +14,7 @@ import typer
 from rich.console import Console
 
 from huiqi.errors import HuiqiError
+from huiqi.terminal import write_json
 
 if TYPE_CHECKING:
     from huiqi.store.db import Database
@@ -274,7 +275,6 @@ def applications_replay(
 ) -> None:
     """按申请提交时所用的文件版本（policy_version 哈希）重新评估冻结的事实与台账，逐字节比较评估结果；不一致以1退出。
     例：huiqi applications replay 1"""
-    import json
 
     from huiqi.workflow.policy import policy_engine
     from huiqi.workflow.replay import replay
@@ -294,7 +294,7 @@ def applications_replay(
     finally:
         db.dispose()
     if json_output:
-        typer.echo(json.dumps(result.to_json(), ensure_ascii=False, indent=2))
+        write_json(result.to_json())
     else:
         ledger = "冻结的台账" if result.ledger_source == "frozen" else "提交前已批准的奖励（该申请冻结时尚未记录台账）"
         console.print(f"申请 {result.application_id}：文件 {result.document_id}，版本 {result.version}"

@@ -376,7 +376,7 @@ class Engine:
         if benefit.form in ("fixed", "formula"):
             assert benefit.amount is not None
             amount = benefit.amount(env)
-            if not is_unknown(amount):
+            if env.explain and not is_unknown(amount):
                 calc.append(_amount_steps(benefit, env, amount))
         elif benefit.form == "rate":
             assert benefit.base is not None and benefit.rate is not None
@@ -386,7 +386,10 @@ class Engine:
             amount = Fraction(base) * Fraction(rate)
             if amount < 0:
                 amount = Fraction(0)
-            calc.append(f"{benefit.base_label} {format_cn(base)} × {format_rate(Fraction(rate))} = {format_cn(amount)}")
+            if env.explain:
+                calc.append(
+                    f"{benefit.base_label} {format_cn(base)} × {format_rate(Fraction(rate))} = {format_cn(amount)}"
+                )
         elif benefit.form == "schedule":
             amount = self._schedule(rule, env, calc, outcome)
         elif benefit.form == "per_item":
@@ -400,10 +403,11 @@ class Engine:
             if is_unknown(ceiling):
                 return ceiling
             if amount > ceiling:
-                calc.append(f"超过上限{format_cn(ceiling)}，按上限计：{format_cn(ceiling)}")
+                if env.explain:
+                    calc.append(f"超过上限{format_cn(ceiling)}，按上限计：{format_cn(ceiling)}")
                 amount = ceiling
                 outcome.capped = Fraction(ceiling)
-            else:
+            elif env.explain:
                 calc.append(f"未超过上限{format_cn(ceiling)}")
         return amount
 
@@ -419,10 +423,11 @@ class Engine:
                 if is_unknown(base) or is_unknown(rate):
                     return merge_unknown(base, rate)
                 amount = Fraction(base) * Fraction(rate)
-                calc.append(
-                    f"{benefit.index_label} = 第{index}年，属第{first}至{last}年：{benefit.base_label} {format_cn(base)} × "
-                    f"{format_rate(Fraction(rate))} = {format_cn(amount)}"
-                )
+                if env.explain:
+                    calc.append(
+                        f"{benefit.index_label} = 第{index}年，属第{first}至{last}年：{benefit.base_label} {format_cn(base)} × "
+                        f"{format_rate(Fraction(rate))} = {format_cn(amount)}"
+                    )
                 return amount
         outcome.not_reached = f"{benefit.index_label} = 第{index}年，不在支持年限内"
         return None
@@ -458,9 +463,10 @@ class Engine:
                 return None
             result.tier = [i for i, _, _ in due]
             total = sum((a for _, _, a in due), Fraction(0))
-            calc_parts = " + ".join(f"{label} {format_cn(a)}" for _, label, a in due)
-            result.calculation.append(f"逐档给予（每档一次）：{calc_parts} = {format_cn(total)}")
-            if paid_tiers:
+            if env.explain:
+                calc_parts = " + ".join(f"{label} {format_cn(a)}" for _, label, a in due)
+                result.calculation.append(f"逐档给予（每档一次）：{calc_parts} = {format_cn(total)}")
+            if env.explain and paid_tiers:
                 result.calculation.append("已领取档次不再给予：" + "、".join(sorted(paid_tiers)))
             return total
         if not reached:
@@ -473,9 +479,10 @@ class Engine:
         result.tier = [best_id]
         if mode == "top_up":
             already = Fraction(env.paid(rule=rule.ledger_ref))
-            result.calculation.append(
-                f"进档补差：已达最高档“{best_label}” {format_cn(best)} − 本条已领取 {format_cn(already)} = {format_cn(max(best - already, Fraction(0)))}"
-            )
+            if env.explain:
+                result.calculation.append(
+                    f"进档补差：已达最高档“{best_label}” {format_cn(best)} − 本条已领取 {format_cn(already)} = {format_cn(max(best - already, Fraction(0)))}"
+                )
             if best - already <= 0:
                 outcome.not_reached = f"已按不低于“{best_label}”档的金额领取，无差额可补"
                 outcome.thresholds = next((f for f in unreached_fix if f), None)
@@ -485,7 +492,8 @@ class Engine:
             outcome.not_reached = f"“{best_label}”档已领取"
             outcome.thresholds = next((f for f in unreached_fix if f), None)
             return None
-        result.calculation.append(f"按达到的最高档“{best_label}”：{format_cn(best)}")
+        if env.explain:
+            result.calculation.append(f"按达到的最高档“{best_label}”：{format_cn(best)}")
         return best
 
 
@@ -631,14 +639,16 @@ def _apply_caps(rule: CompiledRule, env: Env, amount: Fraction, result: RuleResu
             paid = f"{env.period}年度本规则已领取{format_cn(already)}"
             full = f"{env.period}年度已领满{name}"
         remaining = cap - already
-        result.calculation.append(f"{name}：{paid}，尚可领取{format_cn(max(remaining, Fraction(0)))}")
+        if env.explain:
+            result.calculation.append(f"{name}：{paid}，尚可领取{format_cn(max(remaining, Fraction(0)))}")
         if remaining <= 0:
             result.reason = full
             return None
         if amount > remaining:
-            result.calculation.append(
-                f"{format_cn(amount)}超过尚可领取的{format_cn(remaining)}，按{format_cn(remaining)}计"
-            )
+            if env.explain:
+                result.calculation.append(
+                    f"{format_cn(amount)}超过尚可领取的{format_cn(remaining)}，按{format_cn(remaining)}计"
+                )
             amount = remaining
     return amount
 
@@ -670,14 +680,15 @@ def _per_item(rule: CompiledRule, env: Env, calc: list[str], outcome: _Outcome) 
                     pending.append(holds)
                     continue
                 if not holds:
-                    calc.append(f"{name}：不计入（不满足：{benefit.where.label}）")
+                    if env.explain:
+                        calc.append(f"{name}：不计入（不满足：{benefit.where.label}）")
                     continue
             amount = benefit.amount(env)
             if is_unknown(amount):
                 pending.append(amount)
                 continue
             amount = max(Fraction(amount), Fraction(0))
-            line = f"{name}：{_amount_steps(benefit, env, amount)}"
+            line = f"{name}：{_amount_steps(benefit, env, amount)}" if env.explain else ""
             unknown_cap = False
             for when, cap_fn, _text in benefit.item_caps:
                 applies = when.value(env)
@@ -700,7 +711,8 @@ def _per_item(rule: CompiledRule, env: Env, calc: list[str], outcome: _Outcome) 
             if unknown_cap:
                 continue
             fen = round_half_up(amount)
-            calc.append(f"{line}，计{format_cn(fen)}")
+            if env.explain:
+                calc.append(f"{line}，计{format_cn(fen)}")
             total += fen
             counted += 1
     finally:
@@ -710,7 +722,8 @@ def _per_item(rule: CompiledRule, env: Env, calc: list[str], outcome: _Outcome) 
     if counted == 0:
         outcome.not_reached = f"没有符合条件的{benefit.items_label}项目"
         return None
-    calc.append(f"{counted}项合计：{format_cn(total)}")
+    if env.explain:
+        calc.append(f"{counted}项合计：{format_cn(total)}")
     return Fraction(total)
 
 
