@@ -2,13 +2,16 @@
 
 Steps, each timed:
   1. generate N entities × Y years of history (reused from out/bench-N-Y-S if already there);
-  2. load the Parquet files into DuckDB (keyed tables, as ``huiqi simulate`` loads them);
+  2. load the Parquet files into DuckDB (keyed tables: the entities copied into a table);
   3. evaluate every document: one compiled query per document, every rule's status and amount for every
      entity the document reaches, materialised as DuckDB tables;
   4. the floor, in the same run: hand-written DuckDB SQL for the same rules (bench/floor.py: amounts of
      eligible rules only — no statuses, no unknowns, no readings, no non-duplication choice), over the same
      tables. Steps 3 and 4 alternate --repeat times; the median of each is compared;
-  5. optionally Spark local mode on a smaller population (--spark N).
+  5. the load ``huiqi simulate`` uses, entities left in their file (``copy_entities=False``: each query
+     decodes the columns it reads), and the same evaluation over it, in the same run: load, evaluation and
+     their sum beside the copy's;
+  6. optionally Spark local mode on a smaller population (--spark N).
 
 Prints wall time, entities per second, peak memory (RSS) and the ratio to the floor.
 Usage: python bench/population.py [--n 1000000] [--years 5] [--seed 7] [--spark 100000] [--threads 2]
@@ -77,8 +80,8 @@ def main() -> None:
     )
     runner = DuckDBRunner(engine, con)
     facts = facts_read(engine.documents.values(), engine.catalogue)  # what huiqi simulate loads (with two more)
-    timed(f"load Parquet into DuckDB (keyed tables, the {len(facts)} facts read)",
-          lambda: runner.load_parquet(folder, facts=facts), args.n)  # fmt: skip
+    copy_load = timed(f"load Parquet into DuckDB (keyed tables, the {len(facts)} facts read)",
+                      lambda: runner.load_parquet(folder, facts=facts), args.n)  # fmt: skip
     readings = engine.resolve_readings({})
     documents = [d for d, compiled in engine.documents.items() if compiled.rules]
     rules = sum(len(runner.query(d, period=PERIOD, as_of=AS_OF, readings=readings).rules) for d in documents)
@@ -116,8 +119,32 @@ def main() -> None:
     totals(con, runner)
     print(f"ratio compiled / floor, all documents: {compiled / floor:.2f}×   "
           f"all documents: {compiled:.2f} s for {args.n:,} entities")  # fmt: skip
+    con.close()
+    in_file(engine, folder, facts, documents, readings, args, (copy_load, compiled), spill.name)
     if args.spark:
         spark_bench(engine, args)
+
+
+def in_file(
+    engine: Engine, folder: Path, facts: set[str], documents: list[str], readings: dict[str, str],
+    args: argparse.Namespace, copied: tuple[float, float], spill: str,
+) -> None:  # fmt: skip
+    """Step 5: the entities left in their file, as ``huiqi simulate`` loads them, beside the copy."""
+    con = duckdb.connect(config={"threads": args.threads, "memory_limit": args.memory_limit, "temp_directory": spill})
+    runner = DuckDBRunner(engine, con)
+    load = timed("load, entities left in their file (as huiqi simulate loads)",
+                 lambda: runner.load_parquet(folder, facts=facts, copy_entities=False), args.n)  # fmt: skip
+    times = []
+    for _ in range(args.repeat):
+        start = time.perf_counter()
+        runner.evaluate_all(documents, period=PERIOD, as_of=AS_OF, readings=readings)
+        times.append(time.perf_counter() - start)
+    evaluation = statistics.median(times)
+    report("  all documents over them, median", evaluation, args.n)
+    print(f"  load + evaluation: entities in their file {load:.2f} + {evaluation:.2f} = {load + evaluation:.2f} s; "
+          f"copied {copied[0]:.2f} + {copied[1]:.2f} = {sum(copied):.2f} s "
+          f"(runs over the file: {', '.join(f'{t:.2f}' for t in times)} s)")  # fmt: skip
+    con.close()
 
 
 def totals(con: duckdb.DuckDBPyConnection, runner: DuckDBRunner) -> None:

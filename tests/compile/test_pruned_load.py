@@ -10,7 +10,7 @@ import numpy as np
 import pyarrow.parquet as pq
 import pytest
 
-from huiqi.compile.duckdb_runner import DuckDBRunner
+from huiqi.compile.duckdb_runner import DuckDBRunner, PopulationError
 from huiqi.compile.facts import facts_read, split_facts
 from huiqi.engine.evaluate import Engine
 from huiqi.facts.catalogue import Period
@@ -64,7 +64,7 @@ def test_each_document_on_its_own_facts_equals_the_full_load(tmp_path: Path) -> 
         runner.load_parquet(tmp_path, facts=facts)
         loaded = {row[0] for row in runner.connection.execute("DESCRIBE entities").fetchall()}
         assert loaded < every  # some columns were not read at all
-        assert loaded - {"_k", "entity_id", "entity_type", "region", "name"} <= facts
+        assert loaded - {"_k", "entity_id", "entity_type", "region"} <= facts  # the name is not read either
         history = {row[0] for row in runner.connection.execute("DESCRIBE history").fetchall()}
         assert history - {"_k", "entity_id", "year"} <= facts
         assert _results(runner, [document]) == {document: expected[document]}, document
@@ -76,3 +76,38 @@ def test_a_fact_left_out_is_an_error_not_a_silent_null(tmp_path: Path) -> None:
     runner.load_parquet(tmp_path, facts=set())
     with pytest.raises(duckdb.BinderException, match="not found"):
         runner.evaluate_all(["zhejiang-software-bases"], period=PERIOD, as_of=AS_OF)
+
+
+def test_entities_left_in_their_file_give_the_same_results(tmp_path: Path) -> None:
+    """``copy_entities=False`` (what ``huiqi simulate`` loads): ``entities`` is a view over the file, numbered
+    as the copy is, and every document evaluates to the copy's results; the same runner can load either way."""
+    _write(tmp_path, 400)
+    facts = facts_read([ENGINE.documents[d] for d in DOCUMENTS], ENGINE.catalogue)
+    copied = DuckDBRunner(ENGINE, duckdb.connect())
+    copied.load_parquet(tmp_path, facts=facts)
+    expected = _results(copied, DOCUMENTS)
+    runner = DuckDBRunner(ENGINE, duckdb.connect())
+    for copy in (False, True, False):
+        runner.load_parquet(tmp_path, facts=facts, copy_entities=copy)
+        kinds = runner.connection.execute(
+            "SELECT 'view' FROM duckdb_views() WHERE view_name = 'entities' "
+            "UNION ALL SELECT 'table' FROM duckdb_tables() WHERE table_name = 'entities'"
+        ).fetchall()
+        assert kinds == [("table" if copy else "view",)]
+        assert _results(runner, DOCUMENTS) == expected
+    keys = "SELECT entity_id, _k FROM entities ORDER BY _k"
+    assert runner.connection.execute(keys).fetchall() == copied.connection.execute(keys).fetchall()
+    history = "SELECT _k, year FROM history ORDER BY _k, year"
+    assert runner.connection.execute(history).fetchall() == copied.connection.execute(history).fetchall()
+
+
+def test_a_repeated_id_is_refused_from_a_view_too(tmp_path: Path) -> None:
+    _write(tmp_path, 20)
+    entities = pq.read_table(tmp_path / "entities.parquet")
+    ids = entities.column("entity_id").to_pylist()
+    ids[7] = ids[3]
+    pq.write_table(entities.set_column(0, "entity_id", [ids]), tmp_path / "entities.parquet")
+    runner = DuckDBRunner(ENGINE, duckdb.connect())
+    with pytest.raises(PopulationError, match=f"entity_id {ids[3]!r} 出现 2 次"):
+        runner.load_parquet(tmp_path, copy_entities=False)
+    assert runner.shape() is None

@@ -115,7 +115,8 @@ RULES_SCHEMA = pa.schema(
 
 
 class PopulationSession:
-    """A population folder loaded into DuckDB (``entities``, ``history``, ``ledger``, keyed by ``_k``).
+    """A population folder loaded into DuckDB (``entities``, a view over its file, ``history`` and ``ledger``,
+    keyed by ``_k``).
 
     DuckDB holds the tables in its buffer pool and spills to a private temporary folder, so a registry
     larger than memory (or than ``memory_limit``, e.g. ``"4GB"``) is processed in pieces. With ``spark_master`` the rules run on Spark instead
@@ -149,9 +150,11 @@ class PopulationSession:
         try:
             self._check_columns()
             #: the runner that loaded the tables: it knows their shape (entity types, regions), which the
-            #: queries of every run use (``huiqi.compile.shape``)
+            #: queries of every run use (``huiqi.compile.shape``). The entities stay in their file, each
+            #: query decoding the columns it reads: a simulation reads each about once, and copying them
+            #: would cost twice as much (``DuckDBRunner.load_parquet``)
             self.runner = DuckDBRunner(engine, self.connection)
-            self.runner.load_parquet(folder, facts=facts)
+            self.runner.load_parquet(folder, facts=facts, copy_entities=False)
             if spark_master is not None:
                 from pyspark.sql import SparkSession
 
