@@ -110,6 +110,10 @@ class CompiledDocument:
     exclusions: list[Exclusion] = field(default_factory=list)
     #: rule reference → awards under other documents that rule it out (``huiqi.engine.crossdup``)
     conflicts: dict[str, list[Conflict]] = field(default_factory=dict)
+    #: ``<provision>/<rule>`` → the rule's ledger reference (the non-duplication choice reads what was paid)
+    ledger_refs: dict[str, str] = field(default_factory=dict)
+    #: the document's readings as ``<document>:<key>``, sorted: what its results depend on besides the facts
+    reading_refs: tuple[str, ...] = ()
 
 
 def compile_document(document: LoadedDocument, catalogue: Catalogue) -> CompiledDocument:
@@ -132,6 +136,8 @@ def compile_document(document: LoadedDocument, catalogue: Catalogue) -> Compiled
     for provision in document.policy.provisions:
         for rule in provision.rules:
             compiled.rules.append(_compile_rule(document, provision, rule, scope, catalogue, ceilings))
+    compiled.ledger_refs = {f"{r.provision.id}/{r.rule.id}": r.ledger_ref for r in compiled.rules}
+    compiled.reading_refs = tuple(sorted(f"{document.id}:{key}" for key in compiled.readings))
     return compiled
 
 
