@@ -17,6 +17,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from huiqi.compile.document import ledger_column
 from huiqi.compile.duckdb_runner import DuckDBRunner, PopulationError
 from huiqi.compile.parity import Batch, differences, duckdb_run
 from huiqi.compile.shape import PopulationShape
@@ -205,3 +206,31 @@ def test_a_session_runs_with_the_shape_of_what_it_loaded(tmp_path: Path) -> None
                 amount = result.amount_fen if result.status in (Status.ELIGIBLE, Status.NEEDS_REVIEW) else None
                 expected[(entity_id, result.ref)] = (result.status.value, amount)
     assert got == expected and any(status == "eligible" for status, _ in got.values())
+
+
+def test_the_ledger_is_read_only_for_the_rules_it_names() -> None:
+    """A rule no award of the ledger is under gets NULL for what was paid under it, with no ledger grouping
+    behind; a ledger of no awards is not read at all. The results stay the scalar engine's."""
+    document = "suzhou-software-cluster"
+    profiles = _uniform(_population(9, 150), SUZHOU)
+    bare = [dataclasses.replace(p, ledger=()) for p in profiles]
+    sql = _sql(bare, document)
+    assert "FROM ledger" not in sql and '"led_' not in sql
+    named = {entry.rule for p in profiles for entry in p.ledger}
+    refs = {rule.ledger_ref for rule in ENGINE.documents[document].rules}
+    assert named & refs and refs - named  # the generated ledger pays some of the document's rules, not all
+    sql = _sql(profiles, document)
+    kinds = ("paid", "years", "tiers", "paidp")
+    assert any(ledger_column(kind, ref) in sql for ref in refs & named for kind in kinds)
+    assert not any(ledger_column(kind, ref) in sql for ref in refs - named for kind in kinds)
+    for population in (bare, profiles):
+        compared, diffs = differences(ENGINE, Batch(document, dt.date(2024, 6, 30), PERIOD, (), False), population,
+                                      duckdb_run(ENGINE))  # fmt: skip
+        assert compared >= 150 and diffs[:5] == []
+
+
+def test_paid_under_reads_rules_and_provisions() -> None:
+    shape = PopulationShape(frozenset({"enterprise"}), lambda region: (1, 0, 0), frozenset({"d:1/a", "d:2/b"}))
+    assert shape.paid_under("d:1/a") and not shape.paid_under("d:1/b")
+    assert shape.paid_under("d:2/") and not shape.paid_under("d:3/") and not shape.paid_under("d:1")
+    assert PopulationShape(frozenset(), lambda region: (0, 0, 0)).paid_under("anything")  # not known: read it

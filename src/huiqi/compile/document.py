@@ -61,6 +61,12 @@ CODE_STATUS: dict[int, Status] = {code: status for status, code in STATUS_CODES.
 _OK, _UNKNOWN, _NOT_REACHED, _NONE = 0, 1, 2, 3
 #: the amount of a rule that never has one
 NO_AMOUNT = "CAST(NULL AS BIGINT)"
+#: a ledger aggregate where the ledger holds nothing under the rule: what the LEFT JOIN gives an entity
+#: without awards, NULL (every use reads it through COALESCE(…, 0) or a NULL test). Sums and counts are
+#: BIGINT NULL (DuckDB's SUM would be HUGEINT, which Spark has not; the value is NULL either way), the tiers
+#: paid a list of text
+_NO_LEDGER = {kind: "CAST(NULL AS BIGINT)" for kind in ("paid", "paidp", "paidy", "paidq", "last", "years")}
+_NO_LEDGER["tiers"] = "CAST(NULL AS VARCHAR[])"
 
 
 @dataclass(frozen=True)
@@ -208,11 +214,16 @@ class _Builder:
 
     # -- ledger columns ------------------------------------------------------------------------
     def ledger(self, kind: str, ref: str) -> str:
-        """The column of one ledger aggregate (paid | years | paidp | tiers | each<n> | last) of a rule, registered."""
+        """The column of one ledger aggregate (paid | years | paidp | tiers | each<n> | last) of a rule, registered;
+        NULL of the aggregate's type where the loaded ledger names no award under the rule (``shape``)."""
+        if self.shape is not None and not self.shape.paid_under(ref):
+            return _NO_LEDGER["years" if kind.startswith("each") else kind]
         self.needs.ledger.add((kind, ref))
         return quote_ident(ledger_column(kind, ref))
 
     def provision_paid(self, provision_ref: str) -> str:
+        if self.shape is not None and not self.shape.paid_under(provision_ref + "/"):
+            return _NO_LEDGER["paid"]
         self.needs.provisions.add(provision_ref)
         return quote_ident(ledger_column("prov", provision_ref))
 
@@ -529,6 +540,8 @@ class _Builder:
             paid = f"COALESCE({self.ledger('paid', rule.ledger_ref)}, 0)"
             checks.append(f"WHEN {paid} > 0 THEN {not_eligible}")
         conflicts = [c for c in self.document.conflicts.get(rule.ref, []) if c.holds(self.readings)]
+        if self.shape is not None:  # awards the ledger does not name cannot rule the rule out
+            conflicts = [c for c in conflicts if self.shape.paid_under(c.ledger_ref)]
         if conflicts:  # 不得重复享受 across documents (huiqi.engine.crossdup), after 一次性 as in the scalar engine
             self.needs.conflicts[rule.ref] = tuple(sorted({(c.ledger_ref, c.any_year) for c in conflicts}))
             checks.append(f"WHEN COALESCE({quote_ident(ledger_column('xdup', rule.ref))}, 0) > 0 THEN "

@@ -45,6 +45,7 @@ class DuckDBRunner:
         #: it did not load, which the queries then test in full
         self._shape: PopulationShape | None = None
         self._types: frozenset[str | None] = frozenset()
+        self._ledger_rules: frozenset[str] = frozenset()
         self._loaded = False
 
     def for_engine(self, engine: Engine) -> DuckDBRunner:
@@ -52,6 +53,7 @@ class DuckDBRunner:
         other = DuckDBRunner(engine, self.connection)
         # one shape for both, so that each jurisdiction's split is counted once
         other._shape, other._types, other._loaded = self.shape(), self._types, self._loaded
+        other._ledger_rules = self._ledger_rules
         return other
 
     def load_arrow(self, entities: pa.Table, history: pa.Table, ledger: pa.Table) -> None:
@@ -176,13 +178,16 @@ class DuckDBRunner:
             )
         types = types or []  # list(…) over no rows is null
         self._types = frozenset([*types, None] if untyped else types)  # list(DISTINCT …) leaves nulls out
+        # the rules the ledger names (a few rows per award: one grouping of a small table)
+        self._ledger_rules = frozenset(con.execute("SELECT list(DISTINCT rule) FROM ledger").fetchall()[0][0] or [])
         self._loaded = True
 
     def shape(self) -> PopulationShape | None:
-        """The entity types and regions of the loaded entity table (``huiqi.compile.shape``), read on the first
-        query after a load (the entity types present come from the load's check of repeated ids; each
-        jurisdiction's split is counted when a document first asks for it: 0.015 s for a million entities);
-        None before this runner loads."""
+        """The entity types and regions of the loaded entity table and the rules its ledger names
+        (``huiqi.compile.shape``), read on the first query after a load (the entity types present come from
+        the load's check of repeated ids, the rules from the ledger once loaded; each jurisdiction's split is
+        counted when a document first asks for it: 0.015 s for a million entities); None before this runner
+        loads."""
         if self._shape is None and self._loaded:
             con = self.connection
 
@@ -194,7 +199,7 @@ class DuckDBRunner:
                 ).fetchall()[0]
                 return inside, unknown, total - inside - unknown
 
-            self._shape = PopulationShape(self._types, count_regions)
+            self._shape = PopulationShape(self._types, count_regions, self._ledger_rules)
         return self._shape
 
     def query(

@@ -10,7 +10,10 @@ jurisdiction asked about, how many rows lie inside it, have no region, or lie ou
 
 - the region filter when no entity lies outside the jurisdiction (every row is reached anyway);
 - the "region unknown" status test when no reached entity has an unknown region;
-- the applicability test of rules whose entity types include every type present.
+- the applicability test of rules whose entity types include every type present;
+- the ledger aggregates of rules no row of the ledger names (what was paid, the years and tiers paid, the
+  awards that rule a rule out): they are NULL for every entity, and a query that needs none has no ledger
+  grouping and no join with it. A registry's ledger usually names few of the rules (and a first year's none).
 
 Each of these is a test whose outcome the shape decides for every row, so the results are the same as
 without the shape (``tests/compile/test_shape.py`` checks it on mixed and uniform populations). The shape
@@ -38,7 +41,18 @@ class PopulationShape:
 
     types: frozenset[str | None]
     count_regions: Callable[[str], RegionCounts]
+    #: the rule references the ledger names (its ``rule`` column); None when not known
+    ledger_rules: frozenset[str] | None = None
     _regions: dict[str, RegionCounts] = field(default_factory=dict)
+
+    def paid_under(self, ref: str) -> bool:
+        """Whether the ledger may hold awards under a rule (``<document>:<provision>/<rule>``), or under a
+        provision's rules (``<document>:<provision>/``, with the slash); true when the ledger is not known."""
+        if self.ledger_rules is None:
+            return True
+        if ref.endswith("/"):
+            return any(rule.startswith(ref) for rule in self.ledger_rules)
+        return ref in self.ledger_rules
 
     def region_counts(self, region: str) -> RegionCounts:
         """Rows whose region list contains ``region``, whose region is unknown (null or empty), and the rest:
