@@ -1,6 +1,6 @@
-"""Amounts only (``Options(explain=False)``, issue 13): without condition traces and hints the engine gives
-every rule the same status and amount as with the full explanation — over every case of every seed document
-and the fixture policies with lists of items and quarters."""
+"""Amounts only (``Options(explain=False)``, issue 13): without condition traces, calculation steps and hints
+the engine gives every rule the same status and amount as with the full explanation — over every case of
+every seed document and the fixture policies with lists of items and quarters."""
 
 from __future__ import annotations
 
@@ -52,8 +52,12 @@ def test_without_explanation_there_is_no_trace_and_no_hint(seed_engine: Engine) 
     options = Options(as_of=dt.date(2024, 6, 30), documents=("suzhou-software-cluster",), include_drafts=True)
     quick = seed_engine.evaluate(profile, dataclasses.replace(options, explain=False))
     full = seed_engine.evaluate(profile, options)
-    assert all(not r.trace and r.suggestion is None for r in quick.rules())
-    assert any(r.suggestion is not None for r in full.rules())
+    assert all(not r.trace and r.suggestion is None and not r.calculation for r in quick.rules())
+    assert any(r.suggestion is not None for r in full.rules()) and any(r.calculation for r in full.rules())
+    # what is kept is the same: statuses, amounts, tiers reached and the reasons
+    assert [(r.status, r.amount_fen, r.tier, r.reason) for r in quick.rules()] == [
+        (r.status, r.amount_fen, r.tier, r.reason) for r in full.rules()
+    ]
 
 
 @pytest.mark.parametrize("name", ["test_per_item", "test_quarterly"])

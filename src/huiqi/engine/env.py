@@ -39,7 +39,7 @@ class Env:
     defaults_used: set[str] = field(default_factory=set)
     item: dict[str, Any] | None = None  # the item a per_item benefit is paying (its fields by key)
     quarter: int | None = None  # the assessed quarter (1–4) of a quarterly evaluation, within ``period``
-    explain: bool = True  # build condition traces (False: statuses and amounts only)
+    explain: bool = True  # build condition traces and calculation steps (False: statuses and amounts only)
 
     def with_facts(self, facts: dict[str, Any]) -> Env:
         """A "what if" copy with other facts: the same year, date, ledger, readings, region, rule and quarter,
