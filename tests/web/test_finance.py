@@ -196,7 +196,10 @@ def test_an_instalment_is_marked_paid_once_and_in_order(page: Page, site: Site, 
         f"已登记拨付：付款单 {_number(first)}，流水号 BANK-20240001。"
     )
     expect(page.locator(f"#payment-{first}")).to_have_count(0)
-    today = dt.date.today()
+    # payable from the day the first was paid, on Beijing's calendar (a day ahead of UTC from 16:00 UTC)
+    from huiqi.workflow.timeline import beijing_day
+
+    today = beijing_day(dt.datetime.now(dt.UTC))
     expect(page.locator(f"#payment-{second}")).to_contain_text(f"{today.year}年{today.month}月{today.day}日")
 
     # the stale tab pays the same instalment again: refused, said on the page, nothing changed
@@ -285,9 +288,10 @@ def test_a_part_due_in_a_later_year_is_listed_but_not_exported(page: Page, site:
     from sqlalchemy import update
 
     from huiqi.store.models import Payment
+    from huiqi.workflow.timeline import beijing_day
 
     later = world.payments[world.entities[1]][0]
-    next_year = dt.date.today().year + 1
+    next_year = beijing_day(dt.datetime.now(dt.UTC)).year + 1  # the budget year after Beijing's current one
     database = site.app.state.database
     with database.transaction() as session:
         session.execute(update(Payment).where(Payment.id == later).values(due_year=next_year, waits_on="仍在本市注册"))
