@@ -87,7 +87,7 @@ class RuleColumns:
     def amount_sql(self, table: str | None = None) -> str:
         """SQL reading the amount from a result (``table``: its alias): its column, or a NULL of its type."""
         if self.amount is None:
-            return "CAST(NULL AS BIGINT)"
+            return NO_AMOUNT
         return f"{table}.{quote_ident(self.amount)}" if table else quote_ident(self.amount)
 
 
@@ -628,7 +628,7 @@ def build_document_query(
             RuleColumns(
                 ref=rule.ref, provision=rule.provision.id, rule=rule.rule.id, label=rule.rule.label,
                 is_ceiling=rule.is_ceiling, status=f"r{index}_s",
-                amount=None if amount == NO_AMOUNT else f"r{index}_m",
+                amount=None if builder.known_state.get(index) == _NONE else f"r{index}_m",
             )
         )  # fmt: skip
     conflict, subset_columns, best_column, final = _exclusions(
@@ -726,8 +726,8 @@ def _exclusions(
     in (size descending, lexicographic) order on ties.
 
     Returns the conflict column, the per-subset columns (validity, total), the best-total column and the
-    final status/amount columns (an amount column for the rules in ``amounts`` only); each is its own query stage so the SQL grows linearly with the number of
-    subsets. The subsets are computed only for the rows in conflict (``_xc``): where all the eligible
+    final status/amount columns (an amount column for the rules in ``amounts`` only); each is its own query
+    stage so the SQL grows linearly with the number of subsets. The subsets are computed only for the rows in conflict (``_xc``): where all the eligible
     members together are allowed, that combination is the best (eligible amounts are above 0, and no
     other allowed combination is larger) and nothing is excluded.
     """

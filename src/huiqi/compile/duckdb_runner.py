@@ -52,8 +52,7 @@ class DuckDBRunner:
         """A runner of another engine (a reform's, say) over the tables this one loaded, knowing their shape."""
         other = DuckDBRunner(engine, self.connection)
         # one shape for both, so that each jurisdiction's split is counted once
-        other._shape, other._types, other._loaded = self.shape(), self._types, self._loaded
-        other._ledger_rules = self._ledger_rules
+        other._shape, other._loaded = self.shape(), self._loaded
         return other
 
     def load_arrow(self, entities: pa.Table, history: pa.Table, ledger: pa.Table) -> None:
@@ -78,9 +77,9 @@ class DuckDBRunner:
         decodes the columns it reads, and the load writes nothing but the keyed history and ledger. Writing a
         table costs DuckDB about 7 ms a column for a million rows, twice what decoding it costs, so where each
         column is read once (one run of ``huiqi simulate``) the view is faster in all, and it holds no memory:
-        a million entities with the seed base's 110 facts load in 1.0 s instead of 2.0–2.5 s, and their five
-        documents evaluate in 2.1–2.5 s instead of 1.8–2.6 s (docs/population.md). A query repeated over the
-        same columns is faster on the copy. The file must not change while the runner reads it. (A file
+        a million entities × 5 years with the seed base's facts load in 1.2 s instead of 2.3–2.7 s, and load
+        and evaluation of the four documents with rules take 3.0–3.6 s instead of 4.3–4.5 s
+        (docs/population.md). A query repeated over the same columns is faster on the copy. The file must not change while the runner reads it. (A file
         with its own ``file_row_number`` column is copied whatever is asked: the view numbers rows by it.)
         """
         con = self.connection
