@@ -9,6 +9,9 @@ Prints median and p99 latency for:
   * amounts   — every rule, statuses and amounts only (``Options(explain=False)``: no condition traces, no
                 hints), as the calculator's next-question search evaluates variants of one entity;
   * amounts-in-region — the same, jurisdiction respected;
+  * outcomes / outcomes-in-region — ``Engine.outcomes``: each rule's status, amount and missing facts and
+                nothing around them (no provision or document results), what the calculator's relevance
+                marks compare;
   * floor     — a hand-written Python function computing the same profile's headline amounts
                 (Suzhou 1/2/3, Guangzhou 5, Xinjiang 8) with no explanation: the baseline.
 
@@ -104,6 +107,8 @@ def main() -> None:
     report("amounts", measure(lambda: engine.evaluate(profile, amounts), args.rounds))
     amounts_local = Options(**{**local.__dict__, "explain": False})
     report("amounts-in-region", measure(lambda: engine.evaluate(profile, amounts_local), args.rounds))
+    report("outcomes", measure(lambda: engine.outcomes(profile, amounts), args.rounds))
+    report("outcomes-in-region", measure(lambda: engine.outcomes(profile, amounts_local), args.rounds))
     report("floor", measure(lambda: floor_baseline(profile.facts), args.rounds))
 
 

@@ -35,6 +35,7 @@ from .results import (
     DocumentResult,
     Evaluation,
     Missing,
+    Outcome,
     ProvisionResult,
     RuleResult,
     Status,
@@ -75,6 +76,7 @@ class Engine:
         self._not_applicable: dict[tuple[str, str, str], RuleResult] = {}
         self._rule_less: dict[tuple[str, str, str], ProvisionResult] = {}
         self._out_of_region: dict[tuple[Any, ...], list[ProvisionResult]] = {}
+        self._outside_outcomes: dict[tuple[Any, ...], list[Outcome]] = {}
         self._missing_cache: dict[tuple[frozenset[tuple[str, int | None]], int | None], list[Missing]] = {}
         #: every document's readings at their defaults (built on first use, copied for each evaluation)
         self._default_readings: dict[str, str] | None = None
@@ -126,6 +128,68 @@ class Engine:
 
     def evaluate(self, profile: Profile, options: Options) -> Evaluation:
         """Evaluate a profile against the selected documents."""
+        skipped: list[dict[str, str]] = []
+        results = [
+            self._evaluate_document(document, profile, env, options, flags)
+            for document, env, flags in self._plan(profile, options, skipped)
+        ]
+        entity = {
+            "entity_type": profile.entity_type.value,
+            "name": profile.name,
+            "uscc": profile.uscc,
+            "region": list(profile.region),
+        }
+        period = options.period if options.period is not None else options.as_of.year - 1
+        return Evaluation(entity=entity, as_of=options.as_of, period=period, documents=results, skipped=skipped,
+                          quarter=options.quarter)  # fmt: skip
+
+    def outcomes(self, profile: Profile, options: Options) -> list[Outcome]:
+        """Each rule's status, amount and missing facts, as ``evaluate`` decides them, and nothing else.
+
+        The same documents, rules, order and results as ``evaluate(...).rules()`` (``tests/engine/
+        test_outcomes.py`` proves it), without the explanation (``options.explain`` is taken as False) and
+        without the provision and document results around them: what a search that evaluates many
+        variants of one entity compares (the calculator's relevance marks, ``bench/evaluate_one.py``).
+        A document whose jurisdiction the entity lies outside gives every rule *not applicable*, built once.
+        """
+        lean = dataclasses.replace(options, explain=False, suggestions=False) if options.explain else options
+        found: list[Outcome] = []
+        for document, env, _ in self._plan(profile, lean, []):
+            region = document.loaded.policy.document.jurisdiction.region
+            jurisdiction = _jurisdiction(region, profile, lean.any_jurisdiction)
+            rules = [
+                r
+                for r in document.rules
+                if not r.when_reading or all(env.readings.get(k) == v for k, v in r.when_reading)
+            ]
+            if jurisdiction[0] is False:  # the same for every entity outside: built once, shared read-only
+                key = (document.loaded.id, document.loaded.policy.document.version or "",
+                       tuple(env.readings.get(k) for k in document.reading_refs))  # fmt: skip
+                outside = self._outside_outcomes.get(key)
+                if outside is None:
+                    outside = self._outside_outcomes[key] = [
+                        Outcome(r.ref, Status.NOT_APPLICABLE, None, (), r.is_ceiling) for r in rules
+                    ]
+                found += outside
+                continue
+            by_provision: dict[str, list[RuleResult]] = {}
+            results = []
+            for rule in rules:
+                result = self.evaluate_rule(rule, profile, env, jurisdiction, suggestions=False)
+                by_provision.setdefault(rule.provision.id, []).append(result)
+                results.append(result)
+            _apply_exclusions(document, by_provision, env)
+            found += [
+                Outcome(r.ref, r.status, r.amount_fen, tuple((m.fact, m.year) for m in r.missing), r.is_ceiling)
+                for r in results
+            ]
+        return found
+
+    def _plan(
+        self, profile: Profile, options: Options, skipped: list[dict[str, str]]
+    ) -> Iterable[tuple[CompiledDocument, Env, list[str]]]:
+        """The documents to evaluate, in order, each with its environment and flags; those left out are
+        appended to ``skipped`` with the reason."""
         period = options.period if options.period is not None else options.as_of.year - 1
         readings = self.resolve_readings(options.readings)
         facts = _resolve_current_year(profile.facts, period)
@@ -133,8 +197,6 @@ class Engine:
             dataclasses.replace(e, rule=self._ledger_alias[e.rule]) if e.rule in self._ledger_alias else e
             for e in profile.ledger
         )
-        results: list[DocumentResult] = []
-        skipped: list[dict[str, str]] = []
         for doc_id in options.documents or tuple(self.documents):
             if doc_id not in self.documents:
                 raise EvaluationError(
@@ -157,15 +219,7 @@ class Engine:
                 quarter=options.quarter,
                 explain=options.explain,
             )
-            results.append(self._evaluate_document(document, profile, env, options, flags))
-        entity = {
-            "entity_type": profile.entity_type.value,
-            "name": profile.name,
-            "uscc": profile.uscc,
-            "region": list(profile.region),
-        }
-        return Evaluation(entity=entity, as_of=options.as_of, period=period, documents=results, skipped=skipped,
-                          quarter=options.quarter)  # fmt: skip
+            yield document, env, flags
 
     def _evaluate_document(
         self, document: CompiledDocument, profile: Profile, env: Env, options: Options, flags: list[str]
@@ -240,7 +294,7 @@ class Engine:
             return cached
         env.rule_key, env.provision_key = rule.ledger_ref, rule.provision_ref
         env.defaults_used = set()
-        result = _blank(rule, env)
+        result = _blank(rule, env, with_readings=env.explain)
         in_region, region_text = jurisdiction
         if in_region is False:
             result.status = Status.NOT_APPLICABLE
@@ -260,7 +314,7 @@ class Engine:
             ledger_note = outcome.thresholds
 
             def trial(trial_env: Env) -> tuple[Any, int | None, bool]:
-                probe = _blank(rule, trial_env)
+                probe = _blank(rule, trial_env, with_readings=False)
                 trial_env.rule_key, trial_env.provision_key = rule.ledger_ref, rule.provision_ref
                 self._run(rule, trial_env, probe, _Outcome())
                 return probe.status.value, probe.amount_fen, probe.is_ceiling

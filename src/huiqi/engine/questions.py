@@ -583,11 +583,11 @@ class Questionnaire:
             if not documents:
                 answer.relevant = False
                 continue
-            quick = dataclasses.replace(options, suggestions=False, documents=documents)
+            quick = dataclasses.replace(options, suggestions=False, explain=False, documents=documents)
             if documents not in baselines:
-                baselines[documents] = _outcomes(self.engine.evaluate(profile, quick))
+                baselines[documents] = self.engine.outcomes(profile, quick)
             without = dataclasses.replace(profile, facts=_facts([a for a in parsed if a is not answer]))
-            answer.relevant = _outcomes(self.engine.evaluate(without, quick)) != baselines[documents]
+            answer.relevant = self.engine.outcomes(without, quick) != baselines[documents]
 
 
 def _settling(
@@ -629,11 +629,6 @@ def _probes(fact: Fact, as_of: dt.date) -> list[Any]:
     if kind is Type.SET:
         return [frozenset(), frozenset(fact.values or ())]
     return [*(fact.values or ()), ""]
-
-
-def _outcomes(evaluation: Evaluation) -> list[tuple[str, Status, int | None, tuple[tuple[str, int | None], ...]]]:
-    """Each rule's status, amount and what it still misses: an answer matters when it changes one of them."""
-    return [(r.ref, r.status, r.amount_fen, tuple((m.fact, m.year) for m in r.missing)) for r in evaluation.rules()]
 
 
 def is_unsure(raw: Any) -> bool:

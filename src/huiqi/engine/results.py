@@ -14,7 +14,7 @@ import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
+from typing import Any, NamedTuple
 
 from huiqi.money import format_cn, format_yuan
 
@@ -140,6 +140,17 @@ class Suggestion:
             "is_ceiling": self.is_ceiling,
             "text": self.text,
         }
+
+
+class Outcome(NamedTuple):
+    """One rule's result as a search compares it (``Engine.outcomes``): no explanation, no text."""
+
+    ref: str  # "<document>:<provision>/<rule>"
+    status: Status
+    amount_fen: int | None
+    #: the facts still missing, as (fact, year)
+    missing: tuple[tuple[str, int | None], ...]
+    is_ceiling: bool
 
 
 @dataclass(slots=True)
