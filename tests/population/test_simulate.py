@@ -113,6 +113,55 @@ def test_distribution_splits_document_totals_by_band_district_and_industry(synth
     }
 
 
+def test_distribution_adds_up_each_provision_and_document_from_the_entities_results(
+    seed_engine: Engine, case_population: Path
+) -> None:
+    """Every row of the distribution (grouped by the three dimensions at once) is the sum, over the entities
+    of that band, district or industry, of their provision and document results — added up here in Python."""
+    documents = select_documents(seed_engine, [])
+    with PopulationSession(case_population, seed_engine) as session:
+        run, report = simulate(session, seed_engine, documents, SCENARIO)
+        con = session.connection
+        dims = {
+            row[0]: row[1:]
+            for row in con.execute("SELECT entity_id, size_band, district, industry FROM dims").fetchall()
+        }
+        provisions = con.execute(
+            f"SELECT entity_id, document, provision, status, cost_fen, ceiling_fen FROM {run.prov}"
+        ).fetchall()
+    expected: dict[tuple[str, str, str, str | None], list[int]] = {}
+    per_document: dict[tuple[str, str], list[int]] = {}
+    for entity_id, document, provision, status, cost, ceiling in provisions:
+        best = per_document.setdefault((entity_id, document), [99, 0, 0, 0])
+        best[0] = min(best[0], status)
+        best[1] += cost or 0
+        best[2] += ceiling or 0
+        best[3] += cost is not None or ceiling is not None
+        for dimension, value in zip(("size_band", "district", "industry"), dims[entity_id], strict=True):
+            row = expected.setdefault((dimension, value, document, provision), [0, 0, 0])
+            row[0] += status == 0
+            row[1] += cost or 0
+            row[2] += ceiling or 0
+    for (entity_id, document), (status, cost, ceiling, _) in per_document.items():
+        for dimension, value in zip(("size_band", "district", "industry"), dims[entity_id], strict=True):
+            row = expected.setdefault((dimension, value, document, None), [0, 0, 0])
+            row[0] += status == 0
+            row[1] += cost
+            row[2] += ceiling
+    wanted = {key: figures for key, figures in expected.items() if figures[0] > 0 or figures[1] + figures[2] > 0}
+    got = {
+        (r["dimension"], r["value"], r["document"], r["provision"]): [
+            r["beneficiaries"],
+            r["cost_fen"],
+            r["ceiling_fen"],
+        ]
+        for r in report.table("distribution").to_pylist()
+    }
+    assert got == wanted
+    assert len(got) > 100 and {key[0] for key in got} == {"size_band", "district", "industry"}
+    assert any(key[3] is None for key in got) and any(key[3] is not None for key in got)
+
+
 def test_rules_run_on_spark_give_the_same_report(
     seed_engine: Engine, case_profiles: list[tuple[str, Profile]], case_population: Path
 ) -> None:
