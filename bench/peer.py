@@ -9,6 +9,10 @@ evaluated in one run by
   64-bit integers (a dtype override OpenFisca does not support officially) with rates applied as exact
   integer arithmetic. Without OpenFisca installed its columns are skipped, with a message;
 - **numpy**: the exact floor — vectorised int64 fen, ``base * p // q`` for a product;
+- **numba** (``bench/peer_kernel.py``, benchmark-only like OpenFisca; skipped with a message when numba is
+  not installed): the nine rules as one hand-written compiled kernel computing what huiqi computes — every
+  rule's status with three-valued logic over validity masks, and its amount — in one pass over the rows on
+  every core: what a compiled row-wise backend could reach. Its first call compiles it (timed apart);
 - **SQL**: hand-written DuckDB SQL of the nine amounts over the tables huiqi loaded (the same rows,
   the same engine), materialised as a table;
 - **huiqi**: the policy ``bench/peer9/peer9`` (the nine rules in the normal policy format, with the
@@ -62,6 +66,7 @@ from typing import Any
 
 import duckdb
 import numpy as np
+import peer_kernel  # the hand-written numba kernel beside this script
 import pyarrow as pa
 import pyarrow.parquet as pq
 
@@ -270,7 +275,7 @@ def numpy_rules(c: Columns) -> Columns:
 # -- OpenFisca ------------------------------------------------------------------------------------
 
 OPENFISCA_MODES = ("float32", "int64")
-INSTALL = "pip install -e '.[bench]'   (or: pip install openfisca-core)"
+INSTALL = "pip install -e '.[bench]'   (or: pip install openfisca-core numba)"
 
 
 def _scalar(value: float | int) -> dict[str, Any]:
@@ -516,6 +521,16 @@ def huiqi_amounts(con: duckdb.DuckDBPyConnection, runner: DuckDBRunner, table: s
     return amounts, int(bad_status.sum())
 
 
+def kernel_amounts(status: np.ndarray, amount: np.ndarray) -> tuple[Columns, int]:
+    """The numba kernel's amounts paid (where eligible, else 0) and its rows whose status is not the one the
+    amount implies, as for huiqi."""
+    amounts, bad_status = {}, np.zeros(len(status), dtype=bool)
+    for j, rule in enumerate(RULES):
+        amounts[rule] = np.where(status[:, j] == 0, amount[:, j], 0)
+        bad_status |= np.where(amounts[rule] > 0, status[:, j] != 0, status[:, j] != 4)
+    return amounts, int(bad_status.sum())
+
+
 def sql_amounts(con: duckdb.DuckDBPyConnection) -> Columns:
     result = con.execute(f"SELECT {', '.join(RULES)} FROM peer_sql ORDER BY entity_id").fetchnumpy()
     return {rule: np.asarray(result[rule], dtype=np.int64) for rule in RULES}
@@ -543,6 +558,8 @@ def main() -> None:
     parser.add_argument("--skip-openfisca", action="store_true")
     args = parser.parse_args()
 
+    from importlib.metadata import version
+
     engine = Engine(PolicyBase.load(POLICIES))
     c, seconds = timed(lambda: generate(args.n, args.seed))
     scratch = tempfile.TemporaryDirectory(prefix="huiqi-peer-")  # the population's Parquet files, removed at exit
@@ -559,10 +576,16 @@ def main() -> None:
     elif not openfisca_available():
         print(f"OpenFisca: not installed, its columns are skipped — install it with: {INSTALL}")
     else:
-        from importlib.metadata import version
-
         print(f"OpenFisca: openfisca-core {version('openfisca-core')}")
         systems = {mode: openfisca_system(mode) for mode in OPENFISCA_MODES}
+
+    kernel = peer_kernel.available()
+    valid = {name: np.ones(args.n, dtype=np.bool_) for name in c}  # every input known (the kernel reads the masks)
+    if kernel:
+        _, seconds = timed(lambda: peer_kernel.evaluate(c, valid))
+        print(f"numba: {version('numba')}, kernel compiled in {seconds:.1f} s (first call, not in the medians)")
+    else:
+        print(f"numba: not installed, its row is skipped — install it with: {INSTALL}")
 
     times: dict[str, list[float]] = {}
     results: dict[str, Columns] = {}
@@ -575,6 +598,11 @@ def main() -> None:
     for _ in range(args.repeat):
         exact, seconds = timed(lambda: numpy_rules(c))
         record("numpy", seconds)
+        if kernel:
+            (status, amount), seconds = timed(lambda: peer_kernel.evaluate(c, valid))
+            record("numba", seconds)
+            results["numba"], kernel_wrong = kernel_amounts(status, amount)
+            statuses_wrong += kernel_wrong
         for mode, system in systems.items():
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
@@ -618,6 +646,7 @@ def main() -> None:
     print(f"\n{'engine':<36}{'median s':>10}{'runs':>{runs_width}}{'÷ OF int64':>12}{'÷ SQL':>8}{'wrong rows':>12}"
           f"{'max diff (元)':>16}")  # fmt: skip
     rows = [("numpy (exact int64)", "numpy")]
+    rows += [("numba kernel (statuses too)", "numba")] if kernel else []
     rows += [(f"OpenFisca {mode}: calculate", f"openfisca {mode}") for mode in systems]
     rows += [("hand-written DuckDB SQL", "sql"), ("huiqi: evaluate (compiled query)", "huiqi")]
     for label, name in rows:
@@ -632,7 +661,7 @@ def main() -> None:
         ("huiqi: evaluate over the file", "huiqi in file"),
     ]:
         print(f"{label:<36}{median[name]:10.3f}{', '.join(f'{t:.3f}' for t in times[name]):>{runs_width}}")
-    print(f"huiqi statuses not the ones the amounts imply, or rows wrong over the file: {statuses_wrong:,}")
+    print(f"huiqi or numba statuses not the ones the amounts imply, or rows wrong over the file: {statuses_wrong:,}")
     print("\nper rule: rows wrong (OpenFisca float32 flips at boundaries; the exact engines must show 0)")
     names = [name for _, name in rows if name != "numpy"]
     print(f"{'rule':<6}{'total paid (元, exact)':>28}" + "".join(f"{n:>20}" for n in names))
