@@ -59,7 +59,7 @@ class Options:
     include_expired: bool = False
     any_jurisdiction: bool = False
     suggestions: bool = True
-    #: False: statuses and amounts only (no condition traces, no calculation steps, no hints), for searches
+    #: False: statuses and amounts only (no condition traces, no calculation steps, no hints, no readings), for searches
     #: that evaluate many variants of one entity — the same rules, the same results, less to build
     explain: bool = True
 
