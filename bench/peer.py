@@ -66,7 +66,6 @@ from typing import Any
 
 import duckdb
 import numpy as np
-import peer_kernel  # the hand-written numba kernel beside this script
 import pyarrow as pa
 import pyarrow.parquet as pq
 
@@ -559,6 +558,8 @@ def main() -> None:
     args = parser.parse_args()
 
     from importlib.metadata import version
+
+    import peer_kernel  # the hand-written numba kernel beside this script (run as a script: its folder is on the path)
 
     engine = Engine(PolicyBase.load(POLICIES))
     c, seconds = timed(lambda: generate(args.n, args.seed))
