@@ -149,3 +149,23 @@ def test_doctests() -> None:
     for module in (labels, budget):
         failures, tried = doctest.testmod(module)
         assert failures == 0 and tried > 0, module.__name__
+
+
+@pytest.mark.parametrize("first", ["entity_id", "主体 名称"])
+def test_csv_starts_with_one_byte_order_mark_whatever_the_first_header(tmp_path: Path, first: str) -> None:
+    """A plain first header carries the mark itself (the rows are written once); any other is written and then
+    copied behind the mark. Either way: one mark, the headers and values as they are, no part file left."""
+    import duckdb
+
+    from huiqi.population.outputs import YUAN_MACRO, _copy_csv
+
+    connection = duckdb.connect()
+    connection.execute(YUAN_MACRO)
+    connection.execute(f"CREATE TABLE t AS SELECT 'e1' AS \"{first}\", 123456 AS amount_fen, '苏州' AS city")
+    path = tmp_path / "t.csv"
+    _copy_csv(connection, "t", [first, "amount_fen", "city"], path)
+    data = path.read_bytes()
+    assert data.startswith(b"\xef\xbb\xbf") and data.count(b"\xef\xbb\xbf") == 1
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        assert list(csv.reader(handle)) == [[first, "amount_yuan", "city"], ["e1", "1234.56", "苏州"]]
+    assert [p.name for p in tmp_path.iterdir()] == ["t.csv"]

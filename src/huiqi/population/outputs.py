@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import codecs
+import re
 import shutil
 from pathlib import Path
 from typing import Any
@@ -47,24 +48,39 @@ YUAN_MACRO = (
 )
 
 
-def _csv_columns(columns: list[str]) -> str:
-    """Select list turning every ``*_fen`` column into a ``*_yuan`` decimal string."""
+def _csv_columns(columns: list[str]) -> list[tuple[str, str]]:
+    """(SQL, header) of each CSV column: every ``*_fen`` column becomes a ``*_yuan`` decimal string."""
     parts = []
     for name in columns:
         if name.endswith("_fen"):
-            parts.append(f"huiqi_yuan({quote_ident(name)}) AS {quote_ident(name.removesuffix('_fen') + '_yuan')}")
+            parts.append((f"huiqi_yuan({quote_ident(name)})", name.removesuffix("_fen") + "_yuan"))
         else:
-            parts.append(quote_ident(name))
-    return ", ".join(parts)
+            parts.append((quote_ident(name), name))
+    return parts
+
+
+#: a header DuckDB writes as it is, unquoted
+_PLAIN_HEADER = re.compile(r"[A-Za-z0-9_]+")
 
 
 def _copy_csv(connection: duckdb.DuckDBPyConnection, relation: str, columns: list[str], path: Path) -> None:
-    """Write CSV for Excel: UTF-8 with a byte-order mark, without which Excel on Chinese Windows reads GBK."""
+    """Write CSV for Excel: UTF-8 with a byte-order mark, without which Excel on Chinese Windows reads GBK.
+
+    DuckDB cannot write the mark itself, so it becomes the first character of the first header (which DuckDB
+    writes unquoted when it is a plain name): the file then starts with the mark, and the rows are written
+    once (copying a 577 MB file of 8.7 million results behind a mark took 0.3–0.5 s). Written to a ``.part``
+    file and renamed, so that a failed write leaves no half file under the final name.
+    """
+    parts = _csv_columns(columns)
     part = path.with_name(path.name + ".part")
-    connection.execute(
-        f"COPY (SELECT {_csv_columns(columns)} FROM {relation}) TO {sql_string(str(part))} (HEADER, DELIMITER ',')"
-    )
-    with path.open("wb") as target, part.open("rb") as source:  # DuckDB cannot write the mark itself
+    plain = bool(parts) and _PLAIN_HEADER.fullmatch(parts[0][1]) is not None
+    headers = [("\ufeff" if plain and i == 0 else "") + header for i, (_, header) in enumerate(parts)]
+    select = ", ".join(f"{sql} AS {quote_ident(header)}" for (sql, _), header in zip(parts, headers, strict=True))
+    connection.execute(f"COPY (SELECT {select} FROM {relation}) TO {sql_string(str(part))} (HEADER, DELIMITER ',')")
+    if plain:
+        part.replace(path)
+        return
+    with path.open("wb") as target, part.open("rb") as source:
         target.write(codecs.BOM_UTF8)
         shutil.copyfileobj(source, target, 1 << 20)
     part.unlink()
