@@ -23,6 +23,7 @@ import pytest
 from sqlalchemy import text
 from stdnum.cn import ric, uscc
 
+from huiqi import beijing
 from huiqi.store.db import Database, make_engine
 from huiqi.store.entities import create_entity, record_fact
 from huiqi.store.migrate import upgrade
@@ -204,7 +205,7 @@ def applicant(entity_id: int) -> Actor:
 
 def call_spec(**overrides: Any) -> CallSpec:
     """A Suzhou call for provision 3 open today, 1000万元, formal check, no 公示 unless asked."""
-    today = dt.date.today()
+    today = beijing.today()
     data: dict[str, Any] = {
         "title": "2024年苏州市软件产业规模奖励申报",
         "document_id": "suzhou-software-cluster",

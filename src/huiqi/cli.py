@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from rich.console import Console
 
+from huiqi import beijing
 from huiqi.cli_zh import ChineseGroup
 from huiqi.errors import HuiqiError, PolicyError
 from huiqi.locations import default_examples_dir, default_policies_dir
@@ -115,7 +116,7 @@ def _parse_readings(values: list[str]) -> dict[str, str]:
 
 def _parse_date(text: str | None) -> dt.date:
     if text is None:
-        return dt.date.today()
+        return beijing.today()
     try:
         return dt.date.fromisoformat(text)
     except ValueError:
@@ -277,7 +278,7 @@ def policies_list(format: FormatOption = Format.table, policies: PoliciesOption 
     if format is Format.json:
         from huiqi.policy.status import status_fields
 
-        today = dt.date.today()  # the declared status, and the status today (the engine's rule)
+        today = beijing.today()  # the declared status, and the status today (the engine's rule)
         _emit_json([{**d.policy.document.model_dump(mode="json"), **status_fields(d.policy.document, today)}
                     for d in base.documents.values()])  # fmt: skip
     else:

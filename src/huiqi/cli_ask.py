@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from rich.console import Console
 
+from huiqi import beijing
 from huiqi.errors import HuiqiError
 from huiqi.terminal import output_console, write_json
 
@@ -120,7 +121,7 @@ def register_ask(app: typer.Typer) -> None:
         if format not in ("table", "json"):
             raise typer.BadParameter(f"输出格式应为 table 或 json，得到 {format!r}", param_hint="--format")
         try:
-            day = dt.date.fromisoformat(as_of) if as_of else dt.date.today()
+            day = dt.date.fromisoformat(as_of) if as_of else beijing.today()
         except ValueError:
             raise typer.BadParameter(f"日期格式应为 YYYY-MM-DD，如 2024-06-30，得到 {as_of!r}") from None
         try:

@@ -10,6 +10,7 @@ from rich.table import Table
 from rich.text import Text
 from rich.tree import Tree
 
+from huiqi import beijing
 from huiqi.engine.results import STATUS_LABELS, DocumentResult, Evaluation, RuleResult, Status, Totals, Trace
 from huiqi.facts.catalogue import ENTITY_LABELS, Catalogue, Fact
 from huiqi.policy.base import PolicyBase
@@ -142,7 +143,7 @@ def _add_trace(parent: Tree, trace: Trace) -> None:
 def policies_table(base: PolicyBase, on: dt.date | None = None) -> Table:
     """Every document with its status on ``on`` (today by default; ``huiqi.policy.status``, as the engine and
     the web pages compute it)."""
-    on = on or dt.date.today()
+    on = on or beijing.today()
     table = Table(title=f"政策库（状态按 {on.isoformat()}）", expand=True)
     _columns(table, ("编号", "标题", "文号", "发文单位", "状态", "条款", "规则"), short={"条款", "规则"})
     for document in base.documents.values():

@@ -8,6 +8,7 @@ import datetime as dt
 import pytest
 from sqlalchemy import select
 
+from huiqi import beijing
 from huiqi.store.db import Database
 from huiqi.store.models import Application, Entity
 from huiqi.workflow.audit import verify as verify_chain
@@ -33,7 +34,7 @@ def _calls(client: TestClient, headers: dict[str, str]) -> list[dict[str, object
 def test_the_demo_accounts_can_apply_to_both_open_calls(db: Database) -> None:
     client = TestClient(make_app(db, demo_data=True))
     official = _login(client, "official")
-    today = dt.date.today()
+    today = beijing.today()
     open_now = {c["document_id"]: c for c in _calls(client, official)
                 if c["status"] == "open" and str(c["opens_on"]) <= today.isoformat() <= str(c["closes_on"])
                 and "演示" not in str(c["title"])}  # fmt: skip
@@ -74,7 +75,7 @@ def test_the_demo_has_a_list_in_publicity_made_by_the_workflow(db: Database) -> 
     assert len(lists) == 1
     (current,) = lists
     assert current["document"] == "suzhou-software-cluster" and current["day_kind"] in ("working", "calendar")
-    assert current["starts_on"] <= dt.date.today().isoformat() <= current["ends_on"]
+    assert current["starts_on"] <= beijing.today().isoformat() <= current["ends_on"]
     names = [row["name"] for row in current["rows"]]
     assert names == ["苏州示例工业软件有限公司", "苏州示例信创软件有限公司"]
     # 营业收入首次达到1亿元 (200万元) and, for the firm already past 1亿元, 进档补差 to the 5亿元 tier
@@ -97,7 +98,7 @@ def test_the_demo_has_an_approved_call_being_paid(db: Database) -> None:
     assert rows == [(1, "1200000.00", "paid"), (2, "800000.00", "scheduled")]
     awards = client.get("/api/v1/awards", headers=firm).json()["items"]
     assert [(a["period"], a["amount"], a["paid"]) for a in awards] == [
-        (dt.date.today().year - 3, "2000000.00", "1200000.00")
+        (beijing.today().year - 3, "2000000.00", "1200000.00")
     ]
     with db.transaction() as session:
         assert verify_chain(session).ok

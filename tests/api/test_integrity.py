@@ -3,12 +3,12 @@ see the person behind a 公示 objection."""
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 from typing import Any
 
 import pytest
 
+from huiqi import beijing
 from huiqi.store.db import Database
 from huiqi.store.models import Call
 from huiqi.workflow.holidays import HolidayCalendar
@@ -109,7 +109,7 @@ def test_only_those_who_handle_an_objection_and_the_objector_see_who_filed_it(
     owner_firm, objector_firm, third_firm = (add_firm(db, policy, n) for n in (1, 2, 3))
     [application_id] = propose_all(db, policy, call_id, [owner_firm])
     with db.transaction() as session:
-        start_publicity(session, call=session.get_one(Call, call_id), actor=OFFICIAL, starts_on=dt.date.today(),
+        start_publicity(session, call=session.get_one(Call, call_id), actor=OFFICIAL, starts_on=beijing.today(),
                         calendar=HolidayCalendar.packaged())  # fmt: skip
         expert_id = add_expert(session, name="专家", fields=[], employer="大学", interests=[], actor=OFFICIAL).id
     tokens = {

@@ -31,6 +31,8 @@ if shutil.which(CHROMIUM) is None:  # pragma: no cover - .ci/run installs it
 
 from playwright.sync_api import Browser, Page, Request, sync_playwright  # noqa: E402
 
+from huiqi import beijing  # noqa: E402
+
 
 @dataclass
 class Site:
@@ -57,7 +59,7 @@ def _test_holidays(folder: Path) -> list[Path]:
 
     known = HolidayCalendar.packaged().years
     files = []
-    for year in (dt.date.today().year, dt.date.today().year + 1):
+    for year in (beijing.today().year, beijing.today().year + 1):
         if year not in known:
             path = folder / f"holidays-test-{year}.yaml"
             path.write_text(f"year: {year}\nholidays: []\nworkdays: []\n", encoding="utf-8")
@@ -77,7 +79,7 @@ def _seed_publicity(app: object) -> tuple[int, list[str]]:
     database, policy = state.database, state.policy
     names = ["苏州公示甲软件有限公司", "苏州公示乙软件有限公司", "苏州公示丙软件有限公司"]
     firms = [add_firm(database, policy, 100 + n, name=name) for n, name in enumerate(names)]
-    start = dt.date.today() - dt.timedelta(days=2)
+    start = beijing.today() - dt.timedelta(days=2)
     for kind in ("working", "calendar"):
         call_id = add_call(database, policy, title="2024年苏州市软件产业规模奖励（网页测试）", publicity_days=7,
                            publicity_day_kind=kind, budget="2000万元")  # fmt: skip

@@ -20,6 +20,7 @@ import httpx
 import pytest
 from playwright.sync_api import Page, expect
 
+from huiqi import beijing
 from huiqi.api.security import mac
 from huiqi.store.entities import create_entity, record_fact
 from huiqi.store.models import Application, Call, Report
@@ -31,7 +32,7 @@ from platform_fixtures import OFFICIAL, TEST_PASSWORD, add_call, add_firm, add_u
 from .conftest import Site, no_horizontal_scroll, shot
 
 PDF = b"%PDF-1.4\n% huiqi test material\n" + b"0" * 2048
-YEAR = dt.date.today().year
+YEAR = beijing.today().year
 
 
 @dataclass
@@ -92,8 +93,8 @@ def world(site: Site) -> World:
 
     approved = add_firm(database, policy, 9304, name="苏州绩效网页测试软件有限公司")
     # approved 20 days ago with a report due 10 days ago (overdue) and one at the end of the year
-    approved_on = dt.date.today() - dt.timedelta(days=20)
-    due = (dt.date.today() - dt.timedelta(days=10)).strftime("%m-%d")
+    approved_on = beijing.today() - dt.timedelta(days=20)
+    due = (beijing.today() - dt.timedelta(days=10)).strftime("%m-%d")
     report_call = add_call(database, policy, title="苏州市软件产业规模奖励（绩效报告网页测试）",
                            report_due=[due, "12-31"], report_years=2)  # fmt: skip
     [approved_id] = propose_all(database, policy, report_call, [approved])

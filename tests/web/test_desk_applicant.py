@@ -3,9 +3,9 @@ may apply to, and an application's timeline (states with dates, 公示, approval
 
 from __future__ import annotations
 
-import datetime as dt
-
 from playwright.sync_api import Page, expect
+
+from huiqi import beijing
 
 from .conftest import Site, no_horizontal_scroll, shot
 from .test_signin import sign_in
@@ -16,7 +16,7 @@ def test_a_firm_sees_its_facts_and_the_calls_it_may_apply_to(page: Page, site: S
     expect(page).to_have_url(site.base_url + "/desk/applicant")
     expect(page).to_have_title("申报工作台 · 惠企 huiqi")
     calls = page.locator("section", has=page.get_by_role("heading", name="可申报的批次"))
-    year = dt.date.today().year
+    year = beijing.today().year
     expect(calls).to_contain_text(f"{year}年苏州市软件产业规模奖励")
     expect(calls).to_contain_text(f"评价年度 {year - 1}")
     expect(calls).not_to_contain_text("浙江省")  # a county's programme: not for an enterprise

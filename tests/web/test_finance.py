@@ -21,6 +21,7 @@ import pytest
 from openpyxl import load_workbook
 from playwright.sync_api import Page, expect
 
+from huiqi import beijing
 from platform_fixtures import TEST_PASSWORD, make_uscc
 
 from .conftest import Site, no_horizontal_scroll, shot
@@ -67,7 +68,7 @@ def world(site: Site) -> Iterator[World]:
             move(session, application, transition, actor=OFFICIAL, approved_fen=fen,
                  rules=[{**r, "approved_fen": fen} for r in application.rules])  # fmt: skip
         start_publicity(session, call=session.get_one(Call, call_id), actor=OFFICIAL,
-                        starts_on=dt.date.today() - dt.timedelta(days=20), calendar=state.calendar,
+                        starts_on=beijing.today() - dt.timedelta(days=20), calendar=state.calendar,
                         channel="网页财政测试网站")  # fmt: skip
     with database.transaction() as session:
         for application_id in ids:

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
+from huiqi import beijing
 from huiqi.store.entities import create_entity, record_fact
 from platform_fixtures import TEST_PASSWORD, add_call, add_user, make_uscc
 
@@ -51,7 +52,7 @@ def world(site: Site) -> Iterator[World]:
         entity_id = entity.id
     username = "gz-matching-firm"
     add_user(database, username, "applicant", entity_id=entity_id)
-    tomorrow = dt.date.today() + dt.timedelta(days=1)
+    tomorrow = beijing.today() + dt.timedelta(days=1)
     call_id = add_call(database, policy, title=CALL, document_id="guangzhou-software", provisions=["二.5", "二.6"],
                        opens_on=tomorrow.isoformat(), closes_on=(tomorrow + dt.timedelta(days=30)).isoformat())  # fmt: skip
     yield World(call_id, username)
@@ -92,9 +93,9 @@ def test_official_matches_and_the_firm_finds_the_notice(browser: Browser, page: 
         expect(card).to_contain_text("符合条件")
         expect(card).to_contain_text("支持上限")
         expect(card).to_contain_text("实际金额以审核为准")
-        deadline = dt.date.today() + dt.timedelta(days=31)
+        deadline = beijing.today() + dt.timedelta(days=31)
         expect(card).to_contain_text(f"{deadline.year}年{deadline.month}月{deadline.day}日")
-        tomorrow = dt.date.today() + dt.timedelta(days=1)
+        tomorrow = beijing.today() + dt.timedelta(days=1)
         expect(card).to_contain_text(f"申报尚未开始（{tomorrow.isoformat()} 开始）")  # no 开始申报 before it opens
         expect(card.get_by_role("button", name=f"开始申报：{CALL}")).to_have_count(0)
         expect(card.get_by_role("link", name="查看政策原文")).to_have_attribute(

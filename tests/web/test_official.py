@@ -18,6 +18,8 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page, expect
 
+from huiqi import beijing
+
 from .conftest import Site, no_horizontal_scroll, shot
 from .test_signin import sign_in
 
@@ -106,7 +108,7 @@ def world(site: Site) -> Iterator[World]:
             move(session, application, transition, actor=OFFICIAL, approved_fen=application.requested_fen,
                  rules=[{**r, "approved_fen": r["amount_fen"]} for r in application.rules])  # fmt: skip
         start_publicity(session, call=session.get_one(Call, approval), actor=OFFICIAL,
-                        starts_on=dt.date.today() - dt.timedelta(days=20), calendar=state.calendar,
+                        starts_on=beijing.today() - dt.timedelta(days=20), calendar=state.calendar,
                         channel="网页审核测试网站")  # fmt: skip
         assert session.get_one(Entity, session.get_one(Application, competing[0]).entity_id).name == names[0]
     add_user(database, "web-review-admin", "administrator")
@@ -270,7 +272,7 @@ def test_expert_draw_excludes_the_conflict_then_the_proposed_list_and_publicity(
 
     from huiqi.workflow.holidays import publicity_end
 
-    today = dt.date.today()
+    today = beijing.today()
     end = publicity_end(today, 5, "working", site.app.state.calendar)
     page.get_by_label("发布渠道").fill("苏州市工业和信息化局网站")
     expect(page.locator("#publicity")).to_contain_text(f"至 {end.year}年{end.month}月{end.day}日 结束")

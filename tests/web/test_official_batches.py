@@ -17,6 +17,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
+from huiqi import beijing
+
 from .conftest import Site, no_horizontal_scroll, shot
 from .test_signin import sign_in
 
@@ -67,7 +69,7 @@ def world(site: Site) -> Iterator[World]:
                              report_years=2)  # fmt: skip
     entity_id = firm(10, CLAWBACK_FIRM, 2032)
     application_id = submit_application(database, policy, clawback_call, entity_id)
-    approved_on = dt.date.today() - dt.timedelta(days=200)
+    approved_on = beijing.today() - dt.timedelta(days=200)
     with database.transaction() as session:
         application = session.get_one(Application, application_id)
         pass_check(session, application=application, actor=OFFICIAL)
@@ -75,7 +77,7 @@ def world(site: Site) -> Iterator[World]:
         approve(session, application=application, actor=OFFICIAL, today=approved_on)
     with database.transaction() as session:
         reports = list(session.query(Report).filter(Report.application_id == application_id).order_by(Report.due_on))
-        overdue = next(r for r in reports if r.due_on < dt.date.today())
+        overdue = next(r for r in reports if r.due_on < beijing.today())
         last = reports[-1]
         submit_report(session, report_id=last.id, content="年度绩效：营业收入1.35亿元，新增研发人员12人。",
                       actor=applicant(entity_id))  # fmt: skip
@@ -242,7 +244,7 @@ def test_overdue_reports_listed_and_a_submitted_report_read(page: Page, site: Si
     expect(page).to_have_url(site.base_url + "/desk/official/reports")
     overdue = page.locator("section", has=page.locator("#overdue-title"))
     row = overdue.locator("tr", has_text=CLAWBACK_FIRM).first
-    days = (dt.date.today() - world.overdue_due).days
+    days = (beijing.today() - world.overdue_due).days
     expect(row).to_contain_text(f"逾期 {days} 天")
     expect(row).to_contain_text(f"{world.overdue_due.year}年{world.overdue_due.month}月{world.overdue_due.day}日")
     expect(row).to_contain_text("追回测试·2032年度规模奖励")
@@ -269,7 +271,7 @@ def test_a_clawback_with_the_blacklist(page: Page, site: Site, world: World) -> 
     expect(page.locator("#reason-error")).to_have_text("追回须写明事实和依据")
     expect(page.locator("#blacklist_until-error")).to_contain_text("请填写失信名单的期满日")
     page.get_by_label("事实和依据").fill("经核查，申报的2032年度营业收入与审计报告不符。")
-    page.get_by_label("或期满日").fill((dt.date.today() - dt.timedelta(days=1)).isoformat())
+    page.get_by_label("或期满日").fill((beijing.today() - dt.timedelta(days=1)).isoformat())
     page.get_by_role("button", name="追回并列入失信名单").click()
     expect(page.locator("#blacklist_until-error")).to_have_text("失信名单的期满日须晚于今天")
     expect(page.get_by_label("事实和依据")).to_have_value("经核查，申报的2032年度营业收入与审计报告不符。")
@@ -278,7 +280,7 @@ def test_a_clawback_with_the_blacklist(page: Page, site: Site, world: World) -> 
 
     from huiqi.web.official_batches import years_after
 
-    until = years_after(dt.date.today(), 3)
+    until = years_after(beijing.today(), 3)
     page.get_by_label("或期满日").fill("")
     page.get_by_label("自今天起").select_option("3")  # three years from today
     page.get_by_role("button", name="追回并列入失信名单").click()

@@ -6,6 +6,7 @@ import datetime as dt
 
 import pytest
 
+from huiqi import beijing
 from huiqi.store.db import Database
 from huiqi.store.entities import get_entity, record_fact
 from huiqi.store.errors import Conflict, IllegalTransition, InvalidInput, PermissionDenied
@@ -78,7 +79,7 @@ def test_an_applicant_acts_only_for_its_own_entity_and_once_per_call(db: Databas
 
 
 def test_a_call_outside_its_window_refuses_drafts(db: Database, policy: PolicyEngine) -> None:
-    today = dt.date.today()
+    today = beijing.today()
     call_id = add_call(db, policy, opens_on=str(today + dt.timedelta(days=1)), closes_on=str(today + dt.timedelta(9)))
     firm = add_firm(db, policy, 1)
     with pytest.raises(Conflict, match="尚未开始"), db.transaction() as session:
@@ -88,7 +89,7 @@ def test_a_call_outside_its_window_refuses_drafts(db: Database, policy: PolicyEn
 def test_a_blacklisted_entity_cannot_apply_until_the_entry_expires(db: Database, policy: PolicyEngine) -> None:
     call_id = add_call(db, policy)
     firm = add_firm(db, policy, 1)
-    today = dt.date.today()
+    today = beijing.today()
     with db.transaction() as session:
         session.add(BlacklistEntry(entity_id=firm, reason="虚报营业收入", starts_on=today - dt.timedelta(days=400),
                                    expires_on=today, created_by="official1"))  # fmt: skip

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from huiqi import beijing
 from huiqi.store.db import Database
 from huiqi.store.errors import InvalidInput
 from huiqi.store.models import AuditEvent, Call
@@ -23,7 +24,7 @@ CRITERIA = [{"key": "plan", "label": "建设方案可行性", "max": 100}]
 
 def zhejiang(**fields: Any) -> CallSpec:
     """A Zhejiang call with only what the procedure cannot give, plus ``fields``."""
-    today = dt.date.today()
+    today = beijing.today()
     data: dict[str, Any] = {"title": "2016年浙江省软件和信息服务产业基地申报", "document_id": "zhejiang-software-bases",
                             "provisions": ["七.1"], "period": 2016, "as_of": "2016-06-30", "opens_on": today.isoformat(),
                             "closes_on": (today + dt.timedelta(days=30)).isoformat(), "budget": "1.1亿元",

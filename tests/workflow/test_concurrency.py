@@ -7,6 +7,7 @@ import threading
 
 from sqlalchemy import func, select
 
+from huiqi import beijing
 from huiqi.store.db import Database
 from huiqi.store.errors import BudgetExceeded, Conflict, IllegalTransition
 from huiqi.store.models import Application, Award, Call, Payment
@@ -115,7 +116,7 @@ def test_paying_and_clawing_back_the_same_award_at_once_never_deadlock(pg_db: Da
     def claw_it(application_id: int) -> None:
         with pg_db.transaction() as session:
             claw_back(session, application=session.get_one(Application, application_id), actor=OFFICIAL,
-                      reason="虚报营业收入", blacklist_until=dt.date.today() + dt.timedelta(days=365))  # fmt: skip
+                      reason="虚报营业收入", blacklist_until=beijing.today() + dt.timedelta(days=365))  # fmt: skip
 
     def race(application_id: int) -> None:
         barrier = threading.Barrier(2)

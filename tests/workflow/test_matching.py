@@ -12,6 +12,7 @@ from typing import Any, ClassVar
 import pytest
 from sqlalchemy import select
 
+from huiqi import beijing
 from huiqi.store.db import Database
 from huiqi.store.entities import create_entity, record_fact
 from huiqi.store.errors import InvalidInput, NotFound
@@ -386,12 +387,11 @@ def test_a_dead_receiver_is_given_up_on_and_tried_again_later(
 
 
 def test_a_published_document_tells_the_registry_once(db: Database, policy: PolicyEngine) -> None:
-    import datetime as dt
 
     from huiqi.workflow.matching import match_committed
     from platform_fixtures import make_id_number
 
-    year = dt.date.today().year - 1  # a document's matching assesses last year, as of today
+    year = beijing.today().year - 1  # a document's matching assesses last year, as of today
     with db.transaction() as session:
         talent = create_entity(session, entity_type="talent", name="新疆测试人才", id_number=make_id_number(7),
                                region=["新疆维吾尔自治区", "乌鲁木齐市"])  # fmt: skip

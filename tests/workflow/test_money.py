@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from huiqi import beijing
 from huiqi.engine.results import Status
 from huiqi.store.db import Database
 from huiqi.store.entities import get_entity
@@ -113,7 +114,7 @@ def test_instalments_are_paid_in_order_once_each_then_follow_up_and_close(db: Da
     [application_id] = propose_all(db, policy, call_id, [firm])
     with db.transaction() as session:
         approve(session, application=session.get_one(Application, application_id), actor=OFFICIAL,
-                today=dt.date(dt.date.today().year, 1, 15))  # fmt: skip
+                today=dt.date(beijing.today().year, 1, 15))  # fmt: skip
     with db.sessions() as session:
         first, second = session.scalars(select(Payment).order_by(Payment.instalment)).all()
         assert (first.amount_fen, second.amount_fen) == (1_200_000_00, 800_000_00)
@@ -158,7 +159,7 @@ def test_clawback_cancels_unpaid_instalments_releases_budget_and_blacklists_unti
         first = session.scalars(select(Payment).order_by(Payment.instalment)).first()
         assert first is not None
         pay(session, payment_id=first.id, actor=FINANCE, reference="PZ-1")
-    today = dt.date.today()
+    today = beijing.today()
     with db.transaction() as session:
         entry = claw_back(session, application=session.get_one(Application, application_id), actor=OFFICIAL,
                           reason="虚报2023年营业收入", blacklist_until=today + dt.timedelta(days=3 * 365))  # fmt: skip

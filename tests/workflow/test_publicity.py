@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from huiqi import beijing
 from huiqi.store.db import Database
 from huiqi.store.errors import Conflict, InvalidInput
 from huiqi.store.models import Application, Call
@@ -48,7 +49,7 @@ def test_objections_are_real_name_resolved_and_recorded_and_approval_waits(db: D
     call_id = add_call(db, policy, publicity_days=7, publicity_day_kind="calendar")
     firms = [add_firm(db, policy, n) for n in (1, 2)]
     ids = propose_all(db, policy, call_id, firms)
-    today = dt.date.today()
+    today = beijing.today()
     with db.transaction() as session:
         publicity = start_publicity(session, call=session.get_one(Call, call_id), actor=OFFICIAL, starts_on=today,
                                     calendar=HolidayCalendar.packaged(), channel="市工信局网站")  # fmt: skip

@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import select, text
 from typer.testing import CliRunner
 
+from huiqi import beijing
 from huiqi.cli import app
 from huiqi.store.db import Database
 from huiqi.store.migrate import upgrade
@@ -40,7 +41,7 @@ def _world(db: Database, policy: PolicyEngine) -> dict[str, Any]:
         unpaid = second.id
     with db.transaction() as session:
         claw_back(session, application=session.get_one(Application, clawed_application), actor=OFFICIAL,
-                  reason="营业收入虚报", blacklist_until=dt.date.today() + dt.timedelta(days=365))  # fmt: skip
+                  reason="营业收入虚报", blacklist_until=beijing.today() + dt.timedelta(days=365))  # fmt: skip
     batch_call = add_call(db, policy, title="免申即享：软件产业规模奖励", budget="500万元")
     with db.transaction() as session:
         batch = compute_batch(session, call=session.get_one(Call, batch_call), actor=OFFICIAL, policy=policy)

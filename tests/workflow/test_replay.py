@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from huiqi import beijing
 from huiqi.engine.evaluate import Engine
 from huiqi.policy.base import PolicyBase
 from huiqi.store.db import Database
@@ -34,7 +35,7 @@ def versioned(tmp_path: Path) -> PolicyEngine:
 
 def _apply(db: Database, policy: PolicyEngine, as_of: str, n: int) -> int:
     """A firm with 1000万元 paid in applies to a call evaluated as of ``as_of``; the application's id."""
-    today = dt.date.today()
+    today = beijing.today()
     with db.transaction() as session:
         call = open_call(session, actor=OFFICIAL, policy=policy, spec=CallSpec(
             title=f"版本测试 {as_of}", document_id="test-doc", provisions=["1"], period=2022, as_of=as_of,

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 import pytest
 from sqlalchemy import select
 
+from huiqi import beijing
 from huiqi.store.db import Database
 from huiqi.store.entities import create_entity, record_fact
 from huiqi.store.errors import NotFound
@@ -76,7 +77,7 @@ def world(db: Database, policy: PolicyEngine) -> World:
         pay(session, payment_id=first.id, actor=FINANCE, reference="TJ-1")
     with db.transaction() as session:
         claw_back(session, application=session.get_one(Application, applications[2]), actor=OFFICIAL,
-                  reason="虚报营业收入", blacklist_until=dt.date.today() + dt.timedelta(days=365))  # fmt: skip
+                  reason="虚报营业收入", blacklist_until=beijing.today() + dt.timedelta(days=365))  # fmt: skip
     with db.transaction() as session:  # a registry row whose region was lost later (an import without it)
         session.get_one(Entity, firms[3]).region = []
     firm_b = add_firm(db, policy, 9_005, ["江苏省", "苏州市"], {2022: "6000万元", 2023: "1.5亿元"}, "软件开发")

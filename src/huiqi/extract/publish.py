@@ -15,6 +15,7 @@ from typing import Any
 
 import yaml
 
+from huiqi import beijing
 from huiqi.errors import HuiqiError
 from huiqi.extract.draft import dump
 from huiqi.extract.reading import ExtractError
@@ -83,7 +84,7 @@ def _record(source: Path, reviewer: str, approver: str, draft: Path, today: dt.d
     return {
         "reviewed_by": reviewer.strip(),
         "approved_by": approver.strip(),
-        "published_on": (today or dt.date.today()).isoformat(),
+        "published_on": (today or beijing.today()).isoformat(),
         "source_sha256": hashlib.sha256(source.read_bytes()).hexdigest(),
         "from_draft": str(draft),
     }

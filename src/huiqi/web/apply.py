@@ -11,7 +11,6 @@ form, and an object of another entity is 未找到 (404).
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated, Any
@@ -21,6 +20,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from huiqi import beijing
 from huiqi.api.config import Settings
 from huiqi.api.deps import MAX_ID, require
 from huiqi.engine.results import STATUS_LABELS, RuleResult, Status, Totals
@@ -114,7 +114,7 @@ def _evaluation(session: Session, entity: Entity, call: Call, policy: PolicyEngi
     calculator's presentation (``calculator/_results.html``): the call's provisions only."""
     try:
         evaluation, _used = evaluate_entity(session, entity=entity, policy=policy, documents=(call.document_id,),
-                                            as_of=call.as_of or dt.date.today(), period=call.period,
+                                            as_of=call.as_of or beijing.today(), period=call.period,
                                             readings=call.readings, quarter=call.quarter)  # fmt: skip
     except InvalidInput as exc:
         return {"documents": [], "totals": Totals(), "missing": [], "evaluation_error": exc.message}
@@ -352,7 +352,7 @@ def _report_page(request: Request, actor: Actor, report_id: int, *, refusal: str
     def build(session: Session) -> Response:
         report, application = _own_report(session, actor, report_id)
         call = session.get_one(Call, application.call_id)
-        today = dt.date.today()
+        today = beijing.today()
         return render(request, "apply/report.html", status_code=400 if refusal else 200, report=report,
                       application=application, call=call, overdue=is_overdue(report, today),
                       submitted_on=beijing_date(report.submitted_at), refusal=refusal, typed=typed)  # fmt: skip
@@ -399,7 +399,7 @@ def calculator_from_registry(request: Request, actor: SignedIn, call: int | None
     def build(session: Session) -> Response:
         require(actor, "applicant")
         entity = get_entity(session, actor.entity_id or 0)
-        as_of = dt.date.today()
+        as_of = beijing.today()
         if call is not None:
             found = session.get(Call, call)
             if found is not None and found.as_of is not None:

@@ -17,6 +17,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
+from huiqi import beijing
 from huiqi.api.routes.questions import questionnaire
 from huiqi.engine.evaluate import Options
 from huiqi.engine.questions import MONEY_CHOICES, UNSURE, Question, Step
@@ -81,9 +82,9 @@ class Session:
     @property
     def as_of(self) -> dt.date:
         try:
-            return dt.date.fromisoformat(self.as_of_text) if self.as_of_text else dt.date.today()
+            return dt.date.fromisoformat(self.as_of_text) if self.as_of_text else beijing.today()
         except ValueError:
-            return dt.date.today()
+            return beijing.today()
 
     def state(self, **override: Any) -> list[tuple[str, str]]:
         """The query items of this session (answers as ``a.<key>``), for links and hidden fields."""

@@ -25,6 +25,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 from starlette.datastructures import UploadFile
 
+from huiqi import beijing
 from huiqi.api.routes.questions import questionnaire
 from huiqi.engine.evaluate import Options
 from huiqi.engine.profile import Profile, load_profile_file, parse_profile
@@ -74,9 +75,9 @@ class Form:
     @property
     def as_of(self) -> dt.date:
         try:
-            return dt.date.fromisoformat(self.as_of_text) if self.as_of_text else dt.date.today()
+            return dt.date.fromisoformat(self.as_of_text) if self.as_of_text else beijing.today()
         except ValueError:
-            return dt.date.today()
+            return beijing.today()
 
     def query(self) -> str:
         """The comparison's address (calculator state or example, documents, date): bookmarkable."""

@@ -11,7 +11,6 @@ The page has no inline script (the Content-Security-Policy allows none): each ch
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Annotated, Any
@@ -20,6 +19,7 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.orm import Session
 
+from huiqi import beijing
 from huiqi.api.deps import MAX_ID, require
 from huiqi.population.labels import wan
 from huiqi.store.db import Database
@@ -31,7 +31,6 @@ from huiqi.web.workbook import Column, Sheet, workbook_response
 from huiqi.workflow import statistics
 from huiqi.workflow.actors import Actor
 from huiqi.workflow.statistics import Dashboard, GroupRow
-from huiqi.workflow.timeline import beijing_day
 
 router = APIRouter()
 SignedIn = Annotated[Actor, Depends(signed_in)]
@@ -208,7 +207,7 @@ def dashboards(request: Request, actor: SignedIn, call: CallQuery = None) -> Res
         query = f"?call={call_id}" if call_id is not None else ""
         return render(request, "dashboards/index.html", status_code=status, board=board, charts=charts,
                       choices=choices, chosen=call_id, typed=(call or "").strip(), error=error, query=query,
-                      chart_size=chart_size, today=dt.date.today())  # fmt: skip
+                      chart_size=chart_size, today=beijing.today())  # fmt: skip
 
     return _answer(request, actor, build)
 
@@ -230,7 +229,7 @@ def dashboard_workbook(
         except NotFound as exc:
             return render(request, "error.html", status_code=404, title="未找到", message=exc.message)
         scope = f"批次：{board.call.title}（编号 {board.call.id}）" if board.call else "范围：全部批次"
-        stamp = beijing_day(dt.datetime.now(dt.UTC))
+        stamp = beijing.today()
         notes = [
             scope,
             f"导出日期：{stamp.isoformat()}",

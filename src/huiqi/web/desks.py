@@ -18,6 +18,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from huiqi import beijing
 from huiqi.api.deps import MAX_ID, require
 from huiqi.store.db import Database
 from huiqi.store.entities import current_facts, get_entity
@@ -120,7 +121,7 @@ def applicant_desk(request: Request, actor: SignedIn) -> Response:
         rows = [ApplicationRow.of(a, session.get_one(Call, a.call_id)) for a in own_applications(session, actor)]
         policy: PolicyEngine = request.app.state.policy
         facts = [FactRow.of(f, policy) for f in current_facts(session, entity.id)]
-        calls = open_calls_for(session, entity, policy=policy, today=dt.date.today())
+        calls = open_calls_for(session, entity, policy=policy, today=beijing.today())
         return render(request, "desks/applicant.html", entity=entity, rows=rows, facts=facts, calls=calls)
 
     return read_page(request, build)
@@ -141,13 +142,13 @@ def applicant_application(
             .where(Payment.application_id == application.id)
             .order_by(Payment.instalment)
         ).all()
-        steps = application_timeline(session, application, today=dt.date.today())
+        steps = application_timeline(session, application, today=beijing.today())
         reports = session.scalars(
             select(Report).where(Report.application_id == application.id).order_by(Report.due_on, Report.id)
         ).all()
         return render(request, "desks/application.html", row=ApplicationRow.of(application, call),
                       application=application, call=call, payments=payments, paid_on=beijing_date,
-                      steps=steps, reports=reports, today=dt.date.today())  # fmt: skip
+                      steps=steps, reports=reports, today=beijing.today())  # fmt: skip
 
     return read_page(request, build)
 
@@ -160,6 +161,6 @@ def official_desk(request: Request, actor: SignedIn) -> Response:
         require(actor, "official", "administrator")
         counts = counts_by_state(session, actor)
         calls = session.scalars(select(Call).order_by(Call.opens_on.desc(), Call.id.desc())).all()
-        return render(request, "desks/official.html", counts=counts, calls=calls, today=dt.date.today())
+        return render(request, "desks/official.html", counts=counts, calls=calls, today=beijing.today())
 
     return read_page(request, build)

@@ -22,6 +22,7 @@ from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from huiqi import beijing
 from huiqi.api.deps import MAX_ID, require
 from huiqi.api.schemas.money import PayRequest
 from huiqi.errors import WorkflowError
@@ -239,7 +240,7 @@ def mark_paid(
 
 
 def _stamp() -> str:
-    return dt.date.today().isoformat()
+    return beijing.today().isoformat()
 
 
 @router.get("/desk/finance/payments.xlsx", response_model=None)

@@ -10,6 +10,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, PlainTextResponse, Response
 
+from huiqi import beijing
 from huiqi.cases import load_cases
 from huiqi.engine.results import STATUS_LABELS, Status
 from huiqi.facts.catalogue import ENTITY_LABELS
@@ -67,7 +68,7 @@ def _library(request: Request) -> Library:
 
 
 def _today() -> dt.date:
-    return dt.date.today()
+    return beijing.today()
 
 
 @router.get("/", response_class=HTMLResponse)

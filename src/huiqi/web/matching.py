@@ -14,7 +14,6 @@ or subscription is 未找到 (404).
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated
 
 from fastapi import APIRouter, BackgroundTasks, Depends, Form, Path, Query, Request
@@ -22,6 +21,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from huiqi import beijing
 from huiqi.api.deps import MAX_ID, require
 from huiqi.store.base import utcnow
 from huiqi.store.db import Database
@@ -67,7 +67,7 @@ def _rows(session: Session, notices: list[Notice], policy: PolicyEngine) -> list
     document's title."""
     calls: dict[int, Call | None] = {}
     rows = []
-    today = dt.date.today()
+    today = beijing.today()
     for notice in notices:
         if notice.call_id is not None and notice.call_id not in calls:
             calls[notice.call_id] = session.get(Call, notice.call_id)

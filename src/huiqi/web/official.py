@@ -23,6 +23,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from huiqi import beijing
 from huiqi.api.deps import MAX_ID, require
 from huiqi.errors import WorkflowError
 from huiqi.store.db import Database
@@ -192,7 +193,7 @@ def _call_context(
         )
     )
     calendar: HolidayCalendar = request.app.state.calendar
-    today = dt.date.today()
+    today = beijing.today()
     form = form or {}
     starts_on = form.get("starts_on") or today.isoformat()
     preview = None
@@ -274,7 +275,7 @@ def publicity_start(
     check_csrf(request, csrf_token)
     form = {"starts_on": starts_on, "channel": channel}
     try:
-        start = dt.date.fromisoformat(starts_on.strip()) if starts_on.strip() else dt.date.today()
+        start = dt.date.fromisoformat(starts_on.strip()) if starts_on.strip() else beijing.today()
     except ValueError:
         bad_date = Refusal("publicity", f"公示开始日期“{starts_on}”不是有效日期，请按 年-月-日 填写，如 2025-06-30",
                            "starts_on", 400)  # fmt: skip
@@ -395,7 +396,7 @@ def _application_context(
     call = session.get_one(Call, application.call_id)
     entity = session.get_one(Entity, application.entity_id)
     policy: PolicyEngine = request.app.state.policy
-    today = dt.date.today()
+    today = beijing.today()
     actions = _actions(call, application, actor)
     materials = list(session.scalars(select(Material).where(Material.application_id == application.id)
                                      .order_by(Material.id)))  # fmt: skip
@@ -567,7 +568,7 @@ def approve_application(
     check_csrf(request, csrf_token)
     return _act(request, actor, application_id, "approve",
                 lambda session, application: approve(session, application=application, actor=actor,
-                                                     today=dt.date.today()))  # fmt: skip
+                                                     today=beijing.today()))  # fmt: skip
 
 
 @router.post("/desk/official/applications/{application_id}/objections/{objection_id}/resolve", response_model=None)

@@ -24,6 +24,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.background import BackgroundTask
 
+from huiqi import beijing
 from huiqi.api.deps import MAX_ID, require
 from huiqi.errors import HuiqiError, WorkflowError
 from huiqi.money import format_yuan, parse_money
@@ -309,7 +310,7 @@ def _quarter(form: CallForm, raw: str) -> int | None:
 
 
 def _default_call_form() -> CallForm:
-    today = dt.date.today()
+    today = beijing.today()
     return CallForm(values={
         "title": "", "document_id": "", "period": str(today.year - 1), "quarter": "", "as_of": "", "opens_on": today.isoformat(),
         "closes_on": (today + dt.timedelta(days=30)).isoformat(), "budget": "", "materials": "",
@@ -679,7 +680,7 @@ def reports(request: Request, actor: SignedIn, call: str = "") -> Response:
 
     def build(session: Session) -> Response:
         require(actor, *OFFICIALS)
-        today = dt.date.today()
+        today = beijing.today()
         call_id = int(call) if call.isdigit() and 1 <= int(call) <= MAX_ID else None
         rows = _report_rows(session, today, call_id)
         calls = list(session.scalars(select(Call).order_by(Call.id.desc())))
@@ -702,7 +703,7 @@ def report_page(request: Request, actor: SignedIn, report_id: PageId) -> Respons
         if report is None:
             raise NotFound(f"没有编号为 {report_id} 的绩效报告", where="report_id")
         application = get_application(session, report.application_id, actor=actor)
-        today = dt.date.today()
+        today = beijing.today()
         submitted_on = beijing_date(report.submitted_at)
         late_days = (submitted_on - report.due_on).days if submitted_on and submitted_on > report.due_on else 0
         return render(request, "official_batches/report.html", report=report, application=application,
@@ -741,7 +742,7 @@ def _clawback_page(request: Request, session: Session, application: Application,
     entries = list(session.scalars(select(BlacklistEntry).where(BlacklistEntry.entity_id == application.entity_id)
                                    .order_by(BlacklistEntry.id)))  # fmt: skip
     live = [a for a in awards if a.state != "clawed_back"]
-    today = dt.date.today()
+    today = beijing.today()
     return _no_store(render(
         request, "official_batches/clawback.html", status_code=status_code, application=application,
         entity=session.get_one(Entity, application.entity_id), call=session.get_one(Call, application.call_id),
@@ -791,7 +792,7 @@ def clawback(
         except ValueError:
             errors["blacklist_until"] = f"期满日 {written[:20]!r} 不是有效的日期：请写成 年-月-日，如 2029-12-31"
     elif blacklist_years in BLACKLIST_YEARS:
-        until = years_after(dt.date.today(), int(blacklist_years))
+        until = years_after(beijing.today(), int(blacklist_years))
     else:
         errors["blacklist_until"] = "请填写失信名单的期满日（年-月-日），或选择期限"
     if not reason.strip():

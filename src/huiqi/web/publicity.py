@@ -11,6 +11,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
+from huiqi import beijing
 from huiqi.store.db import Database
 from huiqi.web import STATIC_DIR
 from huiqi.web.downloads import attachment
@@ -24,7 +25,7 @@ CSV_COLUMNS = ("批次编号", "批次", "公示开始", "公示截止", "序号
 
 
 def _today() -> dt.date:
-    return dt.date.today()
+    return beijing.today()
 
 
 def _lists(request: Request, on: dt.date) -> list[PublicList]:

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from huiqi import beijing
 from huiqi.engine.results import STATUS_LABELS, Evaluation, Status
 from huiqi.money import format_cn
 from huiqi.store.base import utcnow
@@ -56,7 +57,7 @@ def create_draft(
 ) -> Application:
     """A draft application of the actor's entity to a call that accepts applications today (``now``: when,
     for the audit event; the present by default)."""
-    today = today or dt.date.today()
+    today = today or beijing.today()
     if actor.role != "applicant" or actor.entity_id is None:
         raise PermissionDenied(f"只有申报主体可以创建申请，当前用户是{actor.role_label}")
     reason = accepting(call, today)

@@ -17,6 +17,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from huiqi import beijing
 from huiqi.engine.conditions import CompiledCondition
 from huiqi.engine.env import Env
 from huiqi.engine.values import is_unknown
@@ -46,7 +47,7 @@ def approve(
 ) -> list[Award]:
     """Approve: reserve the budget, write the awards and the payment schedule, in the caller's transaction
     (``now``: when, for the audit events; the present by default)."""
-    today = today or dt.date.today()
+    today = today or beijing.today()
     call, transition = check(session, application, "approve", actor)
     blocker = approval_blocker(session, application, today)
     if blocker:

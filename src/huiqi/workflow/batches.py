@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from huiqi import beijing
 from huiqi.engine.results import STATUS_LABELS, Status
 from huiqi.money import format_cn
 from huiqi.store.base import utcnow
@@ -38,7 +39,7 @@ def compute_batch(
     in the ledger for the period are skipped.
     """
     _official(actor)
-    today = today or dt.date.today()
+    today = today or beijing.today()
     batch = Batch(call_id=call.id, status="computed", created_by=actor.username,
                   policy_version=policy.version(call.document_id, call.as_of or today))  # fmt: skip
     session.add(batch)

@@ -8,6 +8,7 @@ import datetime as dt
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from huiqi import beijing
 from huiqi.store.errors import InvalidInput
 from huiqi.store.models import Application, Award, BlacklistEntry, Payment
 from huiqi.workflow import audit, budget
@@ -25,7 +26,7 @@ def claw_back(
     today: dt.date | None = None,
 ) -> BlacklistEntry:
     """Claw back every award of the application; the amount already paid is to be returned."""
-    today = today or dt.date.today()
+    today = today or beijing.today()
     session.refresh(application, with_for_update=True)  # the first lock, as in every money operation
     _call, transition = check(session, application, "claw_back", actor)
     if not reason.strip():

@@ -35,6 +35,7 @@ from typing import Any, Literal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from huiqi import beijing
 from huiqi.store.db import Database
 from huiqi.store.entities import create_entity, record_fact
 from huiqi.store.models import Application, Call, Entity, Payment
@@ -105,7 +106,7 @@ def load_demo(
     """Load the demo once (nothing happens if entities exist); returns the accounts created."""
     if session.scalar(select(Entity.id).limit(1)) is not None:
         return []
-    today = today or dt.date.today()
+    today = today or beijing.today()
     calendar = calendar or HolidayCalendar.packaged()
     accounts = []
 
@@ -162,7 +163,7 @@ def tell_demo_firms(database: Database, policy: PolicyEngine, *, today: dt.date 
     notices told."""
     from huiqi.workflow.matching import match_committed
 
-    today = today or dt.date.today()
+    today = today or beijing.today()
     with database.sessions() as session:
         calls = session.scalars(select(Call.id).where(Call.status == "open", Call.closes_on >= today)).all()
     return sum(len(match_committed(database, policy, call_id, today=today).new_notice_ids) for call_id in calls)

@@ -43,6 +43,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from huiqi import beijing
 from huiqi.engine.evaluate import Options
 from huiqi.engine.profile import Profile, parse_profile
 from huiqi.engine.results import AmountKind, RuleResult, Status, Trace
@@ -385,7 +386,7 @@ def match_target(
 ) -> MatchReport:
     """``match_call`` for any target (a call, or a document just published)."""
     call = target
-    today = today or dt.date.today()
+    today = today or beijing.today()
     as_of = call.as_of or today
     report = MatchReport(call_id=call.call_id)
     started = time.perf_counter()
@@ -649,7 +650,7 @@ def match_committed(
                 if call_id is not None:
                     return match_call_id(session, call_id=call_id, policy=policy, today=today)
                 assert document_id is not None, "a call or a document"
-                target = target_of_document(policy, document_id, today=today or dt.date.today())
+                target = target_of_document(policy, document_id, today=today or beijing.today())
                 return match_target(session, target=target, policy=policy, today=today)
         except IntegrityError:
             if attempt:

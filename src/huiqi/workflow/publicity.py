@@ -15,6 +15,7 @@ import datetime as dt
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from huiqi import beijing
 from huiqi.engine.profile import check_id_number
 from huiqi.errors import ProfileError
 from huiqi.store.base import utcnow
@@ -91,7 +92,7 @@ def file_objection(
     today: dt.date | None = None,
 ) -> Objection:
     """An objection to an application in 公示, by real name (身份证 checked), with content and evidence."""
-    today = today or dt.date.today()
+    today = today or beijing.today()
     if application.state != State.PUBLICITY.value:
         raise IllegalTransition("只能对公示中的申请提出异议", where="state")
     publicity = current_publicity(session, application.call_id)

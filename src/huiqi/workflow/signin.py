@@ -10,16 +10,16 @@ only its hash is stored); the API hands it to the client, the pages keep it in a
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass
 
+from huiqi import beijing
 from huiqi.store.base import utcnow
 from huiqi.store.db import Database
 from huiqi.store.models import User
 from huiqi.store.throttle import USERNAME, Limits, Lock, current_lock, record_failure, record_success
 from huiqi.store.users import find_user, issue_token, password_matches
 
-BEIJING = dt.timezone(dt.timedelta(hours=8), "北京时间")
+BEIJING = beijing.BEIJING
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from huiqi.store.base import as_utc
+from huiqi import beijing
 from huiqi.store.models import Application, AuditEvent, Call, Entity, Payment, Report
 from huiqi.workflow.calls import accepting, machine_of
 from huiqi.workflow.policy import PolicyEngine
@@ -22,14 +22,12 @@ from huiqi.workflow.publicity import current_publicity
 from huiqi.workflow.reports import is_overdue
 from huiqi.workflow.states import STATE_LABELS, State
 
-BEIJING = dt.timezone(dt.timedelta(hours=8))
-
 DONE, NOW, AHEAD, OVERDUE = "done", "now", "ahead", "overdue"
 
 
 def beijing_day(moment: dt.datetime) -> dt.date:
-    """The Beijing calendar day of a moment (naive means UTC, as SQLite returns it)."""
-    return as_utc(moment).astimezone(BEIJING).date()
+    """The Beijing calendar day of a moment (naive means UTC, as SQLite returns it): ``huiqi.beijing.day_of``."""
+    return beijing.day_of(moment)
 
 
 def cn_date(day: dt.date) -> str:

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, UploadFile
 from sqlalchemy import func, select
 
+from huiqi import beijing
 from huiqi.api.deps import CurrentActor, Id, IdQuery, PagingDep, PolicyDep, SessionDep, SettingsDep
 from huiqi.api.schemas.applications import (
     ApplicationCreate,
@@ -158,7 +158,7 @@ def withdraw(application_id: Id, body: ReasonRequest, actor: CurrentActor, sessi
 def approve_application(application_id: Id, actor: CurrentActor, session: SessionDep) -> ApplicationPublic:
     """批准：在同一事务中预留预算、写入奖励台账、生成分期拨付计划和绩效报告。"""
     application = get_application(session, application_id, actor=actor, lock=True)
-    approve(session, application=application, actor=actor, today=dt.date.today())
+    approve(session, application=application, actor=actor, today=beijing.today())
     return ApplicationPublic.of(application)
 
 

@@ -7,6 +7,7 @@ import datetime as dt
 from fastapi import APIRouter, BackgroundTasks, Request
 from sqlalchemy import func, select
 
+from huiqi import beijing
 from huiqi.api.deps import CalendarDep, CurrentActor, Id, PagingDep, PolicyDep, SessionDep
 from huiqi.api.schemas.calls import CallCreate, CallPublic, ProposedListPublic, PublicityCreate, PublicityPublic
 from huiqi.api.schemas.common import ERRORS, Page, yuan
@@ -89,7 +90,7 @@ def publish(
 ) -> PublicityPublic:
     """开始公示：拟支持的申请进入公示，截止日按自然日或工作日（含调休）计算。"""
     publicity = start_publicity(session, call=get_call(session, call_id), actor=actor,
-                                starts_on=body.starts_on or dt.date.today(), calendar=calendar,
+                                starts_on=body.starts_on or beijing.today(), calendar=calendar,
                                 channel=body.channel)  # fmt: skip
     return PublicityPublic.of(publicity)
 

@@ -9,6 +9,7 @@ import orjson
 from fastapi import APIRouter, Response
 from starlette.concurrency import run_in_threadpool
 
+from huiqi import beijing
 from huiqi.api.deps import CurrentActor, Id, PolicyDep, SessionDep, YearQuery
 from huiqi.api.schemas.common import ERRORS
 from huiqi.api.schemas.money import EvaluationRequest
@@ -24,7 +25,7 @@ router = APIRouter(tags=["evaluation"], responses=ERRORS)
 def _evaluate(policy: PolicyEngine, body: EvaluationRequest) -> dict[str, Any]:
     profile = parse_profile(body.profile, policy.base.catalogue, where="profile")
     options = Options(
-        as_of=body.as_of or dt.date.today(),
+        as_of=body.as_of or beijing.today(),
         period=body.period,
         documents=tuple(body.documents),
         readings=dict(body.readings),
@@ -66,5 +67,5 @@ def evaluate_registered(
     entity = get_entity(session, entity_id)
     documents = (document,) if document else tuple(policy.base.documents)
     evaluation, _used = evaluate_entity(session, entity=entity, policy=policy, documents=documents,
-                                        as_of=as_of or dt.date.today(), period=period)  # fmt: skip
+                                        as_of=as_of or beijing.today(), period=period)  # fmt: skip
     return json_response(evaluation.to_json())

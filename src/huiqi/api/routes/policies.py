@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 from fastapi import APIRouter
 
+from huiqi import beijing
 from huiqi.api.deps import CurrentActor, PolicyDep
 from huiqi.api.schemas.common import ERRORS
 from huiqi.policy.status import status_fields
@@ -19,7 +19,7 @@ router = APIRouter(prefix="/policies", tags=["policies"], responses=ERRORS)
 def list_policies(_actor: CurrentActor, policy: PolicyDep) -> list[dict[str, Any]]:
     """政策库中的全部文件（与 `huiqi policies list --format json` 相同），附版本哈希；current_status 为今天的
     状态（征求意见稿 / 现行有效 / 已失效 / 已废止 / 未生效，按有效期计算），status 为文件载明的状态。"""
-    today = dt.date.today()
+    today = beijing.today()
     return [
         {**d.policy.document.model_dump(mode="json"), **status_fields(d.policy.document, today),
          "version": policy.version(doc_id)}

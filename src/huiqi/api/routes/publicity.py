@@ -7,6 +7,7 @@ from typing import Any
 
 from fastapi import APIRouter
 
+from huiqi import beijing
 from huiqi.api.deps import CalendarDep, CurrentActor, Id, PolicyDep, SessionDep, require
 from huiqi.api.schemas.applications import ObjectionCreate, ObjectionPublic, ObjectionResolve
 from huiqi.api.schemas.common import ERRORS
@@ -56,5 +57,5 @@ def current_publicity_lists(
 ) -> list[dict[str, Any]]:
     """正在公示的名单（无需登录，与网页 /publicity 相同）：每个批次的公示期（工作日按节假日和调休计算）、剩余天数、
     拟支持的申报主体（单位的统一社会信用代码；个人不公开身份证号码）、支持事项与拟支持金额（元）。"""
-    return [as_json(item) for item in current_lists(session, on=on or dt.date.today(), policy=policy,
+    return [as_json(item) for item in current_lists(session, on=on or beijing.today(), policy=policy,
                                                      calendar=calendar)]  # fmt: skip

@@ -11,6 +11,7 @@ from fastapi import APIRouter, Response
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
+from huiqi import beijing
 from huiqi.api.deps import PolicyDep
 from huiqi.api.routes.evaluation import json_response
 from huiqi.api.schemas.common import ERRORS
@@ -57,7 +58,7 @@ class QuestionsRequest(BaseModel):
 
 def _step(policy: PolicyEngine, body: QuestionsRequest) -> dict[str, Any]:
     options = Options(
-        as_of=body.as_of or dt.date.today(),
+        as_of=body.as_of or beijing.today(),
         period=body.period,
         documents=tuple(body.documents),
         readings=dict(body.readings),

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 from fastapi import APIRouter
 from sqlalchemy import func, select
 
+from huiqi import beijing
 from huiqi.api.deps import CurrentActor, Id, IdQuery, PagingDep, SessionDep, require
 from huiqi.api.schemas.common import ERRORS, Page
 from huiqi.api.schemas.money import ReportPublic, ReportSubmit
@@ -26,7 +25,7 @@ def list_reports(
 ) -> Page[ReportPublic]:
     """绩效报告：到期日与逾期标记；申报主体只看到本单位的；可筛选逾期。"""
     require(actor, "applicant", "official", "finance", "administrator")
-    today = dt.date.today()
+    today = beijing.today()
     query = select(Report)
     if actor.role == "applicant":
         mine = select(Application.id).where(Application.entity_id == (actor.entity_id or 0))
@@ -46,4 +45,4 @@ def list_reports(
 def submit(report_id: Id, body: ReportSubmit, actor: CurrentActor, session: SessionDep) -> ReportPublic:
     """申报主体提交绩效报告。"""
     return ReportPublic.of(submit_report(session, report_id=report_id, content=body.content, actor=actor),
-                           dt.date.today())  # fmt: skip
+                           beijing.today())  # fmt: skip
