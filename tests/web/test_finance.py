@@ -50,7 +50,6 @@ def world(site: Site) -> Iterator[World]:
     from huiqi.workflow.awards import approve, pay
     from huiqi.workflow.lifecycle import check, move
     from huiqi.workflow.publicity import start_publicity
-    from huiqi.workflow.timeline import beijing_day
     from platform_fixtures import FINANCE, OFFICIAL, add_call, add_firm, add_user, submit_application
 
     state = site.app.state
@@ -79,7 +78,7 @@ def world(site: Site) -> Iterator[World]:
             query = select(Payment.id).where(Payment.application_id == application_id).order_by(Payment.instalment)
             payments[entity] = list(session.scalars(query))
         award = session.scalars(select(Award).where(Award.application_id == ids[0])).one()
-        approved_on = beijing_day(award.approved_at)
+        approved_on = beijing.day_of(award.approved_at)
     with database.transaction() as session:  # 丙's first instalment was paid already (its ledger)
         pay(session, payment_id=payments[entities[2]][0], actor=FINANCE, reference="FIXTURE-0001")
     add_user(database, USER, "finance")
@@ -198,9 +197,8 @@ def test_an_instalment_is_marked_paid_once_and_in_order(page: Page, site: Site, 
     )
     expect(page.locator(f"#payment-{first}")).to_have_count(0)
     # payable from the day the first was paid, on Beijing's calendar (a day ahead of UTC from 16:00 UTC)
-    from huiqi.workflow.timeline import beijing_day
 
-    today = beijing_day(dt.datetime.now(dt.UTC))
+    today = beijing.today()
     expect(page.locator(f"#payment-{second}")).to_contain_text(f"{today.year}年{today.month}月{today.day}日")
 
     # the stale tab pays the same instalment again: refused, said on the page, nothing changed
@@ -289,10 +287,9 @@ def test_a_part_due_in_a_later_year_is_listed_but_not_exported(page: Page, site:
     from sqlalchemy import update
 
     from huiqi.store.models import Payment
-    from huiqi.workflow.timeline import beijing_day
 
     later = world.payments[world.entities[1]][0]
-    next_year = beijing_day(dt.datetime.now(dt.UTC)).year + 1  # the budget year after Beijing's current one
+    next_year = beijing.today().year + 1  # the budget year after Beijing's current one
     database = site.app.state.database
     with database.transaction() as session:
         session.execute(update(Payment).where(Payment.id == later).values(due_year=next_year, waits_on="仍在本市注册"))

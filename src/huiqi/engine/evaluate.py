@@ -157,11 +157,7 @@ class Engine:
         for document, env, _ in self._plan(profile, lean, []):
             region = document.loaded.policy.document.jurisdiction.region
             jurisdiction = _jurisdiction(region, profile, lean.any_jurisdiction)
-            rules = [
-                r
-                for r in document.rules
-                if not r.when_reading or all(env.readings.get(k) == v for k, v in r.when_reading)
-            ]
+            rules = _selected_rules(document, env)
             if jurisdiction[0] is False:  # the same for every entity outside: built once, shared read-only
                 key = (document.loaded.id, document.loaded.policy.document.version or "",
                        tuple(env.readings.get(k) for k in document.reading_refs))  # fmt: skip
@@ -250,9 +246,7 @@ class Engine:
         """Every provision's result, its rules evaluated."""
         meta = document.loaded.policy.document
         by_provision: dict[str, list[RuleResult]] = {}
-        for rule in document.rules:
-            if rule.when_reading and any(env.readings.get(k) != v for k, v in rule.when_reading):
-                continue
+        for rule in _selected_rules(document, env):
             result = self.evaluate_rule(
                 rule, profile, env, jurisdiction, suggestions=options.suggestions and options.explain
             )
@@ -571,6 +565,11 @@ class _Outcome:
     thresholds: Any = None
     #: the benefit's own ceiling, when the computed amount exceeded it
     capped: Fraction | None = None
+
+
+def _selected_rules(document: CompiledDocument, env: Env) -> list[CompiledRule]:
+    """The document's rules under the readings in force (a rule that exists only under another reading is left out)."""
+    return [r for r in document.rules if not r.when_reading or all(env.readings.get(k) == v for k, v in r.when_reading)]
 
 
 def _blank(rule: CompiledRule, env: Env, *, with_readings: bool = True) -> RuleResult:

@@ -35,7 +35,7 @@ from huiqi.workflow.queues import (
     visible_payments,
 )
 from huiqi.workflow.states import STATE_LABELS, State
-from huiqi.workflow.timeline import application_timeline, beijing_day, open_calls_for
+from huiqi.workflow.timeline import application_timeline, open_calls_for
 
 router = APIRouter()
 SignedIn = Annotated[Actor, Depends(signed_in)]
@@ -43,7 +43,7 @@ SignedIn = Annotated[Actor, Depends(signed_in)]
 
 def beijing_date(moment: dt.datetime | None) -> dt.date | None:
     """The Beijing calendar day of a stored moment, if any."""
-    return beijing_day(moment) if moment is not None else None
+    return beijing.day_of(moment) if moment is not None else None
 
 
 @dataclass(frozen=True)

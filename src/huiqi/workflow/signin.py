@@ -19,8 +19,6 @@ from huiqi.store.models import User
 from huiqi.store.throttle import USERNAME, Limits, Lock, current_lock, record_failure, record_success
 from huiqi.store.users import find_user, issue_token, password_matches
 
-BEIJING = beijing.BEIJING
-
 
 @dataclass(frozen=True)
 class SignIn:
@@ -42,7 +40,7 @@ WRONG_PASSWORD = "用户名或密码错误"  # noqa: S105 - a message, not a pas
 def lock_message(lock: Lock) -> str:
     """Who is locked, until when (Beijing time), and after how many minutes to retry."""
     minutes = -(-lock.retry_after() // 60)
-    at = lock.until.astimezone(BEIJING).strftime("%H:%M")
+    at = lock.until.astimezone(beijing.BEIJING).strftime("%H:%M")
     if lock.kind == USERNAME:
         return f"该用户名登录失败次数过多，已暂时锁定：请在{minutes}分钟后（北京时间{at}之后）重试；如忘记密码，请联系系统管理员"
     return f"来自本地址的登录失败次数过多，已暂时锁定：请在{minutes}分钟后（北京时间{at}之后）重试"

@@ -25,11 +25,6 @@ from huiqi.workflow.states import STATE_LABELS, State
 DONE, NOW, AHEAD, OVERDUE = "done", "now", "ahead", "overdue"
 
 
-def beijing_day(moment: dt.datetime) -> dt.date:
-    """The Beijing calendar day of a moment (naive means UTC, as SQLite returns it): ``huiqi.beijing.day_of``."""
-    return beijing.day_of(moment)
-
-
 def cn_date(day: dt.date) -> str:
     """``2025年12月6日``.
 
@@ -78,7 +73,7 @@ def application_timeline(session: Session, application: Application, *, today: d
         if name == "return_for_correction":
             detail = f"一次性告知需补正{len(after.get('corrections') or [])}项"
         went_public = went_public or name == "start_publicity"
-        on = beijing_day(dt.datetime.fromisoformat(event.occurred_at))
+        on = beijing.day_of(dt.datetime.fromisoformat(event.occurred_at))
         steps.append(Step(on, label, detail, state_label=entered if entered != label else ""))
     publicity = current_publicity(session, call.id) if went_public else None
     if publicity is not None:
@@ -91,7 +86,7 @@ def application_timeline(session: Session, application: Application, *, today: d
     )
     for payment in payments:
         if payment.status == "paid" and payment.paid_at is not None:
-            steps.append(Step(beijing_day(payment.paid_at), f"第{payment.instalment}期拨付（{payment.share}%）",
+            steps.append(Step(beijing.day_of(payment.paid_at), f"第{payment.instalment}期拨付（{payment.share}%）",
                               f"拨付凭证号 {payment.reference}" if payment.reference else "", DONE,
                               payment.amount_fen))  # fmt: skip
         elif payment.status == "scheduled":
@@ -102,7 +97,7 @@ def application_timeline(session: Session, application: Application, *, today: d
     for report in reports:
         if report.submitted_at is not None:
             steps.append(
-                Step(report.due_on, f"{report.title}截止", f"已于{cn_date(beijing_day(report.submitted_at))}提交")
+                Step(report.due_on, f"{report.title}截止", f"已于{cn_date(beijing.day_of(report.submitted_at))}提交")
             )
         elif is_overdue(report, today):
             steps.append(Step(report.due_on, f"{report.title}截止", "已逾期，请尽快提交", OVERDUE))
