@@ -1,0 +1,687 @@
+"""Write a document's rules as the source of one numba kernel.
+
+The kernel loops over the rows (``prange``: every core) and runs, for each, straight-line code that mirrors
+``huiqi.engine.evaluate`` step by step: applicability, the condition, the benefit (fixed, formula, rate,
+tiers, schedule), the benefit's ceiling, the caps, rounding half up to the fen, review, and an unknown region.
+Every value is a pair of locals, its value and whether it is known, so the three-valued logic of the scalar
+engine is kept exactly: ``and`` is false as soon as one member is known false, unknown while one is unknown.
+
+Numbers are exact without fractions: a value is an int64 numerator over a denominator the generator knows
+(1 for money in fen and for counts; ``5%`` is 1 over 20; a product of two values has the product of their
+denominators), so a sum brings both sides to a common denominator and only the final rounding divides. Every
+multiplication is checked against the int64 range: a row that would overflow is flagged, and the runner then
+evaluates the whole document with SQL instead (its DECIMAL(38) arithmetic holds it).
+
+Everything is computed for every row, both sides of an ``if`` included; nothing can fail on a row (a
+division is only by a constant that is not zero).
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from dataclasses import dataclass, field
+from fractions import Fraction
+from typing import Any
+
+from huiqi.compile.shape import PopulationShape
+from huiqi.engine.results import Status
+from huiqi.engine.ruleset import CompiledDocument, CompiledRule
+from huiqi.expr import ast
+from huiqi.expr.ast import Type
+from huiqi.expr.parser import parse
+from huiqi.facts.catalogue import Catalogue, Period
+from huiqi.policy.models import Condition
+
+from .inputs import Inputs, NoKernel, Spec
+
+#: the amount written where a rule has none (its state is not an amount): null in the result
+NO_AMOUNT = -(2**63)
+#: a product beyond this magnitude flags the row (int64 holds 9.22e18; the margin covers the sums after it)
+LIMIT = 2.0**61
+
+_STATUS = {status: index for index, status in enumerate(Status)}
+
+
+def _and(*parts: str) -> str:
+    """Conjunction of bool expressions without branches (``&``): numba compiles one block instead of one per
+    operand (a document of 30 rules compiled in minutes with ``and``)."""
+    return "(" + " & ".join(f"({p})" for p in parts) + ")" if len(parts) > 1 else f"({parts[0]})"
+
+
+def _or(*parts: str) -> str:
+    return "(" + " | ".join(f"({p})" for p in parts) + ")" if len(parts) > 1 else f"({parts[0]})"
+
+
+def _not(part: str) -> str:
+    return f"(({part}) ^ True)"
+
+
+def _set(name: str, value: int, condition: str) -> str:
+    """``name = value`` where ``condition`` holds, without a branch."""
+    return f"{name} += ({value} - {name}) * ({condition})"
+
+
+@dataclass
+class Val:
+    """One value in the generated code: its value and known expressions, kind and denominator."""
+
+    v: str
+    k: str
+    kind: str  # num | bool | date
+    den: int = 1
+    #: the value, when it is a constant the generator can fold (a Fraction or a bool)
+    const: Any = None
+
+
+@dataclass
+class KernelSource:
+    """The generated kernel of one document: its source, its inputs in argument order, its rules."""
+
+    name: str
+    source: str
+    inputs: list[Spec]
+    rules: list[CompiledRule]
+    region: str | None  # the jurisdiction tested per row (None: any jurisdiction)
+    #: per rule: whether it has an amount output (a benefit that pays none has not)
+    amounts: list[bool] = field(default_factory=list)
+
+
+class _Gen:
+    def __init__(
+        self, document: CompiledDocument, catalogue: Catalogue, inputs: Inputs, readings: dict[str, str]
+    ) -> None:
+        self.document = document
+        self.catalogue = catalogue
+        self.inputs = inputs
+        self.readings = readings
+        self.scope = document.loaded.scope
+        self.lines: list[str] = []
+        self.specs: dict[Spec, int] = {}
+        self.definitions: dict[str, Val] = {}
+        self.counter = 0
+
+    # -- plumbing ----------------------------------------------------------------------------
+    def tmp(self, expr: str) -> str:
+        self.counter += 1
+        name = f"t{self.counter}"
+        self.lines.append(f"{name} = {expr}")
+        return name
+
+    def input(self, spec: Spec) -> tuple[str, str]:
+        if spec not in self.specs:
+            self.inputs.get(spec)  # read now: a value the kernel cannot hold refuses the document here
+            self.specs[spec] = len(self.specs)
+        index = self.specs[spec]
+        return f"a{index}[i]", f"k{index}[i]"
+
+    def guard(self, a: str, b: str) -> None:
+        """Flag the row when ``a * b`` could leave the int64 range."""
+        self.lines.append(f"if abs(float({a})) * abs(float({b})) > {LIMIT!r}: ovf = True")
+
+    def const(self, value: Fraction | bool) -> Val:
+        if isinstance(value, bool):
+            return Val(repr(value), "True", "bool", const=value)
+        value = Fraction(value)
+        return Val(str(value.numerator), "True", "num", value.denominator, const=value)
+
+    def scaled(self, x: Val, den: int) -> str:
+        """``x``'s numerator over ``den`` (a multiple of its own denominator)."""
+        factor = den // x.den
+        if factor == 1:
+            return x.v
+        if x.const is not None:
+            return str(Fraction(x.const).numerator * factor)
+        self.guard(x.v, str(factor))
+        return self.tmp(f"{x.v} * {factor}")
+
+    def common(self, *values: Val) -> tuple[int, list[str]]:
+        den = math.lcm(*(v.den for v in values))
+        return den, [self.scaled(v, den) for v in values]
+
+    @staticmethod
+    def known(*values: Val) -> str:
+        parts = [v.k for v in values if v.k != "True"]
+        return _and(*parts) if parts else "True"
+
+    # -- expressions ---------------------------------------------------------------------------
+    def text(self, text: str | int) -> Val:
+        return self.expr(parse(str(text)))
+
+    def expr(self, node: ast.Node) -> Val:
+        if isinstance(node, ast.Money):
+            return self.const(node.fen)
+        if isinstance(node, ast.Number):
+            return self.const(node.value)
+        if isinstance(node, ast.Boolean):
+            return self.const(node.value)
+        if isinstance(node, ast.Name):
+            return self.name(node.id)
+        if isinstance(node, ast.Negate):
+            x = self.number(node.operand)
+            if x.const is not None:
+                return self.const(-x.const)
+            return Val(self.tmp(f"-{x.v}"), x.k, "num", x.den)
+        if isinstance(node, ast.BinOp):
+            return self.binop(node)
+        if isinstance(node, ast.Compare):
+            return self.compare(node)
+        if isinstance(node, ast.Contains):
+            return self.contains(node)
+        if isinstance(node, ast.And | ast.Or):
+            return self.logic([self.boolean(i) for i in node.items], conjunction=isinstance(node, ast.And))
+        if isinstance(node, ast.Not):
+            x = self.boolean(node.operand)
+            if x.const is not None:
+                return self.const(not x.const)
+            return Val(self.tmp(_not(x.v)), x.k, "bool")
+        if isinstance(node, ast.Call):
+            return self.call(node)
+        raise NoKernel(f"编译内核不支持 {type(node).__name__}")
+
+    def number(self, node: ast.Node) -> Val:
+        x = self.expr(node)
+        if x.kind != "num":
+            raise NoKernel("编译内核只对数值做算术")
+        return x
+
+    def boolean(self, node: ast.Node) -> Val:
+        x = self.expr(node)
+        if x.kind != "bool":
+            raise NoKernel("编译内核的条件须为是/否")
+        return x
+
+    def name(self, name: str) -> Val:
+        if name == "period":
+            return self.const(Fraction(self.inputs.period))
+        if name == "as_of":
+            return Val(str(self.inputs.as_of.toordinal() - 719163), "True", "date")
+        if name in self.catalogue:
+            return self.fact(name)
+        if name in self.scope.definitions:
+            if name not in self.definitions:
+                self.definitions[name] = self.expr(self.scope.definitions[name])
+            return self.definitions[name]
+        if name in self.scope.reading_names:
+            key, options = self.scope.reading_names[name]
+            return self.expr(options[self.readings[f"{self.scope.document}:{key}"]])
+        raise NoKernel(f"编译内核不认识名称 {name!r}")
+
+    def fact(self, key: str, spec: Spec | None = None) -> Val:
+        """A fact's value (``spec``: at another year, or its largest value before the assessed year)."""
+        fact = self.catalogue[key]
+        if fact.period is Period.QUARTERLY:
+            raise NoKernel(f"编译内核不支持按季度记录的事实 {key}")
+        if fact.type in (Type.TEXT, Type.SET, Type.LIST, Type.ITEMS):
+            raise NoKernel(f"编译内核只在与常量比较时读取文字事实 {key}")
+        spec = spec or ("fact", key)
+        v, k = self.input(spec)
+        kind = {Type.MONEY: "num", Type.NUMBER: "num", Type.BOOL: "bool", Type.DATE: "date"}[fact.type]
+        den = self.inputs.den(spec) if fact.type is Type.NUMBER else 1
+        value = Val(v, k, kind, den)
+        if spec[0] != "fact":
+            return value
+        if fact.default is None:
+            return value
+        default = fact.default
+        if kind == "num":
+            d = Fraction(default)
+            if den % d.denominator:
+                raise NoKernel(f"事实 {key} 的默认值不能按其分母表示")
+            return Val(self.tmp(f"{v} if {k} else {d.numerator * (den // d.denominator)}"), "True", "num", den)
+        if kind == "bool":
+            return Val(self.tmp(f"{v} if {k} else {bool(default)!r}"), "True", "bool")
+        raise NoKernel(f"编译内核不支持日期事实的默认值（{key}）")
+
+    def binop(self, node: ast.BinOp) -> Val:
+        a, b = self.number(node.left), self.number(node.right)
+        if a.const is not None and b.const is not None and node.op in "+-*":
+            left, right = Fraction(a.const), Fraction(b.const)
+            return self.const(left + right if node.op == "+" else left - right if node.op == "-" else left * right)
+        k = self.known(a, b)
+        if node.op in "+-":
+            den, (x, y) = self.common(a, b)
+            self.guard(f"abs({x}) + abs({y})", "1")
+            return Val(self.tmp(f"{x} {node.op} {y}"), k, "num", den)
+        if node.op == "*":
+            self.guard(a.v, b.v)
+            return Val(self.tmp(f"{a.v} * {b.v}"), k, "num", a.den * b.den)
+        if b.const is None or b.const == 0:
+            raise NoKernel("编译内核只支持除以非零常量")
+        divisor = Fraction(b.const)
+        p, q = abs(divisor.numerator), divisor.denominator
+        sign = "-" if divisor < 0 else ""
+        self.guard(a.v, str(q))
+        numerator = self.tmp(f"{sign}({a.v} * {q})")
+        if node.op == "/":
+            return Val(numerator, k, "num", a.den * p)
+        return Val(self.tmp(f"{numerator} // {a.den * p}"), k, "num", 1)
+
+    def compare(self, node: ast.Compare) -> Val:
+        op = node.op
+        texts = self.text_compare(node.left, node.right) or self.text_compare(node.right, node.left)
+        if texts is not None:
+            key, literal = texts
+            v, k = self.input(("text_in", key, (literal,)))
+            if op == "==":
+                return Val(v, k, "bool")
+            if op == "!=":
+                return Val(self.tmp(_not(v)), k, "bool")
+            raise NoKernel("文字只能比较相等")
+        a, b = self.expr(node.left), self.expr(node.right)
+        if a.kind != b.kind:
+            raise NoKernel("比较两边类型不同")
+        if a.const is not None and b.const is not None:
+            return self.const(bool(eval(f"a.const {op} b.const")))  # noqa: S307 — op is one of six comparisons
+        if a.kind == "num":
+            _, (x, y) = self.common(a, b)
+        else:
+            x, y = a.v, b.v
+        return Val(self.tmp(f"{x} {op} {y}"), self.known(a, b), "bool")
+
+    def text_compare(self, left: ast.Node, right: ast.Node) -> tuple[str, str] | None:
+        if isinstance(left, ast.Name) and isinstance(right, ast.Text) and left.id in self.catalogue:
+            if self.catalogue[left.id].type is Type.TEXT and self.catalogue[left.id].period is not Period.QUARTERLY:
+                return left.id, right.value
+        return None
+
+    def contains(self, node: ast.Contains) -> Val:
+        item, container = node.item, node.container
+        spec: Spec
+        if (
+            isinstance(item, ast.Name) and item.id in self.catalogue and self.catalogue[item.id].type is Type.TEXT
+            and self.catalogue[item.id].period is not Period.QUARTERLY and isinstance(container, ast.ListOf)
+            and all(isinstance(i, ast.Text) for i in container.items)
+        ):  # fmt: skip
+            spec = ("text_in", item.id, tuple(i.value for i in container.items if isinstance(i, ast.Text)))
+        elif (
+            isinstance(item, ast.Text) and isinstance(container, ast.Name) and container.id in self.catalogue
+            and self.catalogue[container.id].type is Type.SET and self.catalogue[container.id].period is not Period.QUARTERLY
+        ):  # fmt: skip
+            spec = ("set_has", container.id, item.value)
+        else:
+            raise NoKernel("编译内核只支持文字事实属于常量列表、常量属于集合事实")
+        v, k = self.input(spec)
+        return Val(self.tmp(_not(v)) if node.negated else v, k, "bool")
+
+    def logic(self, items: list[Val], *, conjunction: bool) -> Val:
+        """Three-valued and/or: decided by any known member that decides it, else unknown while one is."""
+        decisive = [x for x in items if x.const is not None and x.const is not conjunction]
+        if decisive:
+            return self.const(not conjunction)
+        items = [x for x in items if x.const is None]
+        if not items:
+            return self.const(conjunction)
+        if len(items) == 1:
+            return items[0]
+        decided = self.tmp(_or(*(_and(x.k, _not(x.v) if conjunction else x.v) for x in items)))
+        unknowns = [_not(x.k) for x in items if x.k != "True"]
+        known = self.tmp(_or(decided, _not(_or(*unknowns)))) if unknowns else "True"
+        return Val(decided if not conjunction else self.tmp(_not(decided)), known, "bool")
+
+    def call(self, node: ast.Call) -> Val:
+        name, args = node.func, node.args
+        if name in ("min", "max"):
+            values = [self.number(a) for a in args]
+            if all(v.const is not None for v in values):
+                pick = min if name == "min" else max
+                return self.const(pick(Fraction(v.const) for v in values))
+            den, parts = self.common(*values)
+            return Val(self.tmp(f"{name}({', '.join(parts)})"), self.known(*values), "num", den)
+        if name == "abs":
+            x = self.number(args[0])
+            return Val(self.tmp(f"abs({x.v})"), x.k, "num", x.den)
+        if name in ("floor", "ceil", "round"):
+            x = self.number(args[0])
+            if x.den == 1:
+                return x
+            if name == "floor":
+                return Val(self.tmp(f"{x.v} // {x.den}"), x.k, "num")
+            if name == "ceil":
+                return Val(self.tmp(f"-((-{x.v}) // {x.den})"), x.k, "num")
+            return Val(self.round_half_up(x.v, x.den), x.k, "num")
+        if name == "if":
+            condition = self.boolean(args[0])
+            then, other = self.expr(args[1]), self.expr(args[2])
+            if then.kind != other.kind:
+                raise NoKernel("if() 两个分支类型不同")
+            if then.kind == "num":
+                den, (yes, no) = self.common(then, other)
+            else:
+                den, (yes, no) = 1, [then.v, other.v]
+            c = condition.v
+            value = self.tmp(f"{yes} if {c} else {no}")
+            known = self.tmp(_and(condition.k, f"({then.k}) if {c} else ({other.k})"))
+            return Val(value, known, then.kind, den)
+        if name in ("paid", "paid_provision", "paid_years", "paid_in_year", "paid_last"):
+            return self.const(Fraction(0))  # the generator refuses a rule whose awards the ledger names
+        if name == "paid_each_year":
+            return self.const(False)
+        if name == "has":
+            x = self.expr(args[0])
+            return Val(x.k, "True", "bool")
+        if name == "in_region" and isinstance(args[0], ast.Text):
+            v, k = self.input(("in_region", args[0].value))
+            return Val(v, k, "bool")
+        if name == "years_since" and isinstance(args[0], ast.Name) and args[0].id in self.catalogue:
+            if self.catalogue[args[0].id].type is Type.DATE and self.catalogue[args[0].id].default is None:
+                v, k = self.input(("years_since", args[0].id))
+                return Val(v, k, "num")
+        if name == "days_between":
+            a, b = self.expr(args[0]), self.expr(args[1])
+            if a.kind == b.kind == "date":
+                return Val(self.tmp(f"{b.v} - {a.v}"), self.known(a, b), "num")
+        if name == "year" and isinstance(args[0], ast.Name) and args[0].id in self.catalogue:
+            if self.catalogue[args[0].id].type is Type.DATE and self.catalogue[args[0].id].default is None:
+                v, k = self.input(("year", args[0].id))
+                return Val(v, k, "num")
+        if name == "at" and isinstance(args[0], ast.Name) and args[0].id in self.catalogue:
+            year = self.number(args[1])
+            if year.const is None or Fraction(year.const).denominator != 1:
+                raise NoKernel("at() 的年份须为 period 加减常量")
+            if self.catalogue[args[0].id].period is not Period.ANNUAL:
+                raise NoKernel("at() 只读取年度事实")
+            return self.fact(args[0].id, ("at", args[0].id, int(year.const) - self.inputs.period))
+        if name in ("first_reached", "first_exceeded") and isinstance(args[0], ast.Name):
+            return self.first_reached(args[0].id, args[1], exceeded=name == "first_exceeded")
+        if name == "add_years" and isinstance(args[0], ast.Name) and args[0].id in self.catalogue:
+            years = self.number(args[1])
+            fact = self.catalogue[args[0].id]
+            if (
+                fact.type is Type.DATE
+                and fact.default is None
+                and years.const is not None
+                and Fraction(years.const).denominator == 1
+            ):
+                v, k = self.input(("add_years", args[0].id, int(years.const)))
+                return Val(v, k, "date")
+        if name == "sum_years" and isinstance(args[0], ast.Name) and args[0].id in self.catalogue:
+            return self.sum_years(args[0].id, self.number(args[1]), self.number(args[2]))
+        if name == "max_before" and isinstance(args[0], ast.Name):
+            return self.fact(args[0].id, ("max_before", args[0].id))
+        if name == "date" and isinstance(args[0], ast.Text):
+            import datetime as dt
+
+            return Val(str(dt.date.fromisoformat(args[0].value).toordinal() - 719163), "True", "date")
+        raise NoKernel(f"编译内核不支持函数 {name}()")
+
+    def sum_years(self, key: str, first: Val, last: Val) -> Val:
+        """The fact summed over the years ``first`` to ``last`` (at most the assessed year), unknown where one
+        of them is missing (as ``huiqi.engine.compiler._sum_years``)."""
+        if self.catalogue[key].period is not Period.ANNUAL or first.den != 1 or last.den != 1:
+            raise NoKernel("sum_years() 须累加年度事实、年份为整数")
+        values, known = self.input(("series", key))
+        matrix, present = values.removesuffix("[i]"), known.removesuffix("[i]")
+        start = self.inputs.series_start()
+        total, missing = self.tmp("0"), self.tmp("False")
+        self.lines += [
+            f"for year in range({first.v}, min({last.v}, {self.inputs.period}) + 1):",
+            f"    if year < {start} or not {present}[i, year - {start}]:",  # a loop: branches as written
+            f"        {missing} = True",
+            "    else:",
+            f"        {total} += {matrix}[i, year - {start}]",
+        ]
+        return Val(total, self.tmp(_and(self.known(first, last), _not(missing))), "num")
+
+    def first_reached(self, key: str, threshold: ast.Node, *, exceeded: bool) -> Val:
+        """首次达到 / 首次超过, as ``huiqi.engine.compiler``: false below the threshold whatever came before;
+        else whether the largest earlier value was below it (at or below it, for 首次超过)."""
+        if key not in self.catalogue or self.catalogue[key].period is not Period.ANNUAL:
+            raise NoKernel("first_reached() 只读取年度事实")
+        now, limit = self.fact(key), self.number(threshold)
+        before = self.fact(key, ("max_before", key))
+        _, (x, y, z) = self.common(now, limit, before)
+        below = f"{x} <= {y}" if exceeded else f"{x} < {y}"
+        known_now = self.known(now, limit)
+        early_false = self.tmp(_and(known_now, below))
+        value = self.tmp(_and(_not(early_false), f"{z} <= {y}" if exceeded else f"{z} < {y}"))
+        known = self.tmp(_or(early_false, _and(known_now, before.k)))
+        return Val(value, known, "bool")
+
+    def round_half_up(self, numerator: str, den: int) -> str:
+        """``round_half_up`` of ``numerator / den``: halves away from zero, as ``huiqi.money``."""
+        self.guard(numerator, "2")
+        return self.tmp(
+            f"(2 * {numerator} + {den}) // {2 * den} if {numerator} >= 0 else -((2 * (-{numerator}) + {den}) // {2 * den})"
+        )
+
+    def condition(self, raw: Condition | None) -> Val:
+        if raw is None:
+            return self.const(True)
+        if isinstance(raw, bool):
+            return self.const(raw)
+        if isinstance(raw, str | int):
+            return self.boolean(parse(str(raw)))
+        if "expr" in raw:
+            return self.boolean(parse(str(raw["expr"])))
+        if "all" in raw or "any" in raw:
+            members = [self.condition(m) for m in (raw.get("all") or raw.get("any") or [])]
+            return self.logic(members, conjunction="all" in raw)
+        x = self.condition(raw["not"])
+        return self.const(not x.const) if x.const is not None else Val(self.tmp(_not(x.v)), x.k, "bool")
+
+
+#: benefit states (as the SQL compiler's): an amount, unknown, no tier or step reached, no amount at all
+_OK, _UNKNOWN, _NOT_REACHED, _NONE = 0, 1, 2, 3
+
+
+def _benefit(gen: _Gen, rule: CompiledRule) -> tuple[str, str, int]:
+    """(state, amount numerator, denominator) of a rule's benefit before its caps, as ``Engine._benefit``."""
+    benefit = rule.rule.benefit
+    if benefit.form == "none":
+        return str(_NONE), "0", 1
+    if benefit.form in ("fixed", "formula"):
+        assert benefit.amount is not None
+        x = gen.number(parse(str(benefit.amount)))
+        state, amount, den = gen.tmp(f"{_OK} if {x.k} else {_UNKNOWN}"), x.v, x.den
+    elif benefit.form == "rate":
+        base, rate = gen.number(parse(str(benefit.base))), gen.number(parse(str(benefit.rate)))
+        gen.guard(base.v, rate.v)
+        product = gen.tmp(f"{base.v} * {rate.v}")
+        amount, den = gen.tmp(f"{product} if {product} > 0 else 0"), base.den * rate.den
+        state = gen.tmp(f"{_OK} if {gen.known(base, rate)} else {_UNKNOWN}")
+    elif benefit.form == "schedule":
+        state, amount, den = _schedule(gen, rule)
+    elif benefit.form == "tiers":
+        state, amount, den = _tiers(gen, rule)
+    else:
+        raise NoKernel(f"编译内核不支持 {benefit.form} 形式的给付")
+    if benefit.ceiling is None:
+        return state, amount, den
+    ceiling = gen.number(parse(str(benefit.ceiling)))
+    top, (below, limit) = gen.common(Val(amount, "True", "num", den), ceiling)
+    capped = gen.tmp(f"min({below}, {limit})")
+    # an unknown ceiling makes an amount unknown (the engine returns it before comparing)
+    state = gen.tmp(f"{state} if {_or(f'{state} != {_OK}', ceiling.k)} else {_UNKNOWN}")
+    return state, capped, top
+
+
+def _schedule(gen: _Gen, rule: CompiledRule) -> tuple[str, str, int]:
+    benefit = rule.rule.benefit
+    assert benefit.index is not None and benefit.base is not None and benefit.steps
+    index = gen.number(parse(str(benefit.index)))
+    base = gen.number(parse(str(benefit.base)))
+    rates = [gen.number(parse(str(step.rate))) for step in benefit.steps]
+    den = math.lcm(*(base.den * r.den for r in rates))
+    state, amount = str(_NOT_REACHED), "0"
+    # the first step whose years hold the index, as the engine's loop; written last to first so the first wins
+    for step, rate in reversed(list(zip(benefit.steps, rates, strict=True))):
+        first, last = step.years
+        within = gen.tmp(_and(f"{first * index.den} <= {index.v}", f"{index.v} <= {last * index.den}"))
+        gen.guard(base.v, rate.v)
+        product = gen.scaled(Val(gen.tmp(f"{base.v} * {rate.v}"), "True", "num", base.den * rate.den), den)
+        ok = gen.tmp(f"{_OK} if {gen.known(base, rate)} else {_UNKNOWN}")
+        state = gen.tmp(f"{ok} if {within} else {state}")
+        amount = gen.tmp(f"{product} if {within} else {amount}")
+    state = gen.tmp(f"{state} if {index.k} else {_UNKNOWN}")
+    return state, amount, den
+
+
+def _tiers(gen: _Gen, rule: CompiledRule) -> tuple[str, str, int]:
+    """Tiers with no award of the rule in the ledger (the runner checks): highest and top_up pay the largest
+    amount reached, each the sum of those reached."""
+    benefit = rule.rule.benefit
+    assert benefit.tiers
+    tiers = [(gen.condition(t.when), gen.number(parse(str(t.amount)))) for t in benefit.tiers]
+    den = math.lcm(*(a.den for _, a in tiers))
+    mode = benefit.mode or "highest"
+    reached, pending, parts = [], [], []
+    for when, paid in tiers:
+        scaled = gen.scaled(paid, den)
+        unknown = _or(_not(when.k), _not(paid.k)) if gen.known(when, paid) != "True" else "False"
+        pending.append(unknown)
+        hit = gen.tmp(_and(_not(unknown), when.v))
+        reached.append(hit)
+        parts.append(scaled)
+    any_reached = gen.tmp(_or(*reached))
+    any_pending = gen.tmp(_or(*pending))
+    if mode == "each":
+        total = " + ".join(f"({p} if {r} else 0)" for p, r in zip(parts, reached, strict=True))
+        amount = gen.tmp(total)
+    else:
+        best = gen.tmp("-(2**62)")
+        for p, r in zip(parts, reached, strict=True):
+            gen.lines.append(f"if {r} and {p} > {best}: {best} = {p}")
+        amount = best
+        if mode == "top_up":  # nothing paid before (no award of the rule in the ledger): the best itself
+            not_positive = gen.tmp(_and(any_reached, f"{best} <= 0"))
+            state = gen.tmp(
+                f"({_NOT_REACHED} if {not_positive} else {_OK}) if {any_reached} else "
+                f"({_UNKNOWN} if {any_pending} else {_NOT_REACHED})"
+            )
+            return state, amount, den
+    state = gen.tmp(f"{_OK} if {any_reached} else ({_UNKNOWN} if {any_pending} else {_NOT_REACHED})")
+    return state, amount, den
+
+
+def generate(
+    document: CompiledDocument, catalogue: Catalogue, inputs: Inputs, *, readings: dict[str, str],
+    any_jurisdiction: bool, shape: PopulationShape, quarter: int | None = None,
+) -> KernelSource:  # fmt: skip
+    """The kernel of one document over ``inputs``, or ``NoKernel`` with the reason it cannot be one."""
+    doc_id = document.loaded.id
+    if quarter is not None:
+        raise NoKernel("编译内核不支持按季度评估")
+    rules = [r for r in document.rules if all(readings.get(k) == v for k, v in r.when_reading)]
+    gen = _Gen(document, catalogue, inputs, readings)
+    amounts = []
+    for index, rule in enumerate(rules):
+        if shape.paid_under(rule.ledger_ref) or shape.paid_under(rule.provision_ref + "/"):
+            raise NoKernel(f"台账中有规则 {rule.ref} 的已领记录：由 SQL 计算")
+        if any(shape.paid_under(c.ledger_ref) for c in document.conflicts.get(rule.ref, []) if c.holds(readings)):
+            raise NoKernel(f"台账中有与规则 {rule.ref} 不得重复享受的记录：由 SQL 计算")
+        gen.lines.append(f"# {rule.ref}")
+        _rule(gen, rule, index, any_jurisdiction=any_jurisdiction)
+        amounts.append(rule.rule.benefit.form != "none")
+    constants = _exclusions(gen, document, rules, readings)
+    region = None if any_jurisdiction else document.loaded.policy.document.jurisdiction.region
+    specs = list(gen.specs)
+    args = ", ".join(
+        [f"a{i}, k{i}" for i in range(len(specs))] + ["region_ok", "status", "amount", "ovf_rows", "start", "stop"]
+    )
+    body = "\n".join("        " + line for line in gen.lines)
+    name = "kernel_" + "".join(c if c.isalnum() else "_" for c in doc_id)
+    source = (
+        "import numba\nimport numpy as np\n\n"
+        + "".join(f"{name} = np.array({values!r}, dtype=np.int64)\n" for name, values in constants.items())
+        + "\n\n"
+        f"@numba.njit(nogil=True, cache=True)\n"
+        f"def {name}({args}):\n"
+        f"    for i in range(start, stop):\n"
+        f"        ovf = False\n"
+        f"        region = region_ok[i]\n"
+        f"{body}\n"
+        f"        ovf_rows[i] = ovf\n"
+    )
+    return KernelSource(name=name, source=source, inputs=specs, rules=rules, region=region, amounts=amounts)
+
+
+def _exclusions(
+    gen: _Gen, document: CompiledDocument, rules: list[CompiledRule], readings: dict[str, str]
+) -> dict[str, list[int]]:
+    """不重复享受 within the document, as ``huiqi.engine.evaluate._apply_exclusions`` with nothing paid before:
+    of the eligible members, the allowed combination with the highest total (the first in size-descending,
+    lexicographic order on ties); the eligible members left out are excluded.
+
+    Which combinations a group allows depends on the combination alone, so the generator lists them once
+    (``ALLOWED``: per subset of the members, as a bit mask; ``ORDER``: the allowed ones in the engine's order);
+    a row whose eligible members are allowed together, the usual case, loops over nothing."""
+    doc_id = document.loaded.id
+    active = [e for e in document.exclusions
+              if all(readings.get(f"{doc_id}:{k}") == v for k, v in e.when_reading.items())]  # fmt: skip
+    local = {f"{r.provision.id}/{r.rule.id}": i for i, r in enumerate(rules)}
+    members = sorted({ref for e in active for ref in e.rules if ref in local})
+    if not members:
+        return {}
+    if len(members) > 16:
+        raise NoKernel("互斥组成员超过16条规则：由 SQL 计算")
+    groups = [(sum(1 << members.index(ref) for ref in e.rules if ref in members), e.max) for e in active]
+    allowed = [
+        int(all((mask & group).bit_count() <= most for group, most in groups)) for mask in range(1 << len(members))
+    ]
+    order = [sum(1 << b for b in combo) for size in range(len(members), -1, -1)
+             for combo in itertools.combinations(range(len(members)), size)]  # fmt: skip
+    order = [mask for mask in order if allowed[mask]]
+    eligible, excluded = _STATUS[Status.ELIGIBLE], _STATUS[Status.EXCLUDED]
+    columns = [local[ref] for ref in members]
+    lines = gen.lines
+    lines.append("e = 0")
+    lines += [f"if status[i, {c}] == {eligible}: e |= {1 << b}" for b, c in enumerate(columns)]
+    lines.append("if not ALLOWED[e]:")
+    lines.append("    best = -1")
+    lines.append("    keep = 0")
+    lines.append("    for subset in ORDER:")
+    lines.append("        if subset & e == subset:")
+    lines.append("            total = 0")
+    for b, c in enumerate(columns):
+        lines.append(f"            if subset & {1 << b} and amount[i, {c}] != {NO_AMOUNT}: total += amount[i, {c}]")
+    lines.append("            if total > best:")
+    lines.append("                best = total")
+    lines.append("                keep = subset")
+    lines += [
+        f"    if e & {1 << b} and not keep & {1 << b}: status[i, {c}] = {excluded}" for b, c in enumerate(columns)
+    ]
+    return {"ALLOWED": allowed, "ORDER": order}
+
+
+def _rule(gen: _Gen, rule: CompiledRule, index: int, *, any_jurisdiction: bool) -> None:
+    """The status and amount of one rule, in the order ``Engine._run`` decides them."""
+    s = _STATUS
+    types = tuple(sorted(rule.applies_to))
+    applies_v, applies_k = gen.input(("applies", types))
+    condition = gen.condition(rule.rule.conditions)
+    state, amount, den = _benefit(gen, rule)
+    lines = gen.lines
+    fen = "0"
+    if rule.rule.benefit.form != "none":
+        # caps: with nothing paid under the rule, each leaves its whole amount; one at or below 0 is used up
+        used_up = []
+        capped = Val(amount, "True", "num", den)
+        for cap_rule in rule.rule.caps:
+            cap = gen.number(parse(str(cap_rule.amount)))
+            if cap.k != "True":
+                raise NoKernel(f"规则 {rule.ref} 的上限读取事实：由 SQL 计算")
+            top, (x, y) = gen.common(capped, cap)
+            capped = Val(gen.tmp(f"min({x}, {y})"), "True", "num", top)
+            used_up.append(f"{y} <= 0")
+        fen = gen.round_half_up(capped.v, capped.den) if capped.den != 1 else capped.v
+        exhausted = _or(*used_up) if used_up else "False"
+    else:
+        exhausted = "False"
+    final = s[Status.NEEDS_REVIEW] if rule.rule.benefit.review else s[Status.ELIGIBLE]
+    info, not_eligible = s[Status.NEEDS_INFORMATION], s[Status.NOT_ELIGIBLE]
+    c_known, c_value = condition.k, condition.v
+    lines += [
+        f"st = {final}",
+        _set("st", not_eligible, _and(f"{state} == {_OK}", _or(f"{fen} <= 0", exhausted))),
+        _set("st", not_eligible, f"{state} == {_NOT_REACHED}"),
+        _set("st", info, _or(f"{state} == {_UNKNOWN}", _not(c_known))),
+    ]
+    if not any_jurisdiction:  # an unknown region: what would need it needs information; not eligible stays
+        lines.append(_set("st", info, _and("region < 0", f"st == {final}")))
+    lines += [
+        _set("st", not_eligible, _and(c_known, _not(c_value))),
+        _set("st", s[Status.NOT_APPLICABLE], _and(applies_k, _not(applies_v))),
+        f"status[i, {index}] = st",
+        f"amount[i, {index}] = {fen} if {state} == {_OK} else {NO_AMOUNT}",
+    ]

@@ -1,0 +1,149 @@
+"""Compile and run a document's kernel; give back the wide result the document's SQL query gives.
+
+The generated source is written once to a cache folder (``$HUIQI_KERNEL_CACHE``, else
+``~/.cache/huiqi/kernels``) under a name derived from its text, and numba caches the machine code beside it:
+the first run of a document compiles it (about 1–3 s), later runs in any process load it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import importlib.util
+import os
+import sys
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+
+from huiqi.compile.document import DocumentQuery, RuleColumns
+from huiqi.compile.shape import PopulationShape
+from huiqi.engine.evaluate import Engine
+
+from .codegen import NO_AMOUNT, KernelSource, generate
+from .inputs import Inputs, NoKernel
+
+_COMPILED: dict[str, Callable[..., None]] = {}
+_LOCK = threading.Lock()
+
+
+def available() -> bool:
+    """Whether numba is installed (the kernel's one dependency beyond numpy)."""
+    return importlib.util.find_spec("numba") is not None
+
+
+def cache_folder() -> Path:
+    folder = os.environ.get("HUIQI_KERNEL_CACHE")
+    return Path(folder) if folder else Path.home() / ".cache" / "huiqi" / "kernels"
+
+
+def compiled(source: KernelSource) -> Callable[..., None]:
+    """The kernel function of a generated source (imported from the cache folder, compiled on first call)."""
+    digest = hashlib.sha256(source.source.encode()).hexdigest()[:20]
+    with _LOCK:
+        if digest not in _COMPILED:
+            if not available():
+                raise NoKernel("未安装 numba（pip install 'huiqi[kernel]'）：由 SQL 计算")
+            folder = cache_folder()
+            folder.mkdir(parents=True, exist_ok=True)
+            path = folder / f"k_{digest}.py"
+            if not path.exists():
+                temporary = path.with_suffix(f".{os.getpid()}.tmp")
+                temporary.write_text(source.source, encoding="utf-8")
+                temporary.replace(path)
+            spec = importlib.util.spec_from_file_location(f"huiqi_kernel_{digest}", path)
+            assert spec is not None and spec.loader is not None
+            module = importlib.util.module_from_spec(spec)
+            sys.modules[spec.name] = module  # numba's cache finds the kernel's globals through its module
+            spec.loader.exec_module(module)
+            _COMPILED[digest] = getattr(module, source.name)
+        return _COMPILED[digest]
+
+
+def shape_of(entities: pa.Table, ledger: pa.Table) -> PopulationShape:
+    """What the kernel needs to know of the tables: the entity types and the rules the ledger names."""
+    types = frozenset(entities["entity_type"].unique().to_pylist())
+    rules = frozenset(ledger["rule"].unique().to_pylist()) if ledger.num_rows else frozenset()
+    return PopulationShape(types, lambda region: (0, 0, 0), rules)
+
+
+class KernelRun:
+    """One document's kernel over one population's inputs."""
+
+    def __init__(
+        self, engine: Engine, document: str, inputs: Inputs, *, shape: PopulationShape, readings: dict[str, str],
+        any_jurisdiction: bool, quarter: int | None = None,
+    ) -> None:  # fmt: skip
+        self.inputs = inputs
+        self.source = generate(
+            engine.documents[document], engine.catalogue, inputs, readings=engine.resolve_readings(readings),
+            any_jurisdiction=any_jurisdiction, shape=shape, quarter=quarter,
+        )  # fmt: skip
+        self.document = document
+        self.query = DocumentQuery(
+            document=document, sql="",
+            rules=[RuleColumns(ref=r.ref, provision=r.provision.id, rule=r.rule.id, label=r.rule.label,
+                               is_ceiling=r.is_ceiling, status=f"r{i}_s", amount=f"r{i}_m" if has else None)
+                   for i, (r, has) in enumerate(zip(self.source.rules, self.source.amounts, strict=True))],
+        )  # fmt: skip
+
+    def arguments(self) -> list[Any]:
+        args: list[Any] = []
+        for spec in self.source.inputs:
+            args.extend(self.inputs.get(spec))
+        return args
+
+    def region_ok(self) -> np.ndarray:
+        """Per row: 1 in the jurisdiction, 0 outside, -1 unknown (every row 1 for any jurisdiction)."""
+        if self.source.region is None:
+            return np.ones(self.inputs.rows, dtype=np.int8)
+        values, known = self.inputs.get(("in_region", self.source.region))
+        return np.where(known, values.astype(np.int8), np.int8(-1)).astype(np.int8)
+
+    def run(self) -> pa.Table:
+        """The wide result: ``entity_id``, each rule's status code and amount, for the rows the document reaches."""
+        rows, count = self.inputs.rows, len(self.source.rules)
+        region = self.region_ok()
+        status = np.empty((rows, count), dtype=np.int32)
+        amount = np.empty((rows, count), dtype=np.int64)
+        overflow = np.zeros(rows, dtype=np.bool_)
+        kernel, arguments = compiled(self.source), (*self.arguments(), region, status, amount, overflow)
+        # numba releases the GIL in the kernel: one slice of the rows per core, in threads
+        workers = max(1, min(os.cpu_count() or 1, rows // 50_000))
+        bounds = [rows * part // workers for part in range(workers + 1)]
+        if workers == 1:
+            kernel(*arguments, 0, rows)
+        else:
+            with ThreadPoolExecutor(workers) as pool:
+                list(pool.map(lambda part: kernel(*arguments, bounds[part], bounds[part + 1]), range(workers)))
+        if overflow.any():
+            raise NoKernel(f"{int(overflow.sum())} 行的数值超出 64 位整数的精确范围：由 SQL 计算")
+        reached = region != 0
+        keep = None if reached.all() else np.flatnonzero(reached)
+        ids = self.inputs.entities["entity_id"]
+        columns: dict[str, pa.Array | pa.ChunkedArray] = {"entity_id": ids if keep is None else ids.take(keep)}
+        for index, columns_of in enumerate(self.query.rules):
+            s, m = status[:, index], amount[:, index]
+            if keep is not None:
+                s, m = s[keep], m[keep]
+            columns[columns_of.status] = pa.array(s)
+            if columns_of.amount is not None:
+                columns[columns_of.amount] = pa.array(m, mask=m == NO_AMOUNT)
+        return pa.table(columns)
+
+
+def evaluate(
+    engine: Engine, document: str, entities: pa.Table, history: pa.Table, ledger: pa.Table, *, period: int,
+    as_of: dt.date, readings: dict[str, str] | None = None, any_jurisdiction: bool = False, quarter: int | None = None,
+) -> tuple[DocumentQuery, pa.Table]:  # fmt: skip
+    """One document over Arrow tables: its columns and wide result, as ``DuckDBRunner.evaluate``; ``NoKernel``
+    when the kernel does not compile it."""
+    inputs = Inputs(entities, history, engine.catalogue, period, as_of)
+    run = KernelRun(engine, document, inputs, shape=shape_of(entities, ledger), readings=readings or {},
+                    any_jurisdiction=any_jurisdiction, quarter=quarter)  # fmt: skip
+    return run.query, run.run()
