@@ -280,10 +280,10 @@ class _Gen:
         return Val(self.tmp(f"{x} {op} {y}"), self.known(a, b), "bool")
 
     def text_compare(self, left: ast.Node, right: ast.Node) -> tuple[str, str] | None:
-        if isinstance(left, ast.Name) and isinstance(right, ast.Text) and left.id in self.catalogue:
-            if self.catalogue[left.id].type is Type.TEXT and self.catalogue[left.id].period is not Period.QUARTERLY:
-                return left.id, right.value
-        return None
+        if not (isinstance(left, ast.Name) and isinstance(right, ast.Text) and left.id in self.catalogue):
+            return None
+        fact = self.catalogue[left.id]
+        return (left.id, right.value) if fact.type is Type.TEXT and fact.period is not Period.QUARTERLY else None
 
     def contains(self, node: ast.Contains) -> Val:
         item, container = node.item, node.container
@@ -363,18 +363,13 @@ class _Gen:
         if name == "in_region" and isinstance(args[0], ast.Text):
             v, k = self.input(("in_region", args[0].value))
             return Val(v, k, "bool")
-        if name == "years_since" and isinstance(args[0], ast.Name) and args[0].id in self.catalogue:
-            if self.catalogue[args[0].id].type is Type.DATE and self.catalogue[args[0].id].default is None:
-                v, k = self.input(("years_since", args[0].id))
-                return Val(v, k, "num")
+        if name in ("years_since", "year") and self.plain_date(args[0]):
+            v, k = self.input((name, args[0].id))  # type: ignore[attr-defined]
+            return Val(v, k, "num")
         if name == "days_between":
             a, b = self.expr(args[0]), self.expr(args[1])
             if a.kind == b.kind == "date":
                 return Val(self.tmp(f"{b.v} - {a.v}"), self.known(a, b), "num")
-        if name == "year" and isinstance(args[0], ast.Name) and args[0].id in self.catalogue:
-            if self.catalogue[args[0].id].type is Type.DATE and self.catalogue[args[0].id].default is None:
-                v, k = self.input(("year", args[0].id))
-                return Val(v, k, "num")
         if name == "at" and isinstance(args[0], ast.Name) and args[0].id in self.catalogue:
             year = self.number(args[1])
             if year.const is None or Fraction(year.const).denominator != 1:
@@ -404,6 +399,13 @@ class _Gen:
 
             return Val(str(dt.date.fromisoformat(args[0].value).toordinal() - 719163), "True", "date")
         raise NoKernel(f"编译内核不支持函数 {name}()")
+
+    def plain_date(self, node: ast.Node) -> bool:
+        """A date fact without a default: read as a column the inputs derive from (its year, years since it)."""
+        if not isinstance(node, ast.Name) or node.id not in self.catalogue:
+            return False
+        fact = self.catalogue[node.id]
+        return fact.type is Type.DATE and fact.default is None
 
     def sum_years(self, key: str, first: Val, last: Val) -> Val:
         """The fact summed over the years ``first`` to ``last`` (at most the assessed year), unknown where one
