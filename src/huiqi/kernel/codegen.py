@@ -628,7 +628,7 @@ def _exclusions(
     columns = [local[ref] for ref in members]
     lines = gen.lines
     lines.append("e = 0")
-    lines += [f"if status[i, {c}] == {eligible}: e |= {1 << b}" for b, c in enumerate(columns)]
+    lines += [f"if status[{c}, i] == {eligible}: e |= {1 << b}" for b, c in enumerate(columns)]
     lines.append("if not ALLOWED[e]:")
     lines.append("    best = -1")
     lines.append("    keep = 0")
@@ -636,12 +636,12 @@ def _exclusions(
     lines.append("        if subset & e == subset:")
     lines.append("            total = 0")
     for b, c in enumerate(columns):
-        lines.append(f"            if subset & {1 << b} and amount[i, {c}] != {NO_AMOUNT}: total += amount[i, {c}]")
+        lines.append(f"            if subset & {1 << b} and amount[{c}, i] != {NO_AMOUNT}: total += amount[{c}, i]")
     lines.append("            if total > best:")
     lines.append("                best = total")
     lines.append("                keep = subset")
     lines += [
-        f"    if e & {1 << b} and not keep & {1 << b}: status[i, {c}] = {excluded}" for b, c in enumerate(columns)
+        f"    if e & {1 << b} and not keep & {1 << b}: status[{c}, i] = {excluded}" for b, c in enumerate(columns)
     ]
     return {"ALLOWED": allowed, "ORDER": order}
 
@@ -684,6 +684,6 @@ def _rule(gen: _Gen, rule: CompiledRule, index: int, *, any_jurisdiction: bool) 
     lines += [
         _set("st", not_eligible, _and(c_known, _not(c_value))),
         _set("st", s[Status.NOT_APPLICABLE], _and(applies_k, _not(applies_v))),
-        f"status[i, {index}] = st",
-        f"amount[i, {index}] = {fen} if {state} == {_OK} else {NO_AMOUNT}",
+        f"status[{index}, i] = st",
+        f"amount[{index}, i] = {fen} if {state} == {_OK} else {NO_AMOUNT}",
     ]

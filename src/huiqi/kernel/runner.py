@@ -109,8 +109,9 @@ class KernelRun:
         """The wide result: ``entity_id``, each rule's status code and amount, for the rows the document reaches."""
         rows, count = self.inputs.rows, len(self.source.rules)
         region = self.region_ok()
-        status = np.empty((rows, count), dtype=np.int32)
-        amount = np.empty((rows, count), dtype=np.int64)
+        # one contiguous row of the output per rule: each becomes an Arrow column without a copy
+        status = np.empty((count, rows), dtype=np.int32)
+        amount = np.empty((count, rows), dtype=np.int64)
         overflow = np.zeros(rows, dtype=np.bool_)
         kernel, arguments = compiled(self.source), (*self.arguments(), region, status, amount, overflow)
         # numba releases the GIL in the kernel: one slice of the rows per core, in threads
@@ -128,7 +129,7 @@ class KernelRun:
         ids = self.inputs.entities["entity_id"]
         columns: dict[str, pa.Array | pa.ChunkedArray] = {"entity_id": ids if keep is None else ids.take(keep)}
         for index, columns_of in enumerate(self.query.rules):
-            s, m = status[:, index], amount[:, index]
+            s, m = status[index], amount[index]
             if keep is not None:
                 s, m = s[keep], m[keep]
             columns[columns_of.status] = pa.array(s)
