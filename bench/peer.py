@@ -535,11 +535,11 @@ def kernel_load(engine: Engine, folder: Path, facts: set[str]) -> Any:
     """The peer document's kernel over the population's files: the Parquet columns the rules read, as
     aligned arrays (every input read here, so that the evaluation times the kernel alone)."""
     from huiqi.kernel.inputs import Inputs, read_population
-    from huiqi.kernel.runner import KernelRun, shape_of
+    from huiqi.kernel.runner import KernelRun
 
     entities, history, ledger = read_population(folder, facts)
-    inputs = Inputs(entities, history, engine.catalogue, YEAR, AS_OF)
-    run = KernelRun(engine, DOCUMENT, inputs, shape=shape_of(entities, ledger), readings={}, any_jurisdiction=False)
+    inputs = Inputs(entities, history, engine.catalogue, YEAR, AS_OF, ledger)
+    run = KernelRun(engine, DOCUMENT, inputs, readings={}, any_jurisdiction=False)
     run.arguments()
     run.region_ok()
     return run

@@ -111,7 +111,12 @@ def simulate(
         Path | None, typer.Option("--policies", help="政策库目录（默认：项目的 policies/ 或 $HUIQI_POLICIES）")
     ] = None,
     engine_name: Annotated[
-        str, typer.Option("--engine", help="规则计算引擎：duckdb（进程内，默认）或 spark（汇总仍由 DuckDB 完成）")
+        str,
+        typer.Option(
+            "--engine",
+            help="规则计算引擎：duckdb（进程内，默认）、spark（汇总仍由 DuckDB 完成）或 kernel（编译内核，需 numba；"
+            "不能编译的文件仍由 DuckDB 计算，报告中注明）",
+        ),
     ] = "duckdb",
     spark_master: Annotated[
         str, typer.Option("--spark-master", help="Spark master：local[2]（本机）或集群地址 spark://host:7077")
@@ -141,8 +146,8 @@ def simulate(
 
     if reform is not None and compare is not None:
         raise typer.BadParameter("--reform 与 --compare 不能同时使用", param_hint="--compare")
-    if engine_name not in ("duckdb", "spark"):
-        raise typer.BadParameter(f"未知的引擎 {engine_name!r}：可选 duckdb 或 spark", param_hint="--engine")
+    if engine_name not in ("duckdb", "spark", "kernel"):
+        raise typer.BadParameter(f"未知的引擎 {engine_name!r}：可选 duckdb、spark 或 kernel", param_hint="--engine")
     readings = _parse_readings(reading)
     try:
         assessed_quarter = None
@@ -162,6 +167,7 @@ def simulate(
             compare=[d.strip() for d in compare.split(",") if d.strip()] if compare is not None else None,
             budgets=load_budgets(budget) if budget is not None else None,
             spark_master=spark_master if engine_name == "spark" else None, memory_limit=memory_limit,
+            kernel=engine_name == "kernel",
         )  # fmt: skip
         prepare_output_dir(out)  # before the run: a file in the way is said at once
         report, files = run_plan(plan, base, engine, out, progress=_progress)

@@ -24,7 +24,6 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
 
-from huiqi.compile.shape import PopulationShape
 from huiqi.engine.results import Status
 from huiqi.engine.ruleset import CompiledDocument, CompiledRule
 from huiqi.expr import ast
@@ -41,6 +40,29 @@ NO_AMOUNT = -(2**63)
 LIMIT = 2.0**61
 
 _STATUS = {status: index for index, status in enumerate(Status)}
+
+
+#: the ledger functions of the language and the aggregate each reads (``huiqi.kernel.inputs``)
+_LEDGER_KINDS = {"paid": "paid", "paid_provision": "prov", "paid_years": "years", "paid_in_year": "paidp",
+                 "paid_last": "last"}  # fmt: skip
+
+
+def _period_offset(node: ast.Node) -> int | None:
+    """``k`` where a year is written ``period + k`` or ``period - k`` (``period`` alone: 0), else None."""
+    if isinstance(node, ast.Name) and node.id == "period":
+        return 0
+    if isinstance(node, ast.BinOp) and node.op in "+-" and isinstance(node.left, ast.Name) and node.left.id == "period":
+        right = node.right
+        if isinstance(right, ast.Number) and right.value.denominator == 1:
+            return int(right.value) if node.op == "+" else -int(right.value)
+    return None
+
+
+def _reads_ledger(node: ast.Node) -> bool:
+    """Whether an expression calls a ledger function (its value then depends on the rule that reads it)."""
+    if isinstance(node, ast.Call) and (node.func in _LEDGER_KINDS or node.func == "paid_each_year"):
+        return True
+    return any(_reads_ledger(child) for child in ast.children(node))
 
 
 def _and(*parts: str) -> str:
@@ -98,8 +120,10 @@ class _Gen:
         self.scope = document.loaded.scope
         self.lines: list[str] = []
         self.specs: dict[Spec, int] = {}
-        self.definitions: dict[str, Val] = {}
+        self.definitions: dict[tuple[str, str], Val] = {}
         self.counter = 0
+        #: the rule being written: what ``paid()`` and its kin read
+        self.rule: CompiledRule | None = None
 
     # -- plumbing ----------------------------------------------------------------------------
     def tmp(self, expr: str) -> str:
@@ -193,15 +217,18 @@ class _Gen:
 
     def name(self, name: str) -> Val:
         if name == "period":
-            return self.const(Fraction(self.inputs.period))
+            return Val("period", "True", "num")  # an argument: one kernel serves every assessed year
         if name == "as_of":
-            return Val(str(self.inputs.as_of.toordinal() - 719163), "True", "date")
+            return Val("as_of", "True", "date")
         if name in self.catalogue:
             return self.fact(name)
         if name in self.scope.definitions:
-            if name not in self.definitions:
-                self.definitions[name] = self.expr(self.scope.definitions[name])
-            return self.definitions[name]
+            node = self.scope.definitions[name]
+            # a definition reading the ledger reads the rule's own awards: one per rule
+            memo = (name, self.rule.ref if self.rule is not None and _reads_ledger(node) else "")
+            if memo not in self.definitions:
+                self.definitions[memo] = self.expr(node)
+            return self.definitions[memo]
         if name in self.scope.reading_names:
             key, options = self.scope.reading_names[name]
             return self.expr(options[self.readings[f"{self.scope.document}:{key}"]])
@@ -353,10 +380,14 @@ class _Gen:
             value = self.tmp(f"{yes} if {c} else {no}")
             known = self.tmp(_and(condition.k, f"({then.k}) if {c} else ({other.k})"))
             return Val(value, known, then.kind, den)
-        if name in ("paid", "paid_provision", "paid_years", "paid_in_year", "paid_last"):
-            return self.const(Fraction(0))  # the generator refuses a rule whose awards the ledger names
+        if name in _LEDGER_KINDS:
+            kind = _LEDGER_KINDS[name]
+            v, k = self.input(("ledger", kind, self.ledger_ref(kind)))
+            return Val(v, k, "num")
         if name == "paid_each_year":
-            return self.const(False)
+            years = int(args[0].value) if args and isinstance(args[0], ast.Number) else 1
+            v, _ = self.input(("ledger", "each", self.ledger_ref("each"), years))
+            return Val(self.tmp(f"{v} == {years}"), "True", "bool")
         if name == "has":
             x = self.expr(args[0])
             return Val(x.k, "True", "bool")
@@ -371,24 +402,24 @@ class _Gen:
             if a.kind == b.kind == "date":
                 return Val(self.tmp(f"{b.v} - {a.v}"), self.known(a, b), "num")
         if name == "at" and isinstance(args[0], ast.Name) and args[0].id in self.catalogue:
-            year = self.number(args[1])
-            if year.const is None or Fraction(year.const).denominator != 1:
+            offset = _period_offset(args[1])
+            if offset is None:
                 raise NoKernel("at() 的年份须为 period 加减常量")
             if self.catalogue[args[0].id].period is not Period.ANNUAL:
                 raise NoKernel("at() 只读取年度事实")
-            return self.fact(args[0].id, ("at", args[0].id, int(year.const) - self.inputs.period))
+            return self.fact(args[0].id, ("at", args[0].id, offset))
         if name in ("first_reached", "first_exceeded") and isinstance(args[0], ast.Name):
             return self.first_reached(args[0].id, args[1], exceeded=name == "first_exceeded")
         if name == "add_years" and isinstance(args[0], ast.Name) and args[0].id in self.catalogue:
-            years = self.number(args[1])
+            shift = self.number(args[1])
             fact = self.catalogue[args[0].id]
             if (
                 fact.type is Type.DATE
                 and fact.default is None
-                and years.const is not None
-                and Fraction(years.const).denominator == 1
+                and shift.const is not None
+                and Fraction(shift.const).denominator == 1
             ):
-                v, k = self.input(("add_years", args[0].id, int(years.const)))
+                v, k = self.input(("add_years", args[0].id, int(shift.const)))
                 return Val(v, k, "date")
         if name == "sum_years" and isinstance(args[0], ast.Name) and args[0].id in self.catalogue:
             return self.sum_years(args[0].id, self.number(args[1]), self.number(args[2]))
@@ -399,6 +430,12 @@ class _Gen:
 
             return Val(str(dt.date.fromisoformat(args[0].value).toordinal() - 719163), "True", "date")
         raise NoKernel(f"编译内核不支持函数 {name}()")
+
+    def ledger_ref(self, kind: str) -> str:
+        """What a ledger function reads: the rule's ledger reference, or its provision's."""
+        if self.rule is None:
+            raise NoKernel("台账函数只能在规则中使用")
+        return self.rule.provision_ref if kind == "prov" else self.rule.ledger_ref
 
     def plain_date(self, node: ast.Node) -> bool:
         """A date fact without a default: read as a column the inputs derive from (its year, years since it)."""
@@ -414,10 +451,10 @@ class _Gen:
             raise NoKernel("sum_years() 须累加年度事实、年份为整数")
         values, known = self.input(("series", key))
         matrix, present = values.removesuffix("[i]"), known.removesuffix("[i]")
-        start = self.inputs.series_start()
+        start = "series_start"
         total, missing = self.tmp("0"), self.tmp("False")
         self.lines += [
-            f"for year in range({first.v}, min({last.v}, {self.inputs.period}) + 1):",
+            f"for year in range({first.v}, min({last.v}, period) + 1):",
             f"    if year < {start} or not {present}[i, year - {start}]:",  # a loop: branches as written
             f"        {missing} = True",
             "    else:",
@@ -520,8 +557,8 @@ def _schedule(gen: _Gen, rule: CompiledRule) -> tuple[str, str, int]:
 
 
 def _tiers(gen: _Gen, rule: CompiledRule) -> tuple[str, str, int]:
-    """Tiers with no award of the rule in the ledger (the runner checks): highest and top_up pay the largest
-    amount reached, each the sum of those reached."""
+    """Tiers as ``Engine._tiers``: highest pays the largest amount reached unless its tier was paid; top_up the
+    largest less what the rule paid; each the sum of the tiers reached and not yet paid."""
     benefit = rule.rule.benefit
     assert benefit.tiers
     tiers = [(gen.condition(t.when), gen.number(parse(str(t.amount)))) for t in benefit.tiers]
@@ -537,28 +574,33 @@ def _tiers(gen: _Gen, rule: CompiledRule) -> tuple[str, str, int]:
         parts.append(scaled)
     any_reached = gen.tmp(_or(*reached))
     any_pending = gen.tmp(_or(*pending))
+    paid_tier = [gen.input(("ledger", "tier", rule.ledger_ref, t.id))[0] + " > 0" for t in benefit.tiers]
     if mode == "each":
-        total = " + ".join(f"({p} if {r} else 0)" for p, r in zip(parts, reached, strict=True))
-        amount = gen.tmp(total)
-    else:
-        best = gen.tmp("-(2**62)")
-        for p, r in zip(parts, reached, strict=True):
-            gen.lines.append(f"if {r} and {p} > {best}: {best} = {p}")
-        amount = best
-        if mode == "top_up":  # nothing paid before (no award of the rule in the ledger): the best itself
-            not_positive = gen.tmp(_and(any_reached, f"{best} <= 0"))
-            state = gen.tmp(
-                f"({_NOT_REACHED} if {not_positive} else {_OK}) if {any_reached} else "
-                f"({_UNKNOWN} if {any_pending} else {_NOT_REACHED})"
-            )
-            return state, amount, den
+        due = [gen.tmp(_and(r, _not(p))) for r, p in zip(reached, paid_tier, strict=True)]
+        amount = gen.tmp(" + ".join(f"({p} if {d} else 0)" for p, d in zip(parts, due, strict=True)))
+        any_due = gen.tmp(_or(*due))
+        state = gen.tmp(f"{_OK} if {any_due} else ({_UNKNOWN} if {any_pending} else {_NOT_REACHED})")
+        return state, amount, den
+    best, best_paid = gen.tmp("-(2**62)"), gen.tmp("False")
+    for p, r, t in zip(parts, reached, paid_tier, strict=True):  # the first largest, as max() in the engine
+        gen.lines.append(f"if {r} and {p} > {best}:")
+        gen.lines.append(f"    {best} = {p}")
+        gen.lines.append(f"    {best_paid} = {t}")
+    gen.lines.append(f"if not {any_reached}: {best} = 0")  # no tier reached: no amount (and no sentinel in sums)
     state = gen.tmp(f"{_OK} if {any_reached} else ({_UNKNOWN} if {any_pending} else {_NOT_REACHED})")
-    return state, amount, den
+    if mode == "top_up":
+        already = gen.input(("ledger", "paid", rule.ledger_ref))[0]
+        gen.guard(f"abs({best}) + abs({already} * {den})", "1")
+        amount = gen.tmp(f"{best} - {already} * {den}")
+        state = gen.tmp(f"{_NOT_REACHED} if {_and(f'{state} == {_OK}', f'{amount} <= 0')} else {state}")
+        return state, amount, den
+    state = gen.tmp(f"{_NOT_REACHED} if {_and(f'{state} == {_OK}', best_paid)} else {state}")
+    return state, best, den
 
 
 def generate(
     document: CompiledDocument, catalogue: Catalogue, inputs: Inputs, *, readings: dict[str, str],
-    any_jurisdiction: bool, shape: PopulationShape, quarter: int | None = None,
+    any_jurisdiction: bool, quarter: int | None = None,
 ) -> KernelSource:  # fmt: skip
     """The kernel of one document over ``inputs``, or ``NoKernel`` with the reason it cannot be one."""
     doc_id = document.loaded.id
@@ -568,10 +610,7 @@ def generate(
     gen = _Gen(document, catalogue, inputs, readings)
     amounts = []
     for index, rule in enumerate(rules):
-        if shape.paid_under(rule.ledger_ref) or shape.paid_under(rule.provision_ref + "/"):
-            raise NoKernel(f"台账中有规则 {rule.ref} 的已领记录：由 SQL 计算")
-        if any(shape.paid_under(c.ledger_ref) for c in document.conflicts.get(rule.ref, []) if c.holds(readings)):
-            raise NoKernel(f"台账中有与规则 {rule.ref} 不得重复享受的记录：由 SQL 计算")
+        gen.rule = rule
         gen.lines.append(f"# {rule.ref}")
         _rule(gen, rule, index, any_jurisdiction=any_jurisdiction)
         amounts.append(rule.rule.benefit.form != "none")
@@ -579,7 +618,8 @@ def generate(
     region = None if any_jurisdiction else document.loaded.policy.document.jurisdiction.region
     specs = list(gen.specs)
     args = ", ".join(
-        [f"a{i}, k{i}" for i in range(len(specs))] + ["region_ok", "status", "amount", "ovf_rows", "start", "stop"]
+        [f"a{i}, k{i}" for i in range(len(specs))]
+        + ["region_ok", "status", "amount", "ovf_rows", "start", "stop", "period", "as_of", "series_start"]
     )
     body = "\n".join("        " + line for line in gen.lines)
     name = "kernel_" + "".join(c if c.isalnum() else "_" for c in doc_id)
@@ -601,13 +641,14 @@ def generate(
 def _exclusions(
     gen: _Gen, document: CompiledDocument, rules: list[CompiledRule], readings: dict[str, str]
 ) -> dict[str, list[int]]:
-    """不重复享受 within the document, as ``huiqi.engine.evaluate._apply_exclusions`` with nothing paid before:
-    of the eligible members, the allowed combination with the highest total (the first in size-descending,
-    lexicographic order on ties); the eligible members left out are excluded.
+    """不重复享受 within the document, as ``huiqi.engine.evaluate._apply_exclusions``: of the eligible members,
+    the allowed combination with the highest total (the first in size-descending, lexicographic order on ties);
+    the eligible members left out are excluded. A rule of a group paid before (in the ledger) uses up its
+    group's allowance whether or not it is eligible now.
 
-    Which combinations a group allows depends on the combination alone, so the generator lists them once
-    (``ALLOWED``: per subset of the members, as a bit mask; ``ORDER``: the allowed ones in the engine's order);
-    a row whose eligible members are allowed together, the usual case, loops over nothing."""
+    The generator lists, per group, how many of its members each subset of the members holds (``COUNT<g>``,
+    by bit mask) and every subset in the engine's order (``ORDER``); a row whose eligible members are allowed
+    together, the usual case, loops over nothing."""
     doc_id = document.loaded.id
     active = [e for e in document.exclusions
               if all(readings.get(f"{doc_id}:{k}") == v for k, v in e.when_reading.items())]  # fmt: skip
@@ -617,23 +658,35 @@ def _exclusions(
         return {}
     if len(members) > 16:
         raise NoKernel("互斥组成员超过16条规则：由 SQL 计算")
-    groups = [(sum(1 << members.index(ref) for ref in e.rules if ref in members), e.max) for e in active]
-    allowed = [
-        int(all((mask & group).bit_count() <= most for group, most in groups)) for mask in range(1 << len(members))
-    ]
-    order = [sum(1 << b for b in combo) for size in range(len(members), -1, -1)
-             for combo in itertools.combinations(range(len(members)), size)]  # fmt: skip
-    order = [mask for mask in order if allowed[mask]]
+    gen.rule = None
+    constants: dict[str, list[int]] = {}
     eligible, excluded = _STATUS[Status.ELIGIBLE], _STATUS[Status.EXCLUDED]
     columns = [local[ref] for ref in members]
     lines = gen.lines
+
+    def paid_before(ref: str) -> str:
+        return f"({gen.input(('ledger', 'paid', document.ledger_refs.get(ref, '')))[0]} > 0)"
+
     lines.append("e = 0")
-    lines += [f"if status[{c}, i] == {eligible}: e |= {1 << b}" for b, c in enumerate(columns)]
-    lines.append("if not ALLOWED[e]:")
+    lines.append("pm = 0")
+    for b, (ref, c) in enumerate(zip(members, columns, strict=True)):
+        lines.append(f"if status[{c}, i] == {eligible}: e |= {1 << b}")
+        lines.append(f"if {paid_before(ref)}: pm |= {1 << b}")
+    tests = []
+    for g, exclusion in enumerate(active):
+        mask = sum(1 << members.index(ref) for ref in exclusion.rules if ref in members)
+        constants[f"COUNT{g}"] = [(subset & mask).bit_count() for subset in range(1 << len(members))]
+        others = [paid_before(ref) for ref in exclusion.rules if ref not in members]
+        lines.append(f"other{g} = " + (" + ".join(f"int{o}" for o in others) if others else "0"))
+        tests.append(f"COUNT{g}[{{s}} | pm] + other{g} <= {exclusion.max}")
+    allowed = " and ".join(tests)
+    constants["ORDER"] = [sum(1 << b for b in combo) for size in range(len(members), -1, -1)
+                          for combo in itertools.combinations(range(len(members)), size)]  # fmt: skip
+    lines.append(f"if not ({allowed.format(s='e')}):")
     lines.append("    best = -1")
     lines.append("    keep = 0")
     lines.append("    for subset in ORDER:")
-    lines.append("        if subset & e == subset:")
+    lines.append(f"        if subset & e == subset and {allowed.format(s='subset')}:")
     lines.append("            total = 0")
     for b, c in enumerate(columns):
         lines.append(f"            if subset & {1 << b} and amount[{c}, i] != {NO_AMOUNT}: total += amount[{c}, i]")
@@ -643,7 +696,7 @@ def _exclusions(
     lines += [
         f"    if e & {1 << b} and not keep & {1 << b}: status[{c}, i] = {excluded}" for b, c in enumerate(columns)
     ]
-    return {"ALLOWED": allowed, "ORDER": order}
+    return constants
 
 
 def _rule(gen: _Gen, rule: CompiledRule, index: int, *, any_jurisdiction: bool) -> None:
@@ -656,16 +709,24 @@ def _rule(gen: _Gen, rule: CompiledRule, index: int, *, any_jurisdiction: bool) 
     lines = gen.lines
     fen = "0"
     if rule.rule.benefit.form != "none":
-        # caps: with nothing paid under the rule, each leaves its whole amount; one at or below 0 is used up
+        # caps (``_apply_caps``): each leaves what it allows less what was paid under it; one at or below 0 is
+        # used up, and the amount is at most every remainder
         used_up = []
         capped = Val(amount, "True", "num", den)
         for cap_rule in rule.rule.caps:
             cap = gen.number(parse(str(cap_rule.amount)))
             if cap.k != "True":
                 raise NoKernel(f"规则 {rule.ref} 的上限读取事实：由 SQL 计算")
-            top, (x, y) = gen.common(capped, cap)
+            if cap_rule.scope == "per_quarter":
+                raise NoKernel("编译内核不支持按季度的上限")
+            kind = "paidp" if cap_rule.scope == "per_year" else "prov" if cap_rule.over == "provision" else "paid"
+            already, _ = gen.input(("ledger", kind, gen.ledger_ref(kind)))
+            paid = Val(already, "True", "num")
+            remaining_den, (c, p) = gen.common(cap, paid)
+            remaining = Val(gen.tmp(f"{c} - {p}"), "True", "num", remaining_den)
+            top, (x, y) = gen.common(capped, remaining)
             capped = Val(gen.tmp(f"min({x}, {y})"), "True", "num", top)
-            used_up.append(f"{y} <= 0")
+            used_up.append(f"{remaining.v} <= 0")
         fen = gen.round_half_up(capped.v, capped.den) if capped.den != 1 else capped.v
         exhausted = _or(*used_up) if used_up else "False"
     else:
@@ -681,6 +742,20 @@ def _rule(gen: _Gen, rule: CompiledRule, index: int, *, any_jurisdiction: bool) 
     ]
     if not any_jurisdiction:  # an unknown region: what would need it needs information; not eligible stays
         lines.append(_set("st", info, _and("region < 0", f"st == {final}")))
+    # what the ledger decides before the benefit (``Engine._run``): 连续支持 years used up, an award that rules
+    # the rule out (不得重复享受 across documents), 一次性 already paid; each written after what it overrides
+    if rule.rule.duration is not None:
+        years = gen.input(("ledger", "years", rule.ledger_ref))[0]
+        this_year = gen.input(("ledger", "paidp", rule.ledger_ref))[0]
+        lines.append(_set("st", not_eligible, _and(f"{years} >= {rule.rule.duration.max_years}", f"{this_year} == 0")))
+    conflicts = [c for c in gen.document.conflicts.get(rule.ref, []) if c.holds(gen.readings)]
+    if conflicts:
+        any_year = tuple(sorted({c.ledger_ref for c in conflicts if c.any_year}))
+        this_period = tuple(sorted({c.ledger_ref for c in conflicts if not c.any_year}))
+        found = gen.input(("ledger", "xdup", any_year, this_period))[0]
+        lines.append(_set("st", s[Status.EXCLUDED], f"{found} > 0"))
+    if rule.rule.once:
+        lines.append(_set("st", not_eligible, f"{gen.input(('ledger', 'paid', rule.ledger_ref))[0]} > 0"))
     lines += [
         _set("st", not_eligible, _and(c_known, _not(c_value))),
         _set("st", s[Status.NOT_APPLICABLE], _and(applies_k, _not(applies_v))),

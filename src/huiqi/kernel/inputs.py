@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -52,6 +53,8 @@ class Inputs:
     catalogue: Catalogue
     period: int
     as_of: dt.date
+    #: the awards paid (``entity_id``, ``rule``, ``period``, ``amount_fen``, ``tier``); None: none
+    ledger: pa.Table | None = None
     arrays: dict[Spec, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
     dens: dict[str, int] = field(default_factory=dict)
     _years: dict[int, tuple[pa.Table, pa.Array]] = field(default_factory=dict)
@@ -92,6 +95,48 @@ class Inputs:
             rows = self.history.filter(pc.equal(self.history["year"], year))
             self._years[year] = (rows, pc.index_in(self.entities["entity_id"], value_set=rows["entity_id"]))
         return self._years[year]
+
+    def _ledger(self, what: tuple[Any, ...]) -> tuple[np.ndarray, np.ndarray]:
+        """One ledger aggregate per entity, as the SQL compiler's (``huiqi.compile.document.base_relation``) and
+        the scalar engine's ``Env.paid`` read it; 0 where the ledger holds nothing, and always known."""
+        zeros = np.zeros(self.rows, dtype=np.int64)
+        known = np.ones(self.rows, dtype=np.bool_)
+        if self.ledger is None or self.ledger.num_rows == 0:
+            return zeros, known
+        kind, ref = what[0], what[1]
+        period = self.period
+        rule = "rule = $ref"
+        sql = {
+            "paid": f"SUM(amount_fen) FILTER (WHERE {rule})",
+            "paidp": f"SUM(amount_fen) FILTER (WHERE {rule} AND period = {period})",
+            "years": f"COUNT(DISTINCT period) FILTER (WHERE {rule})",
+            "prov": "SUM(amount_fen) FILTER (WHERE starts_with(rule, $ref || '/'))",
+            "tier": f"COUNT(*) FILTER (WHERE {rule} AND tier = $extra)",
+            "each": f"COUNT(DISTINCT period) FILTER (WHERE {rule} AND period BETWEEN {period} - $extra AND {period - 1})",
+            "xdup": "COUNT(*) FILTER (WHERE amount_fen > 0 AND (list_contains($ref, rule) OR "
+            f"(list_contains($extra, rule) AND period = {period})))",
+        }
+        con = duckdb.connect()
+        try:
+            con.register("ledger", self.ledger)
+            parameters: dict[str, Any] = {"ref": list(ref) if isinstance(ref, tuple) else ref}
+            if kind == "last":  # the total of the latest year paid before the assessed one
+                # the period is an int; the references are bound parameters
+                query = (
+                    f"SELECT entity_id, SUM(amount_fen) AS v FROM ledger l WHERE {rule} AND period = "  # noqa: S608
+                    f"(SELECT MAX(period) FROM ledger m WHERE m.entity_id = l.entity_id AND m.rule = $ref AND "
+                    f"m.period < {period}) GROUP BY entity_id"
+                )
+            else:
+                if len(what) > 2:
+                    parameters["extra"] = list(what[2]) if isinstance(what[2], tuple) else what[2]
+                query = f"SELECT entity_id, CAST({sql[kind]} AS BIGINT) AS v FROM ledger GROUP BY entity_id"  # noqa: S608
+            found: pa.Table = con.sql(query, params=parameters).to_arrow_table()
+        finally:
+            con.close()
+        positions = pc.index_in(self.entities["entity_id"], value_set=found["entity_id"])
+        values = pc.fill_null(found["v"].cast(pa.int64()).take(positions), 0)
+        return np.asarray(values.to_numpy(zero_copy_only=False), dtype=np.int64), known
 
     def series_start(self) -> int:
         """The first year of ``series`` inputs: the history's earliest year (the assessed year when empty)."""
@@ -134,6 +179,8 @@ class Inputs:
 
     def _read(self, spec: Spec) -> tuple[np.ndarray, np.ndarray]:
         kind = spec[0]
+        if kind == "ledger":
+            return self._ledger(spec[1:])
         if kind == "applies":
             values = _bools(pc.is_in(self.entities["entity_type"], value_set=pa.array(list(spec[1]), pa.string())))
             return values, _known(self.entities["entity_type"])

@@ -22,12 +22,12 @@ import numpy as np
 import pyarrow as pa
 
 from huiqi.compile.document import DocumentQuery, RuleColumns
-from huiqi.compile.shape import PopulationShape
 from huiqi.engine.evaluate import Engine
 
 from .codegen import NO_AMOUNT, KernelSource, generate
 from .inputs import Inputs, NoKernel
 
+EPOCH = dt.date(1970, 1, 1)
 _COMPILED: dict[str, Callable[..., None]] = {}
 _LOCK = threading.Lock()
 
@@ -65,24 +65,17 @@ def compiled(source: KernelSource) -> Callable[..., None]:
         return _COMPILED[digest]
 
 
-def shape_of(entities: pa.Table, ledger: pa.Table) -> PopulationShape:
-    """What the kernel needs to know of the tables: the entity types and the rules the ledger names."""
-    types = frozenset(entities["entity_type"].unique().to_pylist())
-    rules = frozenset(ledger["rule"].unique().to_pylist()) if ledger.num_rows else frozenset()
-    return PopulationShape(types, lambda region: (0, 0, 0), rules)
-
-
 class KernelRun:
     """One document's kernel over one population's inputs."""
 
     def __init__(
-        self, engine: Engine, document: str, inputs: Inputs, *, shape: PopulationShape, readings: dict[str, str],
+        self, engine: Engine, document: str, inputs: Inputs, *, readings: dict[str, str],
         any_jurisdiction: bool, quarter: int | None = None,
     ) -> None:  # fmt: skip
         self.inputs = inputs
         self.source = generate(
             engine.documents[document], engine.catalogue, inputs, readings=engine.resolve_readings(readings),
-            any_jurisdiction=any_jurisdiction, shape=shape, quarter=quarter,
+            any_jurisdiction=any_jurisdiction, quarter=quarter,
         )  # fmt: skip
         self.document = document
         self.query = DocumentQuery(
@@ -114,14 +107,19 @@ class KernelRun:
         amount = np.empty((count, rows), dtype=np.int64)
         overflow = np.zeros(rows, dtype=np.bool_)
         kernel, arguments = compiled(self.source), (*self.arguments(), region, status, amount, overflow)
+        # the assessed year, the evaluation date and the first year of the history: arguments, not constants, so
+        # that one compiled kernel serves every scenario
+        scenario = (self.inputs.period, (self.inputs.as_of - EPOCH).days, self.inputs.series_start())
         # numba releases the GIL in the kernel: one slice of the rows per core, in threads
         workers = max(1, min(os.cpu_count() or 1, rows // 50_000))
         bounds = [rows * part // workers for part in range(workers + 1)]
         if workers == 1:
-            kernel(*arguments, 0, rows)
+            kernel(*arguments, 0, rows, *scenario)
         else:
             with ThreadPoolExecutor(workers) as pool:
-                list(pool.map(lambda part: kernel(*arguments, bounds[part], bounds[part + 1]), range(workers)))
+                list(
+                    pool.map(lambda part: kernel(*arguments, bounds[part], bounds[part + 1], *scenario), range(workers))
+                )
         if overflow.any():
             raise NoKernel(f"{int(overflow.sum())} 行的数值超出 64 位整数的精确范围：由 SQL 计算")
         reached = region != 0
@@ -144,7 +142,7 @@ def evaluate(
 ) -> tuple[DocumentQuery, pa.Table]:  # fmt: skip
     """One document over Arrow tables: its columns and wide result, as ``DuckDBRunner.evaluate``; ``NoKernel``
     when the kernel does not compile it."""
-    inputs = Inputs(entities, history, engine.catalogue, period, as_of)
-    run = KernelRun(engine, document, inputs, shape=shape_of(entities, ledger), readings=readings or {},
+    inputs = Inputs(entities, history, engine.catalogue, period, as_of, ledger)
+    run = KernelRun(engine, document, inputs, readings=readings or {},
                     any_jurisdiction=any_jurisdiction, quarter=quarter)  # fmt: skip
     return run.query, run.run()

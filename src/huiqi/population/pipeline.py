@@ -51,6 +51,8 @@ class Plan:
     compare: list[str] | None = None
     budgets: list[Budget] | None = None
     spark_master: str | None = None
+    #: evaluate with the compiled kernel (``huiqi.kernel``) where it compiles a document, SQL elsewhere
+    kernel: bool = False
     memory_limit: str | None = None
     #: how the notes name the population (default: its folder), e.g. 上传的登记表 企业.csv
     population_label: str | None = None
@@ -63,8 +65,8 @@ def run_plan(
     returns the report and the files written. Errors are ``HuiqiError`` with a Chinese message."""
     reform_engine = Engine(apply_reform(base, plan.reform)) if plan.reform is not None else None
     facts = needed_facts(engine, reform_engine, plan.budgets)
-    with PopulationSession(plan.population, engine, spark_master=plan.spark_master,
-                           memory_limit=plan.memory_limit, facts=facts) as session:  # fmt: skip
+    with PopulationSession(plan.population, engine, spark_master=plan.spark_master, memory_limit=plan.memory_limit,
+                           facts=facts, kernel=plan.kernel) as session:  # fmt: skip
         scenario = resolve_scenario(session, engine, as_of=plan.as_of, period=plan.period, readings=plan.readings,
                                     any_jurisdiction=plan.any_jurisdiction or plan.compare is not None,
                                     quarter=plan.quarter)  # fmt: skip

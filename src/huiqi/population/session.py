@@ -127,7 +127,7 @@ class PopulationSession:
 
     def __init__(
         self, folder: Path, engine: Engine, *, spark_master: str | None = None, memory_limit: str | None = None,
-        facts: Iterable[str] | None = None,
+        facts: Iterable[str] | None = None, kernel: bool = False,
     ) -> None:  # fmt: skip
         if not folder.is_dir():
             raise PopulationError(
@@ -147,6 +147,21 @@ class PopulationSession:
             raise PopulationError(f"DuckDB 设置无效：{exc}", where="--memory-limit") from exc
         self.spark: Any = None
         self._owns_spark = False
+        #: the compiled kernel (``huiqi.kernel``): its tables (read from the files on first use), its inputs per
+        #: assessed year and date, and what it said of each document it left to SQL
+        self.kernel = kernel
+        self._kernel_tables: Any = None
+        self._kernel_inputs: dict[tuple[int, dt.date], Any] = {}
+        self._facts = None if facts is None else set(facts)
+        #: documents the kernel left to SQL, each with the reason (said in the report's notes)
+        self.kernel_fallbacks: dict[str, str] = {}
+        if kernel:
+            from huiqi.kernel.runner import available
+
+            if not available():
+                self._spill.cleanup()
+                raise PopulationError("编译内核需要 numba：pip install 'huiqi[kernel]'，或改用 --engine duckdb",
+                                      where="--engine")  # fmt: skip
         try:
             self._check_columns()
             #: the runner that loaded the tables: it knows their shape (entity types, regions), which the
@@ -170,6 +185,8 @@ class PopulationSession:
 
     @property
     def engine_name(self) -> str:
+        if self.kernel:
+            return "编译内核（numba）"
         return "Spark" if self.spark is not None else "DuckDB"
 
     def close(self) -> None:
@@ -250,11 +267,13 @@ class PopulationSession:
                                               columns.label, columns.is_ceiling))  # fmt: skip
                 statuses = ", ".join(quote_ident(c.status) for c in query.rules)
                 amounts = ", ".join(c.amount_sql() for c in query.rules)
+                results = self._kernel_results(engine, document, scenario) if self.kernel else None
+                relation = results or self._results(query.sql, f"{name}-{document}")
                 con.execute(
                     f"INSERT INTO {table} SELECT entity_id, {offset} + rule_no, status, "
                     f"CASE WHEN status IN ({money}) THEN amount END FROM ("
                     f"SELECT entity_id, UNNEST(range({len(query.rules)})) AS rule_no, UNNEST([{statuses}]) AS status, "
-                    f"UNNEST([{amounts}]) AS amount FROM {self._results(query.sql, f'{name}-{document}')}) "
+                    f"UNNEST([{amounts}]) AS amount FROM {relation}) "
                     f"WHERE status <> {NOT_APPLICABLE}"
                 )
             if progress is not None:
@@ -265,6 +284,32 @@ class PopulationSession:
         con.unregister("_rules_arrow")
         self._provisions(run)
         return run
+
+    def _kernel_results(self, engine: Engine, document: str, scenario: Scenario) -> str | None:
+        """The relation of one document's wide results computed by the compiled kernel (an Arrow table registered
+        with DuckDB), or None where the kernel leaves the document to SQL (``NoKernel``: the reason is kept)."""
+        from huiqi.kernel.inputs import Inputs, NoKernel, read_population
+        from huiqi.kernel.runner import KernelRun
+
+        if self._kernel_tables is None:
+            self._kernel_tables = read_population(self.folder, self._facts)
+        entities, history, ledger = self._kernel_tables
+        key = (scenario.period, scenario.as_of)
+        if key not in self._kernel_inputs:
+            self._kernel_inputs[key] = Inputs(
+                entities, history, engine.catalogue, scenario.period, scenario.as_of, ledger
+            )
+        try:
+            run = KernelRun(engine, document, self._kernel_inputs[key],
+                            readings=dict(scenario.readings), any_jurisdiction=scenario.any_jurisdiction,
+                            quarter=scenario.quarter)  # fmt: skip
+            table = run.run()
+        except NoKernel as exc:
+            self.kernel_fallbacks[document] = exc.message
+            return None
+        label = f"_kernel_{len(self._kernel_inputs)}_{document.replace('-', '_')}"
+        self.connection.register(label, table)
+        return quote_ident(label)
 
     def _results(self, sql: str, label: str) -> str:
         """The relation of one document's wide results: the query itself on DuckDB; on Spark, the Parquet

@@ -130,6 +130,7 @@ def population_notes(session: PopulationSession, scenario: Scenario, documents: 
         f"情景：{scenario.describe()}",
         f"文件：{'、'.join(documents)}",
         f"规则计算引擎：{session.engine_name}",
+        *(f"{document} 由 DuckDB（SQL）计算：{reason}" for document, reason in session.kernel_fallbacks.items()),
     ]
 
 
