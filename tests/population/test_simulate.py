@@ -6,10 +6,12 @@ from collections import Counter
 from pathlib import Path
 
 import pyarrow.parquet as pq
+import pytest
 
 from huiqi.engine.evaluate import Engine
 from huiqi.engine.profile import Profile
 from huiqi.engine.results import Status
+from huiqi.kernel.runner import available as kernel_available
 from huiqi.population.session import PopulationSession, Scenario
 from huiqi.population.simulate import select_documents, simulate
 
@@ -178,3 +180,23 @@ def test_rules_run_on_spark_give_the_same_report(
     assert spark_tables == duckdb_tables
     assert spark_results == duckdb_results and len(duckdb_results) > 1000
     assert "规则计算引擎：Spark" in report.notes
+
+
+@pytest.mark.skipif(not kernel_available(), reason="numba is not installed")
+def test_rules_run_by_the_compiled_kernel_give_the_same_report(
+    seed_engine: Engine, case_profiles: list[tuple[str, Profile]], case_population: Path
+) -> None:
+    """``--engine kernel``: the compiled kernel evaluates every document (ledger included), DuckDB summarises;
+    every summary table and every entity's result is identical to the SQL run's."""
+    documents = select_documents(seed_engine, [])
+    reports = {}
+    for kernel in (False, True):
+        with PopulationSession(case_population, seed_engine, kernel=kernel) as session:
+            run, report = simulate(session, seed_engine, documents, SCENARIO)
+            results = session.connection.sql(session.long_sql(run)).fetchall()
+            reports[kernel] = ({t.name: t.data.to_pylist() for t in report.tables}, results)
+            if kernel:
+                assert session.kernel_fallbacks == {}  # every document compiled, none left to SQL
+                assert "规则计算引擎：编译内核（numba）" in report.notes
+    assert reports[True][0] == reports[False][0]
+    assert reports[True][1] == reports[False][1] and len(reports[False][1]) > 1000

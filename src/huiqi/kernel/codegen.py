@@ -632,6 +632,8 @@ def generate(
         f"    for i in range(start, stop):\n"
         f"        ovf = False\n"
         f"        region = region_ok[i]\n"
+        f"        if region == 0:\n"  # outside the jurisdiction: no result row (the runner leaves it out)
+        f"            continue\n"
         f"{body}\n"
         f"        ovf_rows[i] = ovf\n"
     )
