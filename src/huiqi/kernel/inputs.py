@@ -309,14 +309,13 @@ def _decimals(column: pa.Array, known: np.ndarray) -> tuple[np.ndarray, int]:
     words = np.frombuffer(column.buffers()[1], dtype=np.int64, count=2 * (column.offset + rows))[2 * column.offset :]
     low, high = words[0::2].copy(), words[1::2]
     low[~known] = 0
-    if not np.all(high[known] == (low[known] >> 63)):
+    if not np.array_equal(high[known], low[known] >> 63):
         raise NoKernel("数值超出 64 位整数范围")
-    values, den = low, 10**scale
-    for _ in range(scale):
-        if den == 1 or np.any(values % 10):
-            break
-        values, den = values // 10, den // 10
-    return values, den
+    # the largest power of ten dividing every value, tried from the whole scale down (a count: one test)
+    for digits in range(scale, 0, -1):
+        if not np.any(low % 10**digits):
+            return low // 10**digits, 10 ** (scale - digits)
+    return low, 10**scale
 
 
 def _add_years(days: np.ndarray, years: int) -> np.ndarray:
