@@ -1,19 +1,23 @@
 """Write a document's rules as the source of one numba kernel.
 
-The kernel loops over the rows (``prange``: every core) and runs, for each, straight-line code that mirrors
-``huiqi.engine.evaluate`` step by step: applicability, the condition, the benefit (fixed, formula, rate,
-tiers, schedule), the benefit's ceiling, the caps, rounding half up to the fen, review, and an unknown region.
-Every value is a pair of locals, its value and whether it is known, so the three-valued logic of the scalar
-engine is kept exactly: ``and`` is false as soon as one member is known false, unknown while one is unknown.
+The kernel loops over a slice of the rows (the runner gives each core a slice, in threads: numba releases the
+GIL) and runs, for each row in the document's jurisdiction, straight-line code that mirrors
+``huiqi.engine.evaluate`` step by step: applicability, the condition, 一次性, 不得重复享受 across documents,
+连续支持, the benefit (fixed, formula, rate, tiers, schedule), the benefit's ceiling, the caps, rounding half
+up to the fen, review, an unknown region, and 不重复享受 within the document. Every value is a pair of locals,
+its value and whether it is known, so the three-valued logic of the scalar engine is kept exactly: ``and`` is
+false as soon as one member is known false, unknown while one is unknown.
 
 Numbers are exact without fractions: a value is an int64 numerator over a denominator the generator knows
 (1 for money in fen and for counts; ``5%`` is 1 over 20; a product of two values has the product of their
 denominators), so a sum brings both sides to a common denominator and only the final rounding divides. Every
-multiplication is checked against the int64 range: a row that would overflow is flagged, and the runner then
+product and sum is checked against the int64 range: a row that could overflow is flagged, and the runner then
 evaluates the whole document with SQL instead (its DECIMAL(38) arithmetic holds it).
 
-Everything is computed for every row, both sides of an ``if`` included; nothing can fail on a row (a
-division is only by a constant that is not zero).
+The code is branch-free where it can be (``&``, ``|``, arithmetic instead of ``if``): numba's compile time
+grows with the number of blocks. Everything is computed for every row, both sides of an ``if`` included;
+nothing can fail on a row (a division is only by a constant that is not zero). The assessed year, the
+evaluation date and the history's first year are arguments, so one compiled kernel serves every scenario.
 """
 
 from __future__ import annotations
@@ -625,7 +629,7 @@ def generate(
     name = "kernel_" + "".join(c if c.isalnum() else "_" for c in doc_id)
     source = (
         "import numba\nimport numpy as np\n\n"
-        + "".join(f"{name} = np.array({values!r}, dtype=np.int64)\n" for name, values in constants.items())
+        + "".join(f"{constant} = np.array({values!r}, dtype=np.int64)\n" for constant, values in constants.items())
         + "\n\n"
         f"@numba.njit(nogil=True, cache=True)\n"
         f"def {name}({args}):\n"
