@@ -68,3 +68,14 @@ def test_numbers_are_read_over_the_smallest_exact_denominator() -> None:
     whole = Inputs(entities.slice(0, 1), history, ENGINE.catalogue, 2023, dt.date(2024, 6, 30))
     assert whole.get(("fact", "social_insurance_staff"))[0].tolist() == [50]
     assert whole.den(("fact", "social_insurance_staff")) == 1
+
+
+def test_a_cache_folder_that_cannot_be_written_falls_back_to_the_temporary_folder(
+    tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    blocked = tmp_path / "not-a-folder"
+    blocked.write_text("a file where the cache folder should be")
+    monkeypatch.setenv("HUIQI_KERNEL_CACHE", str(blocked / "kernels"))
+    path = runner._write("# a kernel\n", "k_test.py")
+    assert path.read_text() == "# a kernel\n"
+    assert not str(path).startswith(str(blocked))

@@ -2,7 +2,8 @@
 
 The generated source is written once to a cache folder (``$HUIQI_KERNEL_CACHE``, else
 ``~/.cache/huiqi/kernels``) under a name derived from its text, and numba caches the machine code beside it:
-the first run of a document compiles it (about 1–3 s), later runs in any process load it.
+the first run of a document compiles it (2 s for the peer's nine rules, about 10 s for Xinjiang's 30), later
+runs in any process load it. A cache folder that cannot be written falls back to one in the temporary folder.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import hashlib
 import importlib.util
 import os
 import sys
+import tempfile
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -49,13 +51,7 @@ def compiled(source: KernelSource) -> Callable[..., None]:
         if digest not in _COMPILED:
             if not available():
                 raise NoKernel("未安装 numba（pip install 'huiqi[kernel]'）：由 SQL 计算")
-            folder = cache_folder()
-            folder.mkdir(parents=True, exist_ok=True)
-            path = folder / f"k_{digest}.py"
-            if not path.exists():
-                temporary = path.with_suffix(f".{os.getpid()}.tmp")
-                temporary.write_text(source.source, encoding="utf-8")
-                temporary.replace(path)
+            path = _write(source.source, f"k_{digest}.py")
             spec = importlib.util.spec_from_file_location(f"huiqi_kernel_{digest}", path)
             assert spec is not None and spec.loader is not None
             module = importlib.util.module_from_spec(spec)
@@ -63,6 +59,23 @@ def compiled(source: KernelSource) -> Callable[..., None]:
             spec.loader.exec_module(module)
             _COMPILED[digest] = getattr(module, source.name)
         return _COMPILED[digest]
+
+
+def _write(text: str, name: str) -> Path:
+    """The source file in the cache folder (written once, atomically), or in the temporary folder where the
+    cache folder cannot be written."""
+    for folder in (cache_folder(), Path(tempfile.gettempdir()) / f"huiqi-kernels-{os.getuid()}"):
+        path = folder / name
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            if not path.exists():
+                temporary = path.with_suffix(f".{os.getpid()}.tmp")
+                temporary.write_text(text, encoding="utf-8")
+                temporary.replace(path)
+            return path
+        except OSError:
+            continue
+    raise NoKernel("无法写入编译内核的缓存目录（HUIQI_KERNEL_CACHE 与临时目录均不可写）：由 SQL 计算")
 
 
 class KernelRun:
@@ -113,13 +126,17 @@ class KernelRun:
         # numba releases the GIL in the kernel: one slice of the rows per core, in threads
         workers = max(1, min(os.cpu_count() or 1, rows // 50_000))
         bounds = [rows * part // workers for part in range(workers + 1)]
-        if workers == 1:
-            kernel(*arguments, 0, rows, *scenario)
-        else:
-            with ThreadPoolExecutor(workers) as pool:
-                list(
-                    pool.map(lambda part: kernel(*arguments, bounds[part], bounds[part + 1], *scenario), range(workers))
-                )
+        from numba.core.errors import NumbaError
+
+        try:
+            if workers == 1:
+                kernel(*arguments, 0, rows, *scenario)
+            else:
+                with ThreadPoolExecutor(workers) as pool:
+                    list(pool.map(lambda part: kernel(*arguments, bounds[part], bounds[part + 1], *scenario),
+                                  range(workers)))  # fmt: skip
+        except NumbaError as exc:  # a construct the generator writes but numba cannot type: SQL instead
+            raise NoKernel(f"numba 未能编译本文件的内核（{type(exc).__name__}）：由 SQL 计算") from exc
         if overflow.any():
             raise NoKernel(f"{int(overflow.sum())} 行的数值超出 64 位整数的精确范围：由 SQL 计算")
         reached = region != 0
