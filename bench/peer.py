@@ -21,7 +21,11 @@ evaluated in one run by
   the facts of all its documents), ``DuckDBRunner.load_parquet`` reading only the facts the rules read
   (``facts_read``; loading every column is timed beside it), ``evaluate_all`` (every rule's status and
   amount for every entity, materialised); and again as ``huiqi simulate`` loads, the entities left in their
-  file (``copy_entities=False``: the query decodes the columns it reads), load and evaluation timed apart.
+  file (``copy_entities=False``: the query decodes the columns it reads), load and evaluation timed apart;
+- **huiqi kernel** (``huiqi.kernel``, needs numba): the same policy generated as a compiled kernel, its
+  inputs read from the Parquet files into aligned arrays (timed as its load), then run (timed as its
+  evaluation: the kernel on every core and its result columns); its first call compiles it or loads it
+  from its cache (timed apart, not in the medians).
 
 Every engine is checked against numpy row by row: a row is wrong when any rule's amount differs by a fen
 (for huiqi, also when a status is not the one the amount implies: eligible where numpy pays, not eligible
