@@ -11,7 +11,11 @@ Steps, each timed:
   5. the load ``huiqi simulate`` uses, entities left in their file (``copy_entities=False``: each query
      decodes the columns it reads), and the same evaluation over it, in the same run: load, evaluation and
      their sum beside the copy's;
-  6. optionally Spark local mode on a smaller population (--spark N).
+  6. the compiled kernel (huiqi.kernel, when numba is installed): the Parquet files read into Arrow tables,
+     each document's inputs made (years aligned, history maxima, ledger aggregates) and its kernel generated,
+     then the kernels run (medians of --repeat; the first run compiles or loads them, not timed), beside the
+     floor of step 4;
+  7. optionally Spark local mode on a smaller population (--spark N).
 
 Prints wall time, entities per second, peak memory (RSS) and the ratio to the floor.
 Usage: python bench/population.py [--n 1000000] [--years 5] [--seed 7] [--spark 100000] [--threads 2]
@@ -121,6 +125,7 @@ def main() -> None:
           f"all documents: {compiled:.2f} s for {args.n:,} entities")  # fmt: skip
     con.close()
     in_file(engine, folder, facts, documents, readings, args, (copy_load, compiled), spill.name)
+    kernel(engine, folder, facts, documents, args, floor)
     if args.spark:
         spark_bench(engine, args)
 
@@ -145,6 +150,42 @@ def in_file(
           f"copied {copied[0]:.2f} + {copied[1]:.2f} = {sum(copied):.2f} s "
           f"(runs over the file: {', '.join(f'{t:.2f}' for t in times)} s)")  # fmt: skip
     con.close()
+
+
+def kernel(
+    engine: Engine, folder: Path, facts: set[str], documents: list[str], args: argparse.Namespace, floor: float
+) -> None:
+    """Step 6: the compiled kernel over the same files, its parts timed apart, beside the floor."""
+    from huiqi.kernel.inputs import Inputs, NoKernel, read_population
+    from huiqi.kernel.runner import KernelRun, available
+
+    if not available():
+        print("compiled kernel: numba is not installed (pip install -e '.[kernel]'), skipped")
+        return
+    start = time.perf_counter()
+    entities, history, ledger = read_population(folder, facts)
+    read = time.perf_counter() - start
+    inputs = Inputs(entities, history, engine.catalogue, PERIOD, AS_OF, ledger)
+    runs, prepared = {}, 0.0
+    for document in documents:
+        start = time.perf_counter()
+        try:
+            runs[document] = KernelRun(engine, document, inputs, readings={}, any_jurisdiction=False)
+        except NoKernel as exc:
+            print(f"  kernel: {document} left to SQL: {exc.message}")
+            continue
+        prepared += time.perf_counter() - start
+        runs[document].run()  # compiles, or loads from the cache
+    times = []
+    for _ in range(args.repeat):
+        start = time.perf_counter()
+        for run in runs.values():
+            run.run()
+        times.append(time.perf_counter() - start)
+    evaluation = statistics.median(times)
+    print(f"compiled kernel ({len(runs)} documents): read the files {read:.2f} s, inputs and code {prepared:.2f} s, "
+          f"kernels median {evaluation:.2f} s (runs {', '.join(f'{t:.2f}' for t in times)}); "
+          f"kernels / floor {evaluation / floor:.2f}×, inputs + kernels / floor {(prepared + evaluation) / floor:.2f}×")  # fmt: skip
 
 
 def totals(con: duckdb.DuckDBPyConnection, runner: DuckDBRunner) -> None:
