@@ -76,6 +76,10 @@ class Inputs:
     arrays: dict[Spec, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
     dens: dict[str, int] = field(default_factory=dict)
     _years: dict[int, pa.Array] = field(default_factory=dict)
+    #: aligned columns and flattened lists, by (fact, year offset): a column compared with several constants
+    #: (``'ITSS' in certifications_obtained``, ``'CMMI3' in …``) is aligned and flattened once
+    _columns: dict[tuple[str, int], pa.Array] = field(default_factory=dict)
+    _flat: dict[tuple[str, int], tuple[pa.Array, np.ndarray]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.history = keyed(self.entities, self.history)
@@ -107,7 +111,16 @@ class Inputs:
 
     # -- columns aligned to the entities -----------------------------------------------------------
     def _column(self, key: str, offset: int = 0) -> pa.Array:
-        """A fact's column aligned to the entities: an annual fact at the assessed year plus ``offset``."""
+        """A fact's column aligned to the entities: an annual fact at the assessed year plus ``offset`` (the
+        entities' ``region`` for the key ``region``)."""
+        if (key, offset) not in self._columns:
+            self._columns[key, offset] = self._align(key, offset)
+        return self._columns[key, offset]
+
+    def _align(self, key: str, offset: int) -> pa.Array:
+        if key == "region":
+            column = self.entities["region"]
+            return column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
         fact = self.catalogue[key]
         table = self.history if fact.period is Period.ANNUAL else self.entities
         if key not in table.column_names:  # a fact the registry does not hold: unknown for every entity
@@ -126,6 +139,21 @@ class Inputs:
             self._years[year] = pa.array(positions, mask=positions < 0)
         return self._years[year]
 
+    def _list_has(self, key: str, offset: int, text: str, *, empty_unknown: bool) -> tuple[np.ndarray, np.ndarray]:
+        """Whether each entity's list holds ``text``; a null list is unknown (and an empty one, where
+        ``empty_unknown``)."""
+        column = self._column(key, offset)
+        if (key, offset) not in self._flat:
+            parents = np.asarray(pc.list_parent_indices(column).to_numpy(zero_copy_only=False))
+            self._flat[key, offset] = (pc.list_flatten(column), parents)
+        flat, parents = self._flat[key, offset]
+        hits = _mask(pc.equal(flat, text))
+        values = np.bincount(parents[hits], minlength=self.rows) > 0
+        known = _known(column)
+        if empty_unknown:
+            known &= _ints(pc.fill_null(pc.list_value_length(column), 0)) > 0
+        return values, known
+
     # -- inputs -------------------------------------------------------------------------------------
     def _read(self, spec: Spec) -> tuple[np.ndarray, np.ndarray]:
         kind = spec[0]
@@ -135,7 +163,7 @@ class Inputs:
             values = _bools(pc.is_in(self.entities["entity_type"], value_set=pa.array(list(spec[1]), pa.string())))
             return values, _known(self.entities["entity_type"])
         if kind == "in_region":
-            return _list_has(self.entities["region"], spec[1], empty_unknown=True)
+            return self._list_has("region", 0, spec[1], empty_unknown=True)
         if kind == "series":
             return self._series(spec[1])
         if kind == "max_before":
@@ -145,7 +173,7 @@ class Inputs:
         if kind == "text_in":
             return _bools(pc.is_in(column, value_set=pa.array(list(spec[2]), pa.string()))), known
         if kind == "set_has":
-            return _list_has(column, spec[2], empty_unknown=False)
+            return self._list_has(spec[1], 0, spec[2], empty_unknown=False)
         if kind == "year":
             years = pc.fill_null(pc.year(column), 0)
             return np.asarray(years.to_numpy(zero_copy_only=False), dtype=np.int64), known
@@ -280,22 +308,6 @@ def _bools(column: pa.Array | pa.ChunkedArray) -> np.ndarray:
 def _dates(column: pa.Array) -> np.ndarray:
     days = pc.fill_null(column.cast(pa.date32()).cast(pa.int32()), 0)
     return np.asarray(days.to_numpy(zero_copy_only=False), dtype=np.int64)
-
-
-def _list_has(column: pa.Array | pa.ChunkedArray, text: str, *, empty_unknown: bool) -> tuple[np.ndarray, np.ndarray]:
-    """Whether each list holds ``text``; a null list is unknown (and an empty one, where ``empty_unknown``)."""
-    if isinstance(column, pa.ChunkedArray):
-        column = column.combine_chunks()
-    rows = len(column)
-    flat = pc.list_flatten(column)
-    parents = np.asarray(pc.list_parent_indices(column).to_numpy(zero_copy_only=False))
-    hits = np.asarray(pc.fill_null(pc.equal(flat, text), False).to_numpy(zero_copy_only=False), dtype=np.bool_)
-    values = np.bincount(parents[hits], minlength=rows) > 0 if rows else np.zeros(0, np.bool_)
-    known = _known(column)
-    if empty_unknown:
-        lengths = np.asarray(pc.fill_null(pc.list_value_length(column), 0).to_numpy(zero_copy_only=False))
-        known &= lengths > 0
-    return values, known
 
 
 def _decimals(column: pa.Array, known: np.ndarray) -> tuple[np.ndarray, int]:

@@ -93,7 +93,6 @@ class KernelRun:
             engine.documents[document], engine.catalogue, inputs, readings=engine.resolve_readings(readings),
             any_jurisdiction=any_jurisdiction, quarter=quarter,
         )  # fmt: skip
-        self.document = document
         self.query = DocumentQuery(
             document=document, sql="",
             rules=[RuleColumns(ref=r.ref, provision=r.provision.id, rule=r.rule.id, label=r.rule.label,
