@@ -87,6 +87,18 @@ class Inputs:
             self.ledger = keyed(self.entities, self.ledger)
         self._history_rows = _ints(self.history[ROW])
         self._history_years = _ints(self.history["year"])
+        #: the history's columns in one chunk each, made on request: taking a year's rows from a column of
+        #: many chunks (DuckDB hands them in batches) cost 17 times taking them from one
+        self._history_columns: dict[str, pa.Array] = {}
+        #: aligned text columns dictionary-encoded: (per row the text's index, -1 for none; the texts)
+        self._codes: dict[tuple[str, int], tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+        self._lists_known: dict[tuple[str, int, bool], np.ndarray] = {}
+        self._ledger_columns: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+        #: an annual fact's whole history column as (numerators, known, denominator), decoded once: each year
+        #: is then gathered from it by the entities' positions
+        self._history_numbers: dict[str, tuple[np.ndarray, np.ndarray, int]] = {}
+        self._positions_of: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+        self._always: np.ndarray | None = None
 
     @property
     def rows(self) -> int:
@@ -118,41 +130,105 @@ class Inputs:
         return self._columns[key, offset]
 
     def _align(self, key: str, offset: int) -> pa.Array:
-        if key == "region":
-            column = self.entities["region"]
+        if key in ("region", "entity_type"):  # the entities' own columns, not facts of the catalogue
+            column = self.entities[key]
             return column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
         fact = self.catalogue[key]
         table = self.history if fact.period is Period.ANNUAL else self.entities
         if key not in table.column_names:  # a fact the registry does not hold: unknown for every entity
             return pa.nulls(self.rows, type=arrow_type(fact))
-        column = table[key]
         if fact.period is Period.ANNUAL:
-            column = column.take(self._year(self.period + offset))
+            return self._history_column(key).take(self._year(self.period + offset))
+        column = table[key]
         return column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
+
+    def _history_column(self, key: str) -> pa.Array:
+        if key not in self._history_columns:
+            column = self.history[key]
+            self._history_columns[key] = column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
+        return self._history_columns[key]
+
+    def _positions(self, year: int) -> tuple[np.ndarray, np.ndarray]:
+        """Per entity, the position of its history row of ``year`` (0 where it has none) and whether it has one."""
+        if year not in self._positions_of:
+            from . import decode
+
+            positions = np.zeros(self.rows, dtype=np.int64)
+            found = np.zeros(self.rows, dtype=np.bool_)
+            decode.positions(self._history_rows, self._history_years, year, found, positions)
+            self._positions_of[year] = (positions, found)
+        return self._positions_of[year]
 
     def _year(self, year: int) -> pa.Array:
         """Per entity, the position of its history row of ``year`` (null: none)."""
         if year not in self._years:
-            found = np.flatnonzero(self._history_years == year)
-            positions = np.full(self.rows, -1, dtype=np.int64)
-            positions[self._history_rows[found]] = found
-            self._years[year] = pa.array(positions, mask=positions < 0)
+            positions, found = self._positions(year)
+            self._years[year] = pa.array(positions, mask=~found)
         return self._years[year]
+
+    def _numbers_of(self, key: str, offset: int = 0) -> tuple[np.ndarray, np.ndarray, int]:
+        """A number, money, yes/no or date fact aligned to the entities, as (numerators, known, denominator),
+        decoded from the Arrow buffers without an intermediate column."""
+        fact = self.catalogue[key]
+        if fact.period is not Period.ANNUAL:
+            if key not in self.entities.column_names:
+                return np.zeros(self.rows, dtype=np.int64), np.zeros(self.rows, dtype=np.bool_), 1
+            return _decode(self.entities[key], key, fact.type)
+        if key not in self.history.column_names or self.history.num_rows == 0:
+            return np.zeros(self.rows, dtype=np.int64), np.zeros(self.rows, dtype=np.bool_), 1
+        if key not in self._history_numbers:
+            self._history_numbers[key] = _decode(self.history[key], key, fact.type)
+        from . import decode
+
+        numbers, present, den = self._history_numbers[key]
+        positions, found = self._positions(self.period + offset)
+        values, known = np.empty(self.rows, dtype=numbers.dtype), np.empty(self.rows, dtype=np.bool_)
+        decode.gather(numbers, present, positions, found, values, known)
+        return _lowest_terms(values, known, den)
+
+    def _text_codes(self, key: str, offset: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """A text column (or a list column's items) as each value's index among its distinct texts, -1 for a
+        null, those texts, and whether each value is known (one array, read by every comparison): every
+        comparison with a constant is then one integer test per row."""
+        if (key, offset) not in self._codes:
+            column = self._column(key, offset)
+            if pa.types.is_list(column.type) or pa.types.is_large_list(column.type):
+                column = self._flattened(key, offset)[0]
+            encoded = pc.dictionary_encode(column)
+            indices = np.asarray(pc.fill_null(encoded.indices, -1).to_numpy(zero_copy_only=False), dtype=np.int32)
+            texts = np.asarray(encoded.dictionary.to_numpy(zero_copy_only=False), dtype=object)
+            self._codes[key, offset] = (indices, texts, indices >= 0)
+        return self._codes[key, offset]
+
+    def _flattened(self, key: str, offset: int) -> tuple[pa.Array, np.ndarray]:
+        """A list column's items in one array, and the row each belongs to."""
+        if (key, offset) not in self._flat:
+            column = self._column(key, offset)
+            parents = np.asarray(pc.list_parent_indices(column).to_numpy(zero_copy_only=False))
+            self._flat[key, offset] = (pc.list_flatten(column), parents)
+        return self._flat[key, offset]
+
+    def _text_in(self, key: str, offset: int, texts: Iterable[str]) -> np.ndarray:
+        """Per value of a text column (per item of a list column): whether it is one of ``texts``."""
+        indices, dictionary, _ = self._text_codes(key, offset)
+        hit: np.ndarray = np.append(np.isin(dictionary, list(texts)), False)  # -1 (a null) reads the last False
+        return np.asarray(hit[indices], dtype=np.bool_)
 
     def _list_has(self, key: str, offset: int, text: str, *, empty_unknown: bool) -> tuple[np.ndarray, np.ndarray]:
         """Whether each entity's list holds ``text``; a null list is unknown (and an empty one, where
         ``empty_unknown``)."""
+        from . import decode
+
         column = self._column(key, offset)
-        if (key, offset) not in self._flat:
-            parents = np.asarray(pc.list_parent_indices(column).to_numpy(zero_copy_only=False))
-            self._flat[key, offset] = (pc.list_flatten(column), parents)
-        flat, parents = self._flat[key, offset]
-        hits = _mask(pc.equal(flat, text))
-        values = np.bincount(parents[hits], minlength=self.rows) > 0
-        known = _known(column)
-        if empty_unknown:
-            known &= _ints(pc.fill_null(pc.list_value_length(column), 0)) > 0
-        return values, known
+        parents = self._flattened(key, offset)[1]
+        values = np.zeros(self.rows, dtype=np.bool_)
+        decode.mark(parents, self._text_in(key, offset, [text]), values)
+        if (key, offset, empty_unknown) not in self._lists_known:  # one array, read by every text tested
+            known = _known(column)
+            if empty_unknown:
+                known &= _ints(pc.fill_null(pc.list_value_length(column), 0)) > 0
+            self._lists_known[key, offset, empty_unknown] = known
+        return values, self._lists_known[key, offset, empty_unknown]
 
     # -- inputs -------------------------------------------------------------------------------------
     def _read(self, spec: Spec) -> tuple[np.ndarray, np.ndarray]:
@@ -160,40 +236,31 @@ class Inputs:
         if kind == "ledger":
             return self._ledger(spec[1:])
         if kind == "applies":
-            values = _bools(pc.is_in(self.entities["entity_type"], value_set=pa.array(list(spec[1]), pa.string())))
-            return values, _known(self.entities["entity_type"])
+            return self._text_in("entity_type", 0, spec[1]), self._text_codes("entity_type", 0)[2]
         if kind == "in_region":
             return self._list_has("region", 0, spec[1], empty_unknown=True)
         if kind == "series":
             return self._series(spec[1])
         if kind == "max_before":
             return self._max_before(spec[1])
-        column = self._column(spec[1], spec[2] if kind == "at" else 0)
-        known = _known(column)
         if kind == "text_in":
-            return _bools(pc.is_in(column, value_set=pa.array(list(spec[2]), pa.string()))), known
+            return self._text_in(spec[1], 0, spec[2]), self._text_codes(spec[1], 0)[2]
         if kind == "set_has":
             return self._list_has(spec[1], 0, spec[2], empty_unknown=False)
-        if kind == "year":
-            years = pc.fill_null(pc.year(column), 0)
-            return np.asarray(years.to_numpy(zero_copy_only=False), dtype=np.int64), known
-        if kind == "add_years":
-            return _add_years(_dates(column), spec[2]), known
-        if kind == "years_since":
-            days = _dates(column)
-            day = days.astype("datetime64[D]")
-            years = day.astype("datetime64[Y]").astype(np.int64) + 1970
-            month = day.astype("datetime64[M]")
-            month_day = (day - month).astype(np.int64) + 1 + 100 * (month.astype(np.int64) % 12 + 1)
-            later = month_day > self.as_of.month * 100 + self.as_of.day
-            return np.where(known, self.as_of.year - years - later, 0).astype(np.int64), known
-        fact = self.catalogue[spec[1]]
-        if fact.type is Type.BOOL:
-            return _bools(column), known
-        if fact.type is Type.DATE:
-            return _dates(column), known
-        values, den = _numbers(column, known, spec[1], fact.type)
-        self.dens[_name(spec)] = den
+        values, known, den = self._numbers_of(spec[1], spec[2] if kind == "at" else 0)
+        if kind in ("year", "add_years", "years_since"):  # of a date: days since 1970-01-01
+            from . import decode
+
+            out = np.empty(self.rows, dtype=np.int64)
+            if kind == "year":
+                decode.years(values, known, out)
+            elif kind == "add_years":
+                decode.add_years(values, known, spec[2], out)
+            else:
+                decode.years_since(values, known, self.as_of.year, self.as_of.month, self.as_of.day, out)
+            return out, known
+        if self.catalogue[spec[1]].type is Type.NUMBER:
+            self.dens[_name(spec)] = den
         return values, known
 
     def _max_before(self, key: str) -> tuple[np.ndarray, np.ndarray]:
@@ -202,12 +269,17 @@ class Inputs:
         fact = self.catalogue[key]
         values = np.full(self.rows, np.iinfo(np.int64).min, dtype=np.int64)
         den = 1
-        if key in self.history.column_names:
-            column = self.history[key].combine_chunks()
-            present = _known(column)
-            numbers, den = _numbers(column, present, key, fact.type)
-            earlier = present & (self._history_years < self.period)
-            np.maximum.at(values, self._history_rows[earlier], numbers[earlier])
+        if key in self.history.column_names and self.history.num_rows:
+            if key not in self._history_numbers:
+                self._history_numbers[key] = _decode(self.history[key], key, fact.type)
+            from . import decode
+
+            numbers, present, den = self._history_numbers[key]
+            seen = np.zeros(self.rows, dtype=np.bool_)
+            # year by year, from each entity's row of the year (np.maximum.at over the rows took ten times as long)
+            for year in range(int(self._history_years.min()), self.period):
+                positions, found = self._positions(year)
+                decode.greatest(numbers, present, positions, found, values, seen)
         known = values != np.iinfo(np.int64).min
         if "established_on" in self.catalogue and "established_on" in self.entities.column_names:
             founded = pc.year(self.entities["established_on"])
@@ -227,7 +299,7 @@ class Inputs:
         if fact.type not in (Type.MONEY, Type.NUMBER):
             raise NoKernel(f"sum_years() 只累加金额或数值（{key}）")
         for column, year in enumerate(years):
-            value, present = self._read(("at", key, year - self.period))
+            value, present = self.get(("at", key, year - self.period))
             if self.dens.get(_name(("at", key, year - self.period)), 1) != 1:
                 raise NoKernel(f"sum_years() 累加的 {key} 含小数：由 SQL 计算")
             values[:, column], known[:, column] = value, present
@@ -237,13 +309,17 @@ class Inputs:
         """One ledger aggregate per entity, as the SQL compiler's (``huiqi.compile.document.base_relation``) and
         the scalar engine's ``Env.paid`` read it; 0 where the ledger holds nothing, and always known."""
         out = np.zeros(self.rows, dtype=np.int64)
-        known = np.ones(self.rows, dtype=np.bool_)
+        if self._always is None:  # every ledger aggregate is known: one array, read by every rule
+            self._always = np.ones(self.rows, dtype=np.bool_)
+        known = self._always
         ledger = self.ledger
         if ledger is None or ledger.num_rows == 0:
             return out, known
         kind, ref = what[0], what[1]
-        rows, period = _ints(ledger[ROW]), _ints(ledger["period"])
-        amount = _ints(pc.fill_null(ledger["amount_fen"], 0))
+        if self._ledger_columns is None:
+            self._ledger_columns = (_ints(ledger[ROW]), _ints(ledger["period"]),
+                                    _ints(pc.fill_null(ledger["amount_fen"], 0)))  # fmt: skip
+        rows, period, amount = self._ledger_columns
         if kind == "xdup":  # awards of other documents that rule the rule out: any year, or the assessed one
             anytime = _mask(pc.is_in(ledger["rule"], value_set=pa.array(list(ref), pa.string())))
             this_year = _mask(pc.is_in(ledger["rule"], value_set=pa.array(list(what[2]), pa.string())))
@@ -288,60 +364,72 @@ def _mask(column: pa.Array | pa.ChunkedArray) -> np.ndarray:
     return np.asarray(pc.fill_null(column, False).to_numpy(zero_copy_only=False), dtype=np.bool_)
 
 
-def _numbers(column: pa.Array, known: np.ndarray, key: str, kind: Type) -> tuple[np.ndarray, int]:
-    """Money (int64 fen) or exact numbers (``_decimals``) as int64 numerators and their denominator."""
-    if kind is Type.MONEY:
-        return np.asarray(pc.fill_null(column.cast(pa.int64()), 0).to_numpy(zero_copy_only=False)), 1
-    if kind is Type.NUMBER:
-        return _decimals(column, known)
-    raise NoKernel(f"事实 {key}（{kind.value}）不能直接进入编译内核")
-
-
 def _known(column: pa.Array | pa.ChunkedArray) -> np.ndarray:
     return np.asarray(column.is_valid().to_numpy(zero_copy_only=False), dtype=np.bool_)
 
 
-def _bools(column: pa.Array | pa.ChunkedArray) -> np.ndarray:
-    return np.asarray(pc.fill_null(column, False).to_numpy(zero_copy_only=False), dtype=np.bool_)
+def _decode(column: pa.Array | pa.ChunkedArray, key: str, kind: Type) -> tuple[np.ndarray, np.ndarray, int]:
+    """A money, number, yes/no or date column as (values, known, denominator), chunk by chunk from the Arrow
+    buffers in one pass each (``huiqi.kernel.decode``): money as int64 fen; numbers as int64 numerators over
+    the smallest power of ten that holds every value exactly (1 for counts and levels, read from a decimal's
+    own 128-bit words); yes/no as bool; dates as int64 days since 1970-01-01; 0 (False) where unknown."""
+    from . import decode
+
+    if kind not in (Type.MONEY, Type.NUMBER, Type.BOOL, Type.DATE):
+        raise NoKernel(f"事实 {key}（{kind.value}）不能直接进入编译内核")
+    chunks = column.chunks if isinstance(column, pa.ChunkedArray) else [column]
+    values: np.ndarray = np.empty(len(column), dtype=np.bool_ if kind is Type.BOOL else np.int64)
+    known = np.empty(len(column), dtype=np.bool_)
+    den, start, whole = 1, 0, True
+    for chunk in chunks:
+        rows, offset, dtype = len(chunk), chunk.offset, chunk.type
+        if rows == 0:
+            continue
+        if pa.types.is_null(dtype):
+            values[start : start + rows], known[start : start + rows] = 0, False
+            start += rows
+            continue
+        buffers = chunk.buffers()
+        if chunk.null_count == 0:
+            known[start : start + rows] = True
+        else:
+            decode.valid_bits(np.frombuffer(buffers[0], dtype=np.uint8), offset, rows, known, start)
+        if kind is Type.BOOL and pa.types.is_boolean(dtype):
+            decode.booleans(np.frombuffer(buffers[1], dtype=np.uint8), offset, rows, known, values, start)
+        elif (kind is Type.DATE and pa.types.is_date32(dtype)) or (
+            kind in (Type.MONEY, Type.NUMBER) and pa.types.is_integer(dtype)
+        ):
+            width = np.int32 if pa.types.is_date32(dtype) else dtype.to_pandas_dtype()  # date32: int32 days
+            data = np.frombuffer(buffers[1], dtype=width, count=offset + rows)
+            decode.integers(data, offset, rows, known, values, start)
+        elif kind is Type.NUMBER and pa.types.is_decimal128(dtype):
+            words = np.frombuffer(buffers[1], dtype=np.int64, count=2 * (offset + rows))
+            read = decode.decimals(words, offset, rows, known, values, start, 10**dtype.scale)
+            if read == 0:
+                raise NoKernel("数值超出 64 位整数范围")
+            den, whole = max(den, 10**dtype.scale), whole and read == 2
+        elif kind is Type.DATE and (pa.types.is_date64(dtype) or pa.types.is_timestamp(dtype)):
+            days = pc.fill_null(chunk.cast(pa.date32()).cast(pa.int32()), 0)
+            values[start : start + rows] = np.asarray(days.to_numpy(zero_copy_only=False), dtype=np.int64)
+        else:
+            raise NoKernel(f"事实 {key} 的列类型 {dtype} 不能直接进入编译内核")
+        start += rows
+    if den > 1 and whole:  # every value whole (counts, levels): the numerators over 1, in place
+        decode.divide(values, den)
+        return values, known, 1
+    return _lowest_terms(values, known, den)
 
 
-def _dates(column: pa.Array) -> np.ndarray:
-    days = pc.fill_null(column.cast(pa.date32()).cast(pa.int32()), 0)
-    return np.asarray(days.to_numpy(zero_copy_only=False), dtype=np.int64)
+def _lowest_terms(values: np.ndarray, known: np.ndarray, den: int) -> tuple[np.ndarray, np.ndarray, int]:
+    """Numerators over ``den`` (a power of ten) brought over the smallest power of ten that holds them all: the
+    largest power dividing every value is tried first (a column of counts: one pass)."""
+    from . import decode
 
-
-def _decimals(column: pa.Array, known: np.ndarray) -> tuple[np.ndarray, int]:
-    """Exact numerators of a ``DECIMAL(p, s)`` column over the smallest power of ten that holds them all."""
-    if not pa.types.is_decimal128(column.type):
-        if pa.types.is_integer(column.type):
-            return np.asarray(pc.fill_null(column.cast(pa.int64()), 0).to_numpy(zero_copy_only=False)), 1
-        raise NoKernel(f"数值列的类型 {column.type} 不是精确小数")
-    scale = column.type.scale
-    rows = len(column)
-    words = np.frombuffer(column.buffers()[1], dtype=np.int64, count=2 * (column.offset + rows))[2 * column.offset :]
-    low, high = words[0::2].copy(), words[1::2]
-    low[~known] = 0
-    if not np.array_equal(high[known], low[known] >> 63):
-        raise NoKernel("数值超出 64 位整数范围")
-    # the largest power of ten dividing every value, tried from the whole scale down (a count: one test)
-    for digits in range(scale, 0, -1):
-        if not np.any(low % 10**digits):
-            return low // 10**digits, 10 ** (scale - digits)
-    return low, 10**scale
-
-
-def _add_years(days: np.ndarray, years: int) -> np.ndarray:
-    """The same calendar day ``years`` later, 29 February becoming 28 February in a common year (as
-    ``huiqi.engine.compiler.add_years``), as days since 1970-01-01."""
-    day = days.astype("datetime64[D]")
-    month = day.astype("datetime64[M]")
-    day_of_month = (day - month).astype(np.int64)
-    year = month.astype("datetime64[Y]").astype(np.int64) + 1970 + years
-    month_of_year = month.astype(np.int64) % 12
-    leap = (year % 4 == 0) & ((year % 100 != 0) | (year % 400 == 0))
-    day_of_month = np.where((month_of_year == 1) & (day_of_month == 28) & ~leap, 27, day_of_month)
-    shifted = (month + np.timedelta64(12 * years, "M")).astype("datetime64[D]") + day_of_month
-    return shifted.astype(np.int64)
+    digits = len(str(den)) - 1
+    for power in range(digits, 0, -1):
+        if decode.divisible(values, 10**power):
+            return values // 10**power, known, den // 10**power
+    return values, known, den
 
 
 def read_population(folder: Path, facts: Iterable[str] | None = None) -> tuple[pa.Table, pa.Table, pa.Table]:

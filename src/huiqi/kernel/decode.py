@@ -1,0 +1,193 @@
+"""Arrow buffers to the kernel's aligned arrays, one pass per column, compiled with numba.
+
+Numpy needs several passes (and as many temporary arrays) to unpack a validity bitmap, zero the values
+behind a null and cast them; on this project's benchmark machine the memory a pass writes costs more than
+its arithmetic. Each function here reads a chunk's buffers once and writes the final array in place:
+``values`` zero where unknown, ``known`` a bool per row. They are compiled on first use and cached on disk
+(numba's own cache, beside this file or in the user's cache folder).
+
+Imported only by ``huiqi.kernel.inputs`` when it builds arrays, so that the rest of the kernel package
+imports without numba.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar, cast
+
+import numba
+import numpy as np
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _compiled(function: F) -> F:
+    """``function`` compiled by numba on first call, the machine code cached on disk; the GIL released."""
+    return cast(F, numba.njit(cache=True, nogil=True)(function))
+
+
+@_compiled
+def valid_bits(bitmap: np.ndarray, offset: int, rows: int, known: np.ndarray, start: int) -> None:
+    """``known[start + j]``: bit ``offset + j`` of a validity bitmap."""
+    for j in range(rows):
+        bit = offset + j
+        known[start + j] = (bitmap[bit >> 3] >> (bit & 7)) & 1 != 0
+
+
+@_compiled
+def integers(
+    data: np.ndarray, offset: int, rows: int, known: np.ndarray, values: np.ndarray, start: int
+) -> None:  # fmt: skip
+    """Integers (money in fen, days of a date) as int64, 0 where unknown."""
+    for j in range(rows):
+        values[start + j] = data[offset + j] if known[start + j] else 0
+
+
+@_compiled
+def decimals(
+    words: np.ndarray, offset: int, rows: int, known: np.ndarray, values: np.ndarray, start: int, divisor: int
+) -> int:  # fmt: skip
+    """The low 64-bit word of each 128-bit decimal (its unscaled value), 0 where unknown. Returns 0 when a
+    known value does not fit in 64 bits (its high word is not the low word's sign), 2 when every value is a
+    multiple of ``divisor`` (a whole number, for the scale's power of ten), else 1."""
+    fits, whole = True, True
+    for j in range(rows):
+        if known[start + j]:
+            low = words[2 * (offset + j)]
+            if words[2 * (offset + j) + 1] != (low >> 63):
+                fits = False
+            if low % divisor != 0:
+                whole = False
+            values[start + j] = low
+        else:
+            values[start + j] = 0
+    return 0 if not fits else 2 if whole else 1
+
+
+@_compiled
+def booleans(
+    bitmap: np.ndarray, offset: int, rows: int, known: np.ndarray, values: np.ndarray, start: int
+) -> None:  # fmt: skip
+    """Yes/no values from Arrow's bit-packed booleans, False where unknown."""
+    for j in range(rows):
+        bit = offset + j
+        values[start + j] = known[start + j] and (bitmap[bit >> 3] >> (bit & 7)) & 1 != 0
+
+
+@_compiled
+def positions(entity_rows: np.ndarray, years: np.ndarray, year: int, found: np.ndarray, where: np.ndarray) -> None:
+    """Per entity, the position of its history row of ``year`` (``where``) and whether it has one."""
+    for row in range(len(years)):
+        if years[row] == year:
+            where[entity_rows[row]] = row
+            found[entity_rows[row]] = True
+
+
+@_compiled
+def gather(
+    data: np.ndarray, present: np.ndarray, where: np.ndarray, found: np.ndarray, values: np.ndarray,
+    known: np.ndarray,
+) -> None:  # fmt: skip
+    """One year of a decoded history column aligned to the entities: ``data[where[i]]`` where found and known."""
+    for i in range(len(where)):
+        k = found[i] and present[where[i]]
+        known[i] = k
+        values[i] = data[where[i]] if k else 0
+
+
+@_compiled
+def greatest(
+    data: np.ndarray, present: np.ndarray, where: np.ndarray, found: np.ndarray, values: np.ndarray,
+    seen: np.ndarray,
+) -> None:  # fmt: skip
+    """The running maximum over years: ``values[i]`` becomes ``data[where[i]]`` where that is known and larger
+    (or the first seen)."""
+    for i in range(len(where)):
+        if found[i] and present[where[i]]:
+            value = data[where[i]]
+            if not seen[i] or value > values[i]:
+                values[i] = value
+                seen[i] = True
+
+
+@_compiled
+def divisible(values: np.ndarray, divisor: int) -> bool:
+    """Whether every value is a multiple of ``divisor`` (stops at the first that is not)."""
+    for value in values:  # noqa: SIM110 — a loop numba compiles, stopping early
+        if value % divisor != 0:
+            return False
+    return True
+
+
+@_compiled
+def mark(rows: np.ndarray, hits: np.ndarray, values: np.ndarray) -> None:
+    """``values[rows[j]] = True`` for every item ``j`` that is a hit: a list holds the text."""
+    for j in range(len(rows)):
+        if hits[j]:
+            values[rows[j]] = True
+
+
+@_compiled
+def civil(days: int) -> tuple[int, int, int]:
+    """(year, month, day) of a count of days since 1970-01-01, in the proleptic Gregorian calendar (the
+    era-based algorithm of H. Hinnant's ``civil_from_days``)."""
+    z = days + 719468
+    era = (z if z >= 0 else z - 146096) // 146097
+    day_of_era = z - era * 146097
+    year_of_era = (day_of_era - day_of_era // 1460 + day_of_era // 36524 - day_of_era // 146096) // 365
+    day_of_year = day_of_era - (365 * year_of_era + year_of_era // 4 - year_of_era // 100)
+    shifted_month = (5 * day_of_year + 2) // 153
+    day = day_of_year - (153 * shifted_month + 2) // 5 + 1
+    month = shifted_month + 3 if shifted_month < 10 else shifted_month - 9
+    return year_of_era + era * 400 + (1 if month <= 2 else 0), month, day
+
+
+@_compiled
+def from_civil(year: int, month: int, day: int) -> int:
+    """Days since 1970-01-01 of a date (H. Hinnant's ``days_from_civil``)."""
+    year -= 1 if month <= 2 else 0
+    era = (year if year >= 0 else year - 399) // 400
+    year_of_era = year - era * 400
+    day_of_year = (153 * (month - 3 if month > 2 else month + 9) + 2) // 5 + day - 1
+    day_of_era = year_of_era * 365 + year_of_era // 4 - year_of_era // 100 + day_of_year
+    return era * 146097 + day_of_era - 719468
+
+
+@_compiled
+def years(days: np.ndarray, known: np.ndarray, out: np.ndarray) -> None:
+    """The calendar year of each date, 0 where unknown."""
+    for i in range(len(days)):
+        out[i] = civil(days[i])[0] if known[i] else 0
+
+
+@_compiled
+def years_since(days: np.ndarray, known: np.ndarray, year: int, month: int, day: int, out: np.ndarray) -> None:
+    """Whole years from each date to (year, month, day), 0 where unknown."""
+    for i in range(len(days)):
+        if known[i]:
+            y, m, d = civil(days[i])
+            out[i] = year - y - (1 if m * 100 + d > month * 100 + day else 0)
+        else:
+            out[i] = 0
+
+
+@_compiled
+def add_years(days: np.ndarray, known: np.ndarray, count: int, out: np.ndarray) -> None:
+    """The same calendar day ``count`` years later, 29 February becoming 28 February in a common year; 0 where
+    unknown."""
+    for i in range(len(days)):
+        if known[i]:
+            y, m, d = civil(days[i])
+            y += count
+            if m == 2 and d == 29 and not (y % 4 == 0 and (y % 100 != 0 or y % 400 == 0)):
+                d = 28
+            out[i] = from_civil(y, m, d)
+        else:
+            out[i] = 0
+
+
+@_compiled
+def divide(values: np.ndarray, divisor: int) -> None:
+    """``values //= divisor`` in place (every value a multiple of it)."""
+    for i in range(len(values)):
+        values[i] //= divisor
