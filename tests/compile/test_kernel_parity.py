@@ -7,6 +7,7 @@ other documents that rule a rule out, 不重复享受 with awards paid before): 
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from collections import Counter
 from typing import Any
 
@@ -113,25 +114,53 @@ def test_columns_are_decoded_from_arrow_as_arrow_reads_them() -> None:
     each: the values Arrow's own conversion gives, 0 where unknown."""
     from decimal import Decimal
 
+    import numpy as np
+
     from huiqi.compile.tables import NUMBER_TYPE
     from huiqi.expr.ast import Type
     from huiqi.kernel.inputs import _decode
 
+    def decoded(column: pa.Array | pa.ChunkedArray, kind: Type) -> tuple[list[Any], list[bool], int]:
+        chunks = column.chunks if isinstance(column, pa.ChunkedArray) else [column]
+        starts = np.cumsum([0, *(len(c) for c in chunks)])
+        selection = [(np.arange(a, b), np.arange(b - a)) for a, b in itertools.pairwise(starts)]
+        values, known, den = _decode(chunks, selection, len(column), "x", kind)
+        return values.tolist(), known.tolist(), den
+
     money = pa.chunked_array([pa.array([5, None, -7], pa.int64()), pa.array([1, 2, 3, 4], pa.int64()).slice(1)])
-    assert [a.tolist() for a in _decode(money, "m", Type.MONEY)[:2]] == [[5, 0, -7, 2, 3, 4],
-                                                                         [True, False, True, True, True, True]]  # fmt: skip
+    assert decoded(money, Type.MONEY) == ([5, 0, -7, 2, 3, 4], [True, False, True, True, True, True], 1)
     counts = pa.chunked_array([pa.array([Decimal(3), None], NUMBER_TYPE), pa.array([Decimal(-12)], NUMBER_TYPE)])
-    values, known, den = _decode(counts, "c", Type.NUMBER)
-    assert (values.tolist(), known.tolist(), den) == ([3, 0, -12], [True, False, True], 1)
+    assert decoded(counts, Type.NUMBER) == ([3, 0, -12], [True, False, True], 1)
     halves = pa.array([Decimal("0.5"), Decimal("-2.25"), None, Decimal(7)], NUMBER_TYPE).slice(1)
-    values, known, den = _decode(halves, "h", Type.NUMBER)
-    assert (values.tolist(), known.tolist(), den) == ([-225, 0, 700], [True, False, True], 100)
+    assert decoded(halves, Type.NUMBER) == ([-225, 0, 700], [True, False, True], 100)
     flags = pa.chunked_array([pa.array([True, None, False, True] * 5).slice(3), pa.array([None, True])])
-    values, known, _ = _decode(flags, "b", Type.BOOL)
     expected = flags.to_pylist()
-    assert values.tolist() == [bool(v) for v in expected] and known.tolist() == [v is not None for v in expected]
+    assert decoded(flags, Type.BOOL)[:2] == ([bool(v) for v in expected], [v is not None for v in expected])
     days = pa.array([dt.date(1969, 12, 31), None, dt.date(2024, 2, 29)], pa.date32())
-    assert _decode(days, "d", Type.DATE)[0].tolist() == [-1, 0, 19782]
-    huge = pa.array([Decimal(2**70)], NUMBER_TYPE)
+    assert decoded(days, Type.DATE)[0] == [-1, 0, 19782]
     with pytest.raises(NoKernel):
-        _decode(huge, "x", Type.NUMBER)
+        decoded(pa.array([Decimal(2**70)], NUMBER_TYPE), Type.NUMBER)
+
+
+def test_a_year_of_history_is_read_from_whichever_chunk_holds_each_entity_row() -> None:
+    """History rows in no particular order, over several chunks: each entity gets its own row of the year, an
+    entity without one is unknown, and the largest value before the year is each entity's own."""
+    import numpy as np
+
+    ids = [f"e{i}" for i in range(40)]
+    rows = [(e, year, (i * 7 + year) % 23 * 100 if (i + year) % 5 else None)
+            for i, e in enumerate(ids) for year in (2021, 2022, 2023) if (i, year) != (3, 2022)]  # fmt: skip
+    rows = [rows[i] for i in np.random.default_rng(5).permutation(len(rows))]
+    table = pa.table({"entity_id": [r[0] for r in rows], "year": pa.array([r[1] for r in rows], pa.int32()),
+                      "revenue": pa.array([r[2] for r in rows], pa.int64())})  # fmt: skip
+    history = pa.concat_tables([table.slice(0, 17), table.slice(17, 50), table.slice(67)])
+    entities = pa.table({"entity_id": ids, "entity_type": ["enterprise"] * 40, "region": [["江苏省"]] * 40})
+    inputs = Inputs(entities, history, ENGINE.catalogue, 2023, dt.date(2024, 6, 30))
+    by = {(e, year): value for e, year, value in rows}
+    values, known = inputs.get(("at", "revenue", -1))
+    assert known.tolist() == [by.get((e, 2022)) is not None for e in ids]
+    assert values.tolist() == [by.get((e, 2022)) or 0 for e in ids]
+    highest, seen = inputs.get(("max_before", "revenue"))
+    earlier = [[v for (who, year), v in by.items() if who == e and year < 2023 and v is not None] for e in ids]
+    assert seen.tolist() == [bool(v) for v in earlier]
+    assert highest.tolist() == [max(v) if v else 0 for v in earlier]

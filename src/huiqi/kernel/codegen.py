@@ -623,7 +623,7 @@ def generate(
     specs = list(gen.specs)
     args = ", ".join(
         [f"a{i}, k{i}" for i in range(len(specs))]
-        + ["region_ok", "status", "amount", "ovf_rows", "start", "stop", "period", "as_of", "series_start"]
+        + ["reached", "region_ok", "status", "amount", "ovf_rows", "start", "stop", "period", "as_of", "series_start"]
     )
     body = "\n".join("        " + line for line in gen.lines)
     name = "kernel_" + "".join(c if c.isalnum() else "_" for c in doc_id)
@@ -633,13 +633,14 @@ def generate(
         + "\n\n"
         f"@numba.njit(nogil=True, cache=True)\n"
         f"def {name}({args}):\n"
-        f"    for i in range(start, stop):\n"
+        # the rows in the jurisdiction (or not known to be outside it), each result written at its place
+        # among them: the outputs hold only the rows the document reaches
+        f"    for j in range(start, stop):\n"
+        f"        i = reached[j]\n"
         f"        ovf = False\n"
         f"        region = region_ok[i]\n"
-        f"        if region == 0:\n"  # outside the jurisdiction: no result row (the runner leaves it out)
-        f"            continue\n"
         f"{body}\n"
-        f"        ovf_rows[i] = ovf\n"
+        f"        ovf_rows[j] = ovf\n"
     )
     return KernelSource(name=name, source=source, inputs=specs, rules=rules, region=region, amounts=amounts)
 
@@ -676,7 +677,7 @@ def _exclusions(
     lines.append("e = 0")
     lines.append("pm = 0")
     for b, (ref, c) in enumerate(zip(members, columns, strict=True)):
-        lines.append(f"if status[{c}, i] == {eligible}: e |= {1 << b}")
+        lines.append(f"if status[{c}, j] == {eligible}: e |= {1 << b}")
         lines.append(f"if {paid_before(ref)}: pm |= {1 << b}")
     tests = []
     for g, exclusion in enumerate(active):
@@ -695,12 +696,12 @@ def _exclusions(
     lines.append(f"        if subset & e == subset and {allowed.format(s='subset')}:")
     lines.append("            total = 0")
     for b, c in enumerate(columns):
-        lines.append(f"            if subset & {1 << b} and amount[{c}, i] != {NO_AMOUNT}: total += amount[{c}, i]")
+        lines.append(f"            if subset & {1 << b} and amount[{c}, j] != {NO_AMOUNT}: total += amount[{c}, j]")
     lines.append("            if total > best:")
     lines.append("                best = total")
     lines.append("                keep = subset")
     lines += [
-        f"    if e & {1 << b} and not keep & {1 << b}: status[{c}, i] = {excluded}" for b, c in enumerate(columns)
+        f"    if e & {1 << b} and not keep & {1 << b}: status[{c}, j] = {excluded}" for b, c in enumerate(columns)
     ]
     return constants
 
@@ -765,6 +766,6 @@ def _rule(gen: _Gen, rule: CompiledRule, index: int, *, any_jurisdiction: bool) 
     lines += [
         _set("st", not_eligible, _and(c_known, _not(c_value))),
         _set("st", s[Status.NOT_APPLICABLE], _and(applies_k, _not(applies_v))),
-        f"status[{index}, i] = st",
-        f"amount[{index}, i] = {fen} if {state} == {_OK} else {NO_AMOUNT}",
+        f"status[{index}, j] = st",
+        f"amount[{index}, j] = {fen} if {state} == {_OK} else {NO_AMOUNT}",
     ]

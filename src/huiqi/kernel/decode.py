@@ -27,51 +27,100 @@ def _compiled(function: F) -> F:
 
 
 @_compiled
-def valid_bits(bitmap: np.ndarray, offset: int, rows: int, known: np.ndarray, start: int) -> None:
-    """``known[start + j]``: bit ``offset + j`` of a validity bitmap."""
-    for j in range(rows):
-        bit = offset + j
-        known[start + j] = (bitmap[bit >> 3] >> (bit & 7)) & 1 != 0
+def bit(bitmap: np.ndarray, index: int) -> bool:
+    """Bit ``index`` of an Arrow bitmap (least significant bit first)."""
+    return bool((bitmap[index >> 3] >> (index & 7)) & 1 != 0)
+
+
+# Each function below reads the values ``sources`` of one Arrow chunk (after its ``offset``) into the rows
+# ``targets`` of the output: for a column of the entities, a chunk's rows in order; for a year of the history,
+# the entities whose row of that year lies in the chunk.
+
+
+@_compiled
+def validity(bitmap: np.ndarray, offset: int, targets: np.ndarray, sources: np.ndarray, known: np.ndarray) -> None:
+    """Whether each value is present, from the chunk's validity bitmap."""
+    for j in range(len(targets)):
+        known[targets[j]] = bit(bitmap, offset + sources[j])
+
+
+@_compiled
+def present(targets: np.ndarray, known: np.ndarray) -> None:
+    """Every value present (a chunk without nulls)."""
+    for j in range(len(targets)):
+        known[targets[j]] = True
 
 
 @_compiled
 def integers(
-    data: np.ndarray, offset: int, rows: int, known: np.ndarray, values: np.ndarray, start: int
+    data: np.ndarray, offset: int, targets: np.ndarray, sources: np.ndarray, known: np.ndarray, values: np.ndarray
 ) -> None:  # fmt: skip
     """Integers (money in fen, days of a date) as int64, 0 where unknown."""
-    for j in range(rows):
-        values[start + j] = data[offset + j] if known[start + j] else 0
+    for j in range(len(targets)):
+        row = targets[j]
+        values[row] = data[offset + sources[j]] if known[row] else 0
 
 
 @_compiled
 def decimals(
-    words: np.ndarray, offset: int, rows: int, known: np.ndarray, values: np.ndarray, start: int, divisor: int
+    words: np.ndarray, offset: int, targets: np.ndarray, sources: np.ndarray, known: np.ndarray,
+    values: np.ndarray, divisor: int,
 ) -> int:  # fmt: skip
     """The low 64-bit word of each 128-bit decimal (its unscaled value), 0 where unknown. Returns 0 when a
     known value does not fit in 64 bits (its high word is not the low word's sign), 2 when every value is a
     multiple of ``divisor`` (a whole number, for the scale's power of ten), else 1."""
     fits, whole = True, True
-    for j in range(rows):
-        if known[start + j]:
-            low = words[2 * (offset + j)]
-            if words[2 * (offset + j) + 1] != (low >> 63):
+    for j in range(len(targets)):
+        row = targets[j]
+        if known[row]:
+            at = 2 * (offset + sources[j])
+            low = words[at]
+            if words[at + 1] != (low >> 63):
                 fits = False
             if low % divisor != 0:
                 whole = False
-            values[start + j] = low
+            values[row] = low
         else:
-            values[start + j] = 0
+            values[row] = 0
     return 0 if not fits else 2 if whole else 1
 
 
 @_compiled
 def booleans(
-    bitmap: np.ndarray, offset: int, rows: int, known: np.ndarray, values: np.ndarray, start: int
+    bitmap: np.ndarray, offset: int, targets: np.ndarray, sources: np.ndarray, known: np.ndarray, values: np.ndarray
 ) -> None:  # fmt: skip
     """Yes/no values from Arrow's bit-packed booleans, False where unknown."""
-    for j in range(rows):
-        bit = offset + j
-        values[start + j] = known[start + j] and (bitmap[bit >> 3] >> (bit & 7)) & 1 != 0
+    for j in range(len(targets)):
+        row = targets[j]
+        values[row] = known[row] and bit(bitmap, offset + sources[j])
+
+
+@_compiled
+def by_chunk(
+    where: np.ndarray, found: np.ndarray, starts: np.ndarray, targets: np.ndarray, sources: np.ndarray,
+    bounds: np.ndarray,
+) -> None:  # fmt: skip
+    """For a year of the history: the entities that have a row (``found``, at position ``where``) grouped by
+    the chunk that holds it (``starts``: each chunk's first position, then the total). Chunk ``c``'s entities
+    are ``targets[bounds[c]:bounds[c + 1]]``, their rows within it the same slice of ``sources``."""
+    chunks = len(starts) - 1
+    chunk = np.empty(len(where), dtype=np.int64)
+    for c in range(chunks + 1):
+        bounds[c] = 0
+    for i in range(len(where)):
+        if found[i]:
+            c = np.searchsorted(starts, where[i], side="right") - 1
+            chunk[i] = c
+            bounds[c + 1] += 1
+    for c in range(chunks):
+        bounds[c + 1] += bounds[c]
+    fill = bounds[:-1].copy()
+    for i in range(len(where)):
+        if found[i]:
+            c = chunk[i]
+            targets[fill[c]] = i
+            sources[fill[c]] = where[i] - starts[c]
+            fill[c] += 1
 
 
 @_compiled
@@ -84,30 +133,13 @@ def positions(entity_rows: np.ndarray, years: np.ndarray, year: int, found: np.n
 
 
 @_compiled
-def gather(
-    data: np.ndarray, present: np.ndarray, where: np.ndarray, found: np.ndarray, values: np.ndarray,
-    known: np.ndarray,
-) -> None:  # fmt: skip
-    """One year of a decoded history column aligned to the entities: ``data[where[i]]`` where found and known."""
-    for i in range(len(where)):
-        k = found[i] and present[where[i]]
-        known[i] = k
-        values[i] = data[where[i]] if k else 0
-
-
-@_compiled
-def greatest(
-    data: np.ndarray, present: np.ndarray, where: np.ndarray, found: np.ndarray, values: np.ndarray,
-    seen: np.ndarray,
-) -> None:  # fmt: skip
-    """The running maximum over years: ``values[i]`` becomes ``data[where[i]]`` where that is known and larger
-    (or the first seen)."""
-    for i in range(len(where)):
-        if found[i] and present[where[i]]:
-            value = data[where[i]]
-            if not seen[i] or value > values[i]:
-                values[i] = value
-                seen[i] = True
+def greatest(data: np.ndarray, known: np.ndarray, values: np.ndarray, seen: np.ndarray) -> None:
+    """The running maximum over years: ``values[i]`` becomes ``data[i]`` where that is known and larger (or the
+    first seen)."""
+    for i in range(len(data)):
+        if known[i] and (not seen[i] or data[i] > values[i]):
+            values[i] = data[i]
+            seen[i] = True
 
 
 @_compiled

@@ -17,6 +17,7 @@ A null is *unknown*: its mask is False and its value 0. A value the kernel canno
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -42,6 +43,10 @@ class NoKernel(HuiqiError):
 #: ("years_since", key) | ("text_in", key, (texts…)) | ("set_has", key, text) | ("in_region", text) |
 #: ("applies", (entity types…))
 Spec = tuple[Any, ...]
+
+#: for each chunk of a column: the entities (rows of the output) its values go to, and the rows of the chunk
+#: they are read from
+Selection = list[tuple[np.ndarray, np.ndarray]]
 
 
 #: the column of ``history`` and ``ledger`` holding each row's entity: its row in ``entities``
@@ -94,10 +99,10 @@ class Inputs:
         self._codes: dict[tuple[str, int], tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
         self._lists_known: dict[tuple[str, int, bool], np.ndarray] = {}
         self._ledger_columns: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
-        #: an annual fact's whole history column as (numerators, known, denominator), decoded once: each year
-        #: is then gathered from it by the entities' positions
-        self._history_numbers: dict[str, tuple[np.ndarray, np.ndarray, int]] = {}
         self._positions_of: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+        #: which rows of each chunk a column's values are read from, and into which entities: by chunk layout
+        #: (and year, for the history), made once
+        self._selections: dict[tuple[Any, ...], Selection] = {}
         self._always: np.ndarray | None = None
 
     @property
@@ -166,25 +171,49 @@ class Inputs:
             self._years[year] = pa.array(positions, mask=~found)
         return self._years[year]
 
-    def _numbers_of(self, key: str, offset: int = 0) -> tuple[np.ndarray, np.ndarray, int]:
+    def _numbers_of(self, key: str, offset: int = 0, *, lowest: bool = True) -> tuple[np.ndarray, np.ndarray, int]:
         """A number, money, yes/no or date fact aligned to the entities, as (numerators, known, denominator),
-        decoded from the Arrow buffers without an intermediate column."""
+        read from the Arrow buffers of the entities or of the year's history rows without an intermediate
+        column; numbers over the smallest exact power of ten (``lowest``), else over their column's scale."""
         fact = self.catalogue[key]
-        if fact.period is not Period.ANNUAL:
-            if key not in self.entities.column_names:
-                return np.zeros(self.rows, dtype=np.int64), np.zeros(self.rows, dtype=np.bool_), 1
-            return _decode(self.entities[key], key, fact.type)
-        if key not in self.history.column_names or self.history.num_rows == 0:
+        table = self.history if fact.period is Period.ANNUAL else self.entities
+        if key not in table.column_names or table.num_rows == 0:
             return np.zeros(self.rows, dtype=np.int64), np.zeros(self.rows, dtype=np.bool_), 1
-        if key not in self._history_numbers:
-            self._history_numbers[key] = _decode(self.history[key], key, fact.type)
-        from . import decode
+        column = table[key]
+        chunks = column.chunks if isinstance(column, pa.ChunkedArray) else [column]
+        if fact.period is Period.ANNUAL:
+            selection = self._history_selection(self.period + offset, chunks)
+        else:
+            selection = self._entity_selection(chunks)
+        return _decode(chunks, selection, self.rows, key, fact.type, lowest=lowest)
 
-        numbers, present, den = self._history_numbers[key]
-        positions, found = self._positions(self.period + offset)
-        values, known = np.empty(self.rows, dtype=numbers.dtype), np.empty(self.rows, dtype=np.bool_)
-        decode.gather(numbers, present, positions, found, values, known)
-        return _lowest_terms(values, known, den)
+    def _entity_selection(self, chunks: list[pa.Array]) -> Selection:
+        """Each chunk of an entity column read whole, into the rows it holds."""
+        layout = ("entities", *(len(chunk) for chunk in chunks))
+        if layout not in self._selections:
+            starts = np.cumsum([0, *(len(chunk) for chunk in chunks)])
+            self._selections[layout] = [
+                (np.arange(start, end, dtype=np.int64), np.arange(end - start, dtype=np.int64))
+                for start, end in itertools.pairwise(starts.tolist())
+            ]
+        return self._selections[layout]
+
+    def _history_selection(self, year: int, chunks: list[pa.Array]) -> Selection:
+        """For each chunk of a history column, the entities whose row of ``year`` it holds and where."""
+        layout = ("history", year, *(len(chunk) for chunk in chunks))
+        if layout not in self._selections:
+            from . import decode
+
+            where, found = self._positions(year)
+            starts = np.cumsum([0, *(len(chunk) for chunk in chunks)]).astype(np.int64)
+            count = int(found.sum())
+            targets, sources = np.empty(count, dtype=np.int64), np.empty(count, dtype=np.int64)
+            bounds = np.empty(len(chunks) + 1, dtype=np.int64)
+            decode.by_chunk(where, found, starts, targets, sources, bounds)
+            self._selections[layout] = [
+                (targets[low:high], sources[low:high]) for low, high in itertools.pairwise(bounds.tolist())
+            ]
+        return self._selections[layout]
 
     def _text_codes(self, key: str, offset: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """A text column (or a list column's items) as each value's index among its distinct texts, -1 for a
@@ -266,26 +295,24 @@ class Inputs:
     def _max_before(self, key: str) -> tuple[np.ndarray, np.ndarray]:
         """The largest value of an annual fact before the assessed year; 0 for an entity established in the
         assessed year or later that has none (as ``huiqi.engine.compiler._max_before``)."""
-        fact = self.catalogue[key]
+        from . import decode
+
         values = np.full(self.rows, np.iinfo(np.int64).min, dtype=np.int64)
         den = 1
         if key in self.history.column_names and self.history.num_rows:
-            if key not in self._history_numbers:
-                self._history_numbers[key] = _decode(self.history[key], key, fact.type)
-            from . import decode
-
-            numbers, present, den = self._history_numbers[key]
             seen = np.zeros(self.rows, dtype=np.bool_)
-            # year by year, from each entity's row of the year (np.maximum.at over the rows took ten times as long)
+            # year by year, each over its column's scale (np.maximum.at over the rows took ten times as long)
             for year in range(int(self._history_years.min()), self.period):
-                positions, found = self._positions(year)
-                decode.greatest(numbers, present, positions, found, values, seen)
+                numbers, present, scale = self._numbers_of(key, year - self.period, lowest=False)
+                decode.greatest(numbers, present, values, seen)
+                den = max(den, scale)  # a column's years share its scale
         known = values != np.iinfo(np.int64).min
         if "established_on" in self.catalogue and "established_on" in self.entities.column_names:
             founded = pc.year(self.entities["established_on"])
             new = np.asarray(pc.fill_null(pc.greater_equal(founded, self.period), False).to_numpy(zero_copy_only=False))
             known = known | new
         values[~known | (values == np.iinfo(np.int64).min)] = 0
+        values, known, den = _lowest_terms(values, known, den)
         self.dens[_name(("max_before", key))] = den
         return values, known
 
@@ -307,7 +334,9 @@ class Inputs:
 
     def _ledger(self, what: tuple[Any, ...]) -> tuple[np.ndarray, np.ndarray]:
         """One ledger aggregate per entity, as the SQL compiler's (``huiqi.compile.document.base_relation``) and
-        the scalar engine's ``Env.paid`` read it; 0 where the ledger holds nothing, and always known."""
+        the scalar engine's ``Env.paid`` read it; 0 where the ledger holds nothing, and always known. Only the
+        entities with an award are written (the rest of the array stays the zero pages it was allocated as), and
+        every aggregate is computed over the few ledger rows it counts, never over every entity."""
         out = np.zeros(self.rows, dtype=np.int64)
         if self._always is None:  # every ledger aggregate is known: one array, read by every rule
             self._always = np.ones(self.rows, dtype=np.bool_)
@@ -324,7 +353,8 @@ class Inputs:
             anytime = _mask(pc.is_in(ledger["rule"], value_set=pa.array(list(ref), pa.string())))
             this_year = _mask(pc.is_in(ledger["rule"], value_set=pa.array(list(what[2]), pa.string())))
             chosen = (amount > 0) & (anytime | (this_year & (period == self.period)))
-            return np.bincount(rows[chosen], minlength=self.rows).astype(np.int64), known
+            np.add.at(out, rows[chosen], 1)
+            return out, known
         if kind == "prov":
             under = _mask(pc.starts_with(ledger["rule"], ref + "/"))
         else:
@@ -334,16 +364,17 @@ class Inputs:
             np.add.at(out, rows[chosen], amount[chosen])
         elif kind == "tier":
             chosen = under & _mask(pc.equal(ledger["tier"], what[2]))
-            out = np.bincount(rows[chosen], minlength=self.rows).astype(np.int64)
+            np.add.at(out, rows[chosen], 1)
         elif kind in ("years", "each"):  # distinct years paid (among the n before the assessed one)
             chosen = under if kind == "years" else under & (period >= self.period - what[2]) & (period < self.period)
             pairs = np.unique(np.stack([rows[chosen], period[chosen]], axis=1), axis=0)
-            out = np.bincount(pairs[:, 0], minlength=self.rows).astype(np.int64) if len(pairs) else out
+            np.add.at(out, pairs[:, 0], 1)
         elif kind == "last":  # the total of the latest year paid before the assessed one
-            chosen = under & (period < self.period)
-            latest = np.full(self.rows, np.iinfo(np.int64).min, dtype=np.int64)
-            np.maximum.at(latest, rows[chosen], period[chosen])
-            chosen &= period == latest[rows]
+            chosen = np.flatnonzero(under & (period < self.period))
+            entities, which = np.unique(rows[chosen], return_inverse=True)
+            latest = np.full(len(entities), np.iinfo(np.int64).min, dtype=np.int64)
+            np.maximum.at(latest, which, period[chosen])
+            chosen = chosen[period[chosen] == latest[which]]
             np.add.at(out, rows[chosen], amount[chosen])
         else:  # pragma: no cover — the generator asks for the kinds above
             raise NoKernel(f"编译内核不认识台账汇总 {kind}")
@@ -368,52 +399,52 @@ def _known(column: pa.Array | pa.ChunkedArray) -> np.ndarray:
     return np.asarray(column.is_valid().to_numpy(zero_copy_only=False), dtype=np.bool_)
 
 
-def _decode(column: pa.Array | pa.ChunkedArray, key: str, kind: Type) -> tuple[np.ndarray, np.ndarray, int]:
-    """A money, number, yes/no or date column as (values, known, denominator), chunk by chunk from the Arrow
-    buffers in one pass each (``huiqi.kernel.decode``): money as int64 fen; numbers as int64 numerators over
-    the smallest power of ten that holds every value exactly (1 for counts and levels, read from a decimal's
-    own 128-bit words); yes/no as bool; dates as int64 days since 1970-01-01; 0 (False) where unknown."""
+def _decode(
+    chunks: list[pa.Array], selection: Selection, rows: int, key: str, kind: Type, *, lowest: bool = True
+) -> tuple[np.ndarray, np.ndarray, int]:  # fmt: skip
+    """A money, number, yes/no or date column as (values, known, denominator), from the Arrow buffers of its
+    chunks in one compiled pass each (``huiqi.kernel.decode``), each chunk's ``selection`` (its rows, and the
+    entities they go to) only: money as int64 fen; numbers as int64 numerators over the smallest power of ten
+    that holds every value exactly (1 for counts and levels, read from a decimal's own 128-bit words; over the
+    column's scale unless ``lowest``); yes/no as bool; dates as int64 days since 1970-01-01; 0 (False) where
+    unknown or not selected."""
     from . import decode
 
     if kind not in (Type.MONEY, Type.NUMBER, Type.BOOL, Type.DATE):
         raise NoKernel(f"事实 {key}（{kind.value}）不能直接进入编译内核")
-    chunks = column.chunks if isinstance(column, pa.ChunkedArray) else [column]
-    values: np.ndarray = np.empty(len(column), dtype=np.bool_ if kind is Type.BOOL else np.int64)
-    known = np.empty(len(column), dtype=np.bool_)
-    den, start, whole = 1, 0, True
-    for chunk in chunks:
-        rows, offset, dtype = len(chunk), chunk.offset, chunk.type
-        if rows == 0:
-            continue
-        if pa.types.is_null(dtype):
-            values[start : start + rows], known[start : start + rows] = 0, False
-            start += rows
+    values: np.ndarray = np.zeros(rows, dtype=np.bool_ if kind is Type.BOOL else np.int64)
+    known = np.zeros(rows, dtype=np.bool_)
+    den, whole = 1, True
+    for chunk, (targets, sources) in zip(chunks, selection, strict=True):
+        offset, dtype = chunk.offset, chunk.type
+        if len(targets) == 0 or pa.types.is_null(dtype):
             continue
         buffers = chunk.buffers()
         if chunk.null_count == 0:
-            known[start : start + rows] = True
+            decode.present(targets, known)
         else:
-            decode.valid_bits(np.frombuffer(buffers[0], dtype=np.uint8), offset, rows, known, start)
+            decode.validity(np.frombuffer(buffers[0], dtype=np.uint8), offset, targets, sources, known)
         if kind is Type.BOOL and pa.types.is_boolean(dtype):
-            decode.booleans(np.frombuffer(buffers[1], dtype=np.uint8), offset, rows, known, values, start)
+            decode.booleans(np.frombuffer(buffers[1], dtype=np.uint8), offset, targets, sources, known, values)
         elif (kind is Type.DATE and pa.types.is_date32(dtype)) or (
             kind in (Type.MONEY, Type.NUMBER) and pa.types.is_integer(dtype)
         ):
             width = np.int32 if pa.types.is_date32(dtype) else dtype.to_pandas_dtype()  # date32: int32 days
-            data = np.frombuffer(buffers[1], dtype=width, count=offset + rows)
-            decode.integers(data, offset, rows, known, values, start)
+            data = np.frombuffer(buffers[1], dtype=width, count=offset + len(chunk))
+            decode.integers(data, offset, targets, sources, known, values)
         elif kind is Type.NUMBER and pa.types.is_decimal128(dtype):
-            words = np.frombuffer(buffers[1], dtype=np.int64, count=2 * (offset + rows))
-            read = decode.decimals(words, offset, rows, known, values, start, 10**dtype.scale)
+            words = np.frombuffer(buffers[1], dtype=np.int64, count=2 * (offset + len(chunk)))
+            read = decode.decimals(words, offset, targets, sources, known, values, 10**dtype.scale)
             if read == 0:
                 raise NoKernel("数值超出 64 位整数范围")
             den, whole = max(den, 10**dtype.scale), whole and read == 2
         elif kind is Type.DATE and (pa.types.is_date64(dtype) or pa.types.is_timestamp(dtype)):
             days = pc.fill_null(chunk.cast(pa.date32()).cast(pa.int32()), 0)
-            values[start : start + rows] = np.asarray(days.to_numpy(zero_copy_only=False), dtype=np.int64)
+            values[targets] = np.asarray(days.to_numpy(zero_copy_only=False), dtype=np.int64)[sources]
         else:
             raise NoKernel(f"事实 {key} 的列类型 {dtype} 不能直接进入编译内核")
-        start += rows
+    if not lowest:
+        return values, known, den
     if den > 1 and whole:  # every value whole (counts, levels): the numerators over 1, in place
         decode.divide(values, den)
         return values, known, 1

@@ -115,13 +115,18 @@ class KernelRun:
 
     def run(self) -> pa.Table:
         """The wide result: ``entity_id``, each rule's status code and amount, for the rows the document reaches."""
-        rows, count = self.inputs.rows, len(self.source.rules)
         region = self.region_ok()
+        # the rows the document reaches (not known to be outside its jurisdiction): the kernel runs over them
+        # only and writes each result at its place among them, so nothing is taken out afterwards
+        outside = region == 0
+        reached = np.flatnonzero(~outside) if outside.any() else np.arange(self.inputs.rows, dtype=np.int64)
+        rows, count = len(reached), len(self.source.rules)
         # one contiguous row of the output per rule: each becomes an Arrow column without a copy
         status = np.empty((count, rows), dtype=np.int8)  # status codes 0–6: a byte each
         amount = np.empty((count, rows), dtype=np.int64)
         overflow = np.zeros(rows, dtype=np.bool_)
-        kernel, arguments = compiled(self.source), (*self.arguments(), region, status, amount, overflow)
+        kernel = compiled(self.source)
+        arguments = (*self.arguments(), reached, region, status, amount, overflow)
         # the assessed year, the evaluation date and the first year of the history: arguments, not constants, so
         # that one compiled kernel serves every scenario
         scenario = (self.inputs.period, (self.inputs.as_of - EPOCH).days, self.inputs.series_start())
@@ -140,16 +145,14 @@ class KernelRun:
             raise NoKernel(f"numba 未能编译本文件的内核（{type(exc).__name__}）：由 SQL 计算") from exc
         if overflow.any():
             raise NoKernel(f"{int(overflow.sum())} 行的数值超出 64 位整数的精确范围：由 SQL 计算")
-        reached = region != 0
-        keep = None if reached.all() else np.flatnonzero(reached)
         ids = self.inputs.entities["entity_id"]
-        columns: dict[str, pa.Array | pa.ChunkedArray] = {"entity_id": ids if keep is None else ids.take(keep)}
+        columns: dict[str, pa.Array | pa.ChunkedArray] = {
+            "entity_id": ids if rows == self.inputs.rows else ids.take(reached)
+        }
         for index, columns_of in enumerate(self.query.rules):
-            s, m = status[index], amount[index]
-            if keep is not None:
-                s, m = s[keep], m[keep]
-            columns[columns_of.status] = pa.array(s)
+            columns[columns_of.status] = pa.array(status[index])
             if columns_of.amount is not None:
+                m = amount[index]
                 columns[columns_of.amount] = pa.array(m, mask=m == NO_AMOUNT)
         return pa.table(columns)
 
