@@ -121,10 +121,15 @@ def test_columns_are_decoded_from_arrow_as_arrow_reads_them() -> None:
     from huiqi.kernel.inputs import _decode
 
     def decoded(column: pa.Array | pa.ChunkedArray, kind: Type) -> tuple[list[Any], list[bool], int]:
+        """Each chunk read whole into its rows (the entities' path) and through indices (the history's): the
+        same values either way."""
         chunks = column.chunks if isinstance(column, pa.ChunkedArray) else [column]
-        starts = np.cumsum([0, *(len(c) for c in chunks)])
-        selection = [(np.arange(a, b), np.arange(b - a)) for a, b in itertools.pairwise(starts)]
-        values, known, den = _decode(chunks, selection, len(column), "x", kind)
+        starts = [int(n) for n in np.cumsum([0, *(len(c) for c in chunks)])]
+        whole = [(None, None, a, b - a) for a, b in itertools.pairwise(starts)]
+        indexed = [(np.arange(a, b), np.arange(b - a), 0, b - a) for a, b in itertools.pairwise(starts)]
+        results = [_decode(chunks, selection, len(column), "x", kind) for selection in (whole, indexed)]
+        (values, known, den), (again, known_again, den_again) = results
+        assert (values.tolist(), known.tolist(), den) == (again.tolist(), known_again.tolist(), den_again)
         return values.tolist(), known.tolist(), den
 
     money = pa.chunked_array([pa.array([5, None, -7], pa.int64()), pa.array([1, 2, 3, 4], pa.int64()).slice(1)])
@@ -164,3 +169,24 @@ def test_a_year_of_history_is_read_from_whichever_chunk_holds_each_entity_row() 
     earlier = [[v for (who, year), v in by.items() if who == e and year < 2023 and v is not None] for e in ids]
     assert seen.tolist() == [bool(v) for v in earlier]
     assert highest.tolist() == [max(v) if v else 0 for v in earlier]
+
+
+def test_documents_prepared_side_by_side_give_what_each_gives_alone() -> None:
+    """``prepare`` makes every document's inputs and code in threads over one ``Inputs``: each result equals the
+    one the document gives over inputs of its own."""
+    import numpy as np
+
+    from huiqi.population.generate import generate_chunk, rule_refs
+
+    rng = np.random.default_rng(11)
+    entities, history, ledger = generate_chunk(ENGINE.catalogue, rule_refs(ENGINE), start=0, size=3000, years=4,
+                                               period=2023, rng=rng)  # fmt: skip
+    documents = [d for d, compiled in ENGINE.documents.items() if compiled.rules]
+    shared = Inputs(entities, history, ENGINE.catalogue, 2023, dt.date(2024, 6, 30), ledger)
+    prepared = runner.prepare(ENGINE, documents, shared, readings={}, any_jurisdiction=False)
+    assert set(prepared) == set(documents)
+    for document in documents:
+        run = prepared[document]
+        assert isinstance(run, runner.KernelRun), run
+        alone = runner.evaluate(ENGINE, document, entities, history, ledger, period=2023, as_of=dt.date(2024, 6, 30))
+        assert run.run().equals(alone[1])

@@ -32,50 +32,63 @@ def bit(bitmap: np.ndarray, index: int) -> bool:
     return bool((bitmap[index >> 3] >> (index & 7)) & 1 != 0)
 
 
-# Each function below reads the values ``sources`` of one Arrow chunk (after its ``offset``) into the rows
-# ``targets`` of the output: for a column of the entities, a chunk's rows in order; for a year of the history,
-# the entities whose row of that year lies in the chunk.
+# Each function below reads ``count`` values of one Arrow chunk (after its ``offset``) into rows of the output:
+# for a year of the history, the chunk's rows ``sources`` into the entities ``targets`` that own them; for a
+# column of the entities (``targets`` and ``sources`` None: numba compiles that case apart, without the
+# indirection), the chunk's rows in order into the rows from ``start``.
 
 
 @_compiled
-def validity(bitmap: np.ndarray, offset: int, targets: np.ndarray, sources: np.ndarray, known: np.ndarray) -> None:
+def at(indices: np.ndarray | None, start: int, j: int) -> int:
+    """``indices[j]``, or ``start + j`` where there are none."""
+    if indices is None:
+        return start + j
+    return int(indices[j])
+
+
+@_compiled
+def validity(
+    bitmap: np.ndarray, offset: int, targets: np.ndarray | None, sources: np.ndarray | None, start: int, count: int,
+    known: np.ndarray,
+) -> None:  # fmt: skip
     """Whether each value is present, from the chunk's validity bitmap."""
-    for j in range(len(targets)):
-        known[targets[j]] = bit(bitmap, offset + sources[j])
+    for j in range(count):
+        known[at(targets, start, j)] = bit(bitmap, offset + at(sources, 0, j))
 
 
 @_compiled
-def present(targets: np.ndarray, known: np.ndarray) -> None:
+def present(targets: np.ndarray | None, start: int, count: int, known: np.ndarray) -> None:
     """Every value present (a chunk without nulls)."""
-    for j in range(len(targets)):
-        known[targets[j]] = True
+    for j in range(count):
+        known[at(targets, start, j)] = True
 
 
 @_compiled
 def integers(
-    data: np.ndarray, offset: int, targets: np.ndarray, sources: np.ndarray, known: np.ndarray, values: np.ndarray
+    data: np.ndarray, offset: int, targets: np.ndarray | None, sources: np.ndarray | None, start: int, count: int,
+    known: np.ndarray, values: np.ndarray,
 ) -> None:  # fmt: skip
     """Integers (money in fen, days of a date) as int64, 0 where unknown."""
-    for j in range(len(targets)):
-        row = targets[j]
-        values[row] = data[offset + sources[j]] if known[row] else 0
+    for j in range(count):
+        row = at(targets, start, j)
+        values[row] = data[offset + at(sources, 0, j)] if known[row] else 0
 
 
 @_compiled
 def decimals(
-    words: np.ndarray, offset: int, targets: np.ndarray, sources: np.ndarray, known: np.ndarray,
-    values: np.ndarray, divisor: int,
+    words: np.ndarray, offset: int, targets: np.ndarray | None, sources: np.ndarray | None, start: int, count: int,
+    known: np.ndarray, values: np.ndarray, divisor: int,
 ) -> int:  # fmt: skip
     """The low 64-bit word of each 128-bit decimal (its unscaled value), 0 where unknown. Returns 0 when a
     known value does not fit in 64 bits (its high word is not the low word's sign), 2 when every value is a
     multiple of ``divisor`` (a whole number, for the scale's power of ten), else 1."""
     fits, whole = True, True
-    for j in range(len(targets)):
-        row = targets[j]
+    for j in range(count):
+        row = at(targets, start, j)
         if known[row]:
-            at = 2 * (offset + sources[j])
-            low = words[at]
-            if words[at + 1] != (low >> 63):
+            word = 2 * (offset + at(sources, 0, j))
+            low = words[word]
+            if words[word + 1] != (low >> 63):
                 fits = False
             if low % divisor != 0:
                 whole = False
@@ -87,12 +100,13 @@ def decimals(
 
 @_compiled
 def booleans(
-    bitmap: np.ndarray, offset: int, targets: np.ndarray, sources: np.ndarray, known: np.ndarray, values: np.ndarray
+    bitmap: np.ndarray, offset: int, targets: np.ndarray | None, sources: np.ndarray | None, start: int, count: int,
+    known: np.ndarray, values: np.ndarray,
 ) -> None:  # fmt: skip
     """Yes/no values from Arrow's bit-packed booleans, False where unknown."""
-    for j in range(len(targets)):
-        row = targets[j]
-        values[row] = known[row] and bit(bitmap, offset + sources[j])
+    for j in range(count):
+        row = at(targets, start, j)
+        values[row] = known[row] and bit(bitmap, offset + at(sources, 0, j))
 
 
 @_compiled

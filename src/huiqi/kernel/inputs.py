@@ -18,10 +18,11 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
-from collections.abc import Iterable
+import threading
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import duckdb
 import numpy as np
@@ -43,10 +44,12 @@ class NoKernel(HuiqiError):
 #: ("years_since", key) | ("text_in", key, (texts…)) | ("set_has", key, text) | ("in_region", text) |
 #: ("applies", (entity types…))
 Spec = tuple[Any, ...]
+T = TypeVar("T")
 
-#: for each chunk of a column: the entities (rows of the output) its values go to, and the rows of the chunk
-#: they are read from
-Selection = list[tuple[np.ndarray, np.ndarray]]
+#: for each chunk of a column: the entities (rows of the output) its values go to, the rows of the chunk they
+#: are read from, the first entity and how many; for a chunk of the entities read whole, (None, None, its first
+#: row, its length)
+Selection = list[tuple[np.ndarray | None, np.ndarray | None, int, int]]
 
 
 #: the column of ``history`` and ``ledger`` holding each row's entity: its row in ``entities``
@@ -98,22 +101,36 @@ class Inputs:
         #: aligned text columns dictionary-encoded: (per row the text's index, -1 for none; the texts)
         self._codes: dict[tuple[str, int], tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
         self._lists_known: dict[tuple[str, int, bool], np.ndarray] = {}
-        self._ledger_columns: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
         self._positions_of: dict[int, tuple[np.ndarray, np.ndarray]] = {}
-        #: which rows of each chunk a column's values are read from, and into which entities: by chunk layout
-        #: (and year, for the history), made once
-        self._selections: dict[tuple[Any, ...], Selection] = {}
-        self._always: np.ndarray | None = None
+        #: for each year of the history and chunk layout, which rows of each chunk go to which entities
+        self._selections: dict[tuple[int, ...], Selection] = {}
+        #: every ledger aggregate is known: one array, read by every rule
+        self._always = np.ones(self.rows, dtype=np.bool_)
+        self._ledger_columns = None if self.ledger is None else (
+            _ints(self.ledger[ROW]), _ints(self.ledger["period"]), _ints(pc.fill_null(self.ledger["amount_fen"], 0)))  # fmt: skip
+        #: the locks of ``_once``: one per value being made, made under ``_guard``
+        self._guard = threading.Lock()
+        self._locks: dict[tuple[int, Any], threading.Lock] = {}
 
     @property
     def rows(self) -> int:
         return int(self.entities.num_rows)
 
     def get(self, spec: Spec) -> tuple[np.ndarray, np.ndarray]:
-        """(values, known) of one input, read once."""
-        if spec not in self.arrays:
-            self.arrays[spec] = self._read(spec)
-        return self.arrays[spec]
+        """(values, known) of one input, read once (documents prepared side by side share it)."""
+        return self._once(self.arrays, spec, lambda: self._read(spec))
+
+    def _once(self, cache: dict[Any, T], key: Any, make: Callable[[], T]) -> T:
+        """``cache[key]``, made by ``make`` once however many threads ask for it at the same time (each
+        document's inputs and code are made in a thread of its own: ``huiqi.kernel.runner.prepare``)."""
+        if key in cache:
+            return cache[key]
+        with self._guard:
+            lock = self._locks.setdefault((id(cache), key), threading.Lock())
+        with lock:
+            if key not in cache:
+                cache[key] = make()
+        return cache[key]
 
     def den(self, spec: Spec) -> int:
         """The denominator of a number input's numerators (reads the column)."""
@@ -130,9 +147,7 @@ class Inputs:
     def _column(self, key: str, offset: int = 0) -> pa.Array:
         """A fact's column aligned to the entities: an annual fact at the assessed year plus ``offset`` (the
         entities' ``region`` for the key ``region``)."""
-        if (key, offset) not in self._columns:
-            self._columns[key, offset] = self._align(key, offset)
-        return self._columns[key, offset]
+        return self._once(self._columns, (key, offset), lambda: self._align(key, offset))
 
     def _align(self, key: str, offset: int) -> pa.Array:
         if key in ("region", "entity_type"):  # the entities' own columns, not facts of the catalogue
@@ -148,28 +163,32 @@ class Inputs:
         return column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
 
     def _history_column(self, key: str) -> pa.Array:
-        if key not in self._history_columns:
+        def combined() -> pa.Array:
             column = self.history[key]
-            self._history_columns[key] = column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
-        return self._history_columns[key]
+            return column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
+
+        return self._once(self._history_columns, key, combined)
 
     def _positions(self, year: int) -> tuple[np.ndarray, np.ndarray]:
         """Per entity, the position of its history row of ``year`` (0 where it has none) and whether it has one."""
-        if year not in self._positions_of:
-            from . import decode
+        from . import decode
 
-            positions = np.zeros(self.rows, dtype=np.int64)
+        def positions() -> tuple[np.ndarray, np.ndarray]:
+            where = np.zeros(self.rows, dtype=np.int64)
             found = np.zeros(self.rows, dtype=np.bool_)
-            decode.positions(self._history_rows, self._history_years, year, found, positions)
-            self._positions_of[year] = (positions, found)
-        return self._positions_of[year]
+            decode.positions(self._history_rows, self._history_years, year, found, where)
+            return where, found
+
+        return self._once(self._positions_of, year, positions)
 
     def _year(self, year: int) -> pa.Array:
         """Per entity, the position of its history row of ``year`` (null: none)."""
-        if year not in self._years:
-            positions, found = self._positions(year)
-            self._years[year] = pa.array(positions, mask=~found)
-        return self._years[year]
+
+        def positions() -> pa.Array:
+            where, found = self._positions(year)
+            return pa.array(where, mask=~found)
+
+        return self._once(self._years, year, positions)
 
     def _numbers_of(self, key: str, offset: int = 0, *, lowest: bool = True) -> tuple[np.ndarray, np.ndarray, int]:
         """A number, money, yes/no or date fact aligned to the entities, as (numerators, known, denominator),
@@ -189,53 +208,49 @@ class Inputs:
 
     def _entity_selection(self, chunks: list[pa.Array]) -> Selection:
         """Each chunk of an entity column read whole, into the rows it holds."""
-        layout = ("entities", *(len(chunk) for chunk in chunks))
-        if layout not in self._selections:
-            starts = np.cumsum([0, *(len(chunk) for chunk in chunks)])
-            self._selections[layout] = [
-                (np.arange(start, end, dtype=np.int64), np.arange(end - start, dtype=np.int64))
-                for start, end in itertools.pairwise(starts.tolist())
-            ]
-        return self._selections[layout]
+        starts = np.cumsum([0, *(len(chunk) for chunk in chunks)]).tolist()
+        return [(None, None, a, b - a) for a, b in itertools.pairwise(starts)]
 
     def _history_selection(self, year: int, chunks: list[pa.Array]) -> Selection:
         """For each chunk of a history column, the entities whose row of ``year`` it holds and where."""
-        layout = ("history", year, *(len(chunk) for chunk in chunks))
-        if layout not in self._selections:
-            from . import decode
+        from . import decode
 
+        def selection() -> Selection:
             where, found = self._positions(year)
             starts = np.cumsum([0, *(len(chunk) for chunk in chunks)]).astype(np.int64)
             count = int(found.sum())
             targets, sources = np.empty(count, dtype=np.int64), np.empty(count, dtype=np.int64)
             bounds = np.empty(len(chunks) + 1, dtype=np.int64)
             decode.by_chunk(where, found, starts, targets, sources, bounds)
-            self._selections[layout] = [
-                (targets[low:high], sources[low:high]) for low, high in itertools.pairwise(bounds.tolist())
-            ]
-        return self._selections[layout]
+            return [(targets[a:b], sources[a:b], 0, b - a) for a, b in itertools.pairwise(bounds.tolist())]
+
+        return self._once(self._selections, (year, *(len(chunk) for chunk in chunks)), selection)
 
     def _text_codes(self, key: str, offset: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """A text column (or a list column's items) as each value's index among its distinct texts, -1 for a
         null, those texts, and whether each value is known (one array, read by every comparison): every
         comparison with a constant is then one integer test per row."""
-        if (key, offset) not in self._codes:
+
+        def codes() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
             column = self._column(key, offset)
             if pa.types.is_list(column.type) or pa.types.is_large_list(column.type):
                 column = self._flattened(key, offset)[0]
             encoded = pc.dictionary_encode(column)
             indices = np.asarray(pc.fill_null(encoded.indices, -1).to_numpy(zero_copy_only=False), dtype=np.int32)
             texts = np.asarray(encoded.dictionary.to_numpy(zero_copy_only=False), dtype=object)
-            self._codes[key, offset] = (indices, texts, indices >= 0)
-        return self._codes[key, offset]
+            return indices, texts, indices >= 0
+
+        return self._once(self._codes, (key, offset), codes)
 
     def _flattened(self, key: str, offset: int) -> tuple[pa.Array, np.ndarray]:
         """A list column's items in one array, and the row each belongs to."""
-        if (key, offset) not in self._flat:
+
+        def flattened() -> tuple[pa.Array, np.ndarray]:
             column = self._column(key, offset)
             parents = np.asarray(pc.list_parent_indices(column).to_numpy(zero_copy_only=False))
-            self._flat[key, offset] = (pc.list_flatten(column), parents)
-        return self._flat[key, offset]
+            return pc.list_flatten(column), parents
+
+        return self._once(self._flat, (key, offset), flattened)
 
     def _text_in(self, key: str, offset: int, texts: Iterable[str]) -> np.ndarray:
         """Per value of a text column (per item of a list column): whether it is one of ``texts``."""
@@ -252,12 +267,14 @@ class Inputs:
         parents = self._flattened(key, offset)[1]
         values = np.zeros(self.rows, dtype=np.bool_)
         decode.mark(parents, self._text_in(key, offset, [text]), values)
-        if (key, offset, empty_unknown) not in self._lists_known:  # one array, read by every text tested
-            known = _known(column)
+
+        def known() -> np.ndarray:  # one array, read by every text tested
+            present = _known(column)
             if empty_unknown:
-                known &= _ints(pc.fill_null(pc.list_value_length(column), 0)) > 0
-            self._lists_known[key, offset, empty_unknown] = known
-        return values, self._lists_known[key, offset, empty_unknown]
+                present &= _ints(pc.fill_null(pc.list_value_length(column), 0)) > 0
+            return present
+
+        return values, self._once(self._lists_known, (key, offset, empty_unknown), known)
 
     # -- inputs -------------------------------------------------------------------------------------
     def _read(self, spec: Spec) -> tuple[np.ndarray, np.ndarray]:
@@ -338,16 +355,12 @@ class Inputs:
         entities with an award are written (the rest of the array stays the zero pages it was allocated as), and
         every aggregate is computed over the few ledger rows it counts, never over every entity."""
         out = np.zeros(self.rows, dtype=np.int64)
-        if self._always is None:  # every ledger aggregate is known: one array, read by every rule
-            self._always = np.ones(self.rows, dtype=np.bool_)
         known = self._always
         ledger = self.ledger
         if ledger is None or ledger.num_rows == 0:
             return out, known
         kind, ref = what[0], what[1]
-        if self._ledger_columns is None:
-            self._ledger_columns = (_ints(ledger[ROW]), _ints(ledger["period"]),
-                                    _ints(pc.fill_null(ledger["amount_fen"], 0)))  # fmt: skip
+        assert self._ledger_columns is not None
         rows, period, amount = self._ledger_columns
         if kind == "xdup":  # awards of other documents that rule the rule out: any year, or the assessed one
             anytime = _mask(pc.is_in(ledger["rule"], value_set=pa.array(list(ref), pa.string())))
@@ -415,32 +428,35 @@ def _decode(
     values: np.ndarray = np.zeros(rows, dtype=np.bool_ if kind is Type.BOOL else np.int64)
     known = np.zeros(rows, dtype=np.bool_)
     den, whole = 1, True
-    for chunk, (targets, sources) in zip(chunks, selection, strict=True):
+    for chunk, (targets, sources, first, count) in zip(chunks, selection, strict=True):
         offset, dtype = chunk.offset, chunk.type
-        if len(targets) == 0 or pa.types.is_null(dtype):
+        if count == 0 or pa.types.is_null(dtype):
             continue
         buffers = chunk.buffers()
+        where = (targets, sources, first, count)
         if chunk.null_count == 0:
-            decode.present(targets, known)
+            decode.present(targets, first, count, known)
         else:
-            decode.validity(np.frombuffer(buffers[0], dtype=np.uint8), offset, targets, sources, known)
+            decode.validity(np.frombuffer(buffers[0], dtype=np.uint8), offset, *where, known)
         if kind is Type.BOOL and pa.types.is_boolean(dtype):
-            decode.booleans(np.frombuffer(buffers[1], dtype=np.uint8), offset, targets, sources, known, values)
+            decode.booleans(np.frombuffer(buffers[1], dtype=np.uint8), offset, *where, known, values)
         elif (kind is Type.DATE and pa.types.is_date32(dtype)) or (
             kind in (Type.MONEY, Type.NUMBER) and pa.types.is_integer(dtype)
         ):
             width = np.int32 if pa.types.is_date32(dtype) else dtype.to_pandas_dtype()  # date32: int32 days
             data = np.frombuffer(buffers[1], dtype=width, count=offset + len(chunk))
-            decode.integers(data, offset, targets, sources, known, values)
+            decode.integers(data, offset, *where, known, values)
         elif kind is Type.NUMBER and pa.types.is_decimal128(dtype):
             words = np.frombuffer(buffers[1], dtype=np.int64, count=2 * (offset + len(chunk)))
-            read = decode.decimals(words, offset, targets, sources, known, values, 10**dtype.scale)
+            read = decode.decimals(words, offset, *where, known, values, 10**dtype.scale)
             if read == 0:
                 raise NoKernel("数值超出 64 位整数范围")
             den, whole = max(den, 10**dtype.scale), whole and read == 2
         elif kind is Type.DATE and (pa.types.is_date64(dtype) or pa.types.is_timestamp(dtype)):
             days = pc.fill_null(chunk.cast(pa.date32()).cast(pa.int32()), 0)
-            values[targets] = np.asarray(days.to_numpy(zero_copy_only=False), dtype=np.int64)[sources]
+            into = np.arange(first, first + count) if targets is None else targets
+            picked = np.arange(count) if sources is None else sources
+            values[into] = np.asarray(days.to_numpy(zero_copy_only=False), dtype=np.int64)[picked]
         else:
             raise NoKernel(f"事实 {key} 的列类型 {dtype} 不能直接进入编译内核")
     if not lowest:

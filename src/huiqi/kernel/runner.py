@@ -35,6 +35,9 @@ _LOCK = threading.Lock()
 #: the threads that run the slices of a kernel, started once (starting two threads per call cost about a
 #: fifth of the peer kernel's time)
 _POOL = ThreadPoolExecutor(max_workers=os.cpu_count() or 1, thread_name_prefix="huiqi-kernel")
+#: the threads that make several documents' inputs and code side by side (``prepare``): Arrow, numpy and the
+#: decoders release the GIL while they read columns
+_PREPARE = ThreadPoolExecutor(max_workers=os.cpu_count() or 1, thread_name_prefix="huiqi-kernel-inputs")
 
 
 def available() -> bool:
@@ -155,6 +158,24 @@ class KernelRun:
                 m = amount[index]
                 columns[columns_of.amount] = pa.array(m, mask=m == NO_AMOUNT)
         return pa.table(columns)
+
+
+def prepare(
+    engine: Engine, documents: list[str], inputs: Inputs, *, readings: dict[str, str], any_jurisdiction: bool,
+    quarter: int | None = None,
+) -> dict[str, KernelRun | NoKernel]:  # fmt: skip
+    """Each document's kernel over ``inputs``, its inputs and code made in threads side by side (an input two
+    documents read is read once); a document the kernel does not compile gets its ``NoKernel``. On two cores
+    the seed base's four documents are prepared in about half the time one after another takes."""
+
+    def make(document: str) -> KernelRun | NoKernel:
+        try:
+            return KernelRun(engine, document, inputs, readings=readings, any_jurisdiction=any_jurisdiction,
+                             quarter=quarter)  # fmt: skip
+        except NoKernel as exc:
+            return exc
+
+    return dict(zip(documents, _PREPARE.map(make, documents), strict=True))
 
 
 def evaluate(

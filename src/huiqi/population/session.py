@@ -152,6 +152,7 @@ class PopulationSession:
         self.kernel = kernel
         self._kernel_tables: Any = None
         self._kernel_inputs: dict[tuple[int, dt.date], Any] = {}
+        self._kernel_runs: dict[str, Any] = {}
         self._facts = None if facts is None else set(facts)
         #: documents the kernel left to SQL, each with the reason (said in the report's notes)
         self.kernel_fallbacks: dict[str, str] = {}
@@ -253,6 +254,8 @@ class PopulationSession:
         )
         run = Run(name=name, scenario=scenario, documents=list(documents))
         money = ", ".join(str(c) for c in MONEY_CODES)
+        if self.kernel:
+            self._kernel_runs = self._prepare_kernels(engine, documents, scenario)
         for document in documents:
             query = runner.query(document, period=scenario.period, as_of=scenario.as_of,
                                  readings=dict(scenario.readings), any_jurisdiction=scenario.any_jurisdiction,
@@ -267,7 +270,7 @@ class PopulationSession:
                                               columns.label, columns.is_ceiling))  # fmt: skip
                 statuses = ", ".join(quote_ident(c.status) for c in query.rules)
                 amounts = ", ".join(c.amount_sql() for c in query.rules)
-                results = self._kernel_results(engine, document, scenario) if self.kernel else None
+                results = self._kernel_results(document) if self.kernel else None
                 relation = results or self._results(query.sql, f"{name}-{document}")
                 con.execute(
                     f"INSERT INTO {table} SELECT entity_id, {offset} + rule_no, status, "
@@ -285,11 +288,11 @@ class PopulationSession:
         self._provisions(run)
         return run
 
-    def _kernel_results(self, engine: Engine, document: str, scenario: Scenario) -> str | None:
-        """The relation of one document's wide results computed by the compiled kernel (an Arrow table registered
-        with DuckDB), or None where the kernel leaves the document to SQL (``NoKernel``: the reason is kept)."""
-        from huiqi.kernel.inputs import Inputs, NoKernel, read_population
-        from huiqi.kernel.runner import KernelRun
+    def _prepare_kernels(self, engine: Engine, documents: list[str], scenario: Scenario) -> dict[str, Any]:
+        """Every document's kernel for a scenario, prepared side by side over the scenario's inputs (the files
+        read on first use, the inputs made once per assessed year and evaluation date)."""
+        from huiqi.kernel.inputs import Inputs, read_population
+        from huiqi.kernel.runner import prepare
 
         if self._kernel_tables is None:
             self._kernel_tables = read_population(self.folder, self._facts)
@@ -299,10 +302,18 @@ class PopulationSession:
             self._kernel_inputs[key] = Inputs(
                 entities, history, engine.catalogue, scenario.period, scenario.as_of, ledger
             )
+        return prepare(engine, documents, self._kernel_inputs[key], readings=dict(scenario.readings),
+                       any_jurisdiction=scenario.any_jurisdiction, quarter=scenario.quarter)  # fmt: skip
+
+    def _kernel_results(self, document: str) -> str | None:
+        """The relation of one document's wide results computed by its prepared kernel (an Arrow table registered
+        with DuckDB), or None where the kernel leaves the document to SQL (``NoKernel``: the reason is kept)."""
+        from huiqi.kernel.inputs import NoKernel
+
+        run = self._kernel_runs[document]
         try:
-            run = KernelRun(engine, document, self._kernel_inputs[key],
-                            readings=dict(scenario.readings), any_jurisdiction=scenario.any_jurisdiction,
-                            quarter=scenario.quarter)  # fmt: skip
+            if isinstance(run, NoKernel):
+                raise run
             table = run.run()
         except NoKernel as exc:
             self.kernel_fallbacks[document] = exc.message
