@@ -634,9 +634,10 @@ def generate(
         f"@numba.njit(nogil=True, cache=True)\n"
         f"def {name}({args}):\n"
         # the rows in the jurisdiction (or not known to be outside it), each result written at its place
-        # among them: the outputs hold only the rows the document reaches
+        # among them: the outputs hold only the rows the document reaches (None: every row; numba compiles
+        # that case apart, without the indirection)
         f"    for j in range(start, stop):\n"
-        f"        i = reached[j]\n"
+        f"        i = j if reached is None else reached[j]\n"
         f"        ovf = False\n"
         f"        region = region_ok[i]\n"
         f"{body}\n"

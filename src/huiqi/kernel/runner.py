@@ -122,8 +122,8 @@ class KernelRun:
         # the rows the document reaches (not known to be outside its jurisdiction): the kernel runs over them
         # only and writes each result at its place among them, so nothing is taken out afterwards
         outside = region == 0
-        reached = np.flatnonzero(~outside) if outside.any() else np.arange(self.inputs.rows, dtype=np.int64)
-        rows, count = len(reached), len(self.source.rules)
+        reached = np.flatnonzero(~outside) if outside.any() else None
+        rows, count = self.inputs.rows if reached is None else len(reached), len(self.source.rules)
         # one contiguous row of the output per rule: each becomes an Arrow column without a copy
         status = np.empty((count, rows), dtype=np.int8)  # status codes 0–6: a byte each
         amount = np.empty((count, rows), dtype=np.int64)
@@ -149,9 +149,7 @@ class KernelRun:
         if overflow.any():
             raise NoKernel(f"{int(overflow.sum())} 行的数值超出 64 位整数的精确范围：由 SQL 计算")
         ids = self.inputs.entities["entity_id"]
-        columns: dict[str, pa.Array | pa.ChunkedArray] = {
-            "entity_id": ids if rows == self.inputs.rows else ids.take(reached)
-        }
+        columns: dict[str, pa.Array | pa.ChunkedArray] = {"entity_id": ids if reached is None else ids.take(reached)}
         for index, columns_of in enumerate(self.query.rules):
             columns[columns_of.status] = pa.array(status[index])
             if columns_of.amount is not None:
