@@ -190,3 +190,31 @@ def test_documents_prepared_side_by_side_give_what_each_gives_alone() -> None:
         assert isinstance(run, runner.KernelRun), run
         alone = runner.evaluate(ENGINE, document, entities, history, ledger, period=2023, as_of=dt.date(2024, 6, 30))
         assert run.run().equals(alone[1])
+
+
+def test_text_read_as_parquet_dictionaries_compares_as_plain_text(tmp_path: Any) -> None:
+    """``read_population`` reads the entities' text (and lists of text) as the dictionaries Parquet stores, one
+    per row group: every comparison with a constant gives what it gives over plain strings."""
+    import numpy as np
+    import pyarrow.parquet as pq
+
+    from huiqi.kernel.inputs import read_population
+    from huiqi.population.generate import generate_chunk, rule_refs
+
+    entities, history, ledger = generate_chunk(ENGINE.catalogue, rule_refs(ENGINE), start=0, size=2500, years=3,
+                                               period=2023, rng=np.random.default_rng(3))  # fmt: skip
+    for name, table in (("entities", entities), ("history", history), ("ledger", ledger)):
+        pq.write_table(table, tmp_path / f"{name}.parquet", row_group_size=700)  # several dictionaries
+    read = read_population(tmp_path)
+    assert pa.types.is_dictionary(read[0]["industry"].type)
+    assert pa.types.is_dictionary(read[0]["region"].type.value_type)
+    as_of = dt.date(2024, 6, 30)
+    plain = Inputs(entities, history, ENGINE.catalogue, 2023, as_of, ledger)
+    coded = Inputs(*read[:2], ENGINE.catalogue, 2023, as_of, read[2])
+    specs = [("text_in", "industry", ("工业软件", "互联网平台")), ("in_region", "苏州市"),
+             ("set_has", "certifications", "CMM3"), ("applies", ("enterprise",)),
+             ("text_in", "registered_city", ("苏州市",))]  # fmt: skip
+    for spec in specs:
+        (values, known), (again, known_again) = plain.get(spec), coded.get(spec)
+        assert values.tolist() == again.tolist() and known.tolist() == known_again.tolist(), spec
+        assert values.any() and known.any(), spec

@@ -151,23 +151,17 @@ class Inputs:
 
     def _align(self, key: str, offset: int) -> pa.Array:
         if key in ("region", "entity_type"):  # the entities' own columns, not facts of the catalogue
-            column = self.entities[key]
-            return column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
+            return _combined(self.entities[key])
         fact = self.catalogue[key]
         table = self.history if fact.period is Period.ANNUAL else self.entities
         if key not in table.column_names:  # a fact the registry does not hold: unknown for every entity
             return pa.nulls(self.rows, type=arrow_type(fact))
         if fact.period is Period.ANNUAL:
             return self._history_column(key).take(self._year(self.period + offset))
-        column = table[key]
-        return column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
+        return _combined(table[key])
 
     def _history_column(self, key: str) -> pa.Array:
-        def combined() -> pa.Array:
-            column = self.history[key]
-            return column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
-
-        return self._once(self._history_columns, key, combined)
+        return self._once(self._history_columns, key, lambda: _combined(self.history[key]))
 
     def _positions(self, year: int) -> tuple[np.ndarray, np.ndarray]:
         """Per entity, the position of its history row of ``year`` (0 where it has none) and whether it has one."""
@@ -235,7 +229,8 @@ class Inputs:
             column = self._column(key, offset)
             if pa.types.is_list(column.type) or pa.types.is_large_list(column.type):
                 column = self._flattened(key, offset)[0]
-            encoded = pc.dictionary_encode(column)
+            # read from Parquet as a dictionary (``read_population``), the codes are already there
+            encoded = column if pa.types.is_dictionary(column.type) else pc.dictionary_encode(column)
             indices = np.asarray(pc.fill_null(encoded.indices, -1).to_numpy(zero_copy_only=False), dtype=np.int32)
             texts = np.asarray(encoded.dictionary.to_numpy(zero_copy_only=False), dtype=object)
             return indices, texts, indices >= 0
@@ -394,6 +389,12 @@ class Inputs:
         return out, known
 
 
+def _combined(column: pa.Array | pa.ChunkedArray) -> pa.Array:
+    """A column in one chunk (Arrow brings the chunks of a dictionary column, one dictionary per Parquet row
+    group, to one dictionary as it concatenates them)."""
+    return column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
+
+
 def _name(spec: Spec) -> str:
     """Where ``dens`` keeps an input's denominator."""
     kind = spec[0]
@@ -482,7 +483,8 @@ def _lowest_terms(values: np.ndarray, known: np.ndarray, den: int) -> tuple[np.n
 def read_population(folder: Path, facts: Iterable[str] | None = None) -> tuple[pa.Table, pa.Table, pa.Table]:
     """The entities, history and ledger of a population folder as Arrow tables, only the columns of ``facts``
     (with the structural ones) where given: what the kernel reads, without a database of its own. DuckDB joins
-    the history and the ledger to the entities' rows in the file (the row key ``_row``) as it reads them."""
+    the history and the ledger to the entities' rows in the file (the row key ``_row``) as it reads them. The
+    entities' text columns (and lists of text) are read as dictionaries."""
     paths = {name: folder / f"{name}.parquet" for name in ("entities", "history", "ledger")}
     wanted = None if facts is None else set(facts)
 
@@ -490,7 +492,14 @@ def read_population(folder: Path, facts: Iterable[str] | None = None) -> tuple[p
         present = pq.read_schema(paths[name]).names
         return [c for c in present if wanted is None or c in wanted or c in structural]
 
-    entities = pq.read_table(paths["entities"], columns=columns("entities", ("entity_id", "entity_type", "region")))
+    wanted_entities = columns("entities", ("entity_id", "entity_type", "region"))
+    schema = pq.read_schema(paths["entities"])
+    # text and lists of text as Parquet stores them, a dictionary per row group: no string is materialised, and
+    # comparing a column with a constant needs no hashing (``Inputs._text_codes``)
+    texts = [n for n in wanted_entities if n != "entity_id" and pa.types.is_string(schema.field(n).type)]
+    texts += [f"{n}.list.element" for n in wanted_entities if pa.types.is_list(schema.field(n).type)
+              and pa.types.is_string(schema.field(n).type.value_type)]  # fmt: skip
+    entities = pq.read_table(paths["entities"], columns=wanted_entities, read_dictionary=texts)
     con = duckdb.connect()
     try:
         # the columns are the file's own names, the paths bound parameters
