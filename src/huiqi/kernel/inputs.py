@@ -1,14 +1,22 @@
 """The kernel's inputs: one aligned numpy array per value a document reads, with its known mask.
 
 Every array is read from the population's Arrow tables (``entities`` and the assessed year's rows of
-``history``, aligned to the entities by ``entity_id``), once per input however many rules read it:
+``history``, aligned to the entities by their row key), once per input however many rules read it, and
+written once: numbers, money, yes/no and dates are decoded from the Arrow buffers of each chunk straight into
+the final array by compiled code (``huiqi.kernel.decode``), a year of history from the chunk that holds each
+entity's row. Making arrays is what this module's time goes into, and on a machine where memory first
+touched is dear, most of that is the memory written (docs/population.md, "The kernel's inputs").
 
 - money: int64 fen, as stored;
 - numbers (``DECIMAL(38, 9)``): int64 numerators over the smallest power of ten that holds every value of the
   column exactly (1 for counts and levels), read from the decimal's own 128-bit words without a cast;
 - yes/no: bool; dates: int64 days since 1970-01-01;
 - what the code would otherwise compare as text (``industry == '软件'``, ``'高新技术企业' in certifications``,
-  ``in_region('苏州市')``, the rule's entity types): bool, decided here over the whole column.
+  ``in_region('苏州市')``, the rule's entity types): bool, decided here over the whole column through its
+  dictionary codes (Parquet's own, as ``read_population`` reads them, or made once per column).
+
+The documents of one scenario share one ``Inputs`` and may be prepared in threads side by side
+(``huiqi.kernel.runner.prepare``): every value is made once, under a lock of its own.
 
 A null is *unknown*: its mask is False and its value 0. A value the kernel cannot hold exactly raises
 ``NoKernel``.
