@@ -103,10 +103,10 @@ class Inputs:
             self.ledger = keyed(self.entities, self.ledger)
         self._history_rows = _ints(self.history[ROW])
         self._history_years = _ints(self.history["year"])
-        #: the history's columns in one chunk each, made on request: taking a year's rows from a column of
-        #: many chunks (DuckDB hands them in batches) cost 17 times taking them from one
+        #: the history's text and list columns in one chunk each, made on request (``_align`` takes a year's
+        #: rows from them; numbers, money, yes/no and dates are read chunk by chunk by ``_numbers_of``)
         self._history_columns: dict[str, pa.Array] = {}
-        #: aligned text columns dictionary-encoded: (per row the text's index, -1 for none; the texts)
+        #: aligned text columns as codes: (per row the text's index, -1 for none; the texts; known)
         self._codes: dict[tuple[str, int], tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
         self._lists_known: dict[tuple[str, int, bool], np.ndarray] = {}
         self._positions_of: dict[int, tuple[np.ndarray, np.ndarray]] = {}
