@@ -35,8 +35,10 @@ MONEY_UNITS: dict[str, int] = {
 _MONEY = re.compile(r"^\s*([+-]?[0-9][0-9,]*(?:\.[0-9]+)?)\s*(亿元|万元|元|亿|万)?\s*$")
 
 
-def round_half_up(value: Fraction) -> int:
+def round_half_up(value: Fraction | int) -> int:
     """Round an exact fraction of a fen to whole fen, halves away from zero."""
+    if isinstance(value, int):  # already whole (the engine keeps whole numbers as ints)
+        return value
     sign = -1 if value < 0 else 1
     magnitude = abs(value)
     whole, remainder = divmod(magnitude.numerator, magnitude.denominator)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
 
@@ -44,26 +44,14 @@ class CompiledCondition:
     inputs: tuple[tuple[str, str, Fn, Type | None, str | None], ...] = ()
     children: tuple[CompiledCondition, ...] = ()
     thresholds: tuple[Threshold, ...] = ()
+    #: ``value(env)``: the three-valued result alone, without building the trace — ``all`` stops at a false
+    #: member and ``any`` at a true one (the result is then decided whatever the others are). A closure made
+    #: once from the tree (``_value_of``): a rule's condition is read for every entity, and a method walking
+    #: the tree cost a third more.
+    value: Fn = field(init=False, repr=False, compare=False)
 
-    def value(self, env: Env) -> Any:
-        """The three-valued result alone, without building the trace: ``all`` stops at a false member and
-        ``any`` at a true one (the result is then decided whatever the others are)."""
-        if self.kind == "leaf":
-            assert self.fn is not None
-            value = self.fn(env)
-            return value if type(value) is Unknown else bool(value)
-        if self.kind == "not":
-            value = self.children[0].value(env)
-            return value if type(value) is Unknown else not value
-        unknown: list[Any] = []
-        stop = self.kind == "any"  # the value that decides: True for any, False for all
-        for member in self.children:
-            value = member.value(env)
-            if type(value) is Unknown:
-                unknown.append(value)
-            elif value is stop:
-                return stop
-        return merge_unknown(*unknown) if unknown else not stop
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "value", _value_of(self))
 
     def evaluate(self, env: Env) -> tuple[Any, Trace]:
         """The three-valued result and its trace."""
@@ -129,6 +117,41 @@ class CompiledCondition:
             if part is not None and (best is None or len(part) < len(best)):
                 best = part
         return best
+
+
+def _value_of(condition: CompiledCondition) -> Fn:
+    """The closure behind ``CompiledCondition.value``: a value is True, False or ``Unknown``."""
+    if condition.kind == "leaf":
+        fn = condition.fn
+        assert fn is not None
+
+        def leaf(env: Env) -> Any:
+            value = fn(env)
+            return value if value is True or value is False or type(value) is Unknown else bool(value)
+
+        return leaf
+    members = tuple(child.value for child in condition.children)
+    if condition.kind == "not":
+        child = members[0]
+
+        def not_(env: Env) -> Any:
+            value = child(env)
+            return value if type(value) is Unknown else not value
+
+        return not_
+    stop = condition.kind == "any"  # the value that decides: True for any, False for all
+
+    def group(env: Env) -> Any:
+        unknown: Unknown | None = None
+        for member in members:
+            value = member(env)
+            if value is stop:
+                return stop
+            if type(value) is Unknown:
+                unknown = value if unknown is None else unknown | value
+        return not stop if unknown is None else unknown
+
+    return group
 
 
 def _threshold_fails(threshold: Threshold, env: Env) -> bool:

@@ -11,10 +11,10 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import itertools
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from fractions import Fraction
-from typing import Any
+from typing import Any, Protocol
 
 from huiqi.errors import EvaluationError
 from huiqi.expr.render import render
@@ -40,6 +40,8 @@ from .results import (
     RuleResult,
     Status,
     Trace,
+    amount_text,
+    kind_of,
 )
 from .ruleset import CompiledBenefit, CompiledDocument, CompiledRule, compile_base, compile_document, format_rate
 from .values import Unknown, display, is_unknown, merge_unknown
@@ -76,8 +78,10 @@ class Engine:
         self._not_applicable: dict[tuple[str, str, str], RuleResult] = {}
         self._rule_less: dict[tuple[str, str, str], ProvisionResult] = {}
         self._out_of_region: dict[tuple[Any, ...], list[ProvisionResult]] = {}
-        self._outside_outcomes: dict[tuple[Any, ...], list[Outcome]] = {}
-        self._missing_cache: dict[tuple[frozenset[tuple[str, int | None]], int | None], list[Missing]] = {}
+        #: the documents, flags and rules of each set of options evaluated (``_plan_of``)
+        self._plans: dict[tuple[Any, ...], _Plan] = {}
+        #: a set of missing facts (and the quarter) → the facts as results list them, and the reason that names them
+        self._missing_cache: dict[tuple[frozenset[tuple[str, int | None]], int | None], tuple[list[Missing], str]] = {}
         #: every document's readings at their defaults (built on first use, copied for each evaluation)
         self._default_readings: dict[str, str] | None = None
         #: per loaded document (by identity): rule reference → awards under other documents that rule it out
@@ -128,20 +132,17 @@ class Engine:
 
     def evaluate(self, profile: Profile, options: Options) -> Evaluation:
         """Evaluate a profile against the selected documents."""
-        skipped: list[dict[str, str]] = []
-        results = [
-            self._evaluate_document(document, profile, env, options, flags)
-            for document, env, flags in self._plan(profile, options, skipped)
-        ]
+        plan = self._plan_of(options)
+        env_of = self._environments(profile, options, plan)
+        results = [self._evaluate_document(entry, profile, env_of(), options) for entry in plan.documents]
         entity = {
             "entity_type": profile.entity_type.value,
             "name": profile.name,
             "uscc": profile.uscc,
             "region": list(profile.region),
         }
-        period = options.period if options.period is not None else options.as_of.year - 1
-        return Evaluation(entity=entity, as_of=options.as_of, period=period, documents=results, skipped=skipped,
-                          quarter=options.quarter)  # fmt: skip
+        return Evaluation(entity=entity, as_of=options.as_of, period=plan.period, documents=results,
+                          skipped=[dict(s) for s in plan.skipped], quarter=options.quarter)  # fmt: skip
 
     def outcomes(self, profile: Profile, options: Options) -> list[Outcome]:
         """Each rule's status, amount and missing facts, as ``evaluate`` decides them, and nothing else.
@@ -150,108 +151,126 @@ class Engine:
         test_outcomes.py`` proves it), without the explanation (``options.explain`` is taken as False) and
         without the provision and document results around them: what a search that evaluates many
         variants of one entity compares (the calculator's relevance marks, ``bench/evaluate_one.py``).
-        A document whose jurisdiction the entity lies outside gives every rule *not applicable*, built once.
+        Each rule is decided by the same steps as ``evaluate_rule`` into a small ``_Verdict`` instead of a
+        ``RuleResult``; a rule that does not apply (another entity type, outside the jurisdiction) gives the
+        outcome the plan holds for it.
         """
         lean = dataclasses.replace(options, explain=False, suggestions=False) if options.explain else options
+        plan = self._plan_of(lean)
+        env_of = self._environments(profile, lean, plan)
+        entity = profile.entity_type.value
         found: list[Outcome] = []
-        for document, env, _ in self._plan(profile, lean, []):
-            region = document.loaded.policy.document.jurisdiction.region
-            jurisdiction = _jurisdiction(region, profile, lean.any_jurisdiction)
-            rules = _selected_rules(document, env)
-            if jurisdiction[0] is False:  # the same for every entity outside: built once, shared read-only
-                key = (document.loaded.id, document.loaded.policy.document.version or "",
-                       tuple(env.readings.get(k) for k in document.reading_refs))  # fmt: skip
-                outside = self._outside_outcomes.get(key)
-                if outside is None:
-                    outside = self._outside_outcomes[key] = [
-                        Outcome(r.ref, Status.NOT_APPLICABLE, None, (), r.is_ceiling) for r in rules
-                    ]
-                found += outside
+        for entry in plan.documents:
+            jurisdiction = _jurisdiction(entry.region, profile, lean.any_jurisdiction)
+            if jurisdiction[0] is False:
+                found += entry.not_applicable
                 continue
-            by_provision: dict[str, list[RuleResult]] = {}
-            results = []
-            for rule in rules:
-                result = self.evaluate_rule(rule, profile, env, jurisdiction, suggestions=False)
-                by_provision.setdefault(rule.provision.id, []).append(result)
-                results.append(result)
-            _apply_exclusions(document, by_provision, env)
+            env = env_of()
+            verdicts: list[_Verdict | None] = []
+            for rule in entry.rules:
+                if entity not in rule.applies_to:
+                    verdicts.append(None)
+                    continue
+                verdict = _Verdict(rule)
+                self._decide(rule, env, verdict, jurisdiction)
+                verdicts.append(verdict)
+            if entry.exclusions:
+                _apply_exclusions(entry.document, entry.exclusions, [v for v in verdicts if v is not None], env)
             found += [
-                Outcome(r.ref, r.status, r.amount_fen, tuple((m.fact, m.year) for m in r.missing), r.is_ceiling)
-                for r in results
-            ]
+                blank if v is None else Outcome(blank.ref, v.status, v.amount_fen,
+                                                tuple([(m.fact, m.year) for m in v.missing]) if v.missing else (),
+                                                blank.is_ceiling)
+                for v, blank in zip(verdicts, entry.not_applicable, strict=True)
+            ]  # fmt: skip
         return found
 
-    def _plan(
-        self, profile: Profile, options: Options, skipped: list[dict[str, str]]
-    ) -> Iterable[tuple[CompiledDocument, Env, list[str]]]:
-        """The documents to evaluate, in order, each with its environment and flags; those left out are
-        appended to ``skipped`` with the reason."""
+    def _plan_of(self, options: Options) -> _Plan:
+        """The documents an evaluation with these options reads, in order, with their flags and the rules
+        selected by the readings; those left out with the reason. It depends on the options alone: made once
+        per set of options and shared read-only by every entity evaluated with them."""
+        key = (options.as_of, options.period, options.documents, tuple(sorted(options.readings.items())),
+               options.include_drafts, options.include_expired)  # fmt: skip
+        plan = self._plans.get(key)
+        if plan is not None:
+            return plan
         period = options.period if options.period is not None else options.as_of.year - 1
         readings = self.resolve_readings(options.readings)
-        facts = _resolve_current_year(profile.facts, period)
-        ledger = tuple(
-            dataclasses.replace(e, rule=self._ledger_alias[e.rule]) if e.rule in self._ledger_alias else e
-            for e in profile.ledger
-        )
+        documents: list[_DocumentPlan] = []
+        skipped: list[dict[str, str]] = []
         for doc_id in options.documents or tuple(self.documents):
             if doc_id not in self.documents:
                 raise EvaluationError(
                     f"没有编号为 {doc_id!r} 的文件；现有：{'、'.join(self.documents)}", where="--document"
                 )
             document = self.in_force(doc_id, options.as_of)
-            for key, reading in document.readings.items():  # a reading only an earlier version has: its default
-                readings.setdefault(f"{doc_id}:{key}", reading.default)
+            for key_, reading in document.readings.items():  # a reading only an earlier version has: its default
+                readings.setdefault(f"{doc_id}:{key_}", reading.default)
             flags, skip = _document_flags(document, options, explicit=bool(options.documents))
             if skip:
                 skipped.append({"document": doc_id, "reason": skip})
                 continue
-            env = Env(
-                facts=facts,
-                period=period,
-                as_of=options.as_of,
-                ledger=ledger,
-                readings=readings,
-                region=profile.region,
-                quarter=options.quarter,
-                explain=options.explain,
-            )
-            yield document, env, flags
+            rules = _selected_rules(document, readings)
+            documents.append(_DocumentPlan(
+                document=document, flags=flags, rules=rules, region=document.loaded.policy.document.jurisdiction.region,
+                exclusions=_active_exclusions(document, readings),
+                not_applicable=[Outcome(r.ref, Status.NOT_APPLICABLE, None, (), r.is_ceiling) for r in rules],
+            ))  # fmt: skip
+        if len(self._plans) > 256:  # a few hundred bytes each; a server sees a handful of option sets
+            self._plans.clear()
+        plan = self._plans[key] = _Plan(period, readings, documents, skipped)
+        return plan
 
-    def _evaluate_document(
-        self, document: CompiledDocument, profile: Profile, env: Env, options: Options, flags: list[str]
-    ) -> DocumentResult:
+    def _environments(self, profile: Profile, options: Options, plan: _Plan) -> Callable[[], Env]:
+        """Makes each document's environment for one entity: its facts (a single annual value is the assessed
+        year's), the ledger (payments under a reading's variant rule under the rule they share a ledger with)."""
+        facts = _resolve_current_year(profile.facts, plan.period)
+        ledger = tuple(
+            dataclasses.replace(e, rule=self._ledger_alias[e.rule]) if e.rule in self._ledger_alias else e
+            for e in profile.ledger
+        )
+
+        def make() -> Env:
+            return Env(facts=facts, period=plan.period, as_of=options.as_of, ledger=ledger, readings=plan.readings,
+                       region=profile.region, quarter=options.quarter, explain=options.explain)  # fmt: skip
+
+        return make
+
+    def _evaluate_document(self, entry: _DocumentPlan, profile: Profile, env: Env, options: Options) -> DocumentResult:
+        document = entry.document
         meta = document.loaded.policy.document
         jurisdiction = _jurisdiction(meta.jurisdiction.region, profile, options.any_jurisdiction)
         if jurisdiction[0] is False:
             # Outside the jurisdiction every rule is not applicable, for the same reason: the results depend
-            # on the document, the entity type, that reason and the document's readings alone. Built once,
+            # on the document, the entity type, that reason, the document's readings and whether the results
+            # carry them (``explain``) alone. Built once,
             # shared read-only (a firm's base holds several other cities' documents: 0.23 of 0.54 ms).
-            key = (meta.id, meta.version or "", profile.entity_type.value, jurisdiction[1],
+            key = (meta.id, meta.version or "", profile.entity_type.value, jurisdiction[1], env.explain,
                    tuple(env.readings.get(k) for k in document.reading_refs))  # fmt: skip
             provisions = self._out_of_region.get(key)
             if provisions is None:
                 if len(self._out_of_region) > 1_000:  # about 10 KB each: 10 MB at most
                     self._out_of_region.clear()
-                provisions = self._out_of_region[key] = self._provisions(document, profile, env, options, jurisdiction)
+                provisions = self._out_of_region[key] = self._provisions(entry, profile, env, options, jurisdiction)
         else:
-            provisions = self._provisions(document, profile, env, options, jurisdiction)
+            provisions = self._provisions(entry, profile, env, options, jurisdiction)
         return DocumentResult(
-            document=meta.id, title=meta.title, status=meta.status.value, flags=flags, provisions=provisions
+            document=meta.id, title=meta.title, status=meta.status.value, flags=entry.flags, provisions=provisions
         )
 
     def _provisions(
-        self, document: CompiledDocument, profile: Profile, env: Env, options: Options,
+        self, entry: _DocumentPlan, profile: Profile, env: Env, options: Options,
         jurisdiction: tuple[bool | None, str],
     ) -> list[ProvisionResult]:  # fmt: skip
         """Every provision's result, its rules evaluated."""
+        document = entry.document
         meta = document.loaded.policy.document
         by_provision: dict[str, list[RuleResult]] = {}
-        for rule in _selected_rules(document, env):
+        for rule in entry.rules:
             result = self.evaluate_rule(
                 rule, profile, env, jurisdiction, suggestions=options.suggestions and options.explain
             )
             by_provision.setdefault(rule.provision.id, []).append(result)
-        _apply_exclusions(document, by_provision, env)
+        _apply_exclusions(document, entry.exclusions, [r for results in by_provision.values() for r in results], env)
         provisions = []
         for provision in document.loaded.policy.provisions:
             rules = by_provision.get(provision.id)
@@ -286,25 +305,14 @@ class Engine:
                 cached.reason = f"本规则适用于{wanted}，当前主体为{ENTITY_LABELS[entity]}"
                 self._not_applicable[key] = cached
             return cached
-        env.rule_key, env.provision_key = rule.ledger_ref, rule.provision_ref
-        env.defaults_used = set()
         result = _blank(rule, env, with_readings=env.explain)
-        in_region, region_text = jurisdiction
-        if in_region is False:
-            result.status = Status.NOT_APPLICABLE
-            result.reason = region_text
-            return result
-        outcome = _Outcome()
-        self._run(rule, env, result, outcome)
-        if in_region is None:
-            result.trace.insert(0, Trace("leaf", region_text, None))
-            if result.status in (Status.ELIGIBLE, Status.NEEDS_REVIEW, Status.NEEDS_INFORMATION):
-                result.status = Status.NEEDS_INFORMATION
-                result.reason = "需补充所在地区"
-                result.missing.insert(0, Missing("region", "所在地区"))
-        if env.defaults_used:
-            result.defaults_used = sorted(env.defaults_used)
-        if suggestions and result.status is Status.NOT_ELIGIBLE and outcome.thresholds is not None:
+        outcome = self._decide(rule, env, result, jurisdiction)
+        if (
+            suggestions
+            and outcome is not None
+            and result.status is Status.NOT_ELIGIBLE
+            and outcome.thresholds is not None
+        ):
             ledger_note = outcome.thresholds
 
             def trial(trial_env: Env) -> tuple[Any, int | None, bool]:
@@ -316,7 +324,32 @@ class Engine:
             result.suggestion = suggest(rule, env, ledger_note, trial)
         return result
 
-    def _run(self, rule: CompiledRule, env: Env, result: RuleResult, outcome: _Outcome) -> None:
+    def _decide(
+        self, rule: CompiledRule, env: Env, result: _Result, jurisdiction: tuple[bool | None, str]
+    ) -> _Outcome | None:
+        """Decide a rule for an entity it applies to, into ``result``: outside the jurisdiction it does not
+        apply; otherwise its steps (``_run``), and where the entity's region is not known the result waits on
+        it. The outcome of the steps (None outside the jurisdiction) is what hints start from."""
+        in_region, region_text = jurisdiction
+        if in_region is False:
+            result.status = Status.NOT_APPLICABLE
+            result.reason = region_text
+            return None
+        env.rule_key, env.provision_key = rule.ledger_ref, rule.provision_ref
+        env.defaults_used = set()
+        outcome = _Outcome()
+        self._run(rule, env, result, outcome)
+        if in_region is None:
+            result.trace.insert(0, Trace("leaf", region_text, None))
+            if result.status in (Status.ELIGIBLE, Status.NEEDS_REVIEW, Status.NEEDS_INFORMATION):
+                result.status = Status.NEEDS_INFORMATION
+                result.reason = "需补充所在地区"
+                result.missing.insert(0, Missing("region", "所在地区"))
+        if env.defaults_used:
+            result.defaults_used = sorted(env.defaults_used)
+        return outcome
+
+    def _run(self, rule: CompiledRule, env: Env, result: _Result, outcome: _Outcome) -> None:
         unknowns: list[Unknown] = []
         if rule.condition is not None and not env.explain:  # amounts only: no trace, no hints
             value = rule.condition.value(env)
@@ -371,11 +404,11 @@ class Engine:
             if cached is None:  # the same sets of missing facts recur across rules and entities
                 if len(self._missing_cache) > 10_000:
                     self._missing_cache.clear()
-                cached = self._missing_cache[(missing, env.quarter)] = _missing(
-                    Unknown(missing), self.catalogue, env.quarter
-                )
-            result.missing = list(cached)
-            result.reason = "需补充：" + "、".join(m.label() for m in result.missing)
+                listed = _missing(Unknown(missing), self.catalogue, env.quarter)
+                cached = self._missing_cache[(missing, env.quarter)] = (
+                    listed, "需补充：" + "、".join(m.label() for m in listed)
+                )  # fmt: skip
+            result.missing, result.reason = list(cached[0]), cached[1]
             if not is_unknown(amount) and amount is not None:
                 result.amount_fen = round_half_up(amount)
             return
@@ -420,7 +453,7 @@ class Engine:
             )
         )
 
-    def _benefit(self, rule: CompiledRule, env: Env, result: RuleResult, outcome: _Outcome) -> Any:
+    def _benefit(self, rule: CompiledRule, env: Env, result: _Result, outcome: _Outcome) -> Any:
         benefit = rule.benefit
         calc = result.calculation
         if benefit.form == "none":
@@ -435,9 +468,9 @@ class Engine:
             base, rate = benefit.base(env), benefit.rate(env)
             if is_unknown(base) or is_unknown(rate):
                 return merge_unknown(base, rate)
-            amount = Fraction(base) * Fraction(rate)
+            amount = base * rate  # exact: an int or a Fraction (a whole number stays an int, far cheaper)
             if amount < 0:
-                amount = Fraction(0)
+                amount = 0
             if env.explain:
                 calc.append(
                     f"{benefit.base_label} {format_cn(base)} × {format_rate(Fraction(rate))} = {format_cn(amount)}"
@@ -458,7 +491,7 @@ class Engine:
                 if env.explain:
                     calc.append(f"超过上限{format_cn(ceiling)}，按上限计：{format_cn(ceiling)}")
                 amount = ceiling
-                outcome.capped = Fraction(ceiling)
+                outcome.capped = ceiling
             elif env.explain:
                 calc.append(f"未超过上限{format_cn(ceiling)}")
         return amount
@@ -484,11 +517,11 @@ class Engine:
         outcome.not_reached = f"{benefit.index_label} = 第{index}年，不在支持年限内"
         return None
 
-    def _tiers(self, rule: CompiledRule, env: Env, result: RuleResult, outcome: _Outcome) -> Any:
+    def _tiers(self, rule: CompiledRule, env: Env, result: _Result, outcome: _Outcome) -> Any:
         benefit = rule.benefit
         reached: list[tuple[str, str, Fraction]] = []
         pending: list[Unknown] = []
-        unreached_fix: list[Any] = []
+        unreached: list[Any] = []  # the conditions of the tiers not reached: what a hint would move
         paid_tiers = env.paid_tiers(rule.ledger_ref)
         for tier in benefit.tiers:
             amount = tier.amount(env)
@@ -501,9 +534,9 @@ class Engine:
             if is_unknown(value) or is_unknown(amount):
                 pending.append(merge_unknown(value, amount))
             elif value:
-                reached.append((tier.id, tier.label, Fraction(amount)))
+                reached.append((tier.id, tier.label, amount))
             else:
-                unreached_fix.append(tier.when.failing_thresholds(env))
+                unreached.append(tier.when)
         mode = benefit.mode or "highest"
         if mode == "each":
             due = [(i, label, a) for i, label, a in reached if i not in paid_tiers]
@@ -511,10 +544,10 @@ class Engine:
                 return merge_unknown(*pending)
             if not due:
                 outcome.not_reached = "各档次均未达到或已领取"
-                outcome.thresholds = next((f for f in unreached_fix if f), None)
+                outcome.thresholds = _first_fix(unreached, env)
                 return None
             result.tier = [i for i, _, _ in due]
-            total = sum((a for _, _, a in due), Fraction(0))
+            total = sum(a for _, _, a in due)
             if env.explain:
                 calc_parts = " + ".join(f"{label} {format_cn(a)}" for _, label, a in due)
                 result.calculation.append(f"逐档给予（每档一次）：{calc_parts} = {format_cn(total)}")
@@ -525,28 +558,36 @@ class Engine:
             if pending:
                 return merge_unknown(*pending)
             outcome.not_reached = "未达到任何档次"
-            outcome.thresholds = next((f for f in unreached_fix if f), None)
+            outcome.thresholds = _first_fix(unreached, env)
             return None
         best_id, best_label, best = max(reached, key=lambda item: item[2])
         result.tier = [best_id]
         if mode == "top_up":
-            already = Fraction(env.paid(rule=rule.ledger_ref))
+            already = env.paid(rule=rule.ledger_ref)
             if env.explain:
                 result.calculation.append(
                     f"进档补差：已达最高档“{best_label}” {format_cn(best)} − 本条已领取 {format_cn(already)} = {format_cn(max(best - already, Fraction(0)))}"
                 )
             if best - already <= 0:
                 outcome.not_reached = f"已按不低于“{best_label}”档的金额领取，无差额可补"
-                outcome.thresholds = next((f for f in unreached_fix if f), None)
+                outcome.thresholds = _first_fix(unreached, env)
                 return None
             return best - already
         if best_id in paid_tiers:
             outcome.not_reached = f"“{best_label}”档已领取"
-            outcome.thresholds = next((f for f in unreached_fix if f), None)
+            outcome.thresholds = _first_fix(unreached, env)
             return None
         if env.explain:
             result.calculation.append(f"按达到的最高档“{best_label}”：{format_cn(best)}")
         return best
+
+
+def _first_fix(conditions: list[Any], env: Env) -> Any:
+    """The thresholds to move for the first of ``conditions`` a numeric move can make true (None: none can), as
+    hints need them; without an explanation there are no hints, and nothing is computed."""
+    if not env.explain:
+        return None
+    return next((found for when in conditions if (found := when.failing_thresholds(env))), None)
 
 
 def _amount_steps(benefit: CompiledBenefit, env: Env, amount: Any) -> str:
@@ -564,12 +605,93 @@ class _Outcome:
     not_reached: str = ""
     thresholds: Any = None
     #: the benefit's own ceiling, when the computed amount exceeded it
-    capped: Fraction | None = None
+    capped: Fraction | int | None = None
 
 
-def _selected_rules(document: CompiledDocument, env: Env) -> list[CompiledRule]:
+@dataclass(frozen=True)
+class _DocumentPlan:
+    """One document of an evaluation's plan: what does not depend on the entity."""
+
+    document: CompiledDocument
+    flags: list[str]
+    #: the rules under the readings in force, in order
+    rules: list[CompiledRule]
+    #: the jurisdiction's region
+    region: str
+    #: each rule's outcome where it does not apply (another entity type, outside the jurisdiction), in order
+    not_applicable: list[Outcome]
+    #: the exclusion groups (不重复享受) in force under the readings
+    exclusions: tuple[Any, ...]
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """The documents an evaluation reads with one set of options (``Engine._plan_of``), shared read-only."""
+
+    period: int
+    #: every document's readings, the options' overrides applied
+    readings: dict[str, str]
+    documents: list[_DocumentPlan]
+    skipped: list[dict[str, str]]
+
+
+class _Result(Protocol):
+    """What deciding a rule writes: a ``RuleResult``, or a ``_Verdict`` where only the outcome is wanted."""
+
+    label: str
+    status: Status
+    reason: str
+    amount_fen: int | None
+    is_ceiling: bool
+    is_floor: bool
+    tier: list[str]
+    calculation: list[str]
+    trace: list[Trace]
+    missing: list[Missing]
+    defaults_used: list[str]
+    instalments: list[dict[str, Any]]
+    excluded_by: str | None
+
+    @property
+    def key(self) -> str: ...
+
+    @property
+    def amount_text(self) -> str: ...
+
+
+class _Verdict:
+    """A rule's result as ``Engine.outcomes`` needs it: what the steps decide, without the explanation's
+    fields around it (a fifth of the cost of a ``RuleResult``)."""
+
+    __slots__ = ("amount_fen", "calculation", "defaults_used", "excluded_by", "instalments", "is_ceiling", "is_floor",
+                 "key", "label", "missing", "reason", "status", "tier", "trace")  # fmt: skip
+
+    def __init__(self, rule: CompiledRule) -> None:
+        self.key: str = rule.key
+        self.label: str = rule.rule.label
+        self.status = Status.NOT_ELIGIBLE
+        self.reason = ""
+        self.amount_fen: int | None = None
+        self.is_ceiling: bool = rule.is_ceiling
+        self.is_floor: bool = rule.rule.benefit.is_floor
+        self.tier: list[str] = []
+        self.calculation: list[str] = []
+        self.trace: list[Trace] = []
+        self.missing: list[Missing] = []
+        self.defaults_used: list[str] = []
+        self.instalments: list[dict[str, Any]] = []
+        self.excluded_by: str | None = None
+
+    @property
+    def amount_text(self) -> str:
+        return amount_text(
+            self.amount_fen, kind_of(self.amount_fen, is_ceiling=self.is_ceiling, is_floor=self.is_floor)
+        )
+
+
+def _selected_rules(document: CompiledDocument, readings: dict[str, str]) -> list[CompiledRule]:
     """The document's rules under the readings in force (a rule that exists only under another reading is left out)."""
-    return [r for r in document.rules if not r.when_reading or all(env.readings.get(k) == v for k, v in r.when_reading)]
+    return [r for r in document.rules if not r.when_reading or all(readings.get(k) == v for k, v in r.when_reading)]
 
 
 def _blank(rule: CompiledRule, env: Env, *, with_readings: bool = True) -> RuleResult:
@@ -673,12 +795,12 @@ def _missing(unknown: Unknown, catalogue: Catalogue, quarter: int | None = None)
     return found
 
 
-def _apply_caps(rule: CompiledRule, env: Env, amount: Fraction, result: RuleResult) -> Fraction | None:
+def _apply_caps(rule: CompiledRule, env: Env, amount: Fraction | int, result: _Result) -> Fraction | int | None:
     """Apply the rule's caps against the ledger, each worded for what it holds back: a cumulative cap is
     what one entity may get in all (from this rule, or from the whole provision), a per-year cap what this
     rule may pay it for one assessed year."""
     for scope, over, cap_fn in rule.caps:
-        cap = Fraction(cap_fn(env))
+        cap = cap_fn(env)
         if scope == "cumulative":
             provision = over == "provision"
             already = env.paid(provision=rule.provision_ref) if provision else env.paid(rule=rule.ledger_ref)
@@ -697,7 +819,7 @@ def _apply_caps(rule: CompiledRule, env: Env, amount: Fraction, result: RuleResu
             full = f"{env.period}年度已领满{name}"
         remaining = cap - already
         if env.explain:
-            result.calculation.append(f"{name}：{paid}，尚可领取{format_cn(max(remaining, Fraction(0)))}")
+            result.calculation.append(f"{name}：{paid}，尚可领取{format_cn(max(remaining, 0))}")
         if remaining <= 0:
             result.reason = full
             return None
@@ -804,24 +926,34 @@ def _instalments(rule: CompiledRule, env: Env, fen: int) -> list[dict[str, Any]]
     return parts
 
 
-def _apply_exclusions(document: CompiledDocument, by_provision: dict[str, list[RuleResult]], env: Env) -> None:
+def _active_exclusions(document: CompiledDocument, readings: dict[str, str]) -> tuple[Any, ...]:
+    """The document's exclusion groups in force under the readings."""
     doc_id = document.loaded.id
-    active = [
-        e for e in document.exclusions if all(env.readings.get(f"{doc_id}:{k}") == v for k, v in e.when_reading.items())
-    ]
+    return tuple(
+        e for e in document.exclusions if all(readings.get(f"{doc_id}:{k}") == v for k, v in e.when_reading.items())
+    )
+
+
+def _apply_exclusions(document: CompiledDocument, active: tuple[Any, ...], results: list[_Result], env: Env) -> None:
+    """不重复享受 within the document: of the eligible members of the groups in force (``active``), keep the
+    combination that gives the applicant most (counting the members the ledger shows paid); the others are
+    excluded."""
     if not active:
         return
-    index = {f"{r.provision}/{r.rule}": r for results in by_provision.values() for r in results}
-    members = sorted({ref for e in active for ref in e.rules if ref in index and index[ref].status is Status.ELIGIBLE})
+    index = {r.key: r for r in results if r.status is Status.ELIGIBLE}
+    members = sorted({ref for e in active for ref in e.rules if ref in index})
     if not members:
         return
     # Rules already paid (in the ledger) use up their group's allowance: 不重复享受 holds across years.
     ledger_of = document.ledger_refs
-    paid_before = {ref for e in active for ref in e.rules if env.paid(rule=ledger_of.get(ref, "")) > 0}
+    paid_before = (
+        {ref for e in active for ref in e.rules if env.paid(rule=ledger_of.get(ref, "")) > 0} if env.ledger else set()
+    )
+    groups = [(frozenset(e.rules), e.max) for e in active]
 
     def allowed(chosen: Iterable[str]) -> bool:
         taken = set(chosen) | paid_before
-        return all(len(taken & set(e.rules)) <= e.max for e in active)
+        return all(len(taken & rules) <= most for rules, most in groups)
 
     best: tuple[int, tuple[str, ...]] = (-1, ())
     if len(members) <= 16:

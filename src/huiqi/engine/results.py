@@ -185,6 +185,11 @@ class RuleResult:
         return f"{self.document}:{self.provision}/{self.rule}"
 
     @property
+    def key(self) -> str:
+        """ "<provision>/<rule>": the rule within its document."""
+        return f"{self.provision}/{self.rule}"
+
+    @property
     def amount_kind(self) -> AmountKind | None:
         """What the amount means (None when there is no amount)."""
         return kind_of(self.amount_fen, is_ceiling=self.is_ceiling, is_floor=self.is_floor)

@@ -98,6 +98,8 @@ class CompiledRule:
     when_reading: tuple[tuple[str, str], ...] = ()
     #: the ledger key: the rule's own reference, or the rule it shares payments with (``ledger_as``)
     ledger_ref: str = ""
+    #: "<provision>/<rule>": the rule within its document (what an exclusion group names)
+    key: str = ""
 
 
 @dataclass
@@ -248,6 +250,7 @@ def _compile_rule(
         ledger_ref=f"{document.id}:{rule.ledger_as}" if rule.ledger_as else ref,
         when_reading=tuple((f"{document.id}:{k}", v) for k, v in rule.when_reading.items()),
         applies_to=(rule.applies_to,) if isinstance(rule.applies_to, str) else tuple(rule.applies_to),
+        key=f"{provision.id}/{rule.id}",
     )
 
 
