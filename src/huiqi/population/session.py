@@ -270,8 +270,8 @@ class PopulationSession:
                                               columns.label, columns.is_ceiling))  # fmt: skip
                 statuses = ", ".join(quote_ident(c.status) for c in query.rules)
                 amounts = ", ".join(c.amount_sql() for c in query.rules)
-                results = self._kernel_results(document) if self.kernel else None
-                relation = results or self._results(query.sql, f"{name}-{document}")
+                registered = self._kernel_results(document) if self.kernel else None
+                relation = quote_ident(registered) if registered else self._results(query.sql, f"{name}-{document}")
                 con.execute(
                     f"INSERT INTO {table} SELECT entity_id, {offset} + rule_no, status, "
                     f"CASE WHEN status IN ({money}) THEN amount END FROM ("
@@ -279,6 +279,8 @@ class PopulationSession:
                     f"UNNEST([{amounts}]) AS amount FROM {relation}) "
                     f"WHERE status <> {NOT_APPLICABLE}"
                 )
+                if registered:  # the kernel's Arrow table is in the long table now: let it go
+                    con.unregister(registered)
             if progress is not None:
                 progress(document)
         rules = pa.Table.from_pylist([vars(r) for r in run.rules], schema=RULES_SCHEMA)
@@ -306,8 +308,9 @@ class PopulationSession:
                        any_jurisdiction=scenario.any_jurisdiction, quarter=scenario.quarter)  # fmt: skip
 
     def _kernel_results(self, document: str) -> str | None:
-        """The relation of one document's wide results computed by its prepared kernel (an Arrow table registered
-        with DuckDB), or None where the kernel leaves the document to SQL (``NoKernel``: the reason is kept)."""
+        """The name under which one document's wide results computed by its prepared kernel (an Arrow table) are
+        registered with DuckDB, or None where the kernel leaves the document to SQL (``NoKernel``: the reason is
+        kept). The caller unregisters it once the results are in the long table."""
         from huiqi.kernel.inputs import NoKernel
 
         run = self._kernel_runs[document]
@@ -320,7 +323,7 @@ class PopulationSession:
             return None
         label = f"_kernel_{len(self._kernel_inputs)}_{document.replace('-', '_')}"
         self.connection.register(label, table)
-        return quote_ident(label)
+        return label
 
     def _results(self, sql: str, label: str) -> str:
         """The relation of one document's wide results: the query itself on DuckDB; on Spark, the Parquet
