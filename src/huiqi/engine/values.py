@@ -25,18 +25,22 @@ class Unknown:
         return Unknown(self.missing | other.missing)
 
 
+_NOTHING_MISSING = Unknown(frozenset())
+
+
 def is_unknown(value: object) -> bool:
     """Whether a value is ``Unknown``."""
     return type(value) is Unknown
 
 
 def merge_unknown(*values: object) -> Unknown:
-    """The union of the missing facts of the unknown values among ``values``."""
-    missing: frozenset[tuple[str, int | None]] = frozenset()
+    """The union of the missing facts of the unknown values among ``values`` (one unknown value is returned as
+    it is: an ``Unknown`` never changes)."""
+    found: Unknown | None = None
     for value in values:
         if type(value) is Unknown:
-            missing = missing | value.missing
-    return Unknown(missing)
+            found = value if found is None else Unknown(found.missing | value.missing)
+    return found if found is not None else _NOTHING_MISSING
 
 
 def display(value: Any, kind: Type | None = None, unit: str | None = None) -> str:
