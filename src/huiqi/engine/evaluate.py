@@ -336,7 +336,8 @@ class Engine:
             result.reason = region_text
             return None
         env.rule_key, env.provision_key = rule.ledger_ref, rule.provision_ref
-        env.defaults_used = set()
+        if env.defaults_used:  # the defaults the previous rule used (most rules use none: the set is kept)
+            env.defaults_used = set()
         outcome = _Outcome()
         self._run(rule, env, result, outcome)
         if in_region is None:
@@ -373,8 +374,10 @@ class Engine:
             result.status = Status.NOT_ELIGIBLE
             result.reason = "一次性奖励，台账显示已经领取"
             return
-        found = find_conflict(self._conflicts[id(rule.document)].get(rule.ref), env.ledger, env.period, env.readings)
-        if found is not None:
+        found = env.ledger and find_conflict(
+            self._conflicts[id(rule.document)].get(rule.ref), env.ledger, env.period, env.readings
+        )
+        if found:
             conflict, entry = found
             result.status = Status.EXCLUDED
             result.excluded_by = f"{conflict.declared_by}:non_duplication"
