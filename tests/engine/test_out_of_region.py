@@ -25,18 +25,23 @@ def _json(engine: Engine, profile: Profile, options: Options) -> str:
     return json.dumps(engine.evaluate(profile, options).to_json(), ensure_ascii=False, sort_keys=True, default=str)
 
 
+def alternative_readings(engine: Engine) -> dict[str, str]:
+    """Every document's readings, each set to an option other than its default."""
+    return {
+        f"{doc}:{key}": option.value
+        for doc, document in engine.documents.items()
+        for key, reading in document.readings.items()
+        for option in reading.options
+        if option.value != reading.default
+    }
+
+
 def test_a_warm_engine_gives_what_a_fresh_one_gives() -> None:
     warm = Engine(BASE)
     profiles = _profiles()
     # the same firm moved to other cities and left without a region, under default and alternative readings
     moved = [dataclasses.replace(profiles[0], region=r) for r in (("广东省", "广州市"), ("浙江省", "杭州市"), ())]
-    alternative = {
-        f"{doc}:{key}": option.value
-        for doc, document in warm.documents.items()
-        for key, reading in document.readings.items()
-        for option in reading.options
-        if option.value != reading.default
-    }
+    alternative = alternative_readings(warm)
     cases = [(p, Options(as_of=dt.date(2024, 6, 30), include_drafts=True)) for p in [*profiles, *moved]]
     cases += [(p, Options(as_of=dt.date(2024, 6, 30), include_drafts=True, readings=alternative)) for p in profiles]
     for _ in range(2):  # the second round reads every out-of-region document from the shared results

@@ -8,6 +8,8 @@ import datetime as dt
 import json
 from pathlib import Path
 
+from test_out_of_region import alternative_readings
+
 from huiqi.engine.evaluate import Engine, Options
 from huiqi.engine.profile import Profile, load_profile_file
 from huiqi.policy.base import PolicyBase
@@ -25,13 +27,7 @@ def _json(engine: Engine, profile: Profile, options: Options) -> str:
 
 
 def _option_sets(engine: Engine) -> list[Options]:
-    alternative = {
-        f"{doc}:{key}": option.value
-        for doc, document in engine.documents.items()
-        for key, reading in document.readings.items()
-        for option in reading.options
-        if option.value != reading.default
-    }
+    alternative = alternative_readings(engine)
     day = dt.date(2024, 6, 30)
     return [
         Options(as_of=day),
