@@ -188,9 +188,9 @@ class Engine:
         """The documents an evaluation with these options reads, in order, with their flags and the rules
         selected by the readings; those left out with the reason. It depends on the options alone: made once
         per set of options and shared read-only by every entity evaluated with them."""
-        key = (options.as_of, options.period, options.documents, tuple(sorted(options.readings.items())),
-               options.include_drafts, options.include_expired)  # fmt: skip
-        plan = self._plans.get(key)
+        cache_key = (options.as_of, options.period, options.documents, tuple(sorted(options.readings.items())),
+                     options.include_drafts, options.include_expired)  # fmt: skip
+        plan = self._plans.get(cache_key)
         if plan is not None:
             return plan
         period = options.period if options.period is not None else options.as_of.year - 1
@@ -203,8 +203,8 @@ class Engine:
                     f"没有编号为 {doc_id!r} 的文件；现有：{'、'.join(self.documents)}", where="--document"
                 )
             document = self.in_force(doc_id, options.as_of)
-            for key_, reading in document.readings.items():  # a reading only an earlier version has: its default
-                readings.setdefault(f"{doc_id}:{key_}", reading.default)
+            for key, reading in document.readings.items():  # a reading only an earlier version has: its default
+                readings.setdefault(f"{doc_id}:{key}", reading.default)
             flags, skip = _document_flags(document, options, explicit=bool(options.documents))
             if skip:
                 skipped.append({"document": doc_id, "reason": skip})
@@ -217,7 +217,7 @@ class Engine:
             ))  # fmt: skip
         if len(self._plans) > 256:  # a few hundred bytes each; a server sees a handful of option sets
             self._plans.clear()
-        plan = self._plans[key] = _Plan(period, readings, documents, skipped)
+        plan = self._plans[cache_key] = _Plan(period, readings, documents, skipped)
         return plan
 
     def _environments(self, profile: Profile, options: Options, plan: _Plan) -> Callable[[], Env]:
@@ -238,7 +238,7 @@ class Engine:
     def _evaluate_document(self, entry: _DocumentPlan, profile: Profile, env: Env, options: Options) -> DocumentResult:
         document = entry.document
         meta = document.loaded.policy.document
-        jurisdiction = _jurisdiction(meta.jurisdiction.region, profile, options.any_jurisdiction)
+        jurisdiction = _jurisdiction(entry.region, profile, options.any_jurisdiction)
         if jurisdiction[0] is False:
             # Outside the jurisdiction every rule is not applicable, for the same reason: the results depend
             # on the document, the entity type, that reason, the document's readings and whether the results
