@@ -12,6 +12,7 @@ from collections import Counter
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
 from huiqi.compile.document import DocumentQuery
@@ -69,6 +70,42 @@ def test_numbers_are_read_over_the_smallest_exact_denominator() -> None:
     whole = Inputs(entities.slice(0, 1), history, ENGINE.catalogue, 2023, dt.date(2024, 6, 30))
     assert whole.get(("fact", "social_insurance_staff"))[0].tolist() == [50]
     assert whole.den(("fact", "social_insurance_staff")) == 1
+    # a later slice of the same population reads it over the denominator of the slice before: the same kernel
+    after = Inputs(entities.slice(0, 1), history, ENGINE.catalogue, 2023, dt.date(2024, 6, 30),
+                   denominators=dict(inputs.dens))  # fmt: skip
+    assert after.get(("fact", "social_insurance_staff"))[0].tolist() == [500]
+    assert after.den(("fact", "social_insurance_staff")) == 10
+
+
+def test_a_registry_is_read_a_slice_of_entities_at_a_time(tmp_path: Any) -> None:
+    """``slices`` cuts the entities at row-group starts where the groups are small; ``read_population`` of a
+    slice gives its entities, and their history and ledger rows keyed from the slice's first row, as the rows
+    of the whole registry read at once."""
+    from huiqi.kernel.inputs import read_population, slices
+
+    ids = [f"E{i:03d}" for i in range(50)]
+    pq.write_table(pa.table({"entity_id": ids, "entity_type": ["enterprise"] * 50,
+                             "region": [["江苏省", "苏州市"]] * 50}), tmp_path / "entities.parquet",
+                   row_group_size=10)  # fmt: skip
+    pq.write_table(pa.table({"entity_id": [i for i in reversed(ids) for _ in range(2)],
+                             "year": [2022, 2023] * 50}), tmp_path / "history.parquet")  # fmt: skip
+    pq.write_table(pa.table({"entity_id": ids[::7], "rule": ["d/p/r"] * 8, "period": [2022] * 8,
+                             "amount_fen": [100] * 8, "tier": pa.nulls(8, pa.string())}),
+                   tmp_path / "ledger.parquet")  # fmt: skip
+    assert slices(tmp_path, 20) == [(0, 20), (20, 40), (40, 50)]
+    assert slices(tmp_path, 24) == [(0, 20), (20, 40), (40, 50)]  # the group start nearest each bound
+    assert slices(tmp_path, 7) == [(0, 7), (7, 14), (14, 21), (21, 28), (28, 35), (35, 42), (42, 49), (49, 50)]
+    whole = read_population(tmp_path)
+    for start, stop in slices(tmp_path, 7):
+        entities, history, ledger = read_population(tmp_path, rows=(start, stop))
+        assert entities["entity_id"].to_pylist() == ids[start:stop]
+        for part, table in ((history, whole[1]), (ledger, whole[2])):
+            expected = [
+                {**row, "_row": row["_row"] - start} for row in table.to_pylist() if start <= row["_row"] < stop
+            ]
+            assert sorted(part.to_pylist(), key=repr) == sorted(expected, key=repr)
+        assert history.num_rows == 2 * (stop - start)  # two years each
+        assert ledger.num_rows == sum(1 for row in range(start, stop) if row % 7 == 0)  # every seventh entity
 
 
 def test_a_cache_folder_that_cannot_be_written_falls_back_to_the_temporary_folder(

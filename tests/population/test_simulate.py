@@ -17,7 +17,7 @@ from huiqi.population.simulate import select_documents, simulate
 
 from .conftest import Synthetic
 from .expected import COUNTS, by_level
-from .populations import AS_OF, PERIOD, scalar
+from .populations import AS_OF, PERIOD, PROVISIONS, MiniFactory, firms, parse_all, scalar, write_population
 
 FIGURES = ["assessed", *COUNTS.values(), "cost_fen", "ceiling_fen", "total_fen", "review_ceiling_fen"]
 SCENARIO = Scenario(as_of=AS_OF, period=PERIOD)
@@ -187,16 +187,44 @@ def test_rules_run_by_the_compiled_kernel_give_the_same_report(
     seed_engine: Engine, case_profiles: list[tuple[str, Profile]], case_population: Path
 ) -> None:
     """``--engine kernel``: the compiled kernel evaluates every document (ledger included), DuckDB summarises;
-    every summary table and every entity's result is identical to the SQL run's."""
+    every summary table and every entity's result is identical to the SQL run's, whether the registry is read
+    whole or a slice of entities at a time (slices of 97 and of 7: most of those then hold entities of one
+    document only, with history and ledger rows or without)."""
     documents = select_documents(seed_engine, [])
     reports = {}
-    for kernel in (False, True):
-        with PopulationSession(case_population, seed_engine, kernel=kernel) as session:
-            run, report = simulate(session, seed_engine, documents, SCENARIO)
+    for kernel, size in ((False, 0), (True, 1_000_000), (True, 97), (True, 7)):
+        with PopulationSession(case_population, seed_engine, kernel=kernel, kernel_slice=size) as session:
+            steps: list[str] = []
+            run, report = simulate(session, seed_engine, documents, SCENARIO, progress=steps.append)
+            assert sorted(steps) == sorted(documents)  # one step per document, as each is done
             results = session.connection.sql(session.long_sql(run)).fetchall()
-            reports[kernel] = ({t.name: t.data.to_pylist() for t in report.tables}, results)
+            reports[size] = ({t.name: t.data.to_pylist() for t in report.tables}, results)
             if kernel:
                 assert session.kernel_fallbacks == {}  # every document compiled, none left to SQL
                 assert "规则计算引擎：编译内核（numba）" in report.notes
-    assert reports[True][0] == reports[False][0]
-    assert reports[True][1] == reports[False][1] and len(reports[False][1]) > 1000
+    assert len(reports[0][1]) > 1000
+    for size in (1_000_000, 97, 7):
+        assert reports[size][0] == reports[0][0], size
+        assert reports[size][1] == reports[0][1], size
+
+
+@pytest.mark.skipif(not kernel_available(), reason="numba is not installed")
+def test_a_document_the_kernel_refuses_in_a_later_slice_is_evaluated_whole_by_sql(
+    mini: MiniFactory, tmp_path: Path
+) -> None:
+    """One firm's staff count beyond what 64-bit integers hold, in the last slice: the slices before it are
+    already in the long table when the kernel refuses the document; they are taken out and SQL evaluates the
+    document for every entity, so the results are the SQL run's, row for row, none twice."""
+    engine = mini(PROVISIONS)
+    raws = firms(400, seed=3)
+    raws[398]["facts"]["social_insurance_staff"] = 10**12  # 10^21 over the column's scale of 10^9
+    folder = write_population(tmp_path / "population", engine, parse_all(engine, raws))
+    results = {}
+    for kernel in (False, True):
+        with PopulationSession(folder, engine, kernel=kernel, kernel_slice=100) as session:
+            run, _ = simulate(session, engine, ["test-doc"], SCENARIO)
+            results[kernel] = session.connection.sql(session.long_sql(run)).fetchall()
+            if kernel:
+                assert set(session.kernel_fallbacks) == {"test-doc"}
+                assert "64 位" in session.kernel_fallbacks["test-doc"]
+    assert results[True] == results[False] and len(results[False]) > 300

@@ -89,6 +89,9 @@ class Inputs:
     as_of: dt.date
     #: the awards paid (``rule``, ``period``, ``amount_fen``, ``tier`` and the row key); None: none
     ledger: pa.Table | None = None
+    #: the denominators an earlier slice of the same population read its numbers over: each number is read over
+    #: at least its denominator there, so that the kernel compiled for that slice serves this one
+    denominators: dict[str, int] = field(default_factory=dict)
     arrays: dict[Spec, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
     dens: dict[str, int] = field(default_factory=dict)
     _years: dict[int, pa.Array] = field(default_factory=dict)
@@ -309,8 +312,21 @@ class Inputs:
                 decode.years_since(values, known, self.as_of.year, self.as_of.month, self.as_of.day, out)
             return out, known
         if self.catalogue[spec[1]].type is Type.NUMBER:
-            self.dens[_name(spec)] = den
+            values, self.dens[_name(spec)] = self._at_least(_name(spec), values, den)
         return values, known
+
+    def _at_least(self, name: str, values: np.ndarray, den: int) -> tuple[np.ndarray, int]:
+        """Numerators over ``den`` brought over the larger denominator an earlier slice read them over
+        (``denominators``), where they still fit in 64 bits (else they stay, and the slice gets a kernel of
+        its own)."""
+        floor = self.denominators.get(name, 1)
+        if floor <= den or floor % den:
+            return values, den
+        factor = floor // den
+        largest = max(int(values.max(initial=0)), -int(values.min(initial=0)))
+        if largest > np.iinfo(np.int64).max // factor:
+            return values, den
+        return values * factor, floor
 
     def _max_before(self, key: str) -> tuple[np.ndarray, np.ndarray]:
         """The largest value of an annual fact before the assessed year; 0 for an entity established in the
@@ -333,7 +349,7 @@ class Inputs:
             known = known | new
         values[~known | (values == np.iinfo(np.int64).min)] = 0
         values, known, den = _lowest_terms(values, known, den)
-        self.dens[_name(("max_before", key))] = den
+        values, self.dens[_name(("max_before", key))] = self._at_least(_name(("max_before", key)), values, den)
         return values, known
 
     def _series(self, key: str) -> tuple[np.ndarray, np.ndarray]:
@@ -488,35 +504,91 @@ def _lowest_terms(values: np.ndarray, known: np.ndarray, den: int) -> tuple[np.n
     return values, known, den
 
 
-def read_population(folder: Path, facts: Iterable[str] | None = None) -> tuple[pa.Table, pa.Table, pa.Table]:
+def slices(folder: Path, rows: int) -> list[tuple[int, int]]:
+    """The entities of a population folder cut into slices of about ``rows`` (start, stop), each bound moved to
+    the start of the file's row group nearest it where the row groups are smaller than a slice, so that a slice
+    reads whole row groups."""
+    metadata = pq.ParquetFile(folder / "entities.parquet").metadata
+    total = metadata.num_rows
+    starts = np.cumsum([0, *(metadata.row_group(g).num_rows for g in range(metadata.num_row_groups))])
+    bounds = [0]
+    while bounds[-1] < total:
+        target = min(total, bounds[-1] + max(1, rows))
+        if target < total and len(starts) > 2 and int(np.diff(starts).max()) * 2 <= rows:
+            target = int(starts[np.abs(starts - target).argmin()])
+        bounds.append(max(target, bounds[-1] + 1))
+    return list(itertools.pairwise(bounds))
+
+
+def read_population(
+    folder: Path, facts: Iterable[str] | None = None, rows: tuple[int, int] | None = None
+) -> tuple[pa.Table, pa.Table, pa.Table]:
     """The entities, history and ledger of a population folder as Arrow tables, only the columns of ``facts``
     (with the structural ones) where given: what the kernel reads, without a database of its own. DuckDB joins
-    the history and the ledger to the entities' rows in the file (the row key ``_row``) as it reads them. The
-    entities' text columns (and lists of text) are read as dictionaries."""
+    the history and the ledger to the entities' rows in the file (the row key ``_row``) as it reads them.
+
+    ``rows``: only the entities of rows ``start`` to ``stop`` of the file, with their history and ledger,
+    ``_row`` counted from ``start`` (``slices``)."""
     paths = {name: folder / f"{name}.parquet" for name in ("entities", "history", "ledger")}
-    wanted = None if facts is None else set(facts)
-
-    def columns(name: str, structural: tuple[str, ...]) -> list[str]:
-        present = pq.read_schema(paths[name]).names
-        return [c for c in present if wanted is None or c in wanted or c in structural]
-
-    wanted_entities = columns("entities", ("entity_id", "entity_type", "region"))
-    schema = pq.read_schema(paths["entities"])
-    # text and lists of text as Parquet stores them, a dictionary per row group: no string is materialised, and
-    # comparing a column with a constant needs no hashing (``Inputs._text_codes``)
-    texts = [n for n in wanted_entities if n != "entity_id" and pa.types.is_string(schema.field(n).type)]
-    texts += [f"{n}.list.element" for n in wanted_entities if pa.types.is_list(schema.field(n).type)
-              and pa.types.is_string(schema.field(n).type.value_type)]  # fmt: skip
-    entities = pq.read_table(paths["entities"], columns=wanted_entities, read_dictionary=texts)
+    facts = None if facts is None else set(facts)
+    entities = read_entities(folder, facts, rows)
+    first, where = 0, ""
+    if rows is not None:
+        first = int(rows[0])
+        where = f" WHERE file_row_number >= {first} AND file_row_number < {int(rows[1])}"
     con = duckdb.connect()
     try:
-        # the columns are the file's own names, the paths bound parameters
-        numbered = f"(SELECT entity_id, file_row_number AS {ROW} FROM read_parquet(?, file_row_number = true))"  # noqa: S608
+        # the columns are the file's own names, the paths bound parameters, the bounds integers
+        numbered = (f"(SELECT entity_id, file_row_number - {first} AS {ROW} "  # noqa: S608
+                    f"FROM read_parquet(?, file_row_number = true){where})")  # fmt: skip
         tables = []
         for name, structural in (("history", ("year",)), ("ledger", ("rule", "period", "amount_fen", "tier"))):
-            kept = ", ".join(f't."{c}"' for c in columns(name, structural) if c != "entity_id")
+            kept = ", ".join(f't."{c}"' for c in _columns(paths[name], facts, structural) if c != "entity_id")
             query = f"SELECT e.{ROW}, {kept} FROM read_parquet(?) t JOIN {numbered} e USING (entity_id)"  # noqa: S608
             tables.append(con.sql(query, params=[str(paths[name]), str(paths["entities"])]).to_arrow_table())
     finally:
         con.close()
     return entities, tables[0], tables[1]
+
+
+def read_entities(folder: Path, facts: Iterable[str] | None = None, rows: tuple[int, int] | None = None) -> pa.Table:
+    """The entities of a population folder (rows ``start`` to ``stop`` of the file where ``rows`` is given, read
+    from the row groups that hold them), only the columns of ``facts`` with the structural ones where given; their
+    text columns (and lists of text) read as dictionaries."""
+    path = folder / "entities.parquet"
+    wanted = _columns(path, facts, ("entity_id", "entity_type", "region"))
+    schema = pq.read_schema(path)
+    # text and lists of text as Parquet stores them, a dictionary per row group: no string is materialised, and
+    # comparing a column with a constant needs no hashing (``Inputs._text_codes``)
+    texts = [n for n in wanted if n != "entity_id" and pa.types.is_string(schema.field(n).type)]
+    texts += [f"{n}.list.element" for n in wanted if pa.types.is_list(schema.field(n).type)
+              and pa.types.is_string(schema.field(n).type.value_type)]  # fmt: skip
+    if rows is None:
+        return pq.read_table(path, columns=wanted, read_dictionary=texts)
+    return _read_rows(path, wanted, texts, *rows)
+
+
+def _columns(path: Path, facts: Iterable[str] | None, structural: tuple[str, ...]) -> list[str]:
+    """The columns of a Parquet file to read: those of ``facts`` (every one where None) and the structural ones."""
+    present = pq.read_schema(path).names
+    wanted = None if facts is None else set(facts)
+    return [c for c in present if wanted is None or c in wanted or c in structural]
+
+
+def _read_rows(path: Path, columns: list[str], texts: list[str], start: int, stop: int) -> pa.Table:
+    """Rows ``start`` to ``stop`` of a Parquet file: the row groups that hold them, read and cut."""
+    file = pq.ParquetFile(path, read_dictionary=texts)
+    metadata = file.metadata
+    groups, first, at = [], None, 0
+    for group in range(metadata.num_row_groups):
+        size = metadata.row_group(group).num_rows
+        if at < stop and at + size > start:
+            groups.append(group)
+            first = at if first is None else first
+        at += size
+    if not groups:
+        return file.schema_arrow.empty_table().select(columns)
+    # group by group: a list read as dictionaries cannot come out of several groups at once
+    table = pa.concat_tables([file.read_row_group(group, columns=columns) for group in groups])
+    assert first is not None
+    return table.slice(start - first, stop - start)

@@ -28,9 +28,10 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-from huiqi.compile.document import CODE_STATUS, STATUS_CODES
+from huiqi.compile.document import CODE_STATUS, STATUS_CODES, DocumentQuery
 from huiqi.compile.duckdb_runner import DuckDBRunner, PopulationError
 from huiqi.compile.sql import quote_ident, sql_string
+from huiqi.compile.tables import ROW_KEY
 from huiqi.engine.evaluate import Engine
 from huiqi.engine.results import Status
 
@@ -51,6 +52,8 @@ def status_name_sql(column: str) -> str:
 
 
 Progress = Callable[[str], None]
+#: entities the compiled kernel evaluates at a time: a registry larger than this is read a slice at a time
+KERNEL_SLICE = 250_000
 
 
 @dataclass(frozen=True)
@@ -127,7 +130,7 @@ class PopulationSession:
 
     def __init__(
         self, folder: Path, engine: Engine, *, spark_master: str | None = None, memory_limit: str | None = None,
-        facts: Iterable[str] | None = None, kernel: bool = False,
+        facts: Iterable[str] | None = None, kernel: bool = False, kernel_slice: int = KERNEL_SLICE,
     ) -> None:  # fmt: skip
         if not folder.is_dir():
             raise PopulationError(
@@ -152,7 +155,8 @@ class PopulationSession:
         self.kernel = kernel
         self._kernel_tables: Any = None
         self._kernel_inputs: dict[tuple[int, dt.date], Any] = {}
-        self._kernel_runs: dict[str, Any] = {}
+        #: entities per slice of the kernel path (``_run_kernels``)
+        self.kernel_slice = kernel_slice
         self._facts = None if facts is None else set(facts)
         #: documents the kernel left to SQL, each with the reason (said in the report's notes)
         self.kernel_fallbacks: dict[str, str] = {}
@@ -253,34 +257,26 @@ class PopulationSession:
             f"CREATE OR REPLACE TABLE {table} (entity_id VARCHAR, rule_no INTEGER, status TINYINT, amount_fen BIGINT)"
         )
         run = Run(name=name, scenario=scenario, documents=list(documents))
-        money = ", ".join(str(c) for c in MONEY_CODES)
-        if self.kernel:
-            self._kernel_runs = self._prepare_kernels(engine, documents, scenario)
+        queries: dict[str, tuple[int, DocumentQuery]] = {}
         for document in documents:
             query = runner.query(document, period=scenario.period, as_of=scenario.as_of,
                                  readings=dict(scenario.readings), any_jurisdiction=scenario.any_jurisdiction,
                                  quarter=scenario.quarter)  # fmt: skip
             if query.rules:
-                offset = len(run.rules)
+                queries[document] = (len(run.rules), query)
                 loaded = engine.documents[document].loaded
-                for index, columns in enumerate(query.rules):
+                for columns in query.rules:
                     provision = loaded.provision(columns.provision)
                     heading = " ".join(p for p in (provision.number, provision.heading) if p) or provision.id
-                    run.rules.append(RuleInfo(offset + index, document, columns.provision, heading, columns.rule,
+                    run.rules.append(RuleInfo(len(run.rules), document, columns.provision, heading, columns.rule,
                                               columns.label, columns.is_ceiling))  # fmt: skip
-                statuses = ", ".join(quote_ident(c.status) for c in query.rules)
-                amounts = ", ".join(c.amount_sql() for c in query.rules)
-                registered = self._kernel_results(document) if self.kernel else None
-                relation = quote_ident(registered) if registered else self._results(query.sql, f"{name}-{document}")
-                con.execute(
-                    f"INSERT INTO {table} SELECT entity_id, {offset} + rule_no, status, "
-                    f"CASE WHEN status IN ({money}) THEN amount END FROM ("
-                    f"SELECT entity_id, UNNEST(range({len(query.rules)})) AS rule_no, UNNEST([{statuses}]) AS status, "
-                    f"UNNEST([{amounts}]) AS amount FROM {relation}) "
-                    f"WHERE status <> {NOT_APPLICABLE}"
-                )
-                if registered:  # the kernel's Arrow table is in the long table now: let it go
-                    con.unregister(registered)
+        computed = self._run_kernels(engine, queries, scenario, table, progress) if self.kernel else set()
+        for document in documents:
+            if document in computed:  # its step said by the kernel's run
+                continue
+            if document in queries:
+                offset, query = queries[document]
+                self._insert(table, offset, query, self._results(query.sql, f"{name}-{document}"))
             if progress is not None:
                 progress(document)
         rules = pa.Table.from_pylist([vars(r) for r in run.rules], schema=RULES_SCHEMA)
@@ -290,40 +286,99 @@ class PopulationSession:
         self._provisions(run)
         return run
 
-    def _prepare_kernels(self, engine: Engine, documents: list[str], scenario: Scenario) -> dict[str, Any]:
-        """Every document's kernel for a scenario, prepared side by side over the scenario's inputs (the files
-        read on first use, the inputs made once per assessed year and evaluation date)."""
-        from huiqi.kernel.inputs import Inputs, read_population
+    def _insert(self, table: str, offset: int, query: DocumentQuery, relation: str) -> None:
+        """One document's wide results (``relation``: a query, or a registered Arrow table) into the run's long
+        table, its rules numbered from ``offset``."""
+        statuses = ", ".join(quote_ident(c.status) for c in query.rules)
+        amounts = ", ".join(c.amount_sql() for c in query.rules)
+        money = ", ".join(str(c) for c in MONEY_CODES)
+        self.connection.execute(
+            f"INSERT INTO {table} SELECT entity_id, {offset} + rule_no, status, "
+            f"CASE WHEN status IN ({money}) THEN amount END FROM ("
+            f"SELECT entity_id, UNNEST(range({len(query.rules)})) AS rule_no, UNNEST([{statuses}]) AS status, "
+            f"UNNEST([{amounts}]) AS amount FROM {relation}) "
+            f"WHERE status <> {NOT_APPLICABLE}"
+        )
+
+    def _run_kernels(
+        self, engine: Engine, queries: dict[str, tuple[int, DocumentQuery]], scenario: Scenario, table: str,
+        progress: Progress | None = None,
+    ) -> set[str]:  # fmt: skip
+        """Every document of ``queries`` the compiled kernel evaluates, its results inserted into the run's long
+        table (``progress`` called as each is done); the rest (``NoKernel``: the reason kept in
+        ``kernel_fallbacks``) are left to SQL.
+
+        A registry of up to ``kernel_slice`` entities is read once and its inputs kept per assessed year and
+        date; a larger one is read and evaluated a slice of entities at a time (the slice's history and ledger
+        with it), so that memory holds one slice's arrays beside DuckDB's tables. Every slice reads its numbers
+        over at least the denominators of the slice before, so one compiled kernel serves them all. A document
+        the kernel refuses in a later slice is taken out of the long table and left to SQL whole."""
+        from huiqi.kernel.inputs import Inputs, NoKernel, slices
         from huiqi.kernel.runner import prepare
 
-        if self._kernel_tables is None:
-            self._kernel_tables = read_population(self.folder, self._facts)
-        entities, history, ledger = self._kernel_tables
-        key = (scenario.period, scenario.as_of)
-        if key not in self._kernel_inputs:
-            self._kernel_inputs[key] = Inputs(
-                entities, history, engine.catalogue, scenario.period, scenario.as_of, ledger
-            )
-        return prepare(engine, documents, self._kernel_inputs[key], readings=dict(scenario.readings),
-                       any_jurisdiction=scenario.any_jurisdiction, quarter=scenario.quarter)  # fmt: skip
+        pending = list(queries)
+        ranges = slices(self.folder, self.kernel_slice)
+        denominators: dict[str, int] = {}
+        for number, rows in enumerate(ranges):
+            key = (scenario.period, scenario.as_of)
+            if len(ranges) > 1 or key not in self._kernel_inputs:
+                if len(ranges) > 1 or self._kernel_tables is None:
+                    self._kernel_tables = self._kernel_read(rows)
+                entities, history, ledger = self._kernel_tables
+                inputs = Inputs(entities, history, engine.catalogue, scenario.period, scenario.as_of, ledger,
+                                denominators=denominators)  # fmt: skip
+                if len(ranges) == 1:  # the whole registry: its inputs serve the next run of the same scenario
+                    self._kernel_inputs[key] = inputs
+            else:
+                inputs = self._kernel_inputs[key]
+            runs = prepare(engine, pending, inputs, readings=dict(scenario.readings),
+                           any_jurisdiction=scenario.any_jurisdiction, quarter=scenario.quarter)  # fmt: skip
+            for document in list(pending):
+                offset, query = queries[document]
+                try:
+                    kernel = runs[document]
+                    if isinstance(kernel, NoKernel):
+                        raise kernel
+                    result = kernel.run()
+                except NoKernel as exc:
+                    self.kernel_fallbacks[document] = exc.message
+                    pending.remove(document)
+                    if number:  # the slices before are in the long table: SQL evaluates the document whole
+                        self.connection.execute(
+                            f"DELETE FROM {table} WHERE rule_no >= {offset} AND rule_no < {offset + len(query.rules)}"
+                        )
+                    continue
+                label = f"_kernel_{document.replace('-', '_')}"
+                self.connection.register(label, result)
+                try:
+                    self._insert(table, offset, query, quote_ident(label))
+                finally:  # the kernel's Arrow table is in the long table now: let it go
+                    self.connection.unregister(label)
+                if progress is not None and number == len(ranges) - 1:
+                    progress(document)
+            denominators = inputs.dens
+            del runs, inputs
+        if len(ranges) > 1:
+            self._kernel_tables = None
+        return set(pending)
 
-    def _kernel_results(self, document: str) -> str | None:
-        """The name under which one document's wide results computed by its prepared kernel (an Arrow table) are
-        registered with DuckDB, or None where the kernel leaves the document to SQL (``NoKernel``: the reason is
-        kept). The caller unregisters it once the results are in the long table."""
-        from huiqi.kernel.inputs import NoKernel
+    def _kernel_read(self, rows: tuple[int, int]) -> tuple[pa.Table, pa.Table, pa.Table]:
+        """The kernel's tables of entities ``start`` to ``stop`` (rows of the file): the entities from their file,
+        their history and ledger from the keyed tables the session loaded (``_row`` counted from ``start``), so
+        that a slice reads its own rows of them and nothing else. (An entities file with a column of its own named
+        ``file_row_number`` was keyed in an order of DuckDB's choosing: its tables are joined again by id.)"""
+        from huiqi.kernel.inputs import ROW, read_entities, read_population
 
-        run = self._kernel_runs[document]
-        try:
-            if isinstance(run, NoKernel):
-                raise run
-            table = run.run()
-        except NoKernel as exc:
-            self.kernel_fallbacks[document] = exc.message
-            return None
-        label = f"_kernel_{len(self._kernel_inputs)}_{document.replace('-', '_')}"
-        self.connection.register(label, table)
-        return label
+        if "file_row_number" in self.columns("entities"):
+            return read_population(self.folder, self._facts, rows)
+        start, stop = rows
+        key = quote_ident(ROW_KEY)
+        history, ledger = (
+            self.connection.sql(f"SELECT CAST({key} - {start} AS BIGINT) AS {ROW}, * EXCLUDE ({key}) FROM {name} "
+                                f"WHERE {key} >= {start} AND {key} < {stop}").to_arrow_table()
+            for name in ("history", "ledger")
+        )  # fmt: skip
+        return read_entities(self.folder, self._facts, rows), history, ledger
 
     def _results(self, sql: str, label: str) -> str:
         """The relation of one document's wide results: the query itself on DuckDB; on Spark, the Parquet
