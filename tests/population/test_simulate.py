@@ -228,3 +228,15 @@ def test_a_document_the_kernel_refuses_in_a_later_slice_is_evaluated_whole_by_sq
                 assert set(session.kernel_fallbacks) == {"test-doc"}
                 assert "64 位" in session.kernel_fallbacks["test-doc"]
     assert results[True] == results[False] and len(results[False]) > 300
+
+
+@pytest.mark.skipif(not kernel_available(), reason="numba is not installed")
+def test_a_registry_without_entities_runs_on_the_kernel(mini: MiniFactory, tmp_path: Path) -> None:
+    """No entity: one empty slice, no result, and the document's step is still said."""
+    engine = mini(PROVISIONS)
+    folder = write_population(tmp_path / "population", engine, [])
+    with PopulationSession(folder, engine, kernel=True) as session:
+        steps: list[str] = []
+        run, report = simulate(session, engine, ["test-doc"], SCENARIO, progress=steps.append)
+        assert session.connection.sql(session.long_sql(run)).fetchall() == []
+        assert steps == ["test-doc"] and session.kernel_fallbacks == {}

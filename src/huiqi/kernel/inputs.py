@@ -507,7 +507,7 @@ def _lowest_terms(values: np.ndarray, known: np.ndarray, den: int) -> tuple[np.n
 def slices(folder: Path, rows: int) -> list[tuple[int, int]]:
     """The entities of a population folder cut into slices of about ``rows`` (start, stop), each bound moved to
     the start of the file's row group nearest it where the row groups are smaller than a slice, so that a slice
-    reads whole row groups."""
+    reads whole row groups; one empty slice where the file holds no entity."""
     metadata = pq.ParquetFile(folder / "entities.parquet").metadata
     total = metadata.num_rows
     starts = np.cumsum([0, *(metadata.row_group(g).num_rows for g in range(metadata.num_row_groups))])
@@ -517,7 +517,7 @@ def slices(folder: Path, rows: int) -> list[tuple[int, int]]:
         if target < total and len(starts) > 2 and int(np.diff(starts).max()) * 2 <= rows:
             target = int(starts[np.abs(starts - target).argmin()])
         bounds.append(max(target, bounds[-1] + 1))
-    return list(itertools.pairwise(bounds))
+    return list(itertools.pairwise(bounds)) or [(0, 0)]  # a registry without entities: one empty slice
 
 
 def read_population(
