@@ -237,6 +237,6 @@ def test_a_registry_without_entities_runs_on_the_kernel(mini: MiniFactory, tmp_p
     folder = write_population(tmp_path / "population", engine, [])
     with PopulationSession(folder, engine, kernel=True) as session:
         steps: list[str] = []
-        run, report = simulate(session, engine, ["test-doc"], SCENARIO, progress=steps.append)
+        run, _ = simulate(session, engine, ["test-doc"], SCENARIO, progress=steps.append)
         assert session.connection.sql(session.long_sql(run)).fetchall() == []
         assert steps == ["test-doc"] and session.kernel_fallbacks == {}
