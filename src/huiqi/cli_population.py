@@ -122,7 +122,12 @@ def simulate(
         str, typer.Option("--spark-master", help="Spark master：local[2]（本机）或集群地址 spark://host:7077")
     ] = "local[2]",
     memory_limit: Annotated[
-        str | None, typer.Option("--memory-limit", help="DuckDB 内存上限，如 4GB；超出部分写入临时目录而不中断")
+        str | None,
+        typer.Option(
+            "--memory-limit",
+            help="DuckDB 内存上限，如 4GB；超出部分写入临时目录而不中断"
+            "（编译内核 kernel 另需约 1GB，存放每次 25 万个主体的输入）",
+        ),
     ] = None,
 ) -> None:
     """在一个主体总体上模拟政策：受益主体数、资金（确定金额与上限）、按规模/区县/行业的分布；可做改革对比、多文件比较和预算分配。
