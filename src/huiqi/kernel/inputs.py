@@ -38,7 +38,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from huiqi.compile.tables import arrow_type
+from huiqi.compile.tables import ROW_KEY, arrow_type
 from huiqi.errors import HuiqiError
 from huiqi.expr.ast import Type
 from huiqi.facts.catalogue import Catalogue, Period
@@ -549,6 +549,23 @@ def read_population(
     finally:
         con.close()
     return entities, tables[0], tables[1]
+
+
+def read_keyed(
+    connection: duckdb.DuckDBPyConnection, folder: Path, facts: Iterable[str] | None, rows: tuple[int, int]
+) -> tuple[pa.Table, pa.Table, pa.Table]:
+    """As ``read_population`` for rows ``start`` to ``stop``, the history and ledger taken from the keyed tables
+    a DuckDB runner loaded on ``connection`` (``DuckDBRunner.load_parquet``: ``history`` and ``ledger`` keyed by
+    their entity's row in the file — unless the entities file has a column of its own named ``file_row_number``),
+    so that a slice reads its own rows of them and not the files again."""
+    start, stop = int(rows[0]), int(rows[1])
+    key = f'"{ROW_KEY}"'
+    history, ledger = (
+        connection.sql(f"SELECT CAST({key} - {start} AS BIGINT) AS {ROW}, * EXCLUDE ({key}) FROM {name} "  # noqa: S608
+                       f"WHERE {key} >= {start} AND {key} < {stop}").to_arrow_table()
+        for name in ("history", "ledger")
+    )  # fmt: skip
+    return read_entities(folder, facts, rows), history, ledger
 
 
 def read_entities(folder: Path, facts: Iterable[str] | None = None, rows: tuple[int, int] | None = None) -> pa.Table:

@@ -31,7 +31,6 @@ import pyarrow as pa
 from huiqi.compile.document import CODE_STATUS, STATUS_CODES, DocumentQuery
 from huiqi.compile.duckdb_runner import DuckDBRunner, PopulationError
 from huiqi.compile.sql import quote_ident, sql_string
-from huiqi.compile.tables import ROW_KEY
 from huiqi.engine.evaluate import Engine
 from huiqi.engine.results import Status
 
@@ -367,18 +366,11 @@ class PopulationSession:
         their history and ledger from the keyed tables the session loaded (``_row`` counted from ``start``), so
         that a slice reads its own rows of them and nothing else. (An entities file with a column of its own named
         ``file_row_number`` was keyed in an order of DuckDB's choosing: its tables are joined again by id.)"""
-        from huiqi.kernel.inputs import ROW, read_entities, read_population
+        from huiqi.kernel.inputs import read_keyed, read_population
 
         if "file_row_number" in self.columns("entities"):
             return read_population(self.folder, self._facts, rows)
-        start, stop = rows
-        key = quote_ident(ROW_KEY)
-        history, ledger = (
-            self.connection.sql(f"SELECT CAST({key} - {start} AS BIGINT) AS {ROW}, * EXCLUDE ({key}) FROM {name} "
-                                f"WHERE {key} >= {start} AND {key} < {stop}").to_arrow_table()
-            for name in ("history", "ledger")
-        )  # fmt: skip
-        return read_entities(self.folder, self._facts, rows), history, ledger
+        return read_keyed(self.connection, self.folder, self._facts, rows)
 
     def _results(self, sql: str, label: str) -> str:
         """The relation of one document's wide results: the query itself on DuckDB; on Spark, the Parquet
