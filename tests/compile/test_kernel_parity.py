@@ -106,6 +106,21 @@ def test_a_registry_is_read_a_slice_of_entities_at_a_time(tmp_path: Any) -> None
             assert sorted(part.to_pylist(), key=repr) == sorted(expected, key=repr)
         assert history.num_rows == 2 * (stop - start)  # two years each
         assert ledger.num_rows == sum(1 for row in range(start, stop) if row % 7 == 0)  # every seventh entity
+    # the same slices taken from a runner's keyed tables, as ``huiqi simulate`` takes them
+    import duckdb
+
+    from huiqi.compile.duckdb_runner import DuckDBRunner
+    from huiqi.kernel.inputs import read_keyed
+
+    con = duckdb.connect()
+    DuckDBRunner(ENGINE, con).load_parquet(tmp_path, copy_entities=False)
+    for rows in slices(tmp_path, 7):
+        direct, keyed = read_population(tmp_path, rows=rows), read_keyed(con, tmp_path, None, rows)
+        assert keyed[0].to_pylist() == direct[0].to_pylist()
+        for mine, theirs in zip(keyed[1:], direct[1:], strict=True):
+            names = theirs.column_names
+            assert sorted(mine.select(names).to_pylist(), key=repr) == sorted(theirs.to_pylist(), key=repr)
+    con.close()
 
 
 def test_a_cache_folder_that_cannot_be_written_falls_back_to_the_temporary_folder(

@@ -312,24 +312,14 @@ class PopulationSession:
         with it), so that memory holds one slice's arrays beside DuckDB's tables. Every slice reads its numbers
         over at least the denominators of the slice before, so one compiled kernel serves them all. A document
         the kernel refuses in a later slice is taken out of the long table and left to SQL whole."""
-        from huiqi.kernel.inputs import Inputs, NoKernel, slices
+        from huiqi.kernel.inputs import NoKernel, slices
         from huiqi.kernel.runner import prepare
 
         pending = list(queries)
         ranges = slices(self.folder, self.kernel_slice)
         denominators: dict[str, int] = {}
         for number, rows in enumerate(ranges):
-            key = (scenario.period, scenario.as_of)
-            if len(ranges) > 1 or key not in self._kernel_inputs:
-                if len(ranges) > 1 or self._kernel_tables is None:
-                    self._kernel_tables = self._kernel_read(rows)
-                entities, history, ledger = self._kernel_tables
-                inputs = Inputs(entities, history, engine.catalogue, scenario.period, scenario.as_of, ledger,
-                                denominators=denominators)  # fmt: skip
-                if len(ranges) == 1:  # the whole registry: its inputs serve the next run of the same scenario
-                    self._kernel_inputs[key] = inputs
-            else:
-                inputs = self._kernel_inputs[key]
+            inputs = self._kernel_inputs_of(engine, scenario, rows, denominators, whole=len(ranges) == 1)
             runs = prepare(engine, pending, inputs, readings=dict(scenario.readings),
                            any_jurisdiction=scenario.any_jurisdiction, quarter=scenario.quarter)  # fmt: skip
             for document in list(pending):
@@ -357,9 +347,29 @@ class PopulationSession:
                     progress(document)
             denominators = inputs.dens
             del runs, inputs
-        if len(ranges) > 1:
-            self._kernel_tables = None
         return set(pending)
+
+    def _kernel_inputs_of(
+        self, engine: Engine, scenario: Scenario, rows: tuple[int, int], denominators: dict[str, int], *, whole: bool
+    ) -> Any:  # fmt: skip
+        """The kernel's inputs of one slice. Where the slice is the whole registry, its tables are read once and
+        its inputs kept per assessed year and date (a reform's second run of the same scenario reuses them);
+        a slice of a larger registry is read for this run only."""
+        from huiqi.kernel.inputs import Inputs
+
+        def make(tables: tuple[pa.Table, pa.Table, pa.Table]) -> Inputs:
+            entities, history, ledger = tables
+            return Inputs(entities, history, engine.catalogue, scenario.period, scenario.as_of, ledger,
+                          denominators=denominators)  # fmt: skip
+
+        if not whole:
+            return make(self._kernel_read(rows))
+        key = (scenario.period, scenario.as_of)
+        if key not in self._kernel_inputs:
+            if self._kernel_tables is None:
+                self._kernel_tables = self._kernel_read(rows)
+            self._kernel_inputs[key] = make(self._kernel_tables)
+        return self._kernel_inputs[key]
 
     def _kernel_read(self, rows: tuple[int, int]) -> tuple[pa.Table, pa.Table, pa.Table]:
         """The kernel's tables of entities ``start`` to ``stop`` (rows of the file): the entities from their file,
