@@ -76,7 +76,6 @@ class Engine:
         #: the earlier versions of amended documents, compiled when first asked for (``in_force``)
         self._earlier: dict[int, CompiledDocument] = {}
         self._not_applicable: dict[tuple[str, str, str], RuleResult] = {}
-        self._rule_less: dict[tuple[str, str, str], ProvisionResult] = {}
         self._out_of_region: dict[tuple[Any, ...], list[ProvisionResult]] = {}
         #: the documents, flags and rules of each set of options evaluated (``_plan_of``)
         self._plans: dict[tuple[Any, ...], _Plan] = {}
@@ -214,6 +213,7 @@ class Engine:
                 document=document, flags=flags, rules=rules, region=document.loaded.policy.document.jurisdiction.region,
                 exclusions=_active_exclusions(document, readings),
                 not_applicable=[Outcome(r.ref, Status.NOT_APPLICABLE, None, (), r.is_ceiling) for r in rules],
+                provisions=_provision_slots(document, rules),
             ))  # fmt: skip
         if len(self._plans) > 256:  # a few hundred bytes each; a server sees a handful of option sets
             self._plans.clear()
@@ -262,26 +262,16 @@ class Engine:
         jurisdiction: tuple[bool | None, str],
     ) -> list[ProvisionResult]:  # fmt: skip
         """Every provision's result, its rules evaluated."""
-        document = entry.document
-        meta = document.loaded.policy.document
-        by_provision: dict[str, list[RuleResult]] = {}
-        for rule in entry.rules:
-            result = self.evaluate_rule(
-                rule, profile, env, jurisdiction, suggestions=options.suggestions and options.explain
-            )
-            by_provision.setdefault(rule.provision.id, []).append(result)
-        _apply_exclusions(document, entry.exclusions, [r for results in by_provision.values() for r in results], env)
-        provisions = []
-        for provision in document.loaded.policy.provisions:
-            rules = by_provision.get(provision.id)
-            if rules:
-                provisions.append(_provision_result(meta.id, provision, rules))
-                continue
-            key = (meta.id, meta.version or "", provision.id)  # rule-less results never change: built once, shared
-            if key not in self._rule_less:
-                self._rule_less[key] = _provision_result(meta.id, provision, [])
-            provisions.append(self._rule_less[key])
-        return provisions
+        document_id = entry.document.loaded.policy.document.id
+        suggestions = options.suggestions and options.explain
+        results = [self.evaluate_rule(rule, profile, env, jurisdiction, suggestions=suggestions) for rule in entry.rules]
+        if entry.exclusions:
+            _apply_exclusions(entry.document, entry.exclusions, results, env)
+        return [
+            slot if type(slot) is ProvisionResult
+            else _provision_result(document_id, slot[0], [results[i] for i in slot[1]])
+            for slot in entry.provisions
+        ]  # fmt: skip
 
     def evaluate_rule(
         self,
@@ -625,6 +615,9 @@ class _DocumentPlan:
     not_applicable: list[Outcome]
     #: the exclusion groups (不重复享受) in force under the readings
     exclusions: tuple[Any, ...]
+    #: each provision of the document, in order: its rules' positions in ``rules`` (with the provision), or, for
+    #: a provision without rules under these readings, its result, which never changes (built once, shared)
+    provisions: list[Any]
 
 
 @dataclass(frozen=True)
@@ -698,27 +691,17 @@ def _selected_rules(document: CompiledDocument, readings: dict[str, str]) -> lis
 
 
 def _blank(rule: CompiledRule, env: Env, *, with_readings: bool = True) -> RuleResult:
-    document = rule.document.id
-    readings = [
-        {"key": key, "value": (value := env.readings.get(f"{document}:{key}", default)), "label": labels[value],
-         "question": question, "default": default}
-        for key, question, default, labels in (rule.reading_meta if with_readings else ())
-    ]  # fmt: skip
-    return RuleResult(
-        document=document,
-        provision=rule.provision.id,
-        rule=rule.rule.id,
-        label=rule.rule.label,
-        quote=rule.rule.quote,
-        span=rule.rule.span,
-        status=Status.NOT_ELIGIBLE,
-        reason="",
-        is_ceiling=rule.is_ceiling,
-        is_floor=rule.rule.benefit.is_floor,
-        recipient=rule.rule.recipient or rule.applies_to[0],
-        payer=rule.rule.payer,
-        readings=readings,
-    )
+    """A rule's result before it is decided: what the rule itself says (``CompiledRule.result_fields``) and, for
+    an explanation, the readings it was evaluated under."""
+    result = RuleResult(*rule.result_fields)
+    if with_readings and rule.reading_meta:
+        document = rule.document.id
+        result.readings = [
+            {"key": key, "value": (value := env.readings.get(f"{document}:{key}", default)), "label": labels[value],
+             "question": question, "default": default}
+            for key, question, default, labels in rule.reading_meta
+        ]  # fmt: skip
+    return result
 
 
 def _resolve_current_year(facts: dict[str, Any], period: int) -> dict[str, Any]:
@@ -992,6 +975,20 @@ def _apply_exclusions(document: CompiledDocument, active: tuple[Any, ...], resul
 
 
 _RANK = {status: index for index, status in enumerate(STATUS_ORDER)}
+
+
+def _provision_slots(document: CompiledDocument, rules: list[CompiledRule]) -> list[Any]:
+    """``_DocumentPlan.provisions``: for each provision, the positions of its rules among ``rules``, or its
+    result where it has none."""
+    document_id = document.loaded.policy.document.id
+    positions: dict[str, list[int]] = {}
+    for index, rule in enumerate(rules):
+        positions.setdefault(rule.provision.id, []).append(index)
+    return [
+        (provision, tuple(positions[provision.id])) if provision.id in positions
+        else _provision_result(document_id, provision, [])
+        for provision in document.loaded.policy.provisions
+    ]  # fmt: skip
 
 
 def _provision_result(document: str, provision: Any, rules: list[RuleResult]) -> ProvisionResult:

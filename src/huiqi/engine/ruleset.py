@@ -17,6 +17,7 @@ from huiqi.policy.models import Benefit, Exclusion, Provision, Reading, Rule, co
 from .compiler import CompileScope, Fn, compile_item_scope, compile_node
 from .conditions import CompiledCondition, compile_condition
 from .crossdup import Conflict, attach_conflicts
+from .results import Status
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,6 +101,16 @@ class CompiledRule:
     ledger_ref: str = ""
     #: "<provision>/<rule>": the rule within its document (what an exclusion group names)
     key: str = ""
+    #: what every result of the rule starts with, in ``RuleResult``'s order: document, provision, rule, label,
+    #: quote, span, status (not eligible until decided), reason, amount, is_ceiling, is_floor, recipient, payer
+    result_fields: tuple[Any, ...] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        rule = self.rule
+        recipient = rule.recipient or (self.applies_to[0] if self.applies_to else None)
+        fields = (self.document.id, self.provision.id, rule.id, rule.label, rule.quote, rule.span, Status.NOT_ELIGIBLE,
+                  "", None, self.is_ceiling, rule.benefit.is_floor, recipient, rule.payer)  # fmt: skip
+        object.__setattr__(self, "result_fields", fields)
 
 
 @dataclass
