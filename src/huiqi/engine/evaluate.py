@@ -264,7 +264,9 @@ class Engine:
         """Every provision's result, its rules evaluated."""
         document_id = entry.document.loaded.policy.document.id
         suggestions = options.suggestions and options.explain
-        results = [self.evaluate_rule(rule, profile, env, jurisdiction, suggestions=suggestions) for rule in entry.rules]
+        results = [
+            self.evaluate_rule(rule, profile, env, jurisdiction, suggestions=suggestions) for rule in entry.rules
+        ]
         if entry.exclusions:
             _apply_exclusions(entry.document, entry.exclusions, results, env)
         return [
