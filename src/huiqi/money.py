@@ -91,12 +91,29 @@ def format_yuan(fen: int) -> str:
     return f"{sign}{whole}.{cents:02d}"
 
 
+#: whole amounts already written by ``format_cn``: a policy's amounts recur in every explanation (at most
+#: ``_CN_SIZE`` kept; when full it starts again)
+_CN_TEXTS: dict[int, str] = {}
+_CN_SIZE = 4096
+
+
 def format_cn(fen: int | Fraction) -> str:
     """A human label in the largest unit that keeps the amount exact: 万元 when whole, else 元."""
+    if type(fen) is int:
+        text = _CN_TEXTS.get(fen)
+        if text is None:
+            if len(_CN_TEXTS) >= _CN_SIZE:
+                _CN_TEXTS.clear()
+            text = _CN_TEXTS[fen] = _format_cn(fen)
+        return text
     if isinstance(fen, Fraction):
         if fen.denominator != 1:
             return f"{format_yuan(round_half_up(fen))}元（约）"
         fen = int(fen)
+    return _format_cn(fen)
+
+
+def _format_cn(fen: int) -> str:
     if fen != 0 and fen % MONEY_UNITS["亿元"] == 0:
         return f"{fen // MONEY_UNITS['亿元']}亿元"
     if fen != 0 and fen % 100_000 == 0:

@@ -136,6 +136,16 @@ def _traced_of(condition: CompiledCondition) -> Callable[[Env], tuple[Any, Trace
         fn, expr, inputs = condition.fn, condition.expr, condition.inputs
         assert fn is not None
 
+        if len(inputs) == 1:  # most leaves read one name
+            name, text, reader, kind, unit = inputs[0]
+
+            def leaf_of_one(env: Env) -> tuple[Any, Trace]:
+                value = fn(env)
+                read = [(name, text, reader(env), kind, unit)]
+                return value, Trace("leaf", label, None if type(value) is Unknown else bool(value), expr, read)
+
+            return leaf_of_one
+
         def leaf(env: Env) -> tuple[Any, Trace]:
             value = fn(env)
             read = [(name, text, reader(env), kind, unit) for name, text, reader, kind, unit in inputs]
@@ -153,8 +163,8 @@ def _traced_of(condition: CompiledCondition) -> Callable[[Env], tuple[Any, Trace
             return not value, Trace("not", label, not value, "", [], [trace])
 
         return not_
-    kind = condition.kind
-    stop = kind == "any"  # the value that decides: True for any, False for all
+    node = condition.kind
+    stop = node == "any"  # the value that decides: True for any, False for all
 
     def group(env: Env) -> tuple[Any, Trace]:
         traces: list[Trace] = []
@@ -168,10 +178,10 @@ def _traced_of(condition: CompiledCondition) -> Callable[[Env], tuple[Any, Trace
             elif type(value) is Unknown:
                 unknown = value if unknown is None else unknown | value
         if decided:
-            return stop, Trace(kind, label, stop, "", [], traces)
+            return stop, Trace(node, label, stop, "", [], traces)
         if unknown is None:
-            return not stop, Trace(kind, label, not stop, "", [], traces)
-        return unknown, Trace(kind, label, None, "", [], traces)
+            return not stop, Trace(node, label, not stop, "", [], traces)
+        return unknown, Trace(node, label, None, "", [], traces)
 
     return group
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import itertools
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any, Protocol
@@ -262,7 +262,6 @@ class Engine:
         jurisdiction: tuple[bool | None, str],
     ) -> list[ProvisionResult]:  # fmt: skip
         """Every provision's result, its rules evaluated."""
-        document_id = entry.document.loaded.policy.document.id
         suggestions = options.suggestions and options.explain
         results = [
             self.evaluate_rule(rule, profile, env, jurisdiction, suggestions=suggestions) for rule in entry.rules
@@ -271,7 +270,7 @@ class Engine:
             _apply_exclusions(entry.document, entry.exclusions, results, env)
         return [
             slot if type(slot) is ProvisionResult
-            else _provision_result(document_id, slot[0], [results[i] for i in slot[1]])
+            else _provision_result(slot[0], slot[1], [results[i] for i in slot[2]])
             for slot in entry.provisions
         ]  # fmt: skip
 
@@ -285,7 +284,7 @@ class Engine:
         suggestions: bool = True,
     ) -> RuleResult:
         """Evaluate one rule for one entity."""
-        entity = profile.entity_type.value
+        entity = profile.entity_type  # a StrEnum: it is the string ``applies_to`` holds
         if entity not in rule.applies_to:
             # Read-only and the same for every entity of this type: built once, shared.
             key = (rule.ref, rule.document.policy.document.version or "", entity)
@@ -922,7 +921,9 @@ def _active_exclusions(document: CompiledDocument, readings: dict[str, str]) -> 
     )
 
 
-def _apply_exclusions(document: CompiledDocument, active: tuple[Any, ...], results: list[_Result], env: Env) -> None:
+def _apply_exclusions(
+    document: CompiledDocument, active: tuple[Any, ...], results: Sequence[_Result], env: Env
+) -> None:
     """不重复享受 within the document: of the eligible members of the groups in force (``active``), keep the
     combination that gives the applicant most (counting the members the ledger shows paid); the others are
     excluded."""
@@ -980,29 +981,51 @@ _RANK = {status: index for index, status in enumerate(STATUS_ORDER)}
 
 
 def _provision_slots(document: CompiledDocument, rules: list[CompiledRule]) -> list[Any]:
-    """``_DocumentPlan.provisions``: for each provision, the positions of its rules among ``rules``, or its
-    result where it has none."""
+    """``_DocumentPlan.provisions``: for each provision, its fixed fields (``_provision_head``), its lead unit and
+    the positions of its rules among ``rules``; or, where it has none, its result."""
     document_id = document.loaded.policy.document.id
     positions: dict[str, list[int]] = {}
     for index, rule in enumerate(rules):
         positions.setdefault(rule.provision.id, []).append(index)
     return [
-        (provision, tuple(positions[provision.id])) if provision.id in positions
-        else _provision_result(document_id, provision, [])
+        (_provision_head(document_id, provision), provision.lead_unit, tuple(positions[provision.id]))
+        if provision.id in positions
+        else _rule_less_result(document_id, provision)
         for provision in document.loaded.policy.provisions
     ]  # fmt: skip
 
 
-def _provision_result(document: str, provision: Any, rules: list[RuleResult]) -> ProvisionResult:
-    if not rules:
-        reason = (
-            f"本条为{KIND_LABELS[provision.kind.value]}条款，不直接产生可计算的奖补"
-            if not provision.rules
-            else "按当前口径，本条没有适用的规则"
-        )
-        return ProvisionResult(document, provision.id, provision.number, provision.heading, provision.kind.value,
-                               provision.quote, provision.span, Status.NOT_APPLICABLE, reason, [], None, False,
-                               provision.lead_unit)  # fmt: skip
+#: document, provision, number, heading, kind, quote, span
+_ProvisionHead = tuple[str, str, str | None, str | None, str, str, tuple[int, int]]
+
+
+def _provision_head(document: str, provision: Any) -> _ProvisionHead:
+    """What a provision's result starts with, in ``ProvisionResult``'s order: document, provision, number,
+    heading, kind, quote, span."""
+    return (document, provision.id, provision.number, provision.heading, provision.kind.value, provision.quote,
+            provision.span)  # fmt: skip
+
+
+def _rule_less_result(document: str, provision: Any) -> ProvisionResult:
+    """The result of a provision without rules under the readings in force: it never changes."""
+    reason = (
+        f"本条为{KIND_LABELS[provision.kind.value]}条款，不直接产生可计算的奖补"
+        if not provision.rules
+        else "按当前口径，本条没有适用的规则"
+    )
+    return ProvisionResult(*_provision_head(document, provision), Status.NOT_APPLICABLE, reason, [], None, False,
+                           provision.lead_unit)  # fmt: skip
+
+
+def _provision_result(head: _ProvisionHead, lead_unit: str | None, rules: list[RuleResult]) -> ProvisionResult:
+    """A provision's result from its rules' (at least one): the best status among them, and the sum of what
+    they give."""
+    if len(rules) == 1:  # most provisions: the rule's own status, reason and amount
+        rule = rules[0]
+        counts = rule.amount_fen is not None and (rule.status is Status.ELIGIBLE or rule.status is Status.NEEDS_REVIEW)
+        return ProvisionResult(*head, rule.status, rule.reason, rules, rule.amount_fen if counts else None,
+                               counts and rule.is_ceiling, lead_unit,
+                               counts and not rule.is_ceiling and rule.is_floor)  # fmt: skip
     best = min(rules, key=lambda r: _RANK[r.status])
     # The amount of the provision and whether it is a bound come from the same rules: a sum with a ceiling
     # in it is a ceiling; a certain amount stays certain when a rule beside it is left to officials.
@@ -1014,6 +1037,5 @@ def _provision_result(document: str, provision: Any, rules: list[RuleResult]) ->
         amount = counted[0].amount_fen if counted else None
     is_ceiling = any(r.is_ceiling for r in counted)
     is_floor = not is_ceiling and any(r.is_floor for r in counted)
-    return ProvisionResult(document, provision.id, provision.number, provision.heading, provision.kind.value,
-                           provision.quote, provision.span, best.status, best.reason, rules, amount, is_ceiling,
-                           provision.lead_unit, is_floor)  # fmt: skip
+    return ProvisionResult(*head, best.status, best.reason, rules, amount, is_ceiling, lead_unit,
+                           is_floor)  # fmt: skip

@@ -103,7 +103,9 @@ class CompiledRule:
     key: str = ""
     #: what every result of the rule starts with, in ``RuleResult``'s order: document, provision, rule, label,
     #: quote, span, status (not eligible until decided), reason, amount, is_ceiling, is_floor, recipient, payer
-    result_fields: tuple[Any, ...] = field(init=False, repr=False, compare=False)
+    result_fields: tuple[
+        str, str, str, str, str, tuple[int, int], Status, str, int | None, bool, bool, str | None, str | None
+    ] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         rule = self.rule
