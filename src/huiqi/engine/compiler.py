@@ -17,6 +17,7 @@ from typing import Any
 
 from huiqi.errors import EvaluationError, ExpressionError
 from huiqi.expr import ast
+from huiqi.expr.check import LEDGER_FUNCTIONS
 from huiqi.facts.catalogue import Catalogue, Fact, Period
 from huiqi.money import round_half_up
 from huiqi.policy.scope import ITEM_PREFIX, DocumentScope, ItemDocumentScope
@@ -59,29 +60,46 @@ class CompileScope(DocumentScope):
 
         elif name in self.catalogue:
             fn = _fact_reader(self.catalogue, name)
-        elif name in self.definitions:
-            inner = compile_node(self.definitions[name], self)
-            memo_key = f"{self.document}:{name}"
+        elif name in self.definitions or name in self.reading_names:
+            if name in self.definitions:
+                fn = compile_node(self.definitions[name], self)
+            else:
+                key, options = self.reading_names[name]
+                compiled = {value: compile_node(node, self) for value, node in options.items()}
+                reading_key = f"{self.document}:{key}"
 
-            def fn(env: Env) -> Any:
-                memo = env.memo
-                if memo_key in memo:
-                    return memo[memo_key]
-                value = memo[memo_key] = inner(env)
-                return value
+                def fn(env: Env) -> Any:
+                    return compiled[env.readings[reading_key]](env)
 
-        elif name in self.reading_names:
-            key, options = self.reading_names[name]
-            compiled = {value: compile_node(node, self) for value, node in options.items()}
-            reading_key = f"{self.document}:{key}"
-
-            def fn(env: Env) -> Any:
-                return compiled[env.readings[reading_key]](env)
+            # A defined name has one value for an entity (the readings are the same for its whole evaluation):
+            # computed once, where it reads neither what the rule being decided was paid nor a paid item.
+            if self._per_entity(name, set()):
+                fn = _memoised(f"{self.document}:{name}", fn)
 
         else:
             raise ExpressionError(f"未知的名称 {name!r}")
         self._compiled[name] = fn
         return fn
+
+    def _per_entity(self, name: str, seen: set[str]) -> bool:
+        """Whether a defined name (a definition or a name that depends on a reading) has one value for an
+        entity: it reads, directly or through other defined names, no ledger function (those read what the
+        rule being decided was paid) and no field of a paid item."""
+        seen.add(name)
+        definition = self.definitions.get(name)
+        stack = [definition] if definition is not None else list(self.reading_names[name][1].values())
+        while stack:
+            node = stack.pop()
+            if isinstance(node, ast.Call) and node.func in LEDGER_FUNCTIONS:
+                return False
+            if isinstance(node, ast.Name):
+                if node.id.startswith(ITEM_PREFIX):
+                    return False
+                defined = node.id in self.definitions or node.id in self.reading_names
+                if defined and node.id not in seen and not self._per_entity(node.id, seen):
+                    return False
+            stack.extend(ast.children(node))
+        return True
 
 
 @dataclass
@@ -105,6 +123,30 @@ def compile_item_scope(scope: CompileScope, fact: Fact) -> ItemCompileScope:
     """The compile scope of a ``per_item`` benefit over ``fact``'s items."""
     return ItemCompileScope(catalogue=scope.catalogue, document=scope.document, definitions=scope.definitions,
                             reading_names=scope.reading_names, labels=scope.labels, item_fact=fact)  # fmt: skip
+
+
+def _memoised(key: str, inner: Fn) -> Fn:
+    """``inner`` computed once per entity (``env.memo``), with the facts it took at their defaults, which every
+    rule that reads the value again is told of too (``env.defaults_used``)."""
+
+    def fn(env: Env) -> Any:
+        found = env.memo.get(key)
+        if found is not None:
+            value, defaults = found
+            if defaults:
+                env.defaults_used.update(defaults)
+            return value
+        outer, env.defaults_used = env.defaults_used, set()
+        try:
+            value = inner(env)
+            defaults = frozenset(env.defaults_used)
+        finally:
+            outer.update(env.defaults_used)
+            env.defaults_used = outer
+        env.memo[key] = (value, defaults)
+        return value
+
+    return fn
 
 
 def _fact_reader(catalogue: Catalogue, key: str) -> Fn:
