@@ -159,8 +159,8 @@ def _traced_of(condition: CompiledCondition) -> Callable[[Env], tuple[Any, Trace
         def not_(env: Env) -> tuple[Any, Trace]:
             value, trace = child(env)
             if type(value) is Unknown:
-                return value, Trace("not", label, None, "", [], [trace])
-            return not value, Trace("not", label, not value, "", [], [trace])
+                return value, Trace("not", label, None, "", (), [trace])
+            return not value, Trace("not", label, not value, "", (), [trace])
 
         return not_
     node = condition.kind
@@ -178,10 +178,10 @@ def _traced_of(condition: CompiledCondition) -> Callable[[Env], tuple[Any, Trace
             elif type(value) is Unknown:
                 unknown = value if unknown is None else unknown | value
         if decided:
-            return stop, Trace(node, label, stop, "", [], traces)
+            return stop, Trace(node, label, stop, "", (), traces)
         if unknown is None:
-            return not stop, Trace(node, label, not stop, "", [], traces)
-        return unknown, Trace(node, label, None, "", [], traces)
+            return not stop, Trace(node, label, not stop, "", (), traces)
+        return unknown, Trace(node, label, None, "", (), traces)
 
     return group
 

@@ -263,8 +263,15 @@ class Engine:
     ) -> list[ProvisionResult]:  # fmt: skip
         """Every provision's result, its rules evaluated."""
         suggestions = options.suggestions and options.explain
+        entity = profile.entity_type
+        shared = entry.inapplicable.get(entity)
+        if shared is None:  # each rule's shared result where it does not apply to this type of entity
+            shared = entry.inapplicable[entity] = [
+                None if entity in rule.applies_to else self.evaluate_rule(rule, profile, env) for rule in entry.rules
+            ]
         results = [
-            self.evaluate_rule(rule, profile, env, jurisdiction, suggestions=suggestions) for rule in entry.rules
+            self.evaluate_rule(rule, profile, env, jurisdiction, suggestions=suggestions) if blank is None else blank
+            for rule, blank in zip(entry.rules, shared, strict=True)
         ]
         if entry.exclusions:
             _apply_exclusions(entry.document, entry.exclusions, results, env)
@@ -594,7 +601,7 @@ def _amount_steps(benefit: CompiledBenefit, env: Env, amount: Any) -> str:
     return f"金额：{benefit.amount_label} = {substituted} = {format_cn(amount)}"
 
 
-@dataclass
+@dataclass(slots=True)
 class _Outcome:
     not_reached: str = ""
     thresholds: Any = None
@@ -619,6 +626,8 @@ class _DocumentPlan:
     #: each provision of the document, in order: its rules' positions in ``rules`` (with the provision), or, for
     #: a provision without rules under these readings, its result, which never changes (built once, shared)
     provisions: list[Any]
+    #: per type of entity, each rule's result where it does not apply to that type (shared read-only), else None
+    inapplicable: dict[str, list[RuleResult | None]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

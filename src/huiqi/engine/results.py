@@ -11,7 +11,7 @@ output reads ``amount_kind`` / ``amount_text`` and ``Totals``, which keep the tw
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, NamedTuple
@@ -82,8 +82,9 @@ class Trace:
     result: bool | None
     expr: str = ""
     #: (name, Chinese label, raw value, type, unit) — formatted only when shown, to keep evaluation fast
-    inputs: list[tuple[str, str, Any, Any, str | None]] = field(default_factory=list)
-    children: list[Trace] = field(default_factory=list)
+    inputs: Sequence[tuple[str, str, Any, Any, str | None]] = ()
+    #: (a trace is read, never changed: a node without inputs or children shares the empty tuple)
+    children: Sequence[Trace] = ()
 
     def input_rows(self) -> list[dict[str, Any]]:
         """The inputs of a leaf as ``{name, label, value}`` with the value rendered in Chinese."""
