@@ -1035,16 +1035,27 @@ def _provision_result(head: _ProvisionHead, lead_unit: str | None, rules: list[R
         return ProvisionResult(*head, rule.status, rule.reason, rules, rule.amount_fen if counts else None,
                                counts and rule.is_ceiling, lead_unit,
                                counts and not rule.is_ceiling and rule.is_floor)  # fmt: skip
-    best = min(rules, key=lambda r: _RANK[r.status])
-    # The amount of the provision and whether it is a bound come from the same rules: a sum with a ceiling
-    # in it is a ceiling; a certain amount stays certain when a rule beside it is left to officials.
-    counted = [r for r in rules if r.status is Status.ELIGIBLE and r.amount_fen is not None]
-    amount = sum(r.amount_fen or 0 for r in counted) if counted else None
-    if amount is None:
-        reviews = [r for r in rules if r.status is Status.NEEDS_REVIEW and r.amount_fen is not None]
-        counted = [max(reviews, key=lambda r: r.amount_fen or 0)] if reviews else []
-        amount = counted[0].amount_fen if counted else None
-    is_ceiling = any(r.is_ceiling for r in counted)
-    is_floor = not is_ceiling and any(r.is_floor for r in counted)
+    # The amount of the provision and whether it is a bound come from the same rules: the eligible ones' sum,
+    # where a ceiling in it makes it a ceiling; else the highest bound of those left to officials. A certain
+    # amount stays certain when a rule beside it is left to officials.
+    best, best_rank = rules[0], _RANK[rules[0].status]
+    amount: int | None = None
+    is_ceiling = is_floor = False
+    review: RuleResult | None = None
+    for rule in rules:
+        rank = _RANK[rule.status]
+        if rank < best_rank:
+            best, best_rank = rule, rank
+        fen = rule.amount_fen
+        if fen is None:
+            continue
+        if rule.status is Status.ELIGIBLE:
+            amount = fen if amount is None else amount + fen
+            is_ceiling = is_ceiling or rule.is_ceiling
+            is_floor = is_floor or rule.is_floor
+        elif rule.status is Status.NEEDS_REVIEW and (review is None or fen > (review.amount_fen or 0)):
+            review = rule
+    if amount is None and review is not None:
+        amount, is_ceiling, is_floor = review.amount_fen, review.is_ceiling, review.is_floor
     return ProvisionResult(*head, best.status, best.reason, rules, amount, is_ceiling, lead_unit,
-                           is_floor)  # fmt: skip
+                           not is_ceiling and is_floor)  # fmt: skip
