@@ -65,12 +65,18 @@ def kind_of(amount_fen: int | None, *, is_ceiling: bool, is_floor: bool) -> Amou
     return AmountKind.FLOOR if is_floor else AmountKind.CERTAIN
 
 
+#: each status's and amount kind's value, as JSON writes it (a dictionary is quicker than an enum's ``value``)
+_VALUES: dict[StrEnum, str] = {member: member.value for kind in (Status, AmountKind) for member in kind}
+
+
 def amount_text(fen: int | None, kind: AmountKind | None) -> str:
     """An amount as a clerk reads it: "最高100万元", "不低于20万元", "60万元", or "—" when none."""
     if fen is None or kind is None:
         return "—"
-    prefix = {AmountKind.CEILING: "最高", AmountKind.FLOOR: "不低于"}.get(kind, "")
-    return prefix + format_cn(fen)
+    return _PREFIXES.get(kind, "") + format_cn(fen)
+
+
+_PREFIXES = {AmountKind.CEILING: "最高", AmountKind.FLOOR: "不低于"}
 
 
 @dataclass(slots=True)
@@ -209,12 +215,12 @@ class RuleResult:
             "label": self.label,
             "quote": self.quote,
             "span": list(self.span),
-            "status": self.status.value,
+            "status": _VALUES[self.status],
             "status_label": STATUS_LABELS[self.status],
             "reason": self.reason,
             "amount": None if self.amount_fen is None else format_yuan(self.amount_fen),
-            "amount_kind": None if kind is None else kind.value,
-            "amount_label": None if kind is None else self.amount_text,
+            "amount_kind": None if kind is None else _VALUES[kind],
+            "amount_label": None if kind is None else amount_text(self.amount_fen, kind),
             "is_ceiling": self.is_ceiling,
             "is_floor": self.is_floor,
             "recipient": self.recipient,
@@ -353,11 +359,11 @@ class ProvisionResult:
             "kind": self.kind,
             "quote": self.quote,
             "span": list(self.span),
-            "status": self.status.value,
+            "status": _VALUES[self.status],
             "status_label": STATUS_LABELS[self.status],
             "reason": self.reason,
             "amount": None if self.amount_fen is None else format_yuan(self.amount_fen),
-            "amount_kind": None if kind is None else kind.value,
+            "amount_kind": None if kind is None else _VALUES[kind],
             "amount_label": None if kind is None else amount_text(self.amount_fen, kind),
             "is_ceiling": self.is_ceiling,
             "lead_unit": self.lead_unit,
