@@ -349,68 +349,43 @@ class Engine:
         return outcome
 
     def _run(self, rule: CompiledRule, env: Env, result: _Result, outcome: _Outcome) -> None:
-        unknowns: list[Unknown] = []
-        if rule.condition is not None and not env.explain:  # amounts only: no trace, no hints
-            value = rule.condition.value(env)
-            if value is False:
-                result.status = Status.NOT_ELIGIBLE
-                result.reason = "不满足条件"
-                return
-            if is_unknown(value):
-                unknowns.append(value)
-        elif rule.condition is not None:
-            value, trace = rule.condition.evaluate(env)
-            result.trace.append(trace)
-            if value is False:
-                result.status = Status.NOT_ELIGIBLE
-                result.reason = "不满足条件：" + "；".join(_failed_labels(trace))
-                outcome.thresholds = rule.condition.failing_thresholds(env)
-                return
-            if is_unknown(value):
-                unknowns.append(value)
-        if rule.rule.once and env.paid(rule=rule.ledger_ref) > 0:
-            result.status = Status.NOT_ELIGIBLE
-            result.reason = "一次性奖励，台账显示已经领取"
-            return
-        found = env.ledger and find_conflict(
-            self._conflicts[id(rule.document)].get(rule.ref), env.ledger, env.period, env.readings
-        )
-        if found:
-            conflict, entry = found
-            result.status = Status.EXCLUDED
-            result.excluded_by = f"{conflict.declared_by}:non_duplication"
-            matter = f"同一事项（{conflict.matter}）" if conflict.matter else "同类政策"
-            result.reason = (
-                f"台账显示{entry.period}年度已享受《{conflict.title}》第{conflict.provision}项“{conflict.label}”"
-                f"{format_cn(entry.amount_fen)}，与本项属{matter}；原文：“{conflict.quote}”"
-            )
-            return
-        if (
-            rule.rule.duration is not None
-            and env.paid_years(rule.ledger_ref) >= rule.rule.duration.max_years
-            and env.paid(rule=rule.ledger_ref, period=env.period) == 0
-        ):
-            result.status = Status.NOT_ELIGIBLE
-            result.reason = (
-                f"已连续支持{env.paid_years(rule.ledger_ref)}年，达到“不超过{rule.rule.duration.max_years}年”的上限"
-            )
+        unknown: Unknown | None = None
+        condition = rule.condition
+        if condition is not None:
+            if env.explain:
+                value, trace = condition.evaluate(env)
+                result.trace.append(trace)
+                if value is False:
+                    result.status = Status.NOT_ELIGIBLE
+                    result.reason = "不满足条件：" + "；".join(_failed_labels(trace))
+                    outcome.thresholds = condition.failing_thresholds(env)
+                    return
+            else:  # amounts only: no trace, no hints
+                value = condition.value(env)
+                if value is False:
+                    result.status = Status.NOT_ELIGIBLE
+                    result.reason = "不满足条件"
+                    return
+            if type(value) is Unknown:
+                unknown = value
+        if env.ledger and self._paid_before(rule, env, result):  # with nothing paid, nothing here can decide
             return
         amount = self._benefit(rule, env, result, outcome)
-        if is_unknown(amount):
-            unknowns.append(amount)
-        if unknowns:
+        if type(amount) is Unknown:
+            unknown = amount if unknown is None else unknown | amount
+        if unknown is not None:
             result.status = Status.NEEDS_INFORMATION
-            missing = merge_unknown(*unknowns).missing
+            missing = unknown.missing
             cached = self._missing_cache.get((missing, env.quarter))
             if cached is None:  # the same sets of missing facts recur across rules and entities
                 if len(self._missing_cache) > 10_000:
                     self._missing_cache.clear()
-                listed = _missing(Unknown(missing), self.catalogue, env.quarter)
+                listed = _missing(unknown, self.catalogue, env.quarter)
                 cached = self._missing_cache[(missing, env.quarter)] = (
                     listed, "需补充：" + "、".join(m.label() for m in listed)
                 )  # fmt: skip
             result.missing, result.reason = list(cached[0]), cached[1]
-            if not is_unknown(amount) and amount is not None:
+            if amount is not None and type(amount) is not Unknown:
                 result.amount_fen = round_half_up(amount)
             return
         if outcome.not_reached:
@@ -453,6 +428,36 @@ class Engine:
                 else ""
             )
         )
+
+    def _paid_before(self, rule: CompiledRule, env: Env, result: _Result) -> bool:
+        """Whether what the ledger shows paid decides the rule (into ``result``): 一次性 already received, a
+        payment under another document that rules it out (non-duplication), or its years of support used up."""
+        if rule.rule.once and env.paid(rule=rule.ledger_ref) > 0:
+            result.status = Status.NOT_ELIGIBLE
+            result.reason = "一次性奖励，台账显示已经领取"
+            return True
+        found = find_conflict(self._conflicts[id(rule.document)].get(rule.ref), env.ledger, env.period, env.readings)
+        if found:
+            conflict, entry = found
+            result.status = Status.EXCLUDED
+            result.excluded_by = f"{conflict.declared_by}:non_duplication"
+            matter = f"同一事项（{conflict.matter}）" if conflict.matter else "同类政策"
+            result.reason = (
+                f"台账显示{entry.period}年度已享受《{conflict.title}》第{conflict.provision}项“{conflict.label}”"
+                f"{format_cn(entry.amount_fen)}，与本项属{matter}；原文：“{conflict.quote}”"
+            )
+            return True
+        if (
+            rule.rule.duration is not None
+            and env.paid_years(rule.ledger_ref) >= rule.rule.duration.max_years
+            and env.paid(rule=rule.ledger_ref, period=env.period) == 0
+        ):
+            result.status = Status.NOT_ELIGIBLE
+            result.reason = (
+                f"已连续支持{env.paid_years(rule.ledger_ref)}年，达到“不超过{rule.rule.duration.max_years}年”的上限"
+            )
+            return True
+        return False
 
     def _benefit(self, rule: CompiledRule, env: Env, result: _Result, outcome: _Outcome) -> Any:
         benefit = rule.benefit
