@@ -187,12 +187,8 @@ NO_QUARTER = Unknown(frozenset({("quarter", None)}))
 
 def compile_node(node: ast.Node, scope: CompileScope) -> Fn:
     """Compile one node (recursively) into a closure."""
-    if isinstance(node, ast.Money | ast.Number):
-        # Whole numbers stay Python ints: exact, and far faster to compare than Fractions.
-        number = _exact(node.fen if isinstance(node, ast.Money) else node.value)
-        return lambda env: number
-    if isinstance(node, ast.Text | ast.Boolean):
-        constant = node.value
+    literal, constant = _literal(node)  # whole numbers stay Python ints: exact, and far faster than Fractions
+    if literal:
         return lambda env: constant
     if isinstance(node, ast.ListOf):
         items = [compile_node(i, scope) for i in node.items]
@@ -236,6 +232,14 @@ def _neg(value: Any) -> Any:
 
 def _compile_binop(node: ast.BinOp, scope: CompileScope) -> Fn:
     left, right, op = compile_node(node.left, scope), compile_node(node.right, scope), node.op
+    literal, factor = _literal(node.right)
+    if literal and op == "*":  # "revenue × 150%", "new_hires × 3万元"
+
+        def times_literal(env: Env) -> Any:
+            a = left(env)
+            return a if type(a) is Unknown else a * factor
+
+        return times_literal
 
     def binop(env: Env) -> Any:
         a, b = left(env), right(env)
@@ -256,8 +260,25 @@ def _compile_binop(node: ast.BinOp, scope: CompileScope) -> Fn:
     return binop
 
 
+def _literal(node: ast.Node) -> tuple[bool, Any]:
+    """Whether a node is a literal (an amount, a number, a text, true/false), and its value as compiled."""
+    if isinstance(node, ast.Money | ast.Number):
+        return True, _exact(node.fen if isinstance(node, ast.Money) else node.value)
+    if isinstance(node, ast.Text | ast.Boolean):
+        return True, node.value
+    return False, None
+
+
 def _compile_compare(node: ast.Compare, scope: CompileScope) -> Fn:
     left, right, compare = compile_node(node.left, scope), compile_node(node.right, scope), _COMPARE[node.op]
+    literal, bound = _literal(node.right)
+    if literal:  # the usual leaf, "fact >= 2亿元": the bound read once, at compile time
+
+        def against_literal(env: Env) -> Any:
+            a = left(env)
+            return a if type(a) is Unknown else compare(a, bound)
+
+        return against_literal
 
     def comparison(env: Env) -> Any:
         a, b = left(env), right(env)
