@@ -4,6 +4,7 @@ options gives, for each, exactly what a fresh engine gives — full evaluation a
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 from pathlib import Path
@@ -63,3 +64,26 @@ def test_what_is_left_out_depends_on_the_day() -> None:
     early.skipped.clear()
     again = engine.evaluate(firm, Options(as_of=dt.date(2016, 1, 1), include_drafts=True))
     assert again.skipped and [d.document for d in again.documents] == [d.document for d in early.documents]
+
+
+def test_a_shared_result_writes_the_json_it_would_write_unshared() -> None:
+    """Results shared by every evaluation (a rule that does not apply to the type of entity, a provision without
+    rules, a document outside the jurisdiction) write their JSON once; each caller gets its own copy."""
+    engine = Engine(BASE)
+    firm = _firm()
+    day = dt.date(2024, 6, 30)
+    for options in (Options(as_of=day), Options(as_of=day, include_drafts=True, any_jurisdiction=True)):
+        evaluation = engine.evaluate(firm, options)
+        provisions = [p for d in evaluation.documents for p in d.provisions]
+        rules = [r for p in provisions for r in p.rules]
+        shared = [p for p in provisions if p._json is not None]
+        assert shared and any(r._json is not None for r in rules), options
+        for provision in shared:
+            unshared = dataclasses.replace(provision, rules=[dataclasses.replace(r) for r in provision.rules])
+            assert unshared._json is None and all(r._json is None for r in unshared.rules)
+            assert provision.to_json() == unshared.to_json()
+        for rule in rules:
+            assert rule.to_json() == dataclasses.replace(rule).to_json()
+        mine = shared[0].to_json()
+        mine["status"] = "changed"
+        assert shared[0].to_json()["status"] != "changed"

@@ -250,7 +250,9 @@ class Engine:
             if provisions is None:
                 if len(self._out_of_region) > 1_000:  # about 10 KB each: 10 MB at most
                     self._out_of_region.clear()
-                provisions = self._out_of_region[key] = self._provisions(entry, profile, env, options, jurisdiction)
+                provisions = self._out_of_region[key] = [
+                    p.share() for p in self._provisions(entry, profile, env, options, jurisdiction)
+                ]
         else:
             provisions = self._provisions(entry, profile, env, options, jurisdiction)
         return DocumentResult(
@@ -301,7 +303,7 @@ class Engine:
                 cached.status = Status.NOT_APPLICABLE
                 wanted = "或".join(ENTITY_LABELS[e] for e in rule.applies_to)
                 cached.reason = f"本规则适用于{wanted}，当前主体为{ENTITY_LABELS[entity]}"
-                self._not_applicable[key] = cached
+                self._not_applicable[key] = cached.share()
             return cached
         result = _blank(rule, env, with_readings=env.explain)
         outcome = self._decide(rule, env, result, jurisdiction)
@@ -1028,7 +1030,7 @@ def _rule_less_result(document: str, provision: Any) -> ProvisionResult:
         else "按当前口径，本条没有适用的规则"
     )
     return ProvisionResult(*_provision_head(document, provision), Status.NOT_APPLICABLE, reason, [], None, False,
-                           provision.lead_unit)  # fmt: skip
+                           provision.lead_unit).share()  # fmt: skip
 
 
 def _provision_result(head: _ProvisionHead, lead_unit: str | None, rules: list[RuleResult]) -> ProvisionResult:

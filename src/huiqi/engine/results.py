@@ -186,6 +186,16 @@ class RuleResult:
     defaults_used: list[str] = field(default_factory=list)
     instalments: list[dict[str, Any]] = field(default_factory=list)
     excluded_by: str | None = None
+    #: the JSON of a result shared read-only by every evaluation that reaches it (``share``), written once
+    _json: dict[str, Any] | None = field(default=None, init=False, repr=False, compare=False)
+
+    def share(self) -> RuleResult:
+        """Mark the result as shared read-only by every evaluation that reaches it (the engine's result for a
+        rule that does not apply to a type of entity, or outside a jurisdiction): its JSON is written now, and
+        ``to_json`` gives each caller a copy of it."""
+        self._json = None
+        self._json = self.to_json()
+        return self
 
     @property
     def ref(self) -> str:
@@ -206,6 +216,8 @@ class RuleResult:
         return amount_text(self.amount_fen, self.amount_kind)
 
     def to_json(self) -> dict[str, Any]:
+        if self._json is not None:
+            return dict(self._json)
         kind = self.amount_kind
         return {
             "document": self.document,
@@ -340,6 +352,18 @@ class ProvisionResult:
     is_ceiling: bool
     lead_unit: str | None
     is_floor: bool = False
+    #: the JSON of a result shared read-only by every evaluation that reaches it (``share``), written once
+    _json: dict[str, Any] | None = field(default=None, init=False, repr=False, compare=False)
+
+    def share(self) -> ProvisionResult:
+        """Mark the result and its rules' as shared read-only by every evaluation that reaches them (a
+        provision without rules, or outside a jurisdiction): their JSON is written now, and ``to_json`` gives
+        each caller a copy of it."""
+        for rule in self.rules:
+            rule.share()
+        self._json = None
+        self._json = self.to_json()
+        return self
 
     @property
     def amount_kind(self) -> AmountKind | None:
@@ -350,6 +374,8 @@ class ProvisionResult:
         return Totals.of(self.rules)
 
     def to_json(self) -> dict[str, Any]:
+        if self._json is not None:
+            return dict(self._json)
         kind = self.amount_kind
         return {
             "document": self.document,
