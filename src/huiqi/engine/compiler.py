@@ -73,33 +73,38 @@ class CompileScope(DocumentScope):
 
             # A defined name has one value for an entity (the readings are the same for its whole evaluation):
             # computed once, where it reads neither what the rule being decided was paid nor a paid item.
-            if self._per_entity(name, set()):
-                fn = _memoised(f"{self.document}:{name}", fn)
+            depends = self._depends_on(name, set())
+            if not depends & {"rule", "item"}:
+                fn = _memoised(f"{self.document}:{name}", fn, defaults="default" in depends)
 
         else:
             raise ExpressionError(f"未知的名称 {name!r}")
         self._compiled[name] = fn
         return fn
 
-    def _per_entity(self, name: str, seen: set[str]) -> bool:
-        """Whether a defined name (a definition or a name that depends on a reading) has one value for an
-        entity: it reads, directly or through other defined names, no ledger function (those read what the
-        rule being decided was paid) and no field of a paid item."""
+    def _depends_on(self, name: str, seen: set[str]) -> set[str]:
+        """What a defined name (a definition, or a name a reading defines) reads, directly or through other
+        defined names, that decides whether its value can be kept for the entity: "rule" (a ledger function,
+        which reads what the rule being decided was paid), "item" (a field of a paid item), "default" (a fact
+        the engine may take at its default)."""
         seen.add(name)
+        found: set[str] = set()
         definition = self.definitions.get(name)
         stack = [definition] if definition is not None else list(self.reading_names[name][1].values())
         while stack:
             node = stack.pop()
             if isinstance(node, ast.Call) and node.func in LEDGER_FUNCTIONS:
-                return False
-            if isinstance(node, ast.Name):
+                found.add("rule")
+            elif isinstance(node, ast.Name):
+                fact = self.catalogue.get(node.id)
                 if node.id.startswith(ITEM_PREFIX):
-                    return False
-                defined = node.id in self.definitions or node.id in self.reading_names
-                if defined and node.id not in seen and not self._per_entity(node.id, seen):
-                    return False
+                    found.add("item")
+                elif fact is not None and fact.default is not None:
+                    found.add("default")
+                elif (node.id in self.definitions or node.id in self.reading_names) and node.id not in seen:
+                    found |= self._depends_on(node.id, seen)
             stack.extend(ast.children(node))
-        return True
+        return found
 
 
 @dataclass
@@ -125,9 +130,20 @@ def compile_item_scope(scope: CompileScope, fact: Fact) -> ItemCompileScope:
                             reading_names=scope.reading_names, labels=scope.labels, item_fact=fact)  # fmt: skip
 
 
-def _memoised(key: str, inner: Fn) -> Fn:
-    """``inner`` computed once per entity (``env.memo``), with the facts it took at their defaults, which every
-    rule that reads the value again is told of too (``env.defaults_used``)."""
+def _memoised(key: str, inner: Fn, *, defaults: bool) -> Fn:
+    """``inner`` computed once per entity (``env.memo``); where it may take a fact at its default
+    (``defaults``), with the facts it took so, which every rule that reads the value again is told of too
+    (``env.defaults_used``)."""
+
+    def plain(env: Env) -> Any:
+        memo = env.memo
+        if key in memo:
+            return memo[key]
+        value = memo[key] = inner(env)
+        return value
+
+    if not defaults:
+        return plain
 
     def fn(env: Env) -> Any:
         found = env.memo.get(key)
