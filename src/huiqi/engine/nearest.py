@@ -40,13 +40,11 @@ def suggest(
     if not thresholds:
         return None
     facts = dict(env.facts)
-    changes = []
     for threshold in thresholds:
         needed = needed_value(threshold, env)
         if is_unknown(needed):
             return None
         fact = rule.catalogue[threshold.fact]
-        current = current_value(threshold, env)
         if fact.period is Period.ANNUAL:
             series = dict(facts.get(threshold.fact) or {})
             series[env.period] = needed
@@ -55,23 +53,25 @@ def suggest(
             facts[threshold.fact] = {**(facts.get(threshold.fact) or {}), (env.period, env.quarter): needed}
         else:
             facts[threshold.fact] = needed
-        target = threshold.target(env)
+    trial = env.with_facts(facts)
+    status, amount, is_ceiling = evaluate(trial)
+    if status not in ("eligible", "needs_review"):
+        return None  # (the changes are written only for a hint that is given)
+    changes = []
+    for threshold in thresholds:
+        fact = rule.catalogue[threshold.fact]
         changes.append(
             {
                 "fact": threshold.fact,
                 "name": fact.name,
                 "year": env.period if fact.period is Period.ANNUAL else None,
-                "current": in_unit(current, threshold, fact.unit),
+                "current": in_unit(current_value(threshold, env), threshold, fact.unit),
                 # the bound in its own unit; "relation" says whether reaching it is enough (达到) or not (超过)
-                "needed": in_unit(target, threshold, fact.unit),
+                "needed": in_unit(threshold.target(env), threshold, fact.unit),
                 "relation": _RELATIONS[threshold.op],
                 "direction": "up" if threshold.op in (">=", ">") else "down",
             }
         )
-    trial = env.with_facts(facts)
-    status, amount, is_ceiling = evaluate(trial)
-    if status not in ("eligible", "needs_review"):
-        return None
     parts = []
     for change in changes:
         year = f"（{change['year']}年）" if change["year"] else ""
