@@ -148,18 +148,18 @@ def _memoised(key: str, inner: Fn, *, defaults: bool) -> Fn:
     def fn(env: Env) -> Any:
         found = env.memo.get(key)
         if found is not None:
-            value, defaults = found
-            if defaults:
-                env.defaults_used.update(defaults)
+            value, taken = found
+            if taken:
+                env.defaults_used.update(taken)
             return value
         outer, env.defaults_used = env.defaults_used, set()
         try:
             value = inner(env)
-            defaults = frozenset(env.defaults_used)
+            taken = frozenset(env.defaults_used)
         finally:
             outer.update(env.defaults_used)
             env.defaults_used = outer
-        env.memo[key] = (value, defaults)
+        env.memo[key] = (value, taken)
         return value
 
     return fn
