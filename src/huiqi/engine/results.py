@@ -69,14 +69,14 @@ def kind_of(amount_fen: int | None, *, is_ceiling: bool, is_floor: bool) -> Amou
 _VALUES: dict[StrEnum, str] = {member: member.value for kind in (Status, AmountKind) for member in kind}
 
 
+_PREFIXES = {AmountKind.CEILING: "最高", AmountKind.FLOOR: "不低于"}
+
+
 def amount_text(fen: int | None, kind: AmountKind | None) -> str:
     """An amount as a clerk reads it: "最高100万元", "不低于20万元", "60万元", or "—" when none."""
     if fen is None or kind is None:
         return "—"
     return _PREFIXES.get(kind, "") + format_cn(fen)
-
-
-_PREFIXES = {AmountKind.CEILING: "最高", AmountKind.FLOOR: "不低于"}
 
 
 @dataclass(slots=True)
@@ -193,8 +193,8 @@ class RuleResult:
         """Mark the result as shared read-only by every evaluation that reaches it (the engine's result for a
         rule that does not apply to a type of entity, or outside a jurisdiction): its JSON is written now, and
         ``to_json`` gives each caller a copy of it."""
-        self._json = None
-        self._json = self.to_json()
+        if self._json is None:  # once is enough: a shared result does not change
+            self._json = self.to_json()
         return self
 
     @property
@@ -361,8 +361,8 @@ class ProvisionResult:
         each caller a copy of it."""
         for rule in self.rules:
             rule.share()
-        self._json = None
-        self._json = self.to_json()
+        if self._json is None:  # once is enough: a shared result does not change
+            self._json = self.to_json()
         return self
 
     @property
