@@ -13,10 +13,12 @@ Steps, each timed:
      their sum beside the copy's;
   6. the compiled kernel (huiqi.kernel, when numba is installed), as ``huiqi simulate --engine kernel`` runs
      it: the load of step 5, then --repeat + 1 runs that each take the registry a slice of entities at a
-     time, read the slice (entities from their file, history and ledger from the keyed tables), make every
-     document's inputs (years aligned, history maxima, ledger aggregates) and code, the documents side by
-     side, and run the kernels; the first (it compiles the kernels or loads them from their cache) is
-     reported apart, the median of the others beside the floor of step 4;
+     time, read the slice (entities from their file, history and ledger from the keyed tables; the next
+     slice read in a thread while this one runs), make every document's inputs (years aligned, history
+     maxima, ledger aggregates) and code, the documents side by side, and run the kernels, the documents
+     side by side again; the first (it compiles the kernels or loads them from their cache) is reported
+     apart, the median of the others beside the floor of step 4, reading included and without it (the
+     reading timed alone, slice after slice, in each round);
   7. optionally Spark local mode on a smaller population (--spark N).
 
 Prints wall time, entities per second, peak memory (RSS) and the ratio to the floor.
@@ -158,18 +160,21 @@ def kernel(
     engine: Engine, folder: Path, facts: set[str], documents: list[str], args: argparse.Namespace, floor: float,
     spill: str,
 ) -> None:  # fmt: skip
-    """Step 6: the compiled kernel over the same registry, its parts timed apart, beside the floor.
+    """Step 6: the compiled kernel over the same registry, beside the floor.
 
     As ``huiqi simulate --engine kernel`` runs it: a slice of ``KERNEL_SLICE`` entities at a time, each slice's
     entities read from their file and its history and ledger from keyed tables loaded as in step 5
-    (``read_keyed``); then every document's inputs and code made from them, and the kernels run. The first run
-    (which also compiles the kernels or loads them from their cache, and is the first to touch that much memory)
-    is reported apart; the median of the --repeat runs after it is set beside the floor's median. Reading is
-    timed apart from the evaluation (inputs and code + kernels)."""
+    (``read_keyed``), the next slice read in a thread while this one runs (``read_ahead``); then every
+    document's inputs and code made from them, and the documents' kernels run side by side (``run_all``). The
+    first run (which also compiles the kernels or loads them from their cache, and is the first to touch that
+    much memory) is reported apart; the median of the --repeat runs after it is set beside the floor's median.
+    Each run is timed whole (reading included, as a user waits for it) and in parts: the time spent waiting for
+    a slice's tables, making inputs and code, and running the kernels. In each round the reading is also timed
+    alone, slice after slice, for the ratio of loading and reading to the evaluation."""
     import gc
 
-    from huiqi.kernel.inputs import Inputs, NoKernel, read_keyed, slices
-    from huiqi.kernel.runner import available, prepare
+    from huiqi.kernel.inputs import Inputs, NoKernel, read_ahead, read_keyed, slices
+    from huiqi.kernel.runner import available, prepare, run_all
     from huiqi.population.session import KERNEL_SLICE
 
     if not available():
@@ -179,49 +184,57 @@ def kernel(
     load = timed("compiled kernel: load as huiqi simulate loads (keyed history and ledger)",
                  lambda: DuckDBRunner(engine, con).load_parquet(folder, facts=facts, copy_entities=False), args.n)  # fmt: skip
     ranges = slices(folder, KERNEL_SLICE)
-    read_times, prepared_times, kernel_times = [], [], []
+    cursor = con.cursor()  # the reader thread's own connection, as huiqi simulate's
+    whole_times, read_times, waited_times, prepared_times, kernel_times = [], [], [], [], []
     refused: dict[str, str] = {}
     for _ in range(args.repeat + 1):
-        read = prepared = ran = 0.0
-        denominators: dict[str, int] = {}
+        start = time.perf_counter()
         for rows in ranges:
+            read_keyed(con, folder, facts, rows)
+        read_times.append(time.perf_counter() - start)
+        gc.collect()
+        waited = prepared = ran = 0.0
+        denominators: dict[str, int] = {}
+        begun = time.perf_counter()
+        tables = read_ahead(lambda rows: read_keyed(cursor, folder, facts, rows), ranges)
+        for _rows in ranges:
             start = time.perf_counter()
-            entities, history, ledger = read_keyed(con, folder, facts, rows)
-            read += time.perf_counter() - start
-            start = time.perf_counter()
-            inputs = Inputs(entities, history, engine.catalogue, PERIOD, AS_OF, ledger, denominators=denominators)
-            runs = {}
-            for document, run in prepare(engine, documents, inputs, readings={}, any_jurisdiction=False).items():
-                if isinstance(run, NoKernel):
-                    refused[document] = run.message
-                else:
-                    runs[document] = run
+            entities, history, ledger = next(tables)
             middle = time.perf_counter()
-            for run in runs.values():
-                run.run()
-            prepared += middle - start
-            ran += time.perf_counter() - middle
+            inputs = Inputs(entities, history, engine.catalogue, PERIOD, AS_OF, ledger, denominators=denominators)
+            runs = prepare(engine, documents, inputs, readings={}, any_jurisdiction=False)
+            end = time.perf_counter()
+            for document, result in run_all(runs):
+                if isinstance(result, NoKernel):
+                    refused[document] = result.message
+            waited += middle - start
+            prepared += end - middle
+            ran += time.perf_counter() - end
             denominators = inputs.dens
             del inputs, runs, entities, history, ledger
-        read_times.append(read)
+        whole_times.append(time.perf_counter() - begun)
+        waited_times.append(waited)
         prepared_times.append(prepared)
         kernel_times.append(ran)
         gc.collect()
+    cursor.close()
     for document, reason in refused.items():
         print(f"  kernel: {document} left to SQL: {reason}")
-    first = prepared_times[0] + kernel_times[0]
     read_median = statistics.median(read_times[1:])
+    whole = statistics.median(whole_times[1:])
     inputs_median, kernels_median = statistics.median(prepared_times[1:]), statistics.median(kernel_times[1:])
     totals_ = [a + b for a, b in zip(prepared_times[1:], kernel_times[1:], strict=True)]
     evaluation = statistics.median(totals_)
-    print(f"compiled kernel, {len(ranges)} slice(s) of up to {KERNEL_SLICE:,} entities: read the slices "
-          f"{read_median:.2f} s (median); first run {first:.2f} s (inputs and code {prepared_times[0]:.2f} s, "
-          f"kernels {kernel_times[0]:.2f} s, compiling or loading them)")  # fmt: skip
-    print(f"  inputs and code + kernels, median of {args.repeat}: {evaluation:.2f} s (inputs and code "
-          f"{inputs_median:.2f} s, kernels {kernels_median:.2f} s; runs {', '.join(f'{t:.2f}' for t in totals_)} s)")  # fmt: skip
-    print(f"  ÷ floor ({floor:.2f} s): kernels {kernels_median / floor:.2f}×, inputs and code + kernels "
-          f"{evaluation / floor:.2f}×; load + read ÷ evaluation {(load + read_median) / evaluation:.2f}×; "
-          f"peak RSS {peak_rss_mb():.0f} MB")  # fmt: skip
+    print(f"compiled kernel, {len(ranges)} slice(s) of up to {KERNEL_SLICE:,} entities: first run {whole_times[0]:.2f} s "
+          f"(inputs and code {prepared_times[0]:.2f} s, kernels {kernel_times[0]:.2f} s, compiling or loading "
+          f"them); reading the slices alone {read_median:.2f} s (median)")  # fmt: skip
+    print(f"  a run, reading included (the next slice read while this one runs), median of {args.repeat}: "
+          f"{whole:.2f} s (runs {', '.join(f'{t:.2f}' for t in whole_times[1:])} s); waiting for a slice's tables "
+          f"{statistics.median(waited_times[1:]):.2f} s, inputs and code {inputs_median:.2f} s, kernels "
+          f"{kernels_median:.2f} s")  # fmt: skip
+    print(f"  ÷ floor ({floor:.2f} s): the run, reading included, {whole / floor:.2f}×; inputs and code + kernels "
+          f"{evaluation / floor:.2f}×; kernels {kernels_median / floor:.2f}×; load + reading ÷ inputs and code + "
+          f"kernels {(load + read_median) / evaluation:.2f}×; peak RSS {peak_rss_mb():.0f} MB")  # fmt: skip
     con.close()
 
 

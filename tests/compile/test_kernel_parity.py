@@ -270,3 +270,62 @@ def test_text_read_as_parquet_dictionaries_compares_as_plain_text(tmp_path: Any)
         (values, known), (again, known_again) = plain.get(spec), coded.get(spec)
         assert values.tolist() == again.tolist() and known.tolist() == known_again.tolist(), spec
         assert values.any() and known.any(), spec
+
+
+def test_documents_run_side_by_side_on_every_core_give_what_one_core_gives(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``run_all`` runs the documents side by side, each kernel over parts of its rows on every core, each part
+    packing the validity bitmaps of the amounts it wrote (parts start at multiples of 8 rows; 50,003 rows leave
+    a last byte of three): every result equals the one a single core gives, nulls and all, in the documents'
+    order, and a document the kernel refuses is given as its ``NoKernel``."""
+    import numpy as np
+
+    from huiqi.population.generate import generate_chunk, rule_refs
+
+    entities, history, ledger = generate_chunk(ENGINE.catalogue, rule_refs(ENGINE), start=0, size=50_003, years=3,
+                                               period=2023, rng=np.random.default_rng(17))  # fmt: skip
+    documents = [d for d, compiled in ENGINE.documents.items() if compiled.rules]
+    inputs = Inputs(entities, history, ENGINE.catalogue, 2023, dt.date(2024, 6, 30), ledger)
+    prepared: dict[str, runner.KernelRun | NoKernel] = dict(
+        runner.prepare(ENGINE, documents, inputs, readings={}, any_jurisdiction=True)
+    )
+    prepared["refused"] = NoKernel("一个不能编译的文件")
+    side_by_side = list(runner.run_all(prepared))
+    assert [document for document, _ in side_by_side] == [*documents, "refused"]
+    assert side_by_side[-1][1] is prepared["refused"]
+    monkeypatch.setattr(runner.os, "cpu_count", lambda: 1)
+    mixed = 0  # amount columns with bits set and clear
+    for document, table in side_by_side[:-1]:
+        run = prepared[document]
+        assert isinstance(run, runner.KernelRun) and isinstance(table, pa.Table)
+        alone = run.run()
+        assert table.num_rows == alone.num_rows == 50_003  # every jurisdiction: every row reached
+        assert table.equals(alone), document
+        amounts = [c.amount for c in run.query.rules if c.amount is not None]
+        mixed += sum(1 for a in amounts if 0 < table[a].null_count < table.num_rows)
+    assert mixed >= 10
+
+
+def test_slices_are_read_ahead_in_order_and_a_failed_read_is_raised() -> None:
+    """``read_ahead`` gives each slice's tables in order, reading the next one while the caller holds this one;
+    a read that fails raises where its slice is asked for."""
+    import threading
+
+    from huiqi.kernel.inputs import read_ahead
+
+    threads: set[str] = set()
+
+    def read(rows: tuple[int, int]) -> tuple[int, int]:
+        threads.add(threading.current_thread().name)
+        if rows == (20, 30):
+            raise ValueError("slice (20, 30) cannot be read")
+        return rows
+
+    ranges = [(0, 10), (10, 20), (20, 30)]
+    slices_read = read_ahead(read, ranges)
+    assert next(slices_read) == (0, 10)
+    assert next(slices_read) == (10, 20)
+    with pytest.raises(ValueError, match="cannot be read"):
+        next(slices_read)
+    assert all(name.startswith("huiqi-kernel-read") for name in threads)
+    assert list(read_ahead(read, ranges[:2])) == ranges[:2]
+    assert list(read_ahead(read, [])) == []

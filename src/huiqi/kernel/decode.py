@@ -1,8 +1,11 @@
 """Arrow buffers to the kernel's aligned arrays, one pass per column, compiled with numba.
 
-Numpy needs several passes (and as many temporary arrays) to unpack a validity bitmap, zero the values
-behind a null and cast them; on this project's benchmark machine the memory a pass writes costs more than
-its arithmetic. Each function here reads a chunk's buffers once and writes the final array in place:
+Where a chunk's rows go to entities picked by index (a year of the history), numpy needs several passes
+(and as many temporary arrays) to unpack a validity bitmap, gather the rows, zero the values behind a null
+and scatter them; on this project's benchmark machine the memory a pass writes costs more than its
+arithmetic. (A chunk read whole into its rows, a column of the entities, is unpacked by numpy's vectorised
+loops instead: ``huiqi.kernel.inputs._decode``.) Each function here reads a chunk's buffers once and writes
+the final array in place:
 ``values`` zero where unknown, ``known`` a bool per row. They are compiled on first use and cached on disk
 (numba's own cache, beside this file or in the user's cache folder).
 

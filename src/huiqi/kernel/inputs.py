@@ -27,7 +27,8 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -106,6 +107,7 @@ class Inputs:
             self.ledger = keyed(self.entities, self.ledger)
         self._history_rows = _ints(self.history[ROW])
         self._history_years = _ints(self.history["year"])
+        self._series_start: int | None = None
         #: the history's text and list columns in one chunk each, made on request (``_align`` takes a year's
         #: rows from them; numbers, money, yes/no and dates are read chunk by chunk by ``_numbers_of``)
         self._history_columns: dict[str, pa.Array] = {}
@@ -149,10 +151,12 @@ class Inputs:
         return self.dens.get(_name(spec), 1)
 
     def series_start(self) -> int:
-        """The first year of ``series`` inputs: the history's earliest year (the assessed year when empty)."""
-        if self.history.num_rows == 0:
-            return self.period
-        return min(int(self._history_years.min()), self.period)
+        """The first year of ``series`` inputs: the history's earliest year (the assessed year when empty); found
+        once (every document's run asks for it)."""
+        if self._series_start is None:
+            empty = self.history.num_rows == 0
+            self._series_start = self.period if empty else min(int(self._history_years.min()), self.period)
+        return self._series_start
 
     # -- columns aligned to the entities -----------------------------------------------------------
     def _column(self, key: str, offset: int = 0) -> pa.Array:
@@ -441,11 +445,16 @@ def _decode(
     chunks: list[pa.Array], selection: Selection, rows: int, key: str, kind: Type, *, lowest: bool = True
 ) -> tuple[np.ndarray, np.ndarray, int]:  # fmt: skip
     """A money, number, yes/no or date column as (values, known, denominator), from the Arrow buffers of its
-    chunks in one compiled pass each (``huiqi.kernel.decode``), each chunk's ``selection`` (its rows, and the
-    entities they go to) only: money as int64 fen; numbers as int64 numerators over the smallest power of ten
-    that holds every value exactly (1 for counts and levels, read from a decimal's own 128-bit words; over the
-    column's scale unless ``lowest``); yes/no as bool; dates as int64 days since 1970-01-01; 0 (False) where
-    unknown or not selected."""
+    chunks, each chunk's ``selection`` (its rows, and the entities they go to) only: money as int64 fen; numbers
+    as int64 numerators over the smallest power of ten that holds every value exactly (1 for counts and levels,
+    read from a decimal's own 128-bit words by compiled code, ``huiqi.kernel.decode``; over the column's scale
+    unless ``lowest``); yes/no as bool; dates as int64 days since 1970-01-01; 0 (False) where unknown or not
+    selected.
+
+    A chunk read whole into its rows (a column of the entities) is unpacked and copied by numpy's vectorised
+    loops on views of those rows: a yes/no column of 250,000 entities 0.72 → 0.19 ms, money 0.56 → 0.32 ms,
+    dates 0.51 → 0.24 ms against one compiled loop over each value. Rows picked by index (a year of the
+    history) keep the compiled loops, which numpy's indexing (a gather and a scatter) does not beat."""
     from . import decode
 
     if kind not in (Type.MONEY, Type.NUMBER, Type.BOOL, Type.DATE):
@@ -459,21 +468,32 @@ def _decode(
             continue
         buffers = chunk.buffers()
         where = (targets, sources, first, count)
-        if chunk.null_count == 0:
+        # a chunk read whole into its rows (the entities): numpy's vectorised loops on views of those rows; a
+        # year of the history (rows picked by index): the compiled loops, quicker than numpy's indexing
+        rows_of = None if targets is not None else slice(first, first + count)
+        if rows_of is not None:
+            known[rows_of] = True if chunk.null_count == 0 else _bits(buffers[0], offset, count)
+        elif chunk.null_count == 0:
             decode.present(targets, first, count, known)
         else:
             decode.validity(np.frombuffer(buffers[0], dtype=np.uint8), offset, *where, known)
         if kind is Type.BOOL and pa.types.is_boolean(dtype):
-            decode.booleans(np.frombuffer(buffers[1], dtype=np.uint8), offset, *where, known, values)
+            if rows_of is not None:
+                np.logical_and(_bits(buffers[1], offset, count), known[rows_of], out=values[rows_of])
+            else:
+                decode.booleans(np.frombuffer(buffers[1], dtype=np.uint8), offset, *where, known, values)
         elif (kind is Type.DATE and pa.types.is_date32(dtype)) or (
             kind in (Type.MONEY, Type.NUMBER) and pa.types.is_integer(dtype)
         ):
             width = np.int32 if pa.types.is_date32(dtype) else dtype.to_pandas_dtype()  # date32: int32 days
             data = np.frombuffer(buffers[1], dtype=width, count=offset + len(chunk))
-            decode.integers(data, offset, *where, known, values)
+            if rows_of is not None:  # 0 behind a null
+                np.multiply(data[offset : offset + count], known[rows_of], out=values[rows_of])
+            else:
+                decode.integers(data, offset, *where, known, values)
         elif kind is Type.NUMBER and pa.types.is_decimal128(dtype):
             words = np.frombuffer(buffers[1], dtype=np.int64, count=2 * (offset + len(chunk)))
-            read = decode.decimals(words, offset, *where, known, values, 10**dtype.scale)
+            read = decode.decimals(words, offset, targets, sources, first, count, known, values, 10**dtype.scale)
             if read == 0:
                 raise NoKernel("数值超出 64 位整数范围")
             den, whole = max(den, 10**dtype.scale), whole and read == 2
@@ -490,6 +510,13 @@ def _decode(
         decode.divide(values, den)
         return values, known, 1
     return _lowest_terms(values, known, den)
+
+
+def _bits(buffer: pa.Buffer, offset: int, length: int) -> np.ndarray:
+    """Bits ``offset`` to ``offset + length`` of an Arrow bitmap (least significant bit first) as bools: a view
+    of numpy's unpacked bytes, which are 0 or 1."""
+    unpacked = np.unpackbits(np.frombuffer(buffer, dtype=np.uint8), count=offset + length, bitorder="little")
+    return unpacked[offset:].view(np.bool_)
 
 
 def _lowest_terms(values: np.ndarray, known: np.ndarray, den: int) -> tuple[np.ndarray, np.ndarray, int]:
@@ -518,6 +545,21 @@ def slices(folder: Path, rows: int) -> list[tuple[int, int]]:
             target = int(starts[np.abs(starts - target).argmin()])
         bounds.append(max(target, bounds[-1] + 1))
     return list(itertools.pairwise(bounds)) or [(0, 0)]  # a registry without entities: one empty slice
+
+
+def read_ahead(read: Callable[[tuple[int, int]], T], ranges: list[tuple[int, int]]) -> Iterator[T]:
+    """``read(rows)`` of each slice in turn, the next slice read in a thread of its own while the caller works on
+    this one (Parquet's and DuckDB's readers release the GIL): the slice's reading, about a third of the kernel
+    path's time, overlaps the kernels and the storing of results instead of following them. Memory holds two
+    slices' tables at a time. ``read`` must be safe in another thread: on DuckDB, a cursor of its own."""
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="huiqi-kernel-read") as reader:
+        pending = reader.submit(read, ranges[0]) if ranges else None
+        for number in range(len(ranges)):
+            assert pending is not None
+            tables = pending.result()
+            pending = reader.submit(read, ranges[number + 1]) if number + 1 < len(ranges) else None
+            yield tables
+            del tables
 
 
 def read_population(

@@ -309,52 +309,59 @@ class PopulationSession:
 
         A registry of up to ``kernel_slice`` entities is read once and its inputs kept per assessed year and
         date; a larger one is read and evaluated a slice of entities at a time (the slice's history and ledger
-        with it), so that memory holds one slice's arrays beside DuckDB's tables. Every slice reads its numbers
+        with it), so that memory holds one slice's arrays beside DuckDB's tables (and the tables of the next
+        slice, read in a thread while this one runs: ``read_ahead``). A slice's documents run side by side
+        (``run_all``), each result stored as it comes. Every slice reads its numbers
         over at least the denominators of the slice before, so one compiled kernel serves them all. A document
         the kernel refuses in a later slice is taken out of the long table and left to SQL whole."""
-        from huiqi.kernel.inputs import NoKernel, slices
-        from huiqi.kernel.runner import prepare
+        from huiqi.kernel.inputs import NoKernel, read_ahead, slices
+        from huiqi.kernel.runner import prepare, run_all
 
         pending = list(queries)
         ranges = slices(self.folder, self.kernel_slice)
         denominators: dict[str, int] = {}
-        for number, rows in enumerate(ranges):
-            inputs = self._kernel_inputs_of(engine, scenario, rows, denominators, whole=len(ranges) == 1)
-            runs = prepare(engine, pending, inputs, readings=dict(scenario.readings),
-                           any_jurisdiction=scenario.any_jurisdiction, quarter=scenario.quarter)  # fmt: skip
-            for document in list(pending):
-                offset, query = queries[document]
-                try:
-                    kernel = runs[document]
-                    if isinstance(kernel, NoKernel):
-                        raise kernel
-                    result = kernel.run()
-                except NoKernel as exc:
-                    self.kernel_fallbacks[document] = exc.message
-                    pending.remove(document)
-                    if number:  # the slices before are in the long table: SQL evaluates the document whole
-                        self.connection.execute(
-                            f"DELETE FROM {table} WHERE rule_no >= {offset} AND rule_no < {offset + len(query.rules)}"
-                        )
-                    continue
-                label = f"_kernel_{document.replace('-', '_')}"
-                self.connection.register(label, result)
-                try:
-                    self._insert(table, offset, query, quote_ident(label))
-                finally:  # the kernel's Arrow table is in the long table now: let it go
-                    self.connection.unregister(label)
-                if progress is not None and number == len(ranges) - 1:
-                    progress(document)
-            denominators = inputs.dens
-            del runs, inputs
+        # a registry of several slices: the next slice is read, on a cursor of its own, while this one runs
+        cursor = self.connection.cursor() if len(ranges) > 1 else None
+        keyed = self._keyed()
+        try:
+            tables: Iterable[Any] = [None] if cursor is None else read_ahead(
+                lambda rows: self._kernel_read(rows, cursor, keyed=keyed), ranges)  # fmt: skip
+            for number, (rows, read) in enumerate(zip(ranges, tables, strict=True)):
+                inputs = self._kernel_inputs_of(engine, scenario, rows, denominators, read)
+                runs = prepare(engine, pending, inputs, readings=dict(scenario.readings),
+                               any_jurisdiction=scenario.any_jurisdiction, quarter=scenario.quarter)  # fmt: skip
+                for document, result in run_all(runs):
+                    offset, query = queries[document]
+                    if isinstance(result, NoKernel):
+                        self.kernel_fallbacks[document] = result.message
+                        pending.remove(document)
+                        if number:  # the slices before are in the long table: SQL evaluates the document whole
+                            self.connection.execute(f"DELETE FROM {table} WHERE rule_no >= {offset} "
+                                                    f"AND rule_no < {offset + len(query.rules)}")  # fmt: skip
+                        continue
+                    label = f"_kernel_{document.replace('-', '_')}"
+                    self.connection.register(label, result)
+                    try:
+                        self._insert(table, offset, query, quote_ident(label))
+                    finally:  # the kernel's Arrow table is in the long table now: let it go
+                        self.connection.unregister(label)
+                        del result
+                    if progress is not None and number == len(ranges) - 1:
+                        progress(document)
+                denominators = inputs.dens
+                del runs, inputs, read
+        finally:
+            if cursor is not None:
+                cursor.close()
         return set(pending)
 
     def _kernel_inputs_of(
-        self, engine: Engine, scenario: Scenario, rows: tuple[int, int], denominators: dict[str, int], *, whole: bool
+        self, engine: Engine, scenario: Scenario, rows: tuple[int, int], denominators: dict[str, int],
+        tables: tuple[pa.Table, pa.Table, pa.Table] | None,
     ) -> Any:  # fmt: skip
-        """The kernel's inputs of one slice. Where the slice is the whole registry, its tables are read once and
-        its inputs kept per assessed year and date (a reform's second run of the same scenario reuses them);
-        a slice of a larger registry is read for this run only."""
+        """The kernel's inputs of one slice: over ``tables``, the slice of a larger registry read for this run
+        only; where None (the slice is the whole registry), its tables are read once and its inputs kept per
+        assessed year and date (a reform's second run of the same scenario reuses them)."""
         from huiqi.kernel.inputs import Inputs
 
         def make(tables: tuple[pa.Table, pa.Table, pa.Table]) -> Inputs:
@@ -362,25 +369,32 @@ class PopulationSession:
             return Inputs(entities, history, engine.catalogue, scenario.period, scenario.as_of, ledger,
                           denominators=denominators)  # fmt: skip
 
-        if not whole:
-            return make(self._kernel_read(rows))
+        if tables is not None:
+            return make(tables)
         key = (scenario.period, scenario.as_of)
         if key not in self._kernel_inputs:
             if self._kernel_tables is None:
-                self._kernel_tables = self._kernel_read(rows)
+                self._kernel_tables = self._kernel_read(rows, self.connection, keyed=self._keyed())
             self._kernel_inputs[key] = make(self._kernel_tables)
         return self._kernel_inputs[key]
 
-    def _kernel_read(self, rows: tuple[int, int]) -> tuple[pa.Table, pa.Table, pa.Table]:
+    def _keyed(self) -> bool:
+        """Whether the loaded history and ledger are keyed by their entity's row in the file (``_kernel_read``)."""
+        return "file_row_number" not in self.columns("entities")
+
+    def _kernel_read(
+        self, rows: tuple[int, int], connection: duckdb.DuckDBPyConnection, *, keyed: bool
+    ) -> tuple[pa.Table, pa.Table, pa.Table]:  # fmt: skip
         """The kernel's tables of entities ``start`` to ``stop`` (rows of the file): the entities from their file,
-        their history and ledger from the keyed tables the session loaded (``_row`` counted from ``start``), so
-        that a slice reads its own rows of them and nothing else. (An entities file with a column of its own named
-        ``file_row_number`` was keyed in an order of DuckDB's choosing: its tables are joined again by id.)"""
+        their history and ledger from the keyed tables the session loaded (``_row`` counted from ``start``), read
+        on ``connection`` (the session's, or a cursor of it for a reader in another thread), so that a slice reads
+        its own rows of them and nothing else. Not ``keyed`` (an entities file with a column of its own named
+        ``file_row_number`` was keyed in an order of DuckDB's choosing): the tables are joined again by id."""
         from huiqi.kernel.inputs import read_keyed, read_population
 
-        if "file_row_number" in self.columns("entities"):
+        if not keyed:
             return read_population(self.folder, self._facts, rows)
-        return read_keyed(self.connection, self.folder, self._facts, rows)
+        return read_keyed(connection, self.folder, self._facts, rows)
 
     def _results(self, sql: str, label: str) -> str:
         """The relation of one document's wide results: the query itself on DuckDB; on Spark, the Parquet
