@@ -124,28 +124,28 @@ def test_distribution_adds_up_each_provision_and_document_from_the_entities_resu
     with PopulationSession(case_population, seed_engine) as session:
         run, report = simulate(session, seed_engine, documents, SCENARIO)
         con = session.connection
-        dims = {
+        dims = {  # each entity by its row key, as the tables of results name it
             row[0]: row[1:]
-            for row in con.execute("SELECT entity_id, size_band, district, industry FROM dims").fetchall()
+            for row in con.execute("SELECT _k, size_band, district, industry FROM dims").fetchall()
         }
         provisions = con.execute(
-            f"SELECT entity_id, document, provision, status, cost_fen, ceiling_fen FROM {run.prov}"
+            f"SELECT _k, document, provision, status, cost_fen, ceiling_fen FROM {run.prov}"
         ).fetchall()
     expected: dict[tuple[str, str, str, str | None], list[int]] = {}
     per_document: dict[tuple[str, str], list[int]] = {}
-    for entity_id, document, provision, status, cost, ceiling in provisions:
-        best = per_document.setdefault((entity_id, document), [99, 0, 0, 0])
+    for entity, document, provision, status, cost, ceiling in provisions:
+        best = per_document.setdefault((entity, document), [99, 0, 0, 0])
         best[0] = min(best[0], status)
         best[1] += cost or 0
         best[2] += ceiling or 0
         best[3] += cost is not None or ceiling is not None
-        for dimension, value in zip(("size_band", "district", "industry"), dims[entity_id], strict=True):
+        for dimension, value in zip(("size_band", "district", "industry"), dims[entity], strict=True):
             row = expected.setdefault((dimension, value, document, provision), [0, 0, 0])
             row[0] += status == 0
             row[1] += cost or 0
             row[2] += ceiling or 0
-    for (entity_id, document), (status, cost, ceiling, _) in per_document.items():
-        for dimension, value in zip(("size_band", "district", "industry"), dims[entity_id], strict=True):
+    for (entity, document), (status, cost, ceiling, _) in per_document.items():
+        for dimension, value in zip(("size_band", "district", "industry"), dims[entity], strict=True):
             row = expected.setdefault((dimension, value, document, None), [0, 0, 0])
             row[0] += status == 0
             row[1] += cost

@@ -599,11 +599,14 @@ def build_document_query(
     any_jurisdiction: bool = False,
     quarter: int | None = None,
     shape: PopulationShape | None = None,
+    row_key: bool = False,
 ) -> DocumentQuery:
     """The SQL of one document for one assessed year (and quarter), evaluation date and set of readings.
 
     ``shape``: the entity types and regions of the tables the query will run on (``huiqi.compile.shape``),
-    to leave out tests whose outcome it decides for every row; None tests everything.
+    to leave out tests whose outcome it decides for every row; None tests everything. ``row_key``: each result
+    carries its entity's row key ``_k`` beside ``entity_id`` (``huiqi simulate`` keys its tables of results by
+    it: an integer, where the text id made every insert and grouping of millions of rows slower).
     """
     doc_id = document.loaded.id
     builder = _Builder(
@@ -660,13 +663,14 @@ def build_document_query(
         for name, sql in shared.items()
         if name in owned
     }
+    key = f"entity_id, {ROW_KEY}" if row_key else "entity_id"
     chain: list[tuple[str, list[str]]] = [
         *(("*", stage) for stage in _levels(before, first=builder.applies_columns())),
         ("*", stage_one[0]),
         *(("*", stage) for stage in _levels(after, first=[])),
         *(("*", sub) for sub in stage_one[1:]),
         ("*", stage_two),
-        (f"entity_id{_ledger_passthrough(builder)}", stage_three),  # from here on only results are carried
+        (f"{key}{_ledger_passthrough(builder)}", stage_three),  # from here on only results are carried
         ("*", conflict),
         ("*", subset_columns),
         ("*", [best_column] if best_column else []),
@@ -679,7 +683,7 @@ def build_document_query(
         name = f"s{number}"
         ctes.append(f"{name} AS (SELECT {kept}{', ' if columns else ''}{', '.join(columns)} FROM {previous})")
         previous = name
-    sql = "WITH " + ",\n".join(ctes) + f"\nSELECT entity_id{''.join(', ' + f for f in final)} FROM {previous}"
+    sql = "WITH " + ",\n".join(ctes) + f"\nSELECT {key}{''.join(', ' + f for f in final)} FROM {previous}"
     return DocumentQuery(document=doc_id, sql=sql, rules=outputs)
 
 

@@ -203,12 +203,14 @@ class DuckDBRunner:
 
     def query(
         self, document: str, *, period: int, as_of: dt.date, readings: dict[str, str] | None = None,
-        any_jurisdiction: bool = False, quarter: int | None = None,
+        any_jurisdiction: bool = False, quarter: int | None = None, row_key: bool = False,
     ) -> DocumentQuery:  # fmt: skip
+        """The document's query over the loaded tables (``build_document_query``; ``row_key``: its results carry
+        their entity's row key ``_k``)."""
         resolved = self.engine.resolve_readings(readings or {})
         return build_document_query(
             self.engine.documents[document], self.engine.catalogue, period=period, as_of=as_of, readings=resolved,
-            any_jurisdiction=any_jurisdiction, quarter=quarter, shape=self.shape(),
+            any_jurisdiction=any_jurisdiction, quarter=quarter, shape=self.shape(), row_key=row_key,
         )  # fmt: skip
 
     def evaluate(

@@ -25,6 +25,7 @@ import numpy as np
 import pyarrow as pa
 
 from huiqi.compile.document import DocumentQuery, RuleColumns
+from huiqi.compile.tables import ROW_KEY
 from huiqi.engine.evaluate import Engine
 
 from .codegen import NO_AMOUNT, KernelSource, generate
@@ -117,8 +118,10 @@ class KernelRun:
         values, known = self.inputs.get(("in_region", self.source.region))
         return np.where(known, values.astype(np.int8), np.int8(-1)).astype(np.int8)
 
-    def run(self) -> pa.Table:
-        """The wide result: ``entity_id``, each rule's status code and amount, for the rows the document reaches."""
+    def run(self, key_start: int | None = None) -> pa.Table:
+        """The wide result: ``entity_id``, each rule's status code and amount, for the rows the document reaches;
+        where ``key_start`` is given (the row key of the inputs' first entity: a slice's first row in the
+        registry), the row key ``_k`` of each result beside its id."""
         region = self.region_ok()
         # the rows the document reaches (not known to be outside its jurisdiction): the kernel runs over them
         # only and writes each result at its place among them, so nothing is taken out afterwards
@@ -169,6 +172,9 @@ class KernelRun:
             raise NoKernel(f"{int(overflow.sum())} 行的数值超出 64 位整数的精确范围：由 SQL 计算")
         ids = self.inputs.entities["entity_id"]
         columns: dict[str, pa.Array | pa.ChunkedArray] = {"entity_id": ids if reached is None else ids.take(reached)}
+        if key_start is not None:
+            keys = np.arange(rows, dtype=np.int32) if reached is None else reached.astype(np.int32)
+            columns[ROW_KEY] = pa.array(keys + np.int32(key_start))
         packed = {index: (bitmaps[k], nulls_of) for k, (index, nulls_of)
                   in enumerate(zip(priced.tolist(), nulls.sum(axis=0).tolist(), strict=True))}  # fmt: skip
         for index, columns_of in enumerate(self.query.rules):
@@ -201,18 +207,21 @@ def prepare(
     return dict(zip(documents, _PREPARE.map(make, documents), strict=True))
 
 
-def run_all(runs: dict[str, KernelRun | NoKernel]) -> Iterator[tuple[str, pa.Table | NoKernel]]:
+def run_all(
+    runs: dict[str, KernelRun | NoKernel], key_start: int | None = None
+) -> Iterator[tuple[str, pa.Table | NoKernel]]:  # fmt: skip
     """Each document's wide result, or why the kernel refused it, in the order of ``runs``: the documents run
     side by side in the threads of ``prepare``, so that one's region, ids and columns are made while another's
     kernel runs on every core (the seed base's four documents over 1,000,000 entities in slices of 250,000:
     the kernels' part of the run 0.40–0.50 → 0.30 s, with the parts of 10,000 rows below). A result is given
-    as soon as it and those before it are done, so the caller can store one while the next is computed."""
+    as soon as it and those before it are done, so the caller can store one while the next is computed.
+    ``key_start``: as ``KernelRun.run``'s."""
 
     def result(run: KernelRun | NoKernel) -> pa.Table | NoKernel:
         if isinstance(run, NoKernel):
             return run
         try:
-            return run.run()
+            return run.run(key_start)
         except NoKernel as exc:
             return exc
 

@@ -158,21 +158,23 @@ def claims_sql(budget: Budget, run: Run, catalogue: Catalogue) -> str:
     test = f"document = {sql_string(budget.document)}"
     if budget.provision is not None:
         test += f" AND provision = {sql_string(budget.provision)}"
+    # claims by the entity's row key (as the results are kept), each then named by its id once
     claims = (
-        f"SELECT entity_id, CAST(SUM(COALESCE(cost_fen, 0) + COALESCE(ceiling_fen, 0)) AS BIGINT) AS claim_fen "
-        f"FROM {quote_ident(run.prov)} WHERE {test} GROUP BY entity_id HAVING claim_fen > 0"
+        f"SELECT c._k, e.entity_id, c.claim_fen FROM (SELECT _k, "
+        f"CAST(SUM(COALESCE(cost_fen, 0) + COALESCE(ceiling_fen, 0)) AS BIGINT) AS claim_fen "
+        f"FROM {quote_ident(run.prov)} WHERE {test} GROUP BY _k HAVING claim_fen > 0) c "
+        f"JOIN (SELECT _k, entity_id FROM entities) e USING (_k)"
     )
     if budget.allocation != "ranking" or budget.rank_by == "amount":
         return f"SELECT entity_id, claim_fen, claim_fen AS rank_key FROM ({claims})"
     fact = catalogue[budget.rank_by]
     column = quote_ident(budget.rank_by)
     keys = (
-        f"SELECT e.entity_id, h.{column} AS rank_key FROM history h JOIN entities e USING (_k) "
-        f"WHERE h.year = {int(run.scenario.period)}"
+        f"SELECT _k, {column} AS rank_key FROM history WHERE year = {int(run.scenario.period)}"
         if fact.period is Period.ANNUAL
-        else f"SELECT entity_id, {column} AS rank_key FROM entities"
+        else f"SELECT _k, {column} AS rank_key FROM entities"
     )
-    return f"SELECT c.entity_id, c.claim_fen, k.rank_key FROM ({claims}) c LEFT JOIN ({keys}) k USING (entity_id)"
+    return f"SELECT c.entity_id, c.claim_fen, k.rank_key FROM ({claims}) c LEFT JOIN ({keys}) k USING (_k)"
 
 
 def allocation_sql(claims: str, budget_fen: int, method: str) -> str:

@@ -28,13 +28,14 @@ def entities_sql(run: Run) -> str:
         for d in run.documents
     )
     return (
-        f"WITH t AS (SELECT entity_id, document, SUM(COALESCE(cost_fen, 0) + COALESCE(ceiling_fen, 0)) AS fen "
-        f"FROM {quote_ident(run.prov)} GROUP BY entity_id, document), "
-        f"best AS (SELECT entity_id, document AS best_document, fen AS best_fen, ROW_NUMBER() OVER "
-        f"(PARTITION BY entity_id ORDER BY fen DESC, {document_order(run)}) AS position FROM t WHERE fen > 0) "
-        f"SELECT t.entity_id, {columns}, b.best_document, CAST(b.best_fen AS BIGINT) AS best_fen "
-        f"FROM t JOIN best b ON b.entity_id = t.entity_id AND b.position = 1 "
-        f"GROUP BY t.entity_id, b.best_document, b.best_fen ORDER BY best_fen DESC, t.entity_id"
+        f"WITH t AS (SELECT _k, document, SUM(COALESCE(cost_fen, 0) + COALESCE(ceiling_fen, 0)) AS fen "
+        f"FROM {quote_ident(run.prov)} GROUP BY _k, document), "
+        f"best AS (SELECT _k, document AS best_document, fen AS best_fen, ROW_NUMBER() OVER "
+        f"(PARTITION BY _k ORDER BY fen DESC, {document_order(run)}) AS position FROM t WHERE fen > 0), "
+        f"x AS (SELECT t._k, {columns}, b.best_document, CAST(b.best_fen AS BIGINT) AS best_fen "
+        f"FROM t JOIN best b ON b._k = t._k AND b.position = 1 GROUP BY t._k, b.best_document, b.best_fen) "
+        f"SELECT e.entity_id, x.* EXCLUDE (_k) FROM x JOIN (SELECT _k, entity_id FROM entities) e USING (_k) "
+        f"ORDER BY x.best_fen DESC, e.entity_id"
     )
 
 

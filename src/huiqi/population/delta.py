@@ -38,7 +38,7 @@ def by_provision(connection: duckdb.DuckDBPyConnection, baseline: Run, reform: R
         f"CASE WHEN b.status = {ELIGIBLE} THEN 1 ELSE 0 END AS before_count, "
         f"CASE WHEN r.status = {ELIGIBLE} THEN 1 ELSE 0 END AS after_count, "
         f"{_benefit('b')} AS before_fen, {_benefit('r')} AS after_fen "
-        f"FROM {b} b FULL OUTER JOIN {r} r USING (entity_id, document, provision)), "
+        f"FROM {b} b FULL OUTER JOIN {r} r USING (_k, document, provision)), "
         f"provisions AS (SELECT document, provision, provision_label, MIN(rule_no) AS first_rule "
         f"FROM {quote_ident(baseline.rules_table)} GROUP BY document, provision, provision_label) "
         f"SELECT u.document, u.provision, u.provision_label, "
@@ -61,8 +61,8 @@ def by_document(connection: duckdb.DuckDBPyConnection, baseline: Run, reform: Ru
 
     def per_document(table: str) -> str:
         return (
-            f"SELECT entity_id, document, MIN(status) AS status, SUM(cost_fen) AS cost_fen, "
-            f"SUM(ceiling_fen) AS ceiling_fen FROM {table} GROUP BY entity_id, document"
+            f"SELECT _k, document, MIN(status) AS status, SUM(cost_fen) AS cost_fen, "
+            f"SUM(ceiling_fen) AS ceiling_fen FROM {table} GROUP BY _k, document"
         )
 
     return connection.sql(
@@ -70,7 +70,7 @@ def by_document(connection: duckdb.DuckDBPyConnection, baseline: Run, reform: Ru
         f"CASE WHEN b.status = {ELIGIBLE} THEN 1 ELSE 0 END AS before_count, "
         f"CASE WHEN r.status = {ELIGIBLE} THEN 1 ELSE 0 END AS after_count, "
         f"{_benefit('b')} AS before_fen, {_benefit('r')} AS after_fen "
-        f"FROM ({per_document(b)}) b FULL OUTER JOIN ({per_document(r)}) r USING (entity_id, document)) "
+        f"FROM ({per_document(b)}) b FULL OUTER JOIN ({per_document(r)}) r USING (_k, document)) "
         f"SELECT document, "
         f"CAST(SUM(before_count) AS BIGINT) AS baseline_beneficiaries, "
         f"CAST(SUM(after_count) AS BIGINT) AS reform_beneficiaries, "
@@ -88,14 +88,16 @@ def entities_sql(baseline: Run, reform: Run) -> str:
     b, r = quote_ident(baseline.prov), quote_ident(reform.prov)
 
     def per_entity(table: str) -> str:
-        return f"SELECT entity_id, SUM({_benefit('t')}) AS fen FROM {table} t GROUP BY entity_id"
+        return f"SELECT _k, SUM({_benefit('t')}) AS fen FROM {table} t GROUP BY _k"
 
+    # by the entity's row key, as the results are kept; each entity changed then named by its id
     return (
-        f"SELECT entity_id, CAST(COALESCE(b.fen, 0) AS BIGINT) AS baseline_fen, "
+        f"SELECT e.entity_id, d.* EXCLUDE (_k) FROM (SELECT _k, CAST(COALESCE(b.fen, 0) AS BIGINT) AS baseline_fen, "
         f"CAST(COALESCE(r.fen, 0) AS BIGINT) AS reform_fen, "
         f"CAST(COALESCE(r.fen, 0) - COALESCE(b.fen, 0) AS BIGINT) AS delta_fen "
-        f"FROM ({per_entity(b)}) b FULL OUTER JOIN ({per_entity(r)}) r USING (entity_id) "
-        f"WHERE COALESCE(r.fen, 0) <> COALESCE(b.fen, 0) ORDER BY delta_fen DESC, entity_id"
+        f"FROM ({per_entity(b)}) b FULL OUTER JOIN ({per_entity(r)}) r USING (_k) "
+        f"WHERE COALESCE(r.fen, 0) <> COALESCE(b.fen, 0)) d JOIN (SELECT _k, entity_id FROM entities) e USING (_k) "
+        f"ORDER BY d.delta_fen DESC, e.entity_id"
     )
 
 
@@ -104,19 +106,20 @@ def changes_sql(baseline: Run, reform: Run) -> str:
 
     def named(run: Run) -> str:
         return (
-            f"SELECT x.entity_id, u.document, u.provision, u.rule, x.status, x.amount_fen, "
+            f"SELECT x._k, u.document, u.provision, u.rule, x.status, x.amount_fen, "
             f"CASE WHEN x.status = {ELIGIBLE} THEN x.amount_fen ELSE 0 END AS benefit_fen "
             f"FROM {quote_ident(run.name)} x JOIN {quote_ident(run.rules_table)} u USING (rule_no)"
         )
 
     return (
-        f"SELECT entity_id, document, provision, rule, "
+        f"SELECT e.entity_id, c.* EXCLUDE (_k) FROM (SELECT _k, document, provision, rule, "
         f"{status_name_sql('b.status')} AS baseline_status, {status_name_sql('r.status')} AS reform_status, "
         f"b.amount_fen AS baseline_amount_fen, r.amount_fen AS reform_amount_fen, "
         f"CAST(COALESCE(r.benefit_fen, 0) - COALESCE(b.benefit_fen, 0) AS BIGINT) AS delta_fen "
-        f"FROM ({named(baseline)}) b FULL OUTER JOIN ({named(reform)}) r USING (entity_id, document, provision, rule) "
-        f"WHERE b.status IS DISTINCT FROM r.status OR b.amount_fen IS DISTINCT FROM r.amount_fen "
-        f"ORDER BY entity_id, document, provision, rule"
+        f"FROM ({named(baseline)}) b FULL OUTER JOIN ({named(reform)}) r USING (_k, document, provision, rule) "
+        f"WHERE b.status IS DISTINCT FROM r.status OR b.amount_fen IS DISTINCT FROM r.amount_fen) c "
+        f"JOIN (SELECT _k, entity_id FROM entities) e USING (_k) "
+        f"ORDER BY e.entity_id, c.document, c.provision, c.rule"
     )
 
 

@@ -57,7 +57,8 @@ def _band_sql(column: str) -> str:
 
 
 def build_dimensions(connection: duckdb.DuckDBPyConnection, *, period: int) -> None:
-    """Create the table ``dims`` (entity_id, size_band, district, industry) for one assessed year."""
+    """Create the table ``dims`` (_k, size_band, district, industry) for one assessed year: each entity by its
+    row key, as the tables of results name it."""
     history = {row[0] for row in connection.execute("DESCRIBE history").fetchall()}
     entities = {row[0] for row in connection.execute("DESCRIBE entities").fetchall()}
     revenue = "h.revenue" if "revenue" in history else "CAST(NULL AS BIGINT)"
@@ -74,6 +75,6 @@ def build_dimensions(connection: duckdb.DuckDBPyConnection, *, period: int) -> N
         f"ELSE array_to_string(e.region[-2:], ' ') END"
     )
     connection.execute(
-        f"CREATE OR REPLACE TABLE dims AS SELECT e.entity_id, {_band_sql(revenue)} AS size_band, "
+        f"CREATE OR REPLACE TABLE dims AS SELECT e._k, {_band_sql(revenue)} AS size_band, "
         f"{district} AS district, {industry} AS industry FROM entities e {join}"
     )

@@ -3,13 +3,17 @@
 A *run* evaluates documents under one engine (the policy base, or a reform of it) and one scenario
 (assessed year, evaluation date, readings) and keeps every applicable rule result in DuckDB:
 
-- ``<run>``: ``entity_id``, ``rule_no``, ``status`` (code), ``amount_fen`` — one row per entity and rule
-  that is not ``not_applicable``; ``amount_fen`` only where the status carries money (eligible,
-  needs_review, excluded);
+- ``<run>``: ``_k`` (the entity's row key: ``entities._k``), ``rule_no``, ``status`` (code), ``amount_fen`` —
+  one row per entity and rule that is not ``not_applicable``; ``amount_fen`` only where the status carries
+  money (eligible, needs_review, excluded);
 - ``<run>_rules``: what each ``rule_no`` is (document, provision, rule, label, whether the amount is a
   ceiling);
-- ``<run>_prov``: one row per entity and provision: the provision's status (the best of its rules, as the
-  engine reports it) and its money.
+- ``<run>_prov``: one row per entity (``_k``) and provision: the provision's status (the best of its rules, as
+  the engine reports it) and its money.
+
+Results are keyed by the entity's row, an integer, not by its text id: inserting millions of results and
+grouping them by entity went quicker (docs/population.md, "Issue 13, eleventh round"). What is shown or
+written per entity takes the id from ``entities`` (``JOIN entities USING (_k)``) once, at the end.
 
 Aggregation happens in DuckDB; Python only sees summaries. The population tables and intermediate
 results spill to a temporary folder when they do not fit in memory. The rules themselves run on DuckDB,
@@ -31,6 +35,7 @@ import pyarrow as pa
 from huiqi.compile.document import CODE_STATUS, STATUS_CODES, DocumentQuery
 from huiqi.compile.duckdb_runner import DuckDBRunner, PopulationError
 from huiqi.compile.sql import quote_ident, sql_string
+from huiqi.compile.tables import ROW_KEY
 from huiqi.engine.evaluate import Engine
 from huiqi.engine.results import Status
 
@@ -253,14 +258,14 @@ class PopulationSession:
         runner = self.runner.for_engine(engine)
         table = quote_ident(name)
         con.execute(
-            f"CREATE OR REPLACE TABLE {table} (entity_id VARCHAR, rule_no INTEGER, status TINYINT, amount_fen BIGINT)"
+            f"CREATE OR REPLACE TABLE {table} ({ROW_KEY} INTEGER, rule_no INTEGER, status TINYINT, amount_fen BIGINT)"
         )
         run = Run(name=name, scenario=scenario, documents=list(documents))
         queries: dict[str, tuple[int, DocumentQuery]] = {}
         for document in documents:
             query = runner.query(document, period=scenario.period, as_of=scenario.as_of,
                                  readings=dict(scenario.readings), any_jurisdiction=scenario.any_jurisdiction,
-                                 quarter=scenario.quarter)  # fmt: skip
+                                 quarter=scenario.quarter, row_key=True)  # fmt: skip
             if query.rules:
                 queries[document] = (len(run.rules), query)
                 loaded = engine.documents[document].loaded
@@ -286,15 +291,15 @@ class PopulationSession:
         return run
 
     def _insert(self, table: str, offset: int, query: DocumentQuery, relation: str) -> None:
-        """One document's wide results (``relation``: a query, or a registered Arrow table) into the run's long
-        table, its rules numbered from ``offset``."""
+        """One document's wide results (``relation``: a query, or a registered Arrow table, with the row key
+        ``_k``) into the run's long table, its rules numbered from ``offset``."""
         statuses = ", ".join(quote_ident(c.status) for c in query.rules)
         amounts = ", ".join(c.amount_sql() for c in query.rules)
         money = ", ".join(str(c) for c in MONEY_CODES)
         self.connection.execute(
-            f"INSERT INTO {table} SELECT entity_id, {offset} + rule_no, status, "
+            f"INSERT INTO {table} SELECT {ROW_KEY}, {offset} + rule_no, status, "
             f"CASE WHEN status IN ({money}) THEN amount END FROM ("
-            f"SELECT entity_id, UNNEST(range({len(query.rules)})) AS rule_no, UNNEST([{statuses}]) AS status, "
+            f"SELECT {ROW_KEY}, UNNEST(range({len(query.rules)})) AS rule_no, UNNEST([{statuses}]) AS status, "
             f"UNNEST([{amounts}]) AS amount FROM {relation}) "
             f"WHERE status <> {NOT_APPLICABLE}"
         )
@@ -330,7 +335,7 @@ class PopulationSession:
                 inputs = self._kernel_inputs_of(engine, scenario, rows, denominators, read)
                 runs = prepare(engine, pending, inputs, readings=dict(scenario.readings),
                                any_jurisdiction=scenario.any_jurisdiction, quarter=scenario.quarter)  # fmt: skip
-                for document, result in run_all(runs):
+                for document, result in run_all(runs, key_start=rows[0]):
                     offset, query = queries[document]
                     if isinstance(result, NoKernel):
                         self.kernel_fallbacks[document] = result.message
@@ -397,32 +402,37 @@ class PopulationSession:
         return read_keyed(connection, self.folder, self._facts, rows)
 
     def _results(self, sql: str, label: str) -> str:
-        """The relation of one document's wide results: the query itself on DuckDB; on Spark, the Parquet
-        files Spark wrote from the same query (transpiled to Spark SQL)."""
+        """The relation of one document's wide results, with the row key ``_k``: the query itself on DuckDB; on
+        Spark, the Parquet files Spark wrote from the same query (transpiled to Spark SQL), where the key is the
+        entity id: each result takes its row key from ``entities`` by that id."""
         if self.spark is None:
             return f"({sql})"
         from huiqi.compile.spark_runner import to_spark_sql
 
         path = Path(self._spill.name) / "spark" / label
         self.spark.sql(to_spark_sql(sql)).write.mode("overwrite").parquet(str(path))
-        return f"read_parquet({sql_string(str(path / '*.parquet'))})"
+        key = quote_ident(ROW_KEY)
+        return (f"(SELECT e.{key}, r.* EXCLUDE ({key}) FROM read_parquet({sql_string(str(path / '*.parquet'))}) r "
+                f"JOIN (SELECT {key}, entity_id FROM entities) e USING (entity_id))")  # fmt: skip
 
     def _provisions(self, run: Run) -> None:
         """``<run>_prov``: per entity and provision, the best status and the money of its rules."""
         self.connection.execute(
-            f"CREATE OR REPLACE TABLE {quote_ident(run.prov)} AS SELECT r.entity_id, u.document, u.provision, "
+            f"CREATE OR REPLACE TABLE {quote_ident(run.prov)} AS SELECT r.{ROW_KEY}, u.document, u.provision, "
             f"MIN(r.status) AS status, "
             f"SUM(r.amount_fen) FILTER (WHERE r.status = {ELIGIBLE} AND NOT u.is_ceiling) AS cost_fen, "
             f"SUM(r.amount_fen) FILTER (WHERE r.status = {ELIGIBLE} AND u.is_ceiling) AS ceiling_fen, "
             f"SUM(r.amount_fen) FILTER (WHERE r.status = {REVIEW}) AS review_ceiling_fen "
             f"FROM {quote_ident(run.name)} r JOIN {quote_ident(run.rules_table)} u USING (rule_no) "
-            f"GROUP BY r.entity_id, u.document, u.provision"
+            f"GROUP BY r.{ROW_KEY}, u.document, u.provision"
         )
 
     def long_sql(self, run: Run) -> str:
-        """Per-entity results in the documented long format (document, provision, rule, status name)."""
+        """Per-entity results in the documented long format (document, provision, rule, status name), each
+        entity named by its id."""
         return (
-            f"SELECT r.entity_id, u.document, u.provision, u.rule, {status_name_sql('r.status')} "
+            f"SELECT e.entity_id, u.document, u.provision, u.rule, {status_name_sql('r.status')} "
             f"AS status, r.amount_fen FROM {quote_ident(run.name)} r JOIN {quote_ident(run.rules_table)} u "
-            f"USING (rule_no) ORDER BY r.entity_id, r.rule_no"
+            f"USING (rule_no) JOIN (SELECT {ROW_KEY}, entity_id FROM entities) e USING ({ROW_KEY}) "
+            f"ORDER BY e.entity_id, r.rule_no"
         )

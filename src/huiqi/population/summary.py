@@ -31,9 +31,10 @@ def _fen(expression: str, name: str) -> str:
 
 
 def aggregates() -> str:
-    """Aggregates over a relation of (entity_id, status, cost_fen, ceiling_fen, review_ceiling_fen)."""
+    """Aggregates over a relation of (_k, status, cost_fen, ceiling_fen, review_ceiling_fen): ``_k`` the entity's
+    row key, null where a left join found no result."""
     counts = [
-        "COUNT(entity_id) AS assessed",
+        "COUNT(_k) AS assessed",
         f"COUNT(*) FILTER (WHERE status = {ELIGIBLE}) AS beneficiaries",
         _fen("cost_fen", "cost_fen"),
         _fen("ceiling_fen", "ceiling_fen"),
@@ -50,7 +51,7 @@ def aggregates() -> str:
 def per_rule_relation(run: Run) -> str:
     """Each entity's result for each rule, in the shape ``aggregates`` reads."""
     return (
-        f"SELECT r.entity_id, r.rule_no, r.status, "
+        f"SELECT r._k, r.rule_no, r.status, "
         f"CASE WHEN r.status = {ELIGIBLE} AND NOT u.is_ceiling THEN r.amount_fen END AS cost_fen, "
         f"CASE WHEN r.status = {ELIGIBLE} AND u.is_ceiling THEN r.amount_fen END AS ceiling_fen, "
         f"CASE WHEN r.status = {REVIEW} THEN r.amount_fen END AS review_ceiling_fen "
@@ -61,9 +62,9 @@ def per_rule_relation(run: Run) -> str:
 def per_document_relation(run: Run) -> str:
     """Each entity's result for each document (best provision status, money summed)."""
     return (
-        f"SELECT entity_id, document, MIN(status) AS status, SUM(cost_fen) AS cost_fen, "
+        f"SELECT _k, document, MIN(status) AS status, SUM(cost_fen) AS cost_fen, "
         f"SUM(ceiling_fen) AS ceiling_fen, SUM(review_ceiling_fen) AS review_ceiling_fen "
-        f"FROM {quote_ident(run.prov)} GROUP BY entity_id, document"
+        f"FROM {quote_ident(run.prov)} GROUP BY _k, document"
     )
 
 
@@ -135,9 +136,9 @@ def distribution(connection: duckdb.DuckDBPyConnection, run: Run) -> pa.Table:
         f"COUNT(*) FILTER (WHERE p.status = {ELIGIBLE}) AS beneficiaries, {_fen('p.cost_fen', 'cost_fen')}, "
         f"{_fen('p.ceiling_fen', 'ceiling_fen')}, "
         f"{_fen('COALESCE(p.cost_fen, 0) + COALESCE(p.ceiling_fen, 0)', 'total_fen')} "
-        f"FROM (SELECT entity_id, document, provision, status, cost_fen, ceiling_fen FROM {quote_ident(run.prov)} "
-        f"UNION ALL SELECT entity_id, document, NULL, status, cost_fen, ceiling_fen "
-        f"FROM ({per_document_relation(run)})) p JOIN dims d USING (entity_id) "
+        f"FROM (SELECT _k, document, provision, status, cost_fen, ceiling_fen FROM {quote_ident(run.prov)} "
+        f"UNION ALL SELECT _k, document, NULL, status, cost_fen, ceiling_fen "
+        f"FROM ({per_document_relation(run)})) p JOIN dims d USING (_k) "
         f"GROUP BY GROUPING SETS ({sets})"
     )
     first_rule = (
@@ -189,15 +190,15 @@ def by_budget_year(connection: duckdb.DuckDBPyConnection, run: Run, engine: Engi
     try:
         return connection.sql(
             f"WITH r AS ({per_rule_relation(run)}), "
-            f"m AS (SELECT entity_id, rule_no, COALESCE(cost_fen, 0) AS cost, COALESCE(ceiling_fen, 0) AS ceiling "
+            f"m AS (SELECT _k, rule_no, COALESCE(cost_fen, 0) AS cost, COALESCE(ceiling_fen, 0) AS ceiling "
             f"FROM r WHERE cost_fen IS NOT NULL OR ceiling_fen IS NOT NULL), "
-            f"s AS (SELECT m.entity_id, m.rule_no, p.yoff, p.is_last, "
+            f"s AS (SELECT m._k, m.rule_no, p.yoff, p.is_last, "
             f"CASE WHEN p.is_last THEN NULL ELSE (2 * CAST(m.cost AS HUGEINT) * p.num + p.den) // (2 * p.den) END AS c, "
             f"CASE WHEN p.is_last THEN NULL ELSE (2 * CAST(m.ceiling AS HUGEINT) * p.num + p.den) // (2 * p.den) END AS x, "
             f"m.cost, m.ceiling FROM m JOIN _parts_arrow p USING (rule_no)), "
             f"t AS (SELECT yoff, CASE WHEN is_last THEN cost - COALESCE(SUM(c) OVER w, 0) ELSE c END AS cost_part, "
             f"CASE WHEN is_last THEN ceiling - COALESCE(SUM(x) OVER w, 0) ELSE x END AS ceiling_part FROM s "
-            f"WINDOW w AS (PARTITION BY entity_id, rule_no)) "
+            f"WINDOW w AS (PARTITION BY _k, rule_no)) "
             f"SELECT {year} + yoff AS budget_year, CAST(SUM(cost_part) AS BIGINT) AS cost_fen, "
             f"CAST(SUM(ceiling_part) AS BIGINT) AS ceiling_fen, "
             f"CAST(SUM(cost_part) + SUM(ceiling_part) AS BIGINT) AS total_fen "
