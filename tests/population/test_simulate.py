@@ -219,15 +219,46 @@ def test_a_document_the_kernel_refuses_in_a_later_slice_is_evaluated_whole_by_sq
     raws = firms(400, seed=3)
     raws[398]["facts"]["social_insurance_staff"] = 10**12  # 10^21 over the column's scale of 10^9
     folder = write_population(tmp_path / "population", engine, parse_all(engine, raws))
-    results = {}
+    results, provisions = {}, {}
     for kernel in (False, True):
         with PopulationSession(folder, engine, kernel=kernel, kernel_slice=100) as session:
             run, _ = simulate(session, engine, ["test-doc"], SCENARIO)
             results[kernel] = session.connection.sql(session.long_sql(run)).fetchall()
+            provisions[kernel] = sorted(session.connection.execute(f"SELECT * FROM {run.prov}").fetchall())
             if kernel:
                 assert set(session.kernel_fallbacks) == {"test-doc"}
                 assert "64 位" in session.kernel_fallbacks["test-doc"]
     assert results[True] == results[False] and len(results[False]) > 300
+    assert provisions[True] == provisions[False]  # the table of provisions too: nothing stored twice
+
+
+def test_the_table_of_provisions_is_the_long_tables_results_grouped_by_entity_and_provision(
+    seed_engine: Engine, case_population: Path
+) -> None:
+    """``<run>_prov`` is made from each document's wide results, row by row; it holds exactly what grouping the
+    long table by entity and provision gives (the best status, and SUM's money: NULL where no rule has any),
+    on DuckDB and on the kernel in slices, provisions of several rules, ceilings and review included."""
+    documents = select_documents(seed_engine, [])
+    for kernel, size in ((False, 0), (True, 7)):
+        with PopulationSession(case_population, seed_engine, kernel=kernel, kernel_slice=size) as session:
+            run, _ = simulate(session, seed_engine, documents, SCENARIO)
+            con = session.connection
+            grouped = (
+                f"SELECT r._k, u.document, u.provision, MIN(r.status) AS status, "
+                f"SUM(r.amount_fen) FILTER (WHERE r.status = 0 AND NOT u.is_ceiling) AS cost_fen, "
+                f"SUM(r.amount_fen) FILTER (WHERE r.status = 0 AND u.is_ceiling) AS ceiling_fen, "
+                f"SUM(r.amount_fen) FILTER (WHERE r.status = 1) AS review_ceiling_fen "
+                f"FROM {run.name} r JOIN {run.rules_table} u USING (rule_no) GROUP BY r._k, u.document, u.provision"
+            )
+            made = sorted(con.execute(f"SELECT * FROM {run.prov}").fetchall(), key=repr)
+            assert made == sorted(con.execute(grouped).fetchall(), key=repr), kernel
+            several = con.execute(
+                f"SELECT count(*) FROM (SELECT document, provision FROM {run.rules_table} "
+                f"GROUP BY ALL HAVING count(*) > 1)"
+            ).fetchone()
+            assert several is not None and several[0] >= 5
+            assert len(made) > 500 and {row[3] for row in made} >= {0, 1, 2, 4}
+            assert any(row[5] is not None for row in made) and any(row[6] is not None for row in made)
 
 
 @pytest.mark.skipif(not kernel_available(), reason="numba is not installed")

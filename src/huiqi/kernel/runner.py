@@ -212,8 +212,9 @@ def run_all(
 ) -> Iterator[tuple[str, pa.Table | NoKernel]]:  # fmt: skip
     """Each document's wide result, or why the kernel refused it, in the order of ``runs``: the documents run
     side by side in the threads of ``prepare``, so that one's region, ids and columns are made while another's
-    kernel runs on every core (the seed base's four documents over 1,000,000 entities in slices of 250,000:
-    the kernels' part of the run 0.40–0.50 → 0.30 s, with the parts of 10,000 rows below). A result is given
+    kernel runs on every core (the seed base's four documents over 1,000,000 entities in slices of 250,000,
+    ``bench/population.py``: the kernels' part of a run 0.40 → 0.26 s with the parts of 10,000 rows in
+    ``KernelRun.run``). A result is given
     as soon as it and those before it are done, so the caller can store one while the next is computed.
     ``key_start``: as ``KernelRun.run``'s."""
 
