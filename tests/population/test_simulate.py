@@ -125,8 +125,7 @@ def test_distribution_adds_up_each_provision_and_document_from_the_entities_resu
         run, report = simulate(session, seed_engine, documents, SCENARIO)
         con = session.connection
         dims = {  # each entity by its row key, as the tables of results name it
-            row[0]: row[1:]
-            for row in con.execute("SELECT _k, size_band, district, industry FROM dims").fetchall()
+            row[0]: row[1:] for row in con.execute("SELECT _k, size_band, district, industry FROM dims").fetchall()
         }
         provisions = con.execute(
             f"SELECT _k, document, provision, status, cost_fen, ceiling_fen FROM {run.prov}"
