@@ -208,6 +208,36 @@ def test_rules_run_by_the_compiled_kernel_give_the_same_report(
 
 
 @pytest.mark.skipif(not kernel_available(), reason="numba is not installed")
+def test_an_entities_file_with_its_own_file_row_number_column_runs_on_the_kernel(
+    seed_engine: Engine, case_population: Path, tmp_path: Path
+) -> None:
+    """An entities file with a column of its own named ``file_row_number`` is keyed in an order of DuckDB's
+    choosing: the kernel's results then take their row key from ``entities`` by id, and every result and
+    summary is the SQL run's."""
+    import shutil
+
+    import pyarrow as pa
+
+    folder = tmp_path / "population"
+    shutil.copytree(case_population, folder)
+    entities = pq.read_table(folder / "entities.parquet")
+    rows = entities.num_rows
+    entities = entities.append_column("file_row_number", pa.array([f"第{i}行" for i in range(rows)]))
+    pq.write_table(entities, folder / "entities.parquet", row_group_size=max(1, rows // 5))
+    documents = select_documents(seed_engine, [])
+    reports = {}
+    for kernel in (False, True):
+        with PopulationSession(folder, seed_engine, kernel=kernel, kernel_slice=rows // 3) as session:
+            run, report = simulate(session, seed_engine, documents, SCENARIO)
+            results = session.connection.sql(session.long_sql(run)).fetchall()
+            reports[kernel] = ({t.name: t.data.to_pylist() for t in report.tables}, results)
+            if kernel:
+                assert session.kernel_fallbacks == {}
+    assert len(reports[False][1]) > 1000
+    assert reports[True] == reports[False]
+
+
+@pytest.mark.skipif(not kernel_available(), reason="numba is not installed")
 def test_a_document_the_kernel_refuses_in_a_later_slice_is_evaluated_whole_by_sql(
     mini: MiniFactory, tmp_path: Path
 ) -> None:

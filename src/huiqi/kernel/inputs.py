@@ -574,20 +574,18 @@ def read_population(
     paths = {name: folder / f"{name}.parquet" for name in ("entities", "history", "ledger")}
     facts = None if facts is None else set(facts)
     entities = read_entities(folder, facts, rows)
-    first, where = 0, ""
-    if rows is not None:
-        first = int(rows[0])
-        where = f" WHERE file_row_number >= {first} AND file_row_number < {int(rows[1])}"
+    # each entity's row as read (the file's order, from the slice's first), joined by id: not DuckDB's
+    # ``file_row_number``, which a file with a column of that name refuses
+    numbered = pa.table({"entity_id": entities["entity_id"], ROW: np.arange(entities.num_rows, dtype=np.int64)})
     con = duckdb.connect()
     try:
-        # the columns are the file's own names, the paths bound parameters, the bounds integers
-        numbered = (f"(SELECT entity_id, file_row_number - {first} AS {ROW} "  # noqa: S608
-                    f"FROM read_parquet(?, file_row_number = true){where})")  # fmt: skip
+        con.register("_numbered", numbered)
         tables = []
         for name, structural in (("history", ("year",)), ("ledger", ("rule", "period", "amount_fen", "tier"))):
+            # the columns are the file's own names, the path a bound parameter
             kept = ", ".join(f't."{c}"' for c in _columns(paths[name], facts, structural) if c != "entity_id")
-            query = f"SELECT e.{ROW}, {kept} FROM read_parquet(?) t JOIN {numbered} e USING (entity_id)"  # noqa: S608
-            tables.append(con.sql(query, params=[str(paths[name]), str(paths["entities"])]).to_arrow_table())
+            query = f"SELECT e.{ROW}, {kept} FROM read_parquet(?) t JOIN _numbered e USING (entity_id)"  # noqa: S608
+            tables.append(con.sql(query, params=[str(paths[name])]).to_arrow_table())
     finally:
         con.close()
     return entities, tables[0], tables[1]

@@ -350,7 +350,9 @@ class PopulationSession:
                 inputs = self._kernel_inputs_of(engine, scenario, rows, denominators, read)
                 runs = prepare(engine, pending, inputs, readings=dict(scenario.readings),
                                any_jurisdiction=scenario.any_jurisdiction, quarter=scenario.quarter)  # fmt: skip
-                for document, result in run_all(runs, key_start=rows[0]):
+                # each result's row key: the slice's rows counted from its first, where the loaded tables are keyed
+                # by the row in the file; else (``_keyed``) taken from ``entities`` by id
+                for document, result in run_all(runs, key_start=rows[0] if keyed else None):
                     offset, query = queries[document]
                     if isinstance(result, NoKernel):
                         self.kernel_fallbacks[document] = result.message
@@ -363,8 +365,11 @@ class PopulationSession:
                         continue
                     label = f"_kernel_{document.replace('-', '_')}"
                     self.connection.register(label, result)
+                    relation = quote_ident(label) if keyed else (
+                        f"(SELECT e.{ROW_KEY}, r.* FROM {quote_ident(label)} r "
+                        f"JOIN (SELECT {ROW_KEY}, entity_id FROM entities) e USING (entity_id))")  # fmt: skip
                     try:
-                        self._store(run, document, offset, query, quote_ident(label))
+                        self._store(run, document, offset, query, relation)
                     finally:  # the kernel's Arrow table is stored now: let it go
                         self.connection.unregister(label)
                         del result
