@@ -208,6 +208,44 @@ def test_rules_run_by_the_compiled_kernel_give_the_same_report(
 
 
 @pytest.mark.skipif(not kernel_available(), reason="numba is not installed")
+def test_a_provisions_sum_beyond_64_bits_is_summed_in_sql_from_the_wide_result(
+    seed_engine: Engine, case_population: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The kernel's threads make a run's rows from its arrays; where a provision's sum would leave 64 bits they
+    say so (``provision_rows`` gives False) and that document's provisions are summed by SQL over 128 bits from
+    the kernel's wide result. Every sum is made to say so here: the run still equals the SQL run's."""
+    import numpy as np
+
+    from huiqi.kernel import encode
+
+    status = np.array([[0, 0, 5], [0, 1, 5]], dtype=np.int8)
+    amount = np.array([[2**62, 5, 0], [2**62, 7, 0]], dtype=np.int64)
+    priced, ceiling = np.ones(2, np.bool_), np.zeros(2, np.bool_)
+    members, starts = np.array([0, 1], np.int64), np.array([0, 2], np.int64)
+    outputs = (np.empty(2, np.int32), np.empty(2, np.int32), np.empty(2, np.int8), np.empty((2, 3), np.int64),
+               np.empty((2, 3), np.bool_))  # fmt: skip
+    keys = np.arange(3, dtype=np.int32)
+    assert encode.provisions_applicable(status, members, starts, 5) == 2
+    assert not encode.provision_rows(
+        status, amount, priced, ceiling, -(2**63), keys, members, starts, 5, 0, 1, *outputs
+    )
+    amount[0, 0] = 3
+    assert encode.provision_rows(status, amount, priced, ceiling, -(2**63), keys, members, starts, 5, 0, 1, *outputs)
+    assert outputs[3].tolist() == [[3 + 2**62, 0, 0], [5, 0, 7]]  # eligible 3 + 2^62; eligible 5, review 7
+    assert outputs[4].tolist() == [[True, False, False], [True, False, True]]
+
+    documents = select_documents(seed_engine, [])
+    provisions = {}
+    for kernel in (False, True):
+        if kernel:
+            monkeypatch.setattr(encode, "provision_rows", lambda *arguments: False)
+        with PopulationSession(case_population, seed_engine, kernel=kernel, kernel_slice=50) as session:
+            run, _ = simulate(session, seed_engine, documents, SCENARIO)
+            provisions[kernel] = sorted(session.connection.execute(f"SELECT * FROM {run.prov}").fetchall(), key=repr)
+    assert len(provisions[False]) > 500 and provisions[True] == provisions[False]
+
+
+@pytest.mark.skipif(not kernel_available(), reason="numba is not installed")
 def test_an_entities_file_with_its_own_file_row_number_column_runs_on_the_kernel(
     seed_engine: Engine, case_population: Path, tmp_path: Path
 ) -> None:

@@ -18,8 +18,9 @@ import threading
 from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 import pyarrow as pa
@@ -32,6 +33,7 @@ from .codegen import NO_AMOUNT, KernelSource, generate
 from .inputs import Inputs, NoKernel
 
 EPOCH = dt.date(1970, 1, 1)
+T = TypeVar("T")
 _COMPILED: dict[str, Callable[..., None]] = {}
 _LOCK = threading.Lock()
 #: the threads that run the slices of a kernel, started once (starting two threads per call cost about a
@@ -118,10 +120,10 @@ class KernelRun:
         values, known = self.inputs.get(("in_region", self.source.region))
         return np.where(known, values.astype(np.int8), np.int8(-1)).astype(np.int8)
 
-    def run(self, key_start: int | None = None) -> pa.Table:
-        """The wide result: ``entity_id``, each rule's status code and amount, for the rows the document reaches;
-        where ``key_start`` is given (the row key of the inputs' first entity: a slice's first row in the
-        registry), the row key ``_k`` of each result beside its id."""
+    def compute(self, key_start: int | None = None, *, bitmaps: bool = True) -> Computed:
+        """Every rule's status and amount for the rows the document reaches, as the kernel writes them; where
+        ``key_start`` is given (the row key of the inputs' first entity: a slice's first row in the registry),
+        each row's key; with ``bitmaps``, the amount columns' validity bitmaps for Arrow (``table``)."""
         region = self.region_ok()
         # the rows the document reaches (not known to be outside its jurisdiction): the kernel runs over them
         # only and writes each result at its place among them, so nothing is taken out afterwards
@@ -153,13 +155,14 @@ class KernelRun:
 
         # the amount columns' validity bitmaps, packed by each thread over the rows it has just written
         priced = np.array([i for i, c in enumerate(self.query.rules) if c.amount is not None], dtype=np.int64)
-        bitmaps = np.empty((len(priced), (rows + 7) // 8), dtype=np.uint8)
+        packed = np.empty((len(priced) if bitmaps else 0, (rows + 7) // 8), dtype=np.uint8)
         nulls = np.zeros((parts, len(priced)), dtype=np.int64)
 
         def part(number: int) -> None:
             start, stop = bounds[number], bounds[number + 1]
             kernel(*arguments, start, stop, *scenario)
-            encode.validity(amount, priced, NO_AMOUNT, bitmaps, nulls[number], start, stop)
+            if bitmaps:
+                encode.validity(amount, priced, NO_AMOUNT, packed, nulls[number], start, stop)
 
         try:
             if workers == 1:
@@ -170,23 +173,60 @@ class KernelRun:
             raise NoKernel(f"numba 未能编译本文件的内核（{type(exc).__name__}）：由 SQL 计算") from exc
         if overflow.any():
             raise NoKernel(f"{int(overflow.sum())} 行的数值超出 64 位整数的精确范围：由 SQL 计算")
-        ids = self.inputs.entities["entity_id"]
-        columns: dict[str, pa.Array | pa.ChunkedArray] = {"entity_id": ids if reached is None else ids.take(reached)}
+        keys = None
         if key_start is not None:
-            keys = np.arange(rows, dtype=np.int32) if reached is None else reached.astype(np.int32)
-            columns[ROW_KEY] = pa.array(keys + np.int32(key_start))
-        packed = {index: (bitmaps[k], nulls_of) for k, (index, nulls_of)
-                  in enumerate(zip(priced.tolist(), nulls.sum(axis=0).tolist(), strict=True))}  # fmt: skip
+            keys = (np.arange(rows, dtype=np.int32) if reached is None else reached.astype(np.int32)) + np.int32(
+                key_start
+            )
+        return Computed(reached, rows, status, amount, priced, keys,
+                        packed if bitmaps else None, nulls.sum(axis=0) if bitmaps else None)  # fmt: skip
+
+    def run(self, key_start: int | None = None) -> pa.Table:
+        """The wide result: ``entity_id``, each rule's status code and amount, for the rows the document reaches;
+        where ``key_start`` is given (as ``compute``'s), the row key ``_k`` of each result beside its id."""
+        return self.table(self.compute(key_start))
+
+    def table(self, computed: Computed) -> pa.Table:
+        """The wide result of a computation with bitmaps (``run``)."""
+        assert computed.bitmaps is not None and computed.nulls is not None
+        rows = computed.rows
+        ids = self.inputs.entities["entity_id"]
+        reached = computed.reached
+        columns: dict[str, pa.Array | pa.ChunkedArray] = {"entity_id": ids if reached is None else ids.take(reached)}
+        if computed.keys is not None:
+            columns[ROW_KEY] = pa.array(computed.keys)
+        packed = {
+            index: (computed.bitmaps[k], int(computed.nulls[k])) for k, index in enumerate(computed.priced.tolist())
+        }
         for index, columns_of in enumerate(self.query.rules):
-            columns[columns_of.status] = pa.array(status[index])  # no copy
+            columns[columns_of.status] = pa.array(computed.status[index])  # no copy
             if columns_of.amount is not None:
                 # the amounts as they are behind the packed bitmap: no copy of the values (``pa.array(m, mask=…)``
                 # copied every column: 14 of the peer's 80 ms, against 6 with numpy packing the bitmaps)
                 bits, nulls_of = packed[index]
                 bitmap = pa.py_buffer(bits) if nulls_of else None
-                columns[columns_of.amount] = pa.Array.from_buffers(pa.int64(), rows, [bitmap, pa.py_buffer(amount[index])],
-                                                                   null_count=nulls_of)  # fmt: skip
+                columns[columns_of.amount] = pa.Array.from_buffers(
+                    pa.int64(), rows, [bitmap, pa.py_buffer(computed.amount[index])], null_count=nulls_of
+                )
         return pa.table(columns)
+
+
+@dataclass(frozen=True)
+class Computed:
+    """A kernel's output over the rows it reached (``reached``: their rows among the inputs', None for all)."""
+
+    reached: np.ndarray | None
+    rows: int
+    #: (rules, rows): each rule's status code and amount (``NO_AMOUNT`` where none)
+    status: np.ndarray
+    amount: np.ndarray
+    #: the rules that can have an amount (their indices)
+    priced: np.ndarray
+    #: each row's key (``_k``), where a first key was given
+    keys: np.ndarray | None
+    #: the amount columns' validity bitmaps and counts of nulls, in the order of ``priced``, where made
+    bitmaps: np.ndarray | None
+    nulls: np.ndarray | None
 
 
 def prepare(
@@ -208,21 +248,21 @@ def prepare(
 
 
 def run_all(
-    runs: dict[str, KernelRun | NoKernel], key_start: int | None = None
-) -> Iterator[tuple[str, pa.Table | NoKernel]]:  # fmt: skip
+    runs: dict[str, KernelRun | NoKernel], make: Callable[[KernelRun], T] | None = None
+) -> Iterator[tuple[str, T | pa.Table | NoKernel]]:  # fmt: skip
     """Each document's wide result, or why the kernel refused it, in the order of ``runs``: the documents run
     side by side in the threads of ``prepare``, so that one's region, ids and columns are made while another's
     kernel runs on every core (the seed base's four documents over 1,000,000 entities in slices of 250,000,
     ``bench/population.py``: the kernels' part of a run 0.40 → 0.26 s with the parts of 10,000 rows in
     ``KernelRun.run``). A result is given
     as soon as it and those before it are done, so the caller can store one while the next is computed.
-    ``key_start``: as ``KernelRun.run``'s."""
+    ``make``: what each run gives (in its thread), its wide result (``KernelRun.run``) where None."""
 
-    def result(run: KernelRun | NoKernel) -> pa.Table | NoKernel:
+    def result(run: KernelRun | NoKernel) -> T | pa.Table | NoKernel:
         if isinstance(run, NoKernel):
             return run
         try:
-            return run.run(key_start)
+            return run.run() if make is None else make(run)
         except NoKernel as exc:
             return exc
 
