@@ -295,9 +295,8 @@ class PopulationSession:
             if progress is not None:
                 progress(document)
         rules = pa.Table.from_pylist([vars(r) for r in run.rules], schema=RULES_SCHEMA)
-        con.register("_rules_arrow", rules)
-        con.execute(f"CREATE OR REPLACE TABLE {quote_ident(run.rules_table)} AS SELECT * FROM _rules_arrow")
-        con.unregister("_rules_arrow")
+        self._with_arrow("_rules_arrow", rules,
+                         f"CREATE OR REPLACE TABLE {quote_ident(run.rules_table)} AS SELECT * FROM _rules_arrow")  # fmt: skip
         return run
 
     def _store(self, run: Run, document: str, offset: int, query: DocumentQuery, relation: str) -> None:
@@ -309,22 +308,22 @@ class PopulationSession:
     def _store_rows(self, run: Run, document: str, offset: int, query: DocumentQuery, rows: KernelRows) -> None:
         """One document's results as the kernel's threads made them (``_kernel_rows``): appended to the run's
         tables as they are; the provisions of a sum beyond 64 bits made in SQL from the wide result."""
-        con = self.connection
-        con.register("_kernel_long", rows.long)
+        prov = quote_ident(run.prov)
+        self._with_arrow("_kernel_long", rows.long, f"INSERT INTO {quote_ident(run.name)} SELECT * FROM _kernel_long")
+        if rows.provisions is not None:
+            self._with_arrow("_kernel_prov", rows.provisions, f"INSERT INTO {prov} SELECT {ROW_KEY}, "
+                             f"{sql_string(document)}, provision, status, cost_fen, ceiling_fen, review_ceiling_fen "
+                             f"FROM _kernel_prov")  # fmt: skip
+        else:
+            self._with_arrow("_kernel_wide", rows.wide, provisions_sql(prov, document, query, "_kernel_wide"))
+
+    def _with_arrow(self, label: str, table: pa.Table | None, sql: str) -> None:
+        """``sql`` run with ``table`` registered as ``label`` for it alone."""
+        self.connection.register(label, table)
         try:
-            con.execute(f"INSERT INTO {quote_ident(run.name)} SELECT * FROM _kernel_long")
+            self.connection.execute(sql)
         finally:
-            con.unregister("_kernel_long")
-        label, table = ("_kernel_prov", rows.provisions) if rows.provisions is not None else ("_kernel_wide", rows.wide)
-        con.register(label, table)
-        try:
-            if rows.provisions is not None:
-                con.execute(f"INSERT INTO {quote_ident(run.prov)} SELECT {ROW_KEY}, {sql_string(document)}, provision, "
-                            f"status, cost_fen, ceiling_fen, review_ceiling_fen FROM {label}")  # fmt: skip
-            else:
-                con.execute(provisions_sql(quote_ident(run.prov), document, query, label))
-        finally:
-            con.unregister(label)
+            self.connection.unregister(label)
 
     def _insert(self, table: str, offset: int, query: DocumentQuery, relation: str) -> None:
         """One document's wide results (``relation``: a query, or a registered Arrow table, with the row key
