@@ -538,11 +538,15 @@ def kernel_amounts(status: np.ndarray, amount: np.ndarray) -> tuple[Columns, int
 def kernel_load(engine: Engine, folder: Path, facts: set[str]) -> Any:
     """The peer document's kernel over the population's files: the Parquet columns the rules read, as
     aligned arrays (every input read here, so that the evaluation times the kernel alone)."""
+    from huiqi.compile.facts import annual_over_years
     from huiqi.kernel.inputs import Inputs, read_population
     from huiqi.kernel.runner import KernelRun
 
-    entities, history, ledger = read_population(folder, facts)
-    inputs = Inputs(entities, history, engine.catalogue, YEAR, AS_OF, ledger)
+    # as huiqi simulate reads them: of the history, the assessed year's rows of the facts read at that year only
+    over_years = annual_over_years([engine.documents[DOCUMENT]], engine.catalogue)
+    tables = read_population(folder, facts, period=YEAR, over_years=over_years)
+    inputs = Inputs(tables.entities, tables.history, engine.catalogue, YEAR, AS_OF, tables.ledger,
+                    current=tables.current)  # fmt: skip
     run = KernelRun(engine, DOCUMENT, inputs, readings={}, any_jurisdiction=False)
     run.arguments()
     run.region_ok()

@@ -173,7 +173,8 @@ def kernel(
     alone, slice after slice, for the ratio of loading and reading to the evaluation."""
     import gc
 
-    from huiqi.kernel.inputs import Inputs, NoKernel, read_ahead, read_keyed, slices
+    from huiqi.compile.facts import annual_over_years
+    from huiqi.kernel.inputs import Inputs, NoKernel, Tables, read_ahead, read_keyed, slices
     from huiqi.kernel.runner import available, prepare, run_all
     from huiqi.population.session import KERNEL_SLICE
 
@@ -185,23 +186,30 @@ def kernel(
                  lambda: DuckDBRunner(engine, con).load_parquet(folder, facts=facts, copy_entities=False), args.n)  # fmt: skip
     ranges = slices(folder, KERNEL_SLICE)
     cursor = con.cursor()  # the reader thread's own connection, as huiqi simulate's
+    # as huiqi simulate reads them: of the history, the assessed year's rows of the facts read at that year only
+    over_years = annual_over_years((engine.documents[d] for d in documents), engine.catalogue)
+
+    def read(connection: duckdb.DuckDBPyConnection, rows: tuple[int, int]) -> Tables:
+        return read_keyed(connection, folder, facts, rows, period=PERIOD, over_years=over_years)
+
     whole_times, read_times, waited_times, prepared_times, kernel_times = [], [], [], [], []
     refused: dict[str, str] = {}
     for _ in range(args.repeat + 1):
         start = time.perf_counter()
         for rows in ranges:
-            read_keyed(con, folder, facts, rows)
+            read(con, rows)
         read_times.append(time.perf_counter() - start)
         gc.collect()
         waited = prepared = ran = 0.0
         denominators: dict[str, int] = {}
         begun = time.perf_counter()
-        tables = read_ahead(lambda rows: read_keyed(cursor, folder, facts, rows), ranges)
+        tables = read_ahead(lambda rows: read(cursor, rows), ranges)
         for _rows in ranges:
             start = time.perf_counter()
-            entities, history, ledger = next(tables)
+            entities, history, ledger, current = next(tables)
             middle = time.perf_counter()
-            inputs = Inputs(entities, history, engine.catalogue, PERIOD, AS_OF, ledger, denominators=denominators)
+            inputs = Inputs(entities, history, engine.catalogue, PERIOD, AS_OF, ledger, denominators=denominators,
+                            current=current)  # fmt: skip
             runs = prepare(engine, documents, inputs, readings={}, any_jurisdiction=False)
             end = time.perf_counter()
             for document, result in run_all(runs):
@@ -211,7 +219,7 @@ def kernel(
             prepared += end - middle
             ran += time.perf_counter() - end
             denominators = inputs.dens
-            del inputs, runs, entities, history, ledger
+            del inputs, runs, entities, history, ledger, current
         whole_times.append(time.perf_counter() - begun)
         waited_times.append(waited)
         prepared_times.append(prepared)

@@ -25,7 +25,10 @@ from .test_case_parity import BATCHES, ENGINE
 pytestmark = pytest.mark.skipif(not runner.available(), reason="numba is not installed")
 
 
-def test_the_kernel_matches_the_scalar_engine_on_every_case_it_compiles() -> None:
+@pytest.mark.parametrize("split", [True, False], ids=["assessed-year-apart", "whole-history"])
+def test_the_kernel_matches_the_scalar_engine_on_every_case_it_compiles(split: bool) -> None:
+    """Both ways of reading the history: the annual facts no rule reads at another year from the assessed year's
+    rows apart (as ``huiqi simulate`` reads them), and every fact from the whole history."""
     ran: Counter[str] = Counter()
     refused: list[str] = []
 
@@ -34,7 +37,7 @@ def test_the_kernel_matches_the_scalar_engine_on_every_case_it_compiles() -> Non
     ) -> tuple[DocumentQuery, list[dict[str, Any]]]:
         query, table = runner.evaluate(ENGINE, batch.document, entities, history, ledger, period=batch.period,
                                        as_of=batch.as_of, readings=dict(batch.readings),
-                                       any_jurisdiction=batch.any_jurisdiction)  # fmt: skip
+                                       any_jurisdiction=batch.any_jurisdiction, split=split)  # fmt: skip
         ran[batch.document] += 1
         return query, table.to_pylist()
 
@@ -97,7 +100,7 @@ def test_a_registry_is_read_a_slice_of_entities_at_a_time(tmp_path: Any) -> None
     assert slices(tmp_path, 7) == [(0, 7), (7, 14), (14, 21), (21, 28), (28, 35), (35, 42), (42, 49), (49, 50)]
     whole = read_population(tmp_path)
     for start, stop in slices(tmp_path, 7):
-        entities, history, ledger = read_population(tmp_path, rows=(start, stop))
+        entities, history, ledger, _ = read_population(tmp_path, rows=(start, stop))
         assert entities["entity_id"].to_pylist() == ids[start:stop]
         for part, table in ((history, whole[1]), (ledger, whole[2])):
             expected = [
@@ -117,7 +120,7 @@ def test_a_registry_is_read_a_slice_of_entities_at_a_time(tmp_path: Any) -> None
     for rows in slices(tmp_path, 7):
         direct, keyed = read_population(tmp_path, rows=rows), read_keyed(con, tmp_path, None, rows)
         assert keyed[0].to_pylist() == direct[0].to_pylist()
-        for mine, theirs in zip(keyed[1:], direct[1:], strict=True):
+        for mine, theirs in zip(keyed[1:3], direct[1:3], strict=True):
             names = theirs.column_names
             assert sorted(mine.select(names).to_pylist(), key=repr) == sorted(theirs.to_pylist(), key=repr)
     con.close()

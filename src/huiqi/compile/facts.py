@@ -18,7 +18,7 @@ from collections.abc import Iterable
 
 from huiqi.engine.ruleset import CompiledDocument
 from huiqi.facts.catalogue import Catalogue, Period
-from huiqi.policy.base import facts_used
+from huiqi.policy.base import facts_over_years, facts_used
 
 #: facts the compiled queries read without a document naming them: the year of founding decides the largest
 #: revenue before a year the entity did not exist (``max_before``, ``first_reached``)
@@ -34,6 +34,18 @@ def facts_read(documents: Iterable[CompiledDocument], catalogue: Catalogue) -> s
         for rule in document.rules:
             found.update(facts_used(rule.rule, scope))
     return found
+
+
+def annual_over_years(documents: Iterable[CompiledDocument], catalogue: Catalogue) -> set[str]:
+    """The annual facts the documents' rules can read at a year other than the assessed one, under any reading
+    (``huiqi.policy.base.facts_over_years``): of the history, every other annual fact is needed at the assessed
+    year only."""
+    found: set[str] = set()
+    for document in documents:
+        scope = document.loaded.scope
+        for rule in document.rules:
+            found.update(facts_over_years(rule.rule, scope))
+    return {key for key in found if key in catalogue and catalogue[key].period is Period.ANNUAL}
 
 
 def split_facts(facts: Iterable[str], catalogue: Catalogue) -> tuple[set[str], set[str]]:

@@ -31,7 +31,7 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 import duckdb
 import numpy as np
@@ -63,6 +63,20 @@ Selection = list[tuple[np.ndarray | None, np.ndarray | None, int, int]]
 
 #: the column of ``history`` and ``ledger`` holding each row's entity: its row in ``entities``
 ROW = "_row"
+#: the two history tables of ``Inputs``: every year's rows, and the assessed year's (``Inputs.current``)
+HISTORY, CURRENT = "history", "current"
+
+
+class Tables(NamedTuple):
+    """A population's tables as the kernel reads them (``read_population``, ``read_keyed``): the entities, their
+    history (every year's rows; where ``current`` is given, only of the annual facts read at other years) and
+    ledger, each history and ledger row keyed by its entity's row (``_row``), and the assessed year's history
+    rows of the annual facts read at that year only (None: none apart)."""
+
+    entities: pa.Table
+    history: pa.Table
+    ledger: pa.Table
+    current: pa.Table | None = None
 
 
 def keyed(entities: pa.Table, table: pa.Table) -> pa.Table:
@@ -93,9 +107,13 @@ class Inputs:
     #: the denominators an earlier slice of the same population read its numbers over: each number is read over
     #: at least its denominator there, so that the kernel compiled for that slice serves this one
     denominators: dict[str, int] = field(default_factory=dict)
+    #: the assessed year's rows of the history, with the annual facts read at that year only (``Tables.current``,
+    #: keyed as ``history``); ``history`` then holds every year's rows of the others. None: ``history`` holds
+    #: every annual fact
+    current: pa.Table | None = None
     arrays: dict[Spec, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
     dens: dict[str, int] = field(default_factory=dict)
-    _years: dict[int, pa.Array] = field(default_factory=dict)
+    _years: dict[tuple[str, int], pa.Array] = field(default_factory=dict)
     #: aligned columns and flattened lists, by (fact, year offset): a column compared with several constants
     #: (``'ITSS' in certifications_obtained``, ``'CMMI3' in …``) is aligned and flattened once
     _columns: dict[tuple[str, int], pa.Array] = field(default_factory=dict)
@@ -105,18 +123,24 @@ class Inputs:
         self.history = keyed(self.entities, self.history)
         if self.ledger is not None:
             self.ledger = keyed(self.entities, self.ledger)
-        self._history_rows = _ints(self.history[ROW])
-        self._history_years = _ints(self.history["year"])
+        if self.current is not None:
+            self.current = keyed(self.entities, self.current)
+        #: each history table's rows: their entities and years (``HISTORY``: every year; ``CURRENT``: the assessed
+        #: year's rows of ``current``)
+        self._keys = {HISTORY: (_ints(self.history[ROW]), _ints(self.history["year"]))}
+        if self.current is not None:
+            self._keys[CURRENT] = (_ints(self.current[ROW]), _ints(self.current["year"]))
+        self._history_years = self._keys[HISTORY][1]
         self._series_start: int | None = None
         #: the history's text and list columns in one chunk each, made on request (``_align`` takes a year's
         #: rows from them; numbers, money, yes/no and dates are read chunk by chunk by ``_numbers_of``)
-        self._history_columns: dict[str, pa.Array] = {}
+        self._history_columns: dict[tuple[str, str], pa.Array] = {}
         #: aligned text columns as codes: (per row the text's index, -1 for none; the texts; known)
         self._codes: dict[tuple[str, int], tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
         self._lists_known: dict[tuple[str, int, bool], np.ndarray] = {}
-        self._positions_of: dict[int, tuple[np.ndarray, np.ndarray]] = {}
-        #: for each year of the history and chunk layout, which rows of each chunk go to which entities
-        self._selections: dict[tuple[int, ...], Selection] = {}
+        self._positions_of: dict[tuple[str, int], tuple[np.ndarray, np.ndarray]] = {}
+        #: for each history table, year and chunk layout, which rows of each chunk go to which entities
+        self._selections: dict[tuple[str, int, tuple[int, ...]], Selection] = {}
         #: every ledger aggregate is known: one array, read by every rule
         self._always = np.ones(self.rows, dtype=np.bool_)
         self._ledger_columns = None if self.ledger is None else (
@@ -168,49 +192,68 @@ class Inputs:
         if key in ("region", "entity_type"):  # the entities' own columns, not facts of the catalogue
             return _combined(self.entities[key])
         fact = self.catalogue[key]
-        table = self.history if fact.period is Period.ANNUAL else self.entities
-        if key not in table.column_names:  # a fact the registry does not hold: unknown for every entity
-            return pa.nulls(self.rows, type=arrow_type(fact))
         if fact.period is Period.ANNUAL:
-            return self._history_column(key).take(self._year(self.period + offset))
-        return _combined(table[key])
+            source = self._holder(key, offset)
+            if source is None:  # a fact the registry does not hold: unknown for every entity
+                return pa.nulls(self.rows, type=arrow_type(fact))
+            return self._history_column(source, key).take(self._year(source, self.period + offset))
+        if key not in self.entities.column_names:
+            return pa.nulls(self.rows, type=arrow_type(fact))
+        return _combined(self.entities[key])
 
-    def _history_column(self, key: str) -> pa.Array:
-        return self._once(self._history_columns, key, lambda: _combined(self.history[key]))
+    def _holder(self, key: str, offset: int) -> str | None:
+        """Which history table holds an annual fact (``HISTORY`` or ``CURRENT``), None where neither does. A fact
+        read at the assessed year only (``current``) asked for at another year — a rule the split of the history
+        (``annual_over_years``) did not foresee — is left to SQL, never read as unknown."""
+        if self.current is not None and key in self.current.column_names:
+            if offset:
+                raise NoKernel(f"历史事实 {key} 只读取了评估年度（{self.period}）的行：由 SQL 计算")
+            return CURRENT
+        return HISTORY if key in self.history.column_names else None
 
-    def _positions(self, year: int) -> tuple[np.ndarray, np.ndarray]:
-        """Per entity, the position of its history row of ``year`` (0 where it has none) and whether it has one."""
+    def _table(self, source: str) -> pa.Table:
+        table = self.current if source == CURRENT else self.history
+        assert table is not None
+        return table
+
+    def _history_column(self, source: str, key: str) -> pa.Array:
+        return self._once(self._history_columns, (source, key), lambda: _combined(self._table(source)[key]))
+
+    def _positions(self, source: str, year: int) -> tuple[np.ndarray, np.ndarray]:
+        """Per entity, the position of its row of ``year`` in a history table (0 where it has none) and whether it
+        has one."""
         from . import decode
 
         def positions() -> tuple[np.ndarray, np.ndarray]:
             where = np.zeros(self.rows, dtype=np.int64)
             found = np.zeros(self.rows, dtype=np.bool_)
-            decode.positions(self._history_rows, self._history_years, year, found, where)
+            decode.positions(*self._keys[source], year, found, where)
             return where, found
 
-        return self._once(self._positions_of, year, positions)
+        return self._once(self._positions_of, (source, year), positions)
 
-    def _year(self, year: int) -> pa.Array:
-        """Per entity, the position of its history row of ``year`` (null: none)."""
+    def _year(self, source: str, year: int) -> pa.Array:
+        """Per entity, the position of its row of ``year`` in a history table (null: none)."""
 
         def positions() -> pa.Array:
-            where, found = self._positions(year)
+            where, found = self._positions(source, year)
             return pa.array(where, mask=~found)
 
-        return self._once(self._years, year, positions)
+        return self._once(self._years, (source, year), positions)
 
     def _numbers_of(self, key: str, offset: int = 0, *, lowest: bool = True) -> tuple[np.ndarray, np.ndarray, int]:
         """A number, money, yes/no or date fact aligned to the entities, as (numerators, known, denominator),
         read from the Arrow buffers of the entities or of the year's history rows without an intermediate
         column; numbers over the smallest exact power of ten (``lowest``), else over their column's scale."""
         fact = self.catalogue[key]
-        table = self.history if fact.period is Period.ANNUAL else self.entities
-        if key not in table.column_names or table.num_rows == 0:
+        source = self._holder(key, offset) if fact.period is Period.ANNUAL else None
+        table = self.entities if fact.period is not Period.ANNUAL else None if source is None else self._table(source)
+        if table is None or key not in table.column_names or table.num_rows == 0:
             return np.zeros(self.rows, dtype=np.int64), np.zeros(self.rows, dtype=np.bool_), 1
         column = table[key]
         chunks = column.chunks if isinstance(column, pa.ChunkedArray) else [column]
-        if fact.period is Period.ANNUAL:
-            selection = self._history_selection(self.period + offset, chunks)
+        if source is not None:
+            selection = self._history_selection(source, self.period + offset, chunks)
         else:
             selection = self._entity_selection(chunks)
         return _decode(chunks, selection, self.rows, key, fact.type, lowest=lowest)
@@ -220,12 +263,12 @@ class Inputs:
         starts = np.cumsum([0, *(len(chunk) for chunk in chunks)]).tolist()
         return [(None, None, a, b - a) for a, b in itertools.pairwise(starts)]
 
-    def _history_selection(self, year: int, chunks: list[pa.Array]) -> Selection:
-        """For each chunk of a history column, the entities whose row of ``year`` it holds and where."""
+    def _history_selection(self, source: str, year: int, chunks: list[pa.Array]) -> Selection:
+        """For each chunk of a column of a history table, the entities whose row of ``year`` it holds and where."""
         from . import decode
 
         def selection() -> Selection:
-            where, found = self._positions(year)
+            where, found = self._positions(source, year)
             starts = np.cumsum([0, *(len(chunk) for chunk in chunks)]).astype(np.int64)
             count = int(found.sum())
             targets, sources = np.empty(count, dtype=np.int64), np.empty(count, dtype=np.int64)
@@ -233,7 +276,7 @@ class Inputs:
             decode.by_chunk(where, found, starts, targets, sources, bounds)
             return [(targets[a:b], sources[a:b], 0, b - a) for a, b in itertools.pairwise(bounds.tolist())]
 
-        return self._once(self._selections, (year, *(len(chunk) for chunk in chunks)), selection)
+        return self._once(self._selections, (source, year, tuple(len(chunk) for chunk in chunks)), selection)
 
     def _text_codes(self, key: str, offset: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """A text column (or a list column's items) as each value's index among its distinct texts, -1 for a
@@ -339,7 +382,7 @@ class Inputs:
 
         values = np.full(self.rows, np.iinfo(np.int64).min, dtype=np.int64)
         den = 1
-        if key in self.history.column_names and self.history.num_rows:
+        if self._holder(key, -1) is not None and self.history.num_rows:
             seen = np.zeros(self.rows, dtype=np.bool_)
             # year by year, each over its column's scale (np.maximum.at over the rows took ten times as long)
             for year in range(int(self._history_years.min()), self.period):
@@ -563,49 +606,92 @@ def read_ahead(read: Callable[[tuple[int, int]], T], ranges: list[tuple[int, int
 
 
 def read_population(
-    folder: Path, facts: Iterable[str] | None = None, rows: tuple[int, int] | None = None
-) -> tuple[pa.Table, pa.Table, pa.Table]:
+    folder: Path, facts: Iterable[str] | None = None, rows: tuple[int, int] | None = None, *,
+    period: int | None = None, over_years: Iterable[str] = (),
+) -> Tables:  # fmt: skip
     """The entities, history and ledger of a population folder as Arrow tables, only the columns of ``facts``
     (with the structural ones) where given: what the kernel reads, without a database of its own. DuckDB joins
     the history and the ledger to the entities' rows in the file (the row key ``_row``) as it reads them.
 
     ``rows``: only the entities of rows ``start`` to ``stop`` of the file, with their history and ledger,
-    ``_row`` counted from ``start`` (``slices``)."""
+    ``_row`` counted from ``start`` (``slices``). ``period``: the assessed year; the history's annual facts not
+    in ``over_years`` (those read at that year only: ``huiqi.compile.facts.annual_over_years``) are read from
+    that year's rows alone, into ``current``."""
     paths = {name: folder / f"{name}.parquet" for name in ("entities", "history", "ledger")}
     facts = None if facts is None else set(facts)
     entities = read_entities(folder, facts, rows)
     # each entity's row as read (the file's order, from the slice's first), joined by id: not DuckDB's
     # ``file_row_number``, which a file with a column of that name refuses
     numbered = pa.table({"entity_id": entities["entity_id"], ROW: np.arange(entities.num_rows, dtype=np.int64)})
+    history = [c for c in _columns(paths["history"], facts, ("year",)) if c != "entity_id"]
+    ledger = [c for c in _columns(paths["ledger"], facts, ("rule", "period", "amount_fen", "tier")) if c != "entity_id"]
+    every, current = _history_split(history, period, over_years)
     con = duckdb.connect()
     try:
         con.register("_numbered", numbered)
-        tables = []
-        for name, structural in (("history", ("year",)), ("ledger", ("rule", "period", "amount_fen", "tier"))):
+
+        def read(name: str, columns: list[str], where: str = "") -> pa.Table:
             # the columns are the file's own names, the path a bound parameter
-            kept = ", ".join(f't."{c}"' for c in _columns(paths[name], facts, structural) if c != "entity_id")
-            query = f"SELECT e.{ROW}, {kept} FROM read_parquet(?) t JOIN _numbered e USING (entity_id)"  # noqa: S608
-            tables.append(con.sql(query, params=[str(paths[name])]).to_arrow_table())
+            kept = ", ".join(f't."{c}"' for c in columns)
+            query = f"SELECT e.{ROW}, {kept} FROM read_parquet(?) t JOIN _numbered e USING (entity_id) {where}"  # noqa: S608
+            return con.sql(query, params=[str(paths[name])]).to_arrow_table()
+
+        return Tables(entities, read("history", every), read("ledger", ledger),
+                      None if current is None else read("history", current, f"WHERE t.year = {period}"))  # fmt: skip
     finally:
         con.close()
-    return entities, tables[0], tables[1]
 
 
 def read_keyed(
-    connection: duckdb.DuckDBPyConnection, folder: Path, facts: Iterable[str] | None, rows: tuple[int, int]
-) -> tuple[pa.Table, pa.Table, pa.Table]:
+    connection: duckdb.DuckDBPyConnection, folder: Path, facts: Iterable[str] | None, rows: tuple[int, int], *,
+    period: int | None = None, over_years: Iterable[str] = (),
+) -> Tables:  # fmt: skip
     """As ``read_population`` for rows ``start`` to ``stop``, the history and ledger taken from the keyed tables
     a DuckDB runner loaded on ``connection`` (``DuckDBRunner.load_parquet``: ``history`` and ``ledger`` keyed by
     their entity's row in the file — unless the entities file has a column of its own named ``file_row_number``),
     so that a slice reads its own rows of them and not the files again."""
     start, stop = int(rows[0]), int(rows[1])
     key = f'"{ROW_KEY}"'
-    history, ledger = (
-        connection.sql(f"SELECT CAST({key} - {start} AS BIGINT) AS {ROW}, * EXCLUDE ({key}) FROM {name} "  # noqa: S608
-                       f"WHERE {key} >= {start} AND {key} < {stop}").to_arrow_table()
-        for name in ("history", "ledger")
-    )  # fmt: skip
-    return read_entities(folder, facts, rows), history, ledger
+    history = [c for c in connection.sql("SELECT * FROM history LIMIT 0").columns if c != ROW_KEY]
+    every, current = _history_split(history, period, over_years)
+
+    def read(name: str, columns: str, where: str = "") -> pa.Table:
+        return connection.sql(f"SELECT CAST({key} - {start} AS BIGINT) AS {ROW}, {columns} FROM {name} "  # noqa: S608
+                              f"WHERE {key} >= {start} AND {key} < {stop} {where}").to_arrow_table()  # fmt: skip
+
+    def names(columns: list[str]) -> str:
+        return ", ".join(f'"{c}"' for c in columns)
+
+    return Tables(read_entities(folder, facts, rows), read("history", names(every)),
+                  read("ledger", f"* EXCLUDE ({key})"),
+                  None if current is None else read("history", names(current), f"AND year = {period}"))  # fmt: skip
+
+
+def split_history(history: pa.Table, period: int, over_years: Iterable[str]) -> tuple[pa.Table, pa.Table | None]:
+    """A history table in memory split as ``read_keyed`` reads one: every year's rows of the annual facts in
+    ``over_years``, and the assessed year's rows of the others (``Tables.current``; None: nothing to split), each
+    with the history's keys (``_row``, ``entity_id``) and years."""
+    keys = [c for c in (ROW, "entity_id") if c in history.column_names]
+    every, current = _history_split([c for c in history.column_names if c not in keys], period, over_years)
+    if current is None:
+        return history, None
+    this_year = history.filter(pc.equal(history["year"], period))
+    return history.select(keys + every), this_year.select(keys + current)
+
+
+def _history_split(
+    columns: list[str], period: int | None, over_years: Iterable[str]
+) -> tuple[list[str], list[str] | None]:  # fmt: skip
+    """The history columns to read over every year and those to read at the assessed year only (None: no split,
+    where ``period`` is None or every fact is read over the years). Reading a year's rows instead of five took
+    the seed base's history at 1,000,000 × 5 years from 0.27–0.33 to 0.15–0.17 s (docs/population.md, "Issue
+    13, twelfth round")."""
+    if period is None:
+        return columns, None
+    wanted = set(over_years)
+    every = [c for c in columns if c == "year" or c in wanted]
+    current = [c for c in columns if c == "year" or c not in wanted]
+    return (every, current) if len(current) > 1 else (columns, None)
 
 
 def read_entities(folder: Path, facts: Iterable[str] | None = None, rows: tuple[int, int] | None = None) -> pa.Table:

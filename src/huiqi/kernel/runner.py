@@ -26,11 +26,12 @@ import numpy as np
 import pyarrow as pa
 
 from huiqi.compile.document import DocumentQuery, RuleColumns
+from huiqi.compile.facts import annual_over_years
 from huiqi.compile.tables import ROW_KEY
 from huiqi.engine.evaluate import Engine
 
 from .codegen import NO_AMOUNT, KernelSource, generate
-from .inputs import Inputs, NoKernel
+from .inputs import Inputs, NoKernel, split_history
 
 EPOCH = dt.date(1970, 1, 1)
 T = TypeVar("T")
@@ -275,10 +276,17 @@ def run_all(
 def evaluate(
     engine: Engine, document: str, entities: pa.Table, history: pa.Table, ledger: pa.Table, *, period: int,
     as_of: dt.date, readings: dict[str, str] | None = None, any_jurisdiction: bool = False, quarter: int | None = None,
+    split: bool = True,
 ) -> tuple[DocumentQuery, pa.Table]:  # fmt: skip
     """One document over Arrow tables: its columns and wide result, as ``DuckDBRunner.evaluate``; ``NoKernel``
-    when the kernel does not compile it."""
-    inputs = Inputs(entities, history, engine.catalogue, period, as_of, ledger)
+    when the kernel does not compile it. ``split``: the history's annual facts that no rule of the document reads
+    at another year are read from the assessed year's rows apart, as ``huiqi simulate`` reads them
+    (``split_history``); else every one from the whole history."""
+    current = None
+    if split:
+        over_years = annual_over_years([engine.documents[document]], engine.catalogue)
+        history, current = split_history(history, period, over_years)
+    inputs = Inputs(entities, history, engine.catalogue, period, as_of, ledger, current=current)
     run = KernelRun(engine, document, inputs, readings=readings or {},
                     any_jurisdiction=any_jurisdiction, quarter=quarter)  # fmt: skip
     return run.query, run.run()

@@ -20,7 +20,7 @@ from pydantic import ValidationError
 from huiqi.errors import ExpressionError, HuiqiError, PolicyError
 from huiqi.expr import ast
 from huiqi.expr.ast import Type
-from huiqi.expr.check import infer
+from huiqi.expr.check import HISTORY_FUNCTIONS, infer
 from huiqi.expr.parser import parse
 from huiqi.facts.catalogue import ENTITY_LABELS, Catalogue
 from huiqi.locations import default_policies_dir as default_policies_dir  # re-exported: its old home
@@ -570,6 +570,37 @@ def _check_entities(
 
 def facts_used(rule: Rule, scope: DocumentScope) -> list[str]:
     """The catalogue facts a rule's expressions read, directly or through definitions and readings."""
+    pending: list[str] = [rule.benefit.items] if rule.benefit.items else []
+    for tree in _rule_trees(rule):
+        pending.extend(ast.names(tree))
+    return _facts_reached(pending, scope)
+
+
+def facts_over_years(rule: Rule, scope: DocumentScope) -> list[str]:
+    """The catalogue facts a rule can read at a year other than the assessed one: those under the first argument
+    of a history function (``at``, ``max_before``, ``sum_years`` …), in the rule's own expressions or in the
+    definitions and readings it reaches. Every other annual fact is read at the assessed year only (the compiled
+    kernel reads only that year's history rows of them: ``huiqi.kernel.inputs.read_keyed``)."""
+    found: list[str] = []
+    walked: set[str] = set()
+    stack: list[ast.Node] = list(_rule_trees(rule))
+    while stack:
+        node = stack.pop()
+        if isinstance(node, ast.Call) and node.func in HISTORY_FUNCTIONS and node.args:
+            found.extend(_facts_reached(ast.names(node.args[0]), scope))
+        elif isinstance(node, ast.Name) and node.id not in walked:
+            walked.add(node.id)  # a definition or reading may hold a history function of its own
+            if node.id in scope.definitions:
+                stack.append(scope.definitions[node.id])
+            elif node.id in scope.reading_names:
+                stack.extend(scope.reading_names[node.id][1].values())
+        stack.extend(ast.children(node))
+    return list(dict.fromkeys(found))
+
+
+def _rule_trees(rule: Rule) -> list[ast.Node]:
+    """Every expression of a rule parsed: conditions, benefit figures, tiers, steps, items, caps, instalments
+    (an expression that does not parse is left out: the expression checks report it)."""
     texts = [*condition_texts(rule.conditions)]
     for instalment in rule.instalments:
         texts += condition_texts(instalment.conditions)
@@ -584,12 +615,18 @@ def facts_used(rule: Rule, scope: DocumentScope) -> list[str]:
     texts += condition_texts(benefit.where)
     for item_cap in benefit.item_caps or []:
         texts += [str(item_cap.amount), *condition_texts(item_cap.when)]
-    pending: list[str] = [benefit.items] if benefit.items else []
+    trees: list[ast.Node] = []
     for text in texts:
         try:
-            pending.extend(ast.names(parse(text)))
+            trees.append(parse(text))
         except ExpressionError:
             continue  # reported by the expression checks
+    return trees
+
+
+def _facts_reached(names: list[str], scope: DocumentScope) -> list[str]:
+    """The catalogue facts among ``names`` and those the definitions and readings among them read, in order."""
+    pending = list(names)
     seen: set[str] = set()
     found: list[str] = []
     while pending:

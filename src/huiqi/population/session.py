@@ -28,17 +28,21 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import duckdb
 import pyarrow as pa
 
 from huiqi.compile.document import CODE_STATUS, STATUS_CODES, DocumentQuery, RuleColumns
 from huiqi.compile.duckdb_runner import DuckDBRunner, PopulationError
+from huiqi.compile.facts import annual_over_years
 from huiqi.compile.sql import quote_ident, sql_string
 from huiqi.compile.tables import ROW_KEY
 from huiqi.engine.evaluate import Engine
 from huiqi.engine.results import Status
+
+if TYPE_CHECKING:
+    from huiqi.kernel.inputs import Tables
 
 ELIGIBLE = STATUS_CODES[Status.ELIGIBLE]
 REVIEW = STATUS_CODES[Status.NEEDS_REVIEW]
@@ -158,8 +162,9 @@ class PopulationSession:
         #: the compiled kernel (``huiqi.kernel``): its tables (read from the files on first use), its inputs per
         #: assessed year and date, and what it said of each document it left to SQL
         self.kernel = kernel
-        self._kernel_tables: Any = None
-        self._kernel_inputs: dict[tuple[int, dt.date], Any] = {}
+        #: the kernel's tables of a registry read whole, by assessed year and the annual facts read over the years
+        self._kernel_tables: dict[tuple[int, frozenset[str]], Any] = {}
+        self._kernel_inputs: dict[tuple[int, dt.date, frozenset[str]], Any] = {}
         #: entities per slice of the kernel path (``_run_kernels``)
         self.kernel_slice = kernel_slice
         self._facts = None if facts is None else set(facts)
@@ -363,11 +368,14 @@ class PopulationSession:
         # a registry of several slices: the next slice is read, on a cursor of its own, while this one runs
         cursor = self.connection.cursor() if len(ranges) > 1 else None
         keyed = self._keyed()
+        # of the history, only the assessed year's rows of the annual facts no rule reads at another year
+        over_years = frozenset(annual_over_years((engine.documents[d] for d in pending), engine.catalogue))
         try:
             tables: Iterable[Any] = [None] if cursor is None else read_ahead(
-                lambda rows: self._kernel_read(rows, cursor, keyed=keyed), ranges)  # fmt: skip
+                lambda rows: self._kernel_read(rows, cursor, keyed=keyed, period=scenario.period,
+                                               over_years=over_years), ranges)  # fmt: skip
             for number, (rows, read) in enumerate(zip(ranges, tables, strict=True)):
-                inputs = self._kernel_inputs_of(engine, scenario, rows, denominators, read)
+                inputs = self._kernel_inputs_of(engine, scenario, rows, denominators, read, over_years)
                 runs = prepare(engine, pending, inputs, readings=dict(scenario.readings),
                                any_jurisdiction=scenario.any_jurisdiction, quarter=scenario.quarter)  # fmt: skip
                 # where the loaded tables are keyed by the row in the file, each result's row key is its row in the
@@ -410,25 +418,27 @@ class PopulationSession:
 
     def _kernel_inputs_of(
         self, engine: Engine, scenario: Scenario, rows: tuple[int, int], denominators: dict[str, int],
-        tables: tuple[pa.Table, pa.Table, pa.Table] | None,
+        tables: Tables | None, over_years: frozenset[str],
     ) -> Any:  # fmt: skip
         """The kernel's inputs of one slice: over ``tables``, the slice of a larger registry read for this run
-        only; where None (the slice is the whole registry), its tables are read once and its inputs kept per
-        assessed year and date (a reform's second run of the same scenario reuses them)."""
+        only; where None (the slice is the whole registry), its tables are read once per assessed year and set of
+        annual facts read over the years, and its inputs kept per assessed year, evaluation date and that set (a
+        reform's second run of the same scenario reuses them)."""
         from huiqi.kernel.inputs import Inputs
 
-        def make(tables: tuple[pa.Table, pa.Table, pa.Table]) -> Inputs:
-            entities, history, ledger = tables
-            return Inputs(entities, history, engine.catalogue, scenario.period, scenario.as_of, ledger,
-                          denominators=denominators)  # fmt: skip
+        def make(tables: Tables) -> Inputs:
+            return Inputs(tables.entities, tables.history, engine.catalogue, scenario.period, scenario.as_of,
+                          tables.ledger, denominators=denominators, current=tables.current)  # fmt: skip
 
         if tables is not None:
             return make(tables)
-        key = (scenario.period, scenario.as_of)
+        read = (scenario.period, over_years)
+        key = (scenario.period, scenario.as_of, over_years)
         if key not in self._kernel_inputs:
-            if self._kernel_tables is None:
-                self._kernel_tables = self._kernel_read(rows, self.connection, keyed=self._keyed())
-            self._kernel_inputs[key] = make(self._kernel_tables)
+            if read not in self._kernel_tables:
+                self._kernel_tables[read] = self._kernel_read(rows, self.connection, keyed=self._keyed(),
+                                                              period=scenario.period, over_years=over_years)  # fmt: skip
+            self._kernel_inputs[key] = make(self._kernel_tables[read])
         return self._kernel_inputs[key]
 
     def _keyed(self) -> bool:
@@ -436,18 +446,20 @@ class PopulationSession:
         return "file_row_number" not in self.columns("entities")
 
     def _kernel_read(
-        self, rows: tuple[int, int], connection: duckdb.DuckDBPyConnection, *, keyed: bool
-    ) -> tuple[pa.Table, pa.Table, pa.Table]:  # fmt: skip
+        self, rows: tuple[int, int], connection: duckdb.DuckDBPyConnection, *, keyed: bool, period: int,
+        over_years: frozenset[str],
+    ) -> Tables:  # fmt: skip
         """The kernel's tables of entities ``start`` to ``stop`` (rows of the file): the entities from their file,
         their history and ledger from the keyed tables the session loaded (``_row`` counted from ``start``), read
         on ``connection`` (the session's, or a cursor of it for a reader in another thread), so that a slice reads
-        its own rows of them and nothing else. Not ``keyed`` (an entities file with a column of its own named
+        its own rows of them and nothing else; of the history, the annual facts not in ``over_years`` only at the
+        assessed year ``period``. Not ``keyed`` (an entities file with a column of its own named
         ``file_row_number`` was keyed in an order of DuckDB's choosing): the tables are joined again by id."""
         from huiqi.kernel.inputs import read_keyed, read_population
 
         if not keyed:
-            return read_population(self.folder, self._facts, rows)
-        return read_keyed(connection, self.folder, self._facts, rows)
+            return read_population(self.folder, self._facts, rows, period=period, over_years=over_years)
+        return read_keyed(connection, self.folder, self._facts, rows, period=period, over_years=over_years)
 
     def _results(self, sql: str, label: str) -> str:
         """The relation of one document's wide results, with the row key ``_k``: the query itself on DuckDB; on
