@@ -169,10 +169,20 @@ def divisible(values: np.ndarray, divisor: int) -> bool:
 
 
 @_compiled
-def mark(rows: np.ndarray, hits: np.ndarray, values: np.ndarray) -> None:
-    """``values[rows[j]] = True`` for every item ``j`` that is a hit: a list holds the text."""
-    for j in range(len(rows)):
-        if hits[j]:
+def pick(table: np.ndarray, codes: np.ndarray, out: np.ndarray) -> None:
+    """``out[j] = table[codes[j]]``, False where the code is -1 (a null): whether each text is one of those
+    wanted, from its dictionary code, in one pass (numpy's indexing first widens the codes to 64 bits)."""
+    for j in range(len(codes)):
+        code = codes[j]
+        out[j] = code >= 0 and table[code]
+
+
+@_compiled
+def mark(rows: np.ndarray, table: np.ndarray, codes: np.ndarray, values: np.ndarray) -> None:
+    """``values[rows[j]] = True`` for every item ``j`` whose code is a hit in ``table``: a list holds the text."""
+    for j in range(len(codes)):
+        code = codes[j]
+        if code >= 0 and table[code]:
             values[rows[j]] = True
 
 
