@@ -141,6 +141,25 @@ def by_chunk(
 
 
 @_compiled
+def year_rows(
+    entity_rows: np.ndarray, years: np.ndarray, first_year: int, count: int, entities: int, start: int, stop: int,
+    targets: np.ndarray, sources: np.ndarray,
+) -> int:  # fmt: skip
+    """For rows ``start`` to ``stop`` of a history table (a chunk of its columns): those of the ``count`` years
+    from ``first_year``, each as its place in a (years × entities) block (``targets``) and its row in the chunk
+    (``sources``), in the table's order (of two rows of one entity and year the later is read last, as
+    ``positions`` keeps it); how many there are."""
+    n = 0
+    for row in range(start, stop):
+        year = years[row] - first_year
+        if 0 <= year < count:
+            targets[n] = year * entities + entity_rows[row]
+            sources[n] = row - start
+            n += 1
+    return n
+
+
+@_compiled
 def positions(entity_rows: np.ndarray, years: np.ndarray, year: int, found: np.ndarray, where: np.ndarray) -> None:
     """Per entity, the position of its history row of ``year`` (``where``) and whether it has one."""
     for row in range(len(years)):

@@ -139,8 +139,11 @@ class Inputs:
         self._codes: dict[tuple[str, int], tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
         self._lists_known: dict[tuple[str, int, bool], np.ndarray] = {}
         self._positions_of: dict[tuple[str, int], tuple[np.ndarray, np.ndarray]] = {}
-        #: for each history table, year and chunk layout, which rows of each chunk go to which entities
-        self._selections: dict[tuple[str, int, tuple[int, ...]], Selection] = {}
+        #: for each history table, year (None: every year, ``_every_year``) and chunk layout, which rows of each
+        #: chunk go to which entities
+        self._selections: dict[tuple[str, int | None, tuple[int, ...]], Selection] = {}
+        #: the facts of the history decoded at every year at once (``_block``)
+        self._blocks: dict[str, tuple[np.ndarray, np.ndarray, int, bool]] = {}
         #: every ledger aggregate is known: one array, read by every rule
         self._always = np.ones(self.rows, dtype=np.bool_)
         self._ledger_columns = None if self.ledger is None else (
@@ -252,11 +255,52 @@ class Inputs:
             return np.zeros(self.rows, dtype=np.int64), np.zeros(self.rows, dtype=np.bool_), 1
         column = table[key]
         chunks = column.chunks if isinstance(column, pa.ChunkedArray) else [column]
+        year = self.period + offset
+        if source == HISTORY and self.current is not None and self.series_start() <= year <= self.period:
+            # a fact read over the years (the history holds no other where the assessed year is apart): every
+            # year decoded at once, each year a row of the block
+            block, present, den, whole = self._block(key, fact.type, chunks)
+            values, known = block[year - self.series_start()], present[year - self.series_start()]
+            if not lowest or den == 1:
+                return values, known, den
+            return (values // den, known, 1) if whole else _lowest_terms(values, known, den)
         if source is not None:
-            selection = self._history_selection(source, self.period + offset, chunks)
+            selection = self._history_selection(source, year, chunks)
         else:
             selection = self._entity_selection(chunks)
         return _decode(chunks, selection, self.rows, key, fact.type, lowest=lowest)
+
+    def _block(self, key: str, kind: Type, chunks: list[pa.Array]) -> tuple[np.ndarray, np.ndarray, int, bool]:
+        """An annual fact of the history (every year's rows) at every year from ``series_start`` to the assessed
+        one, in one pass over its chunks: (values, known) as (years × entities) arrays, the denominator, and
+        whether every value is whole. A fact read at several years (``at`` each year, ``max_before``,
+        ``sum_years``) reads each row once, not once per year asked (the seed base's revenue and software revenue,
+        five years read and the four before again for their maximum: 47 → 29 ms a slice of 250,000 entities)."""
+
+        def block() -> tuple[np.ndarray, np.ndarray, int, bool]:
+            years = self.period - self.series_start() + 1
+            selection = self._once(self._selections, (HISTORY, None, tuple(len(chunk) for chunk in chunks)),
+                                   lambda: self._every_year(chunks, years))  # fmt: skip
+            values, known, den, whole = _decode_raw(chunks, selection, years * self.rows, key, kind)
+            return values.reshape(years, self.rows), known.reshape(years, self.rows), den, whole
+
+        return self._once(self._blocks, key, block)
+
+    def _every_year(self, chunks: list[pa.Array], years: int) -> Selection:
+        """For each chunk of a column of the history (every year's rows), its rows of the years from
+        ``series_start`` on (``years`` of them) and where each goes in a (years × entities) block."""
+        from . import decode
+
+        rows, of_year = self._keys[HISTORY]
+        selection: Selection = []
+        start = 0
+        for chunk in chunks:
+            targets, sources = np.empty(len(chunk), dtype=np.int64), np.empty(len(chunk), dtype=np.int64)
+            count = decode.year_rows(rows, of_year, self.series_start(), years, self.rows, start, start + len(chunk),
+                                     targets, sources)  # fmt: skip
+            selection.append((targets[:count], sources[:count], 0, count))
+            start += len(chunk)
+        return selection
 
     def _entity_selection(self, chunks: list[pa.Array]) -> Selection:
         """Each chunk of an entity column read whole, into the rows it holds."""
@@ -493,12 +537,27 @@ def _known(column: pa.Array | pa.ChunkedArray) -> np.ndarray:
 def _decode(
     chunks: list[pa.Array], selection: Selection, rows: int, key: str, kind: Type, *, lowest: bool = True
 ) -> tuple[np.ndarray, np.ndarray, int]:  # fmt: skip
-    """A money, number, yes/no or date column as (values, known, denominator), from the Arrow buffers of its
-    chunks, each chunk's ``selection`` (its rows, and the entities they go to) only: money as int64 fen; numbers
-    as int64 numerators over the smallest power of ten that holds every value exactly (1 for counts and levels,
-    read from a decimal's own 128-bit words by compiled code, ``huiqi.kernel.decode``; over the column's scale
-    unless ``lowest``); yes/no as bool; dates as int64 days since 1970-01-01; 0 (False) where unknown or not
-    selected.
+    """A column as (values, known, denominator) (``_decode_raw``); numbers over the smallest exact power of ten
+    where ``lowest``, else over their column's scale."""
+    from . import decode
+
+    values, known, den, whole = _decode_raw(chunks, selection, rows, key, kind)
+    if not lowest:
+        return values, known, den
+    if den > 1 and whole:  # every value whole (counts, levels): the numerators over 1, in place
+        decode.divide(values, den)
+        return values, known, 1
+    return _lowest_terms(values, known, den)
+
+
+def _decode_raw(
+    chunks: list[pa.Array], selection: Selection, rows: int, key: str, kind: Type
+) -> tuple[np.ndarray, np.ndarray, int, bool]:  # fmt: skip
+    """A money, number, yes/no or date column as (values, known, denominator, whether every number is whole),
+    from the Arrow buffers of its chunks, each chunk's ``selection`` (its rows, and the entities they go to)
+    only: money as int64 fen; numbers as int64 numerators over their column's scale, read from a decimal's own
+    128-bit words by compiled code (``huiqi.kernel.decode``); yes/no as bool; dates as int64 days since
+    1970-01-01; 0 (False) where unknown or not selected.
 
     A chunk read whole into its rows (a column of the entities) is unpacked and copied by numpy's vectorised
     loops on views of those rows: a yes/no column of 250,000 entities 0.72 → 0.19 ms, money 0.56 → 0.32 ms,
@@ -553,12 +612,7 @@ def _decode(
             values[into] = np.asarray(days.to_numpy(zero_copy_only=False), dtype=np.int64)[picked]
         else:
             raise NoKernel(f"事实 {key} 的列类型 {dtype} 不能直接进入编译内核")
-    if not lowest:
-        return values, known, den
-    if den > 1 and whole:  # every value whole (counts, levels): the numerators over 1, in place
-        decode.divide(values, den)
-        return values, known, 1
-    return _lowest_terms(values, known, den)
+    return values, known, den, whole
 
 
 def _bits(buffer: pa.Buffer, offset: int, length: int) -> np.ndarray:
