@@ -76,6 +76,9 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3, help="alternate compiled and floor runs this many times")
     parser.add_argument("--spark", type=int, default=0, help="also run Spark local mode on this many entities")
     parser.add_argument("--memory-limit", default="8GB", help="DuckDB's memory limit; beyond it DuckDB spills to disk")
+    parser.add_argument("--floor-beside-kernel", action=argparse.BooleanOptionalAction, default=True,
+                        help="run the floor again before each run of step 6 (the copied tables kept open meanwhile: "
+                             "--no-floor-beside-kernel at 10,000,000 keeps the peak memory to one connection)")  # fmt: skip
     args = parser.parse_args()
     engine = Engine(PolicyBase.load())
     folder = ROOT / "out" / f"bench-{args.n}-{args.years}-{args.seed}"
@@ -127,9 +130,12 @@ def main() -> None:
     totals(con, runner)
     print(f"ratio compiled / floor, all documents: {compiled / floor:.2f}×   "
           f"all documents: {compiled:.2f} s for {args.n:,} entities")  # fmt: skip
-    con.close()
+    beside = (lambda: run_floor(con, floor_documents)) if args.floor_beside_kernel else None
+    if beside is None:
+        con.close()
     in_file(engine, folder, facts, documents, readings, args, (copy_load, compiled), spill.name)
-    kernel(engine, folder, facts, documents, args, floor, spill.name)
+    kernel(engine, folder, facts, documents, args, floor, spill.name, beside)
+    con.close()
     if args.spark:
         spark_bench(engine, args)
 
@@ -158,7 +164,7 @@ def in_file(
 
 def kernel(
     engine: Engine, folder: Path, facts: set[str], documents: list[str], args: argparse.Namespace, floor: float,
-    spill: str,
+    spill: str, beside: Callable[[], None] | None = None,
 ) -> None:  # fmt: skip
     """Step 6: the compiled kernel over the same registry, beside the floor.
 
@@ -170,7 +176,9 @@ def kernel(
     much memory) is reported apart; the median of the --repeat runs after it is set beside the floor's median.
     Each run is timed whole (reading included, as a user waits for it) and in parts: the time spent waiting for
     a slice's tables, making inputs and code, and running the kernels. In each round the reading is also timed
-    alone, slice after slice, for the ratio of loading and reading to the evaluation."""
+    alone, slice after slice, for the ratio of loading and reading to the evaluation; and, where ``beside`` is
+    given, the floor is run again just before, so that the kernel's runs are set beside the floor's runs of the
+    same minutes (this machine's speed moves by a tenth or more between the steps of one run)."""
     import gc
 
     from huiqi.compile.facts import annual_over_years
@@ -192,9 +200,14 @@ def kernel(
     def read(connection: duckdb.DuckDBPyConnection, rows: tuple[int, int]) -> Tables:
         return read_keyed(connection, folder, facts, rows, period=PERIOD, over_years=over_years)
 
-    whole_times, read_times, waited_times, prepared_times, kernel_times = [], [], [], [], []
+    whole_times, read_times, waited_times, prepared_times, kernel_times, floor_times = [], [], [], [], [], []
     refused: dict[str, str] = {}
     for _ in range(args.repeat + 1):
+        if beside is not None:
+            start = time.perf_counter()
+            beside()
+            floor_times.append(time.perf_counter() - start)
+            gc.collect()
         start = time.perf_counter()
         for rows in ranges:
             read(con, rows)
@@ -240,6 +253,10 @@ def kernel(
           f"{whole:.2f} s (runs {', '.join(f'{t:.2f}' for t in whole_times[1:])} s); waiting for a slice's tables "
           f"{statistics.median(waited_times[1:]):.2f} s, inputs and code {inputs_median:.2f} s, kernels "
           f"{kernels_median:.2f} s")  # fmt: skip
+    if floor_times:  # the floor of these minutes, its runs alternating with the kernel's
+        floor = statistics.median(floor_times[1:])
+        print(f"  the floor again, each run just before a run of the kernel: median {floor:.2f} s "
+              f"(runs {', '.join(f'{t:.2f}' for t in floor_times[1:])} s)")  # fmt: skip
     print(f"  ÷ floor ({floor:.2f} s): the run, reading included, {whole / floor:.2f}×; inputs and code + kernels "
           f"{evaluation / floor:.2f}×; kernels {kernels_median / floor:.2f}×; load + reading ÷ inputs and code + "
           f"kernels {(load + read_median) / evaluation:.2f}×; peak RSS {peak_rss_mb():.0f} MB")  # fmt: skip
