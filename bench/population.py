@@ -17,13 +17,16 @@ Steps, each timed:
      slice read in a thread while this one runs), make every document's inputs (years aligned, history
      maxima, ledger aggregates) and code, the documents side by side, and run the kernels, the documents
      side by side again; the first (it compiles the kernels or loads them from their cache) is reported
-     apart, the median of the others beside the floor of step 4, reading included and without it (the
-     reading timed alone, slice after slice, in each round);
+     apart, the median of the others beside the floor, reading included and without it (the reading timed
+     alone, slice after slice, in each round). The floor is run again just before each of these runs, over the
+     tables of step 2, and the kernel set beside the median of those runs (the machine's speed moves between
+     the steps of one run); with --no-floor-beside-kernel, beside the floor of step 4;
   7. optionally Spark local mode on a smaller population (--spark N).
 
 Prints wall time, entities per second, peak memory (RSS) and the ratio to the floor.
 Usage: python bench/population.py [--n 1000000] [--years 5] [--seed 7] [--spark 100000] [--threads 2]
-       python bench/population.py --n 10000000 --memory-limit 6GB --repeat 1   # spills beyond the limit
+       python bench/population.py --n 10000000 --memory-limit 6GB --repeat 1 --no-floor-beside-kernel
+       (DuckDB spills beyond the limit; the floor's tables are closed before step 5 rather than kept)
 """
 
 from __future__ import annotations
