@@ -81,6 +81,35 @@ def test_region_counts_follow_the_query_test() -> None:
     assert _shape_of([(None, None, 1)]).all_of_types([])  # a null type passes the test too
 
 
+def test_the_jurisdictions_of_a_run_are_counted_in_one_pass_as_each_alone() -> None:
+    """``count_jurisdictions`` (before a run's queries) counts every document's region in one query of the
+    entity table, with the same split as counting each alone; the queries then ask nothing more."""
+    profiles = _population(2, 300)  # several cities, a few unknown regions
+    profiles[0] = dataclasses.replace(profiles[0], region=())
+    profiles[1] = dataclasses.replace(profiles[1], region=())
+    tables = profiles_to_tables([(f"e{i}", p) for i, p in enumerate(profiles)], ENGINE.catalogue, period=PERIOD)
+    alone, together = DuckDBRunner(ENGINE), DuckDBRunner(ENGINE)
+    for runner in (alone, together):
+        runner.load_arrow(*tables)
+    documents = [d for d, doc in ENGINE.documents.items() if doc.rules]
+    regions = [ENGINE.documents[d].loaded.policy.document.jurisdiction.region for d in documents]
+    assert len(set(regions)) == 4
+    shape = together.shape()
+    assert shape is not None
+    asked: list[list[str]] = []
+    many = shape.count_many
+    assert many is not None
+    shape.count_many = lambda wanted: asked.append(wanted) or many(wanted)
+    shape.count_regions = lambda region: pytest.fail(f"{region} counted alone")
+    together.count_jurisdictions(documents)
+    assert asked == [regions]
+    expected = {region: alone.shape().region_counts(region) for region in regions}  # type: ignore[union-attr]
+    assert {region: shape.region_counts(region) for region in regions} == expected
+    assert sum(expected["苏州市"]) == len(profiles) and expected["苏州市"][1] >= 2  # the unknown ones counted
+    together.evaluate_all(documents, period=PERIOD, as_of=dt.date(2024, 6, 30))  # no region counted again
+    assert asked == [regions]
+
+
 def test_one_city_of_enterprises_gets_a_query_without_the_row_tests() -> None:
     sql = _sql(_uniform(_population(1, 40), SUZHOU), "suzhou-software-cluster")
     assert "WHERE (CASE WHEN array_length(region)" not in sql  # no region filter

@@ -191,15 +191,28 @@ class DuckDBRunner:
             con = self.connection
 
             def count_regions(region: str) -> tuple[int, int, int]:
-                inside, unknown, total = con.execute(
-                    "SELECT count(*) FILTER (WHERE list_contains(region, ?)), "
-                    "count(*) FILTER (WHERE region IS NULL OR len(region) = 0), count(*) FROM entities",
-                    [region],
-                ).fetchall()[0]
-                return inside, unknown, total - inside - unknown
+                return count_many([region])[region]
 
-            self._shape = PopulationShape(self._types, count_regions, self._ledger_rules)
+            def count_many(regions: list[str]) -> dict[str, tuple[int, int, int]]:
+                inside = ", ".join(
+                    f"count(*) FILTER (WHERE list_contains(region, ${n + 1}))" for n in range(len(regions))
+                )
+                *counts, unknown, total = con.execute(
+                    f"SELECT {inside}, count(*) FILTER (WHERE region IS NULL OR len(region) = 0), count(*) "
+                    "FROM entities",
+                    regions,
+                ).fetchall()[0]
+                return {r: (n, unknown, total - n - unknown) for r, n in zip(regions, counts, strict=True)}
+
+            self._shape = PopulationShape(self._types, count_regions, self._ledger_rules, count_many)
         return self._shape
+
+    def count_jurisdictions(self, documents: Iterable[str]) -> None:
+        """How the loaded entities split over the documents' jurisdictions, counted in one pass before their
+        queries ask for each (``PopulationShape.count``)."""
+        shape = self.shape()
+        if shape is not None:
+            shape.count(self.engine.documents[d].loaded.policy.document.jurisdiction.region for d in documents)
 
     def query(
         self, document: str, *, period: int, as_of: dt.date, readings: dict[str, str] | None = None,
@@ -232,6 +245,8 @@ class DuckDBRunner:
         Returns, per document, its query and the name of its result table.
         """
         results = {}
+        if not any_jurisdiction:
+            self.count_jurisdictions(documents)
         for document in documents:
             query = self.query(
                 document, period=period, as_of=as_of, readings=readings, any_jurisdiction=any_jurisdiction

@@ -43,6 +43,8 @@ class PopulationShape:
     count_regions: Callable[[str], RegionCounts]
     #: the rule references the ledger names (its ``rule`` column); None when not known
     ledger_rules: frozenset[str] | None = None
+    #: several regions counted in one pass (``count``); None: one by one
+    count_many: Callable[[list[str]], dict[str, RegionCounts]] | None = None
     _regions: dict[str, RegionCounts] = field(default_factory=dict)
 
     def paid_under(self, ref: str) -> bool:
@@ -53,6 +55,14 @@ class PopulationShape:
         if ref.endswith("/"):
             return any(rule.startswith(ref) for rule in self.ledger_rules)
         return ref in self.ledger_rules
+
+    def count(self, regions: Iterable[str]) -> None:
+        """Count the regions not counted yet in one pass where the runner can (``count_many``): the
+        jurisdictions of the documents a run is about to query, which would otherwise each read the region
+        column (four of them at 10,000,000 entities: 0.94–0.99 → 0.42 s)."""
+        wanted = [region for region in dict.fromkeys(regions) if region not in self._regions]
+        if len(wanted) > 1 and self.count_many is not None:
+            self._regions.update(self.count_many(wanted))
 
     def region_counts(self, region: str) -> RegionCounts:
         """Rows whose region list contains ``region``, whose region is unknown (null or empty), and the rest:

@@ -272,6 +272,8 @@ class PopulationSession:
             f"status TINYINT, cost_fen HUGEINT, ceiling_fen HUGEINT, review_ceiling_fen HUGEINT)"
         )
         queries: dict[str, tuple[int, DocumentQuery]] = {}
+        if not scenario.any_jurisdiction:
+            runner.count_jurisdictions(documents)
         for document in documents:
             query = runner.query(document, period=scenario.period, as_of=scenario.as_of,
                                  readings=dict(scenario.readings), any_jurisdiction=scenario.any_jurisdiction,
