@@ -185,7 +185,7 @@ def kernel(
     import gc
 
     from huiqi.compile.facts import annual_over_years
-    from huiqi.kernel.inputs import Inputs, NoKernel, Tables, read_ahead, read_keyed, slices
+    from huiqi.kernel.inputs import Inputs, NoKernel, RowGroups, Tables, read_ahead, read_keyed, slices
     from huiqi.kernel.runner import available, prepare, run_all
     from huiqi.population.session import KERNEL_SLICE
 
@@ -200,8 +200,8 @@ def kernel(
     # as huiqi simulate reads them: of the history, the assessed year's rows of the facts read at that year only
     over_years = annual_over_years((engine.documents[d] for d in documents), engine.catalogue)
 
-    def read(connection: duckdb.DuckDBPyConnection, rows: tuple[int, int]) -> Tables:
-        return read_keyed(connection, folder, facts, rows, period=PERIOD, over_years=over_years)
+    def read(connection: duckdb.DuckDBPyConnection, rows: tuple[int, int], kept: RowGroups | None = None) -> Tables:
+        return read_keyed(connection, folder, facts, rows, period=PERIOD, over_years=over_years, kept=kept)
 
     whole_times, read_times, waited_times, prepared_times, kernel_times, floor_times = [], [], [], [], [], []
     refused: dict[str, str] = {}
@@ -219,7 +219,8 @@ def kernel(
         waited = prepared = ran = 0.0
         denominators: dict[str, int] = {}
         begun = time.perf_counter()
-        tables = read_ahead(lambda rows: read(cursor, rows), ranges)
+        kept = RowGroups()  # as huiqi simulate's run: the entities' row group the next slice starts in
+        tables = read_ahead(lambda rows, kept=kept: read(cursor, rows, kept), ranges)
         for _rows in ranges:
             start = time.perf_counter()
             entities, history, ledger, current = next(tables)

@@ -98,6 +98,8 @@ def test_a_registry_is_read_a_slice_of_entities_at_a_time(tmp_path: Any) -> None
     assert slices(tmp_path, 20) == [(0, 20), (20, 40), (40, 50)]
     assert slices(tmp_path, 24) == [(0, 20), (20, 40), (40, 50)]  # the group start nearest each bound
     assert slices(tmp_path, 7) == [(0, 7), (7, 14), (14, 21), (21, 28), (28, 35), (35, 42), (42, 49), (49, 50)]
+    # groups no larger than a slice: every bound at a group start, however large the group against the slice
+    assert slices(tmp_path, 15) == [(0, 10), (10, 20), (20, 30), (30, 40), (40, 50)]
     whole = read_population(tmp_path)
     for start, stop in slices(tmp_path, 7):
         entities, history, ledger, _ = read_population(tmp_path, rows=(start, stop))
@@ -245,6 +247,38 @@ def test_documents_prepared_side_by_side_give_what_each_gives_alone() -> None:
         assert isinstance(run, runner.KernelRun), run
         alone = runner.evaluate(ENGINE, document, entities, history, ledger, period=2023, as_of=dt.date(2024, 6, 30))
         assert run.run().equals(alone[1])
+
+
+def test_slices_of_one_large_row_group_read_it_once(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A file written in one row group larger than a slice (pyarrow's default is 1,048,576 rows): consecutive
+    slices cut the same group, which ``RowGroups`` keeps, so it is read once; each slice's rows are the file's."""
+    from huiqi.kernel.inputs import RowGroups, read_population, slices
+
+    ids = [f"E{i:03d}" for i in range(50)]
+    pq.write_table(pa.table({"entity_id": ids, "entity_type": ["enterprise"] * 50,
+                             "region": [["江苏省", "苏州市"]] * 50}), tmp_path / "entities.parquet")  # fmt: skip
+    pq.write_table(pa.table({"entity_id": ids, "year": [2023] * 50}), tmp_path / "history.parquet")
+    pq.write_table(pa.table({"entity_id": ids[:1], "rule": ["d/p/r"], "period": [2022], "amount_fen": [100],
+                             "tier": pa.nulls(1, pa.string())}), tmp_path / "ledger.parquet")  # fmt: skip
+    assert pq.ParquetFile(tmp_path / "entities.parquet").metadata.num_row_groups == 1
+    reads: list[int] = []
+    original = pq.ParquetFile.read_row_group
+
+    def counted(self: pq.ParquetFile, group: int, *args: Any, **kwargs: Any) -> pa.Table:
+        reads.append(group)
+        return original(self, group, *args, **kwargs)
+
+    monkeypatch.setattr(pq.ParquetFile, "read_row_group", counted)
+    kept = RowGroups()
+    ranges = slices(tmp_path, 7)
+    assert len(ranges) == 8  # a slice of 7 rows, not the group of 50
+    for start, stop in ranges:
+        tables = read_population(tmp_path, rows=(start, stop), kept=kept)
+        assert tables.entities["entity_id"].to_pylist() == ids[start:stop]
+        assert sorted(tables.history["_row"].to_pylist()) == list(range(stop - start))
+    assert reads == [0]  # once for eight slices
+    read_population(tmp_path, rows=(0, 7))  # without ``kept``: read again
+    assert reads == [0, 0]
 
 
 def test_text_read_as_parquet_dictionaries_compares_as_plain_text(tmp_path: Any) -> None:

@@ -178,3 +178,16 @@ def test_an_old_excel_workbook_with_chinese_headers_is_read(tmp_path: Path) -> N
     assert row["paid_in_capital"] == 1_234_560_000 and row["social_insurance_staff"] == 56
     assert row["established_on"] == dt.date(2022, 3, 15) and row["main_business_software"] is True
     assert row["entity_type"] == "enterprise"
+
+
+def test_the_files_are_written_in_row_groups_of_a_fixed_size(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Row groups of ``ROW_GROUP_ROWS`` (131,072: DuckDB reads groups in parallel, the kernel's slices take
+    whole ones), not pyarrow's default of 1,048,576 rows: here made 1 so that three entities give three."""
+    from huiqi.population import importer
+
+    rows = [*ENTITIES, ["A3", "enterprise", "江苏省/苏州市", "丙", "", "", "", "", "", "", "", "", ""]]
+    monkeypatch.setattr(importer, "ROW_GROUP_ROWS", 1)
+    import_population(ENGINE.catalogue, entities=_csv(tmp_path / "e.csv", rows), history=None, ledger=None,
+                      out=tmp_path / "pop", money_unit="万元")  # fmt: skip
+    metadata = pq.ParquetFile(tmp_path / "pop" / "entities.parquet").metadata
+    assert metadata.num_row_groups == 3 and metadata.num_rows == 3

@@ -42,7 +42,7 @@ from huiqi.engine.evaluate import Engine
 from huiqi.engine.results import Status
 
 if TYPE_CHECKING:
-    from huiqi.kernel.inputs import Tables
+    from huiqi.kernel.inputs import RowGroups, Tables
 
 ELIGIBLE = STATUS_CODES[Status.ELIGIBLE]
 REVIEW = STATUS_CODES[Status.NEEDS_REVIEW]
@@ -360,7 +360,7 @@ class PopulationSession:
         (``run_all``), each result stored as it comes. Every slice reads its numbers
         over at least the denominators of the slice before, so one compiled kernel serves them all. A document
         the kernel refuses in a later slice is taken out of the long table and left to SQL whole."""
-        from huiqi.kernel.inputs import NoKernel, read_ahead, slices
+        from huiqi.kernel.inputs import NoKernel, RowGroups, read_ahead, slices
         from huiqi.kernel.runner import prepare, run_all
 
         scenario = run.scenario
@@ -372,10 +372,11 @@ class PopulationSession:
         keyed = self._keyed()
         # of the history, only the assessed year's rows of the annual facts no rule reads at another year
         over_years = frozenset(annual_over_years((engine.documents[d] for d in pending), engine.catalogue))
+        kept = RowGroups()  # a row group of the entities that the next slice starts in
         try:
             tables: Iterable[Any] = [None] if cursor is None else read_ahead(
                 lambda rows: self._kernel_read(rows, cursor, keyed=keyed, period=scenario.period,
-                                               over_years=over_years), ranges)  # fmt: skip
+                                               over_years=over_years, kept=kept), ranges)  # fmt: skip
             for number, (rows, read) in enumerate(zip(ranges, tables, strict=True)):
                 inputs = self._kernel_inputs_of(engine, scenario, rows, denominators, read, over_years)
                 runs = prepare(engine, pending, inputs, readings=dict(scenario.readings),
@@ -449,19 +450,21 @@ class PopulationSession:
 
     def _kernel_read(
         self, rows: tuple[int, int], connection: duckdb.DuckDBPyConnection, *, keyed: bool, period: int,
-        over_years: frozenset[str],
+        over_years: frozenset[str], kept: RowGroups | None = None,
     ) -> Tables:  # fmt: skip
         """The kernel's tables of entities ``start`` to ``stop`` (rows of the file): the entities from their file,
         their history and ledger from the keyed tables the session loaded (``_row`` counted from ``start``), read
         on ``connection`` (the session's, or a cursor of it for a reader in another thread), so that a slice reads
         its own rows of them and nothing else; of the history, the annual facts not in ``over_years`` only at the
         assessed year ``period``. Not ``keyed`` (an entities file with a column of its own named
-        ``file_row_number`` was keyed in an order of DuckDB's choosing): the tables are joined again by id."""
+        ``file_row_number`` was keyed in an order of DuckDB's choosing): the tables are joined again by id.
+        ``kept``: the entities' last row group read, kept for the next slice."""
         from huiqi.kernel.inputs import read_keyed, read_population
 
         if not keyed:
-            return read_population(self.folder, self._facts, rows, period=period, over_years=over_years)
-        return read_keyed(connection, self.folder, self._facts, rows, period=period, over_years=over_years)
+            return read_population(self.folder, self._facts, rows, period=period, over_years=over_years, kept=kept)
+        return read_keyed(connection, self.folder, self._facts, rows, period=period, over_years=over_years,
+                          kept=kept)  # fmt: skip
 
     def _results(self, sql: str, label: str) -> str:
         """The relation of one document's wide results, with the row key ``_k``: the query itself on DuckDB; on
