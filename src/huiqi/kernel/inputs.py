@@ -130,7 +130,6 @@ class Inputs:
         self._keys = {HISTORY: (_ints(self.history[ROW]), _ints(self.history["year"]))}
         if self.current is not None:
             self._keys[CURRENT] = (_ints(self.current[ROW]), _ints(self.current["year"]))
-        self._history_years = self._keys[HISTORY][1]
         self._series_start: int | None = None
         #: the history's text and list columns in one chunk each, made on request (``_align`` takes a year's
         #: rows from them; numbers, money, yes/no and dates are read chunk by chunk by ``_numbers_of``)
@@ -182,7 +181,7 @@ class Inputs:
         once (every document's run asks for it)."""
         if self._series_start is None:
             empty = self.history.num_rows == 0
-            self._series_start = self.period if empty else min(int(self._history_years.min()), self.period)
+            self._series_start = self.period if empty else min(int(self._keys[HISTORY][1].min()), self.period)
         return self._series_start
 
     # -- columns aligned to the entities -----------------------------------------------------------
@@ -433,7 +432,7 @@ class Inputs:
         if self._holder(key, -1) is not None and self.history.num_rows:
             seen = np.zeros(self.rows, dtype=np.bool_)
             # year by year, each over its column's scale (np.maximum.at over the rows took ten times as long)
-            for year in range(int(self._history_years.min()), self.period):
+            for year in range(self.series_start(), self.period):
                 numbers, present, scale = self._numbers_of(key, year - self.period, lowest=False)
                 decode.greatest(numbers, present, values, seen)
                 den = max(den, scale)  # a column's years share its scale
