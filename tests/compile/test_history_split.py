@@ -119,3 +119,29 @@ def test_a_fact_read_at_the_assessed_year_only_is_never_read_as_unknown_at_anoth
         inputs.get(("at", "t_flag", -1))
     with pytest.raises(NoKernel, match="只读取了评估年度"):
         inputs.get(("max_before", "software_revenue"))
+
+
+def test_a_history_no_rule_reads_over_the_years_is_not_read_whole(mini: MiniFactory, tmp_path: Path) -> None:
+    """Where every annual fact is read at the assessed year only, the history's other years are not read at all
+    (their keys alone would be read and joined for nothing), and the results are those of the whole history."""
+    conditions = ["revenue >= 100万元", "t_flag", "'甲' in t_marks", "t_exports > 0元"]
+    rules = [{"id": "r", "conditions": {"all": conditions}, "benefit": {"form": "fixed", "amount": "10万元"}}]
+    engine = mini([{"id": "1", "text": TEXT, "rules": rules}], facts=FACTS)
+    assert annual_over_years(engine.documents.values(), engine.catalogue) == set()
+    entities, history, ledger = _population(engine, tmp_path)
+    _, whole = runner.evaluate(engine, "test-doc", entities, history, ledger, period=PERIOD, as_of=AS_OF,
+                               split=False)  # fmt: skip
+    statuses = {row["r0_s"] for row in whole.to_pylist()}
+    assert 0 in statuses and len(statuses) >= 3  # some eligible, others not or unknown
+    con = duckdb.connect()
+    DuckDBRunner(engine, con).load_parquet(tmp_path, copy_entities=False)
+    for tables in (read_population(tmp_path, period=PERIOD, over_years=set()),
+                   read_keyed(con, tmp_path, None, (0, 3000), period=PERIOD, over_years=set())):  # fmt: skip
+        assert tables.history.num_rows == 0 and tables.current is not None
+        assert tables.current.num_rows > 0 and set(tables.current["year"].to_pylist()) == {PERIOD}
+        inputs = Inputs(tables.entities, tables.history, engine.catalogue, PERIOD, AS_OF, tables.ledger,
+                        current=tables.current)  # fmt: skip
+        assert inputs.series_start() == PERIOD
+        run = runner.KernelRun(engine, "test-doc", inputs, readings={}, any_jurisdiction=False)
+        assert run.run().sort_by("entity_id").to_pylist() == whole.sort_by("entity_id").to_pylist()
+    con.close()

@@ -698,7 +698,8 @@ def read_population(
             query = f"SELECT e.{ROW}, {kept} FROM read_parquet(?) t JOIN _numbered e USING (entity_id) {where}"  # noqa: S608
             return con.sql(query, params=[str(paths[name])]).to_arrow_table()
 
-        return Tables(entities, read("history", every), read("ledger", ledger),
+        over = _no_years() if _nothing_over_years(every, current) else read("history", every)
+        return Tables(entities, over, read("ledger", ledger),
                       None if current is None else read("history", current, f"WHERE t.year = {period}"))  # fmt: skip
     finally:
         con.close()
@@ -724,7 +725,8 @@ def read_keyed(
     def names(columns: list[str]) -> str:
         return ", ".join(f'"{c}"' for c in columns)
 
-    return Tables(read_entities(folder, facts, rows, kept=kept), read("history", names(every)),
+    over = _no_years() if _nothing_over_years(every, current) else read("history", names(every))
+    return Tables(read_entities(folder, facts, rows, kept=kept), over,
                   read("ledger", f"* EXCLUDE ({key})"),
                   None if current is None else read("history", names(current), f"AND year = {period}"))  # fmt: skip
 
@@ -754,6 +756,19 @@ def _history_split(
     every = [c for c in columns if c == "year" or c in wanted]
     current = [c for c in columns if c == "year" or c not in wanted]
     return (every, current) if len(current) > 1 else (columns, None)
+
+
+def _nothing_over_years(every: list[str], current: list[str] | None) -> bool:
+    """Whether the history's assessed year is read apart and no annual fact over the years: every year's rows
+    would then hold their keys alone, read and joined for nothing (the peer's registry, 1,000,000 entities:
+    the history's rows read twice over)."""
+    return current is not None and every == ["year"]
+
+
+def _no_years() -> pa.Table:
+    """The history over the years where no fact is read over them: no row (``Inputs.series_start`` is then the
+    assessed year, and no input reads another)."""
+    return pa.table({ROW: pa.array([], pa.int64()), "year": pa.array([], pa.int32())})
 
 
 def read_entities(
