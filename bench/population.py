@@ -20,7 +20,9 @@ Steps, each timed:
      apart, the median of the others beside the floor, reading included and without it (the reading timed
      alone, slice after slice, in each round). The floor is run again just before each of these runs, over the
      tables of step 2, and the kernel set beside the median of those runs (the machine's speed moves between
-     the steps of one run); with --no-floor-beside-kernel, beside the floor of step 4;
+     the steps of one run), and again over the kernel's own connection (the entities in their file, the
+     history and ledger in the keyed tables the kernel reads: the floor reading what the kernel reads); with
+     --no-floor-beside-kernel, beside the floor of step 4;
   7. optionally Spark local mode on a smaller population (--spark N).
 
 Prints wall time, entities per second, peak memory (RSS) and the ratio to the floor.
@@ -41,7 +43,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import duckdb
-from floor import FLOOR_SQL, run_floor  # the hand-written floor beside this script
+from floor import FLOOR_SQL, floor_table, run_floor  # the hand-written floor beside this script
 
 from huiqi.compile.duckdb_runner import DuckDBRunner
 from huiqi.compile.facts import facts_read
@@ -181,7 +183,9 @@ def kernel(
     a slice's tables, making inputs and code, and running the kernels. In each round the reading is also timed
     alone, slice after slice, for the ratio of loading and reading to the evaluation; and, where ``beside`` is
     given, the floor is run again just before, so that the kernel's runs are set beside the floor's runs of the
-    same minutes (this machine's speed moves by a tenth or more between the steps of one run)."""
+    same minutes (this machine's speed moves by a tenth or more between the steps of one run), and once more over
+    the kernel's own connection: the floor reading what the kernel reads (its floor tables dropped after each
+    run)."""
     import gc
 
     from huiqi.compile.facts import annual_over_years
@@ -204,12 +208,19 @@ def kernel(
         return read_keyed(connection, folder, facts, rows, period=PERIOD, over_years=over_years, kept=kept)
 
     whole_times, read_times, waited_times, prepared_times, kernel_times, floor_times = [], [], [], [], [], []
+    file_floor_times: list[float] = []  # the floor over the kernel's own sources (entities in their file)
+    floor_documents = [d for d in documents if d in FLOOR_SQL]
     refused: dict[str, str] = {}
     for _ in range(args.repeat + 1):
         if beside is not None:
             start = time.perf_counter()
             beside()
             floor_times.append(time.perf_counter() - start)
+            gc.collect()
+            start = time.perf_counter()
+            run_floor(con, floor_documents)
+            file_floor_times.append(time.perf_counter() - start)
+            con.execute("; ".join(f"DROP TABLE {floor_table(d)}" for d in floor_documents))
             gc.collect()
         start = time.perf_counter()
         for rows in ranges:
@@ -264,6 +275,12 @@ def kernel(
     print(f"  ÷ floor ({floor:.2f} s): the run, reading included, {whole / floor:.2f}×; inputs and code + kernels "
           f"{evaluation / floor:.2f}×; kernels {kernels_median / floor:.2f}×; load + reading ÷ inputs and code + "
           f"kernels {(load + read_median) / evaluation:.2f}×; peak RSS {peak_rss_mb():.0f} MB")  # fmt: skip
+    if file_floor_times:  # the floor reading what the kernel reads: the entities from their file, the keyed tables
+        in_file = statistics.median(file_floor_times[1:])
+        print(f"  the floor over the kernel's own sources (entities in their file, the same keyed history and "
+              f"ledger), each run just before a run of the kernel: median {in_file:.2f} s (runs "
+              f"{', '.join(f'{t:.2f}' for t in file_floor_times[1:])} s); the run, reading included, ÷ it "
+              f"{whole / in_file:.2f}×")  # fmt: skip
     con.close()
 
 
