@@ -727,6 +727,8 @@ def main() -> None:
         of_ratio = f"{median[name] / reference:11.2f}×" if reference else f"{'—':>12}"
         print(f"{label:<36}{median[name]:10.3f}{', '.join(f'{t:.3f}' for t in times[name]):>{runs_width}}{of_ratio}"
               f"{median[name] / median['sql']:7.2f}×{wrong:12,}{largest / YUAN:16,.2f}")  # fmt: skip
+    kernel_loads = [("huiqi kernel: load (Parquet → arrays)", "huiqi kernel load"),
+                    ("load floor: pyarrow → numpy by hand", "load floor")] if compiled_kernel else []  # fmt: skip
     for label, name in (
         [(f"OpenFisca {mode}: load (set inputs)", f"openfisca {mode} load") for mode in systems]
         + [
@@ -735,8 +737,7 @@ def main() -> None:
             ("huiqi: load, entities left in file", "huiqi load in file"),
             ("huiqi: evaluate over the file", "huiqi in file"),
         ]
-        + ([("huiqi kernel: load (Parquet → arrays)", "huiqi kernel load"),
-            ("load floor: pyarrow → numpy by hand", "load floor")] if compiled_kernel else [])  # fmt: skip
+        + kernel_loads
     ):
         print(f"{label:<36}{median[name]:10.3f}{', '.join(f'{t:.3f}' for t in times[name]):>{runs_width}}")
     print(f"huiqi or numba statuses not the ones the amounts imply, or rows wrong over the file: {statuses_wrong:,}")

@@ -707,12 +707,14 @@ def read_population(
 
 def read_keyed(
     connection: duckdb.DuckDBPyConnection, folder: Path, facts: Iterable[str] | None, rows: tuple[int, int], *,
-    period: int | None = None, over_years: Iterable[str] = (), kept: RowGroups | None = None,
+    period: int | None = None, over_years: Iterable[str] = (), kept: RowGroups | None = None, ids: bool = True,
 ) -> Tables:  # fmt: skip
     """As ``read_population`` for rows ``start`` to ``stop``, the history and ledger taken from the keyed tables
     a DuckDB runner loaded on ``connection`` (``DuckDBRunner.load_parquet``: ``history`` and ``ledger`` keyed by
     their entity's row in the file — unless the entities file has a column of its own named ``file_row_number``),
-    so that a slice reads its own rows of them and not the files again."""
+    so that a slice reads its own rows of them and not the files again. Without ``ids``, the entities' text ids
+    are not read: a caller that keys each result by its row (``KernelRun.compute``'s ``key_start``) has no use
+    for them (a quarter of a million distinct texts a slice)."""
     start, stop = int(rows[0]), int(rows[1])
     key = f'"{ROW_KEY}"'
     history = [c for c in connection.sql("SELECT * FROM history LIMIT 0").columns if c != ROW_KEY]
@@ -726,7 +728,7 @@ def read_keyed(
         return ", ".join(f'"{c}"' for c in columns)
 
     over = _no_years() if _nothing_over_years(every, current) else read("history", names(every))
-    return Tables(read_entities(folder, facts, rows, kept=kept), over,
+    return Tables(read_entities(folder, facts, rows, kept=kept, ids=ids), over,
                   read("ledger", f"* EXCLUDE ({key})"),
                   None if current is None else read("history", names(current), f"AND year = {period}"))  # fmt: skip
 
@@ -773,14 +775,16 @@ def _no_years() -> pa.Table:
 
 def read_entities(
     folder: Path, facts: Iterable[str] | None = None, rows: tuple[int, int] | None = None, *,
-    kept: RowGroups | None = None,
+    kept: RowGroups | None = None, ids: bool = True,
 ) -> pa.Table:  # fmt: skip
     """The entities of a population folder (rows ``start`` to ``stop`` of the file where ``rows`` is given, read
     from the row groups that hold them; the last of them ``kept`` for the next slice, where given), only the
-    columns of ``facts`` with the structural ones where given; their text columns (and lists of text) read as
-    dictionaries."""
+    columns of ``facts`` with the structural ones where given (``entity_id`` only with ``ids``); their text
+    columns (and lists of text) read as dictionaries."""
     path = folder / "entities.parquet"
     wanted = _columns(path, facts, ("entity_id", "entity_type", "region"))
+    if not ids:
+        wanted.remove("entity_id")
     schema = pq.read_schema(path)
     # text and lists of text as Parquet stores them, a dictionary per row group: no string is materialised, and
     # comparing a column with a constant needs no hashing (``Inputs._text_codes``)

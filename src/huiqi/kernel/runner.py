@@ -184,16 +184,21 @@ class KernelRun:
 
     def run(self, key_start: int | None = None) -> pa.Table:
         """The wide result: ``entity_id``, each rule's status code and amount, for the rows the document reaches;
-        where ``key_start`` is given (as ``compute``'s), the row key ``_k`` of each result beside its id."""
+        where ``key_start`` is given (as ``compute``'s), the row key ``_k`` of each result beside its id (or in
+        its place, for entities read without their ids: ``read_keyed``'s ``ids``)."""
         return self.table(self.compute(key_start))
 
     def table(self, computed: Computed) -> pa.Table:
         """The wide result of a computation with bitmaps (``run``)."""
         assert computed.bitmaps is not None and computed.nulls is not None
         rows = computed.rows
-        ids = self.inputs.entities["entity_id"]
         reached = computed.reached
-        columns: dict[str, pa.Array | pa.ChunkedArray] = {"entity_id": ids if reached is None else ids.take(reached)}
+        columns: dict[str, pa.Array | pa.ChunkedArray] = {}
+        if "entity_id" in self.inputs.entities.column_names:
+            ids = self.inputs.entities["entity_id"]
+            columns["entity_id"] = ids if reached is None else ids.take(reached)
+        elif computed.keys is None:
+            raise ValueError("the entities were read without their ids: give the slice's first row key")
         if computed.keys is not None:
             columns[ROW_KEY] = pa.array(computed.keys)
         packed = {

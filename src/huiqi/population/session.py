@@ -463,8 +463,9 @@ class PopulationSession:
 
         if not keyed:
             return read_population(self.folder, self._facts, rows, period=period, over_years=over_years, kept=kept)
+        # each result keyed by its row (``_kernel_rows``, ``KernelRun.run(first)``): the text ids are not read
         return read_keyed(connection, self.folder, self._facts, rows, period=period, over_years=over_years,
-                          kept=kept)  # fmt: skip
+                          kept=kept, ids=False)  # fmt: skip
 
     def _results(self, sql: str, label: str) -> str:
         """The relation of one document's wide results, with the row key ``_k``: the query itself on DuckDB; on
