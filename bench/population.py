@@ -39,7 +39,7 @@ import resource
 import statistics
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import duckdb
@@ -191,7 +191,7 @@ def kernel(
     from huiqi.compile.facts import annual_over_years
     from huiqi.kernel.inputs import Inputs, NoKernel, RowGroups, Tables, read_ahead, read_keyed, slices
     from huiqi.kernel.runner import available, prepare, run_all
-    from huiqi.population.session import KERNEL_SLICE
+    from huiqi.population.session import KERNEL_KEEP_BYTES, KERNEL_SLICE
 
     if not available():
         print("compiled kernel: numba is not installed (pip install -e '.[kernel]'), skipped")
@@ -210,6 +210,42 @@ def kernel(
                           ids=False)  # fmt: skip
 
     whole_times, read_times, waited_times, prepared_times, kernel_times, floor_times = [], [], [], [], [], []
+    kept_times: list[float] = []  # runs over the slices kept from the first, as a session's later runs take them
+
+    def one_run(tables: Iterator[Tables], *, keeping: bool = False) -> tuple[float, float, float, float]:
+        """One run over the slices ``tables`` gives: (whole, waiting for the tables, inputs and code, kernels);
+        ``keeping``: the tables kept for the runs after, where they fit (``KERNEL_KEEP_BYTES``)."""
+        nonlocal kept_tables
+        waited = prepared = ran = 0.0
+        denominators: dict[str, int] = {}
+        collected: list[Tables] | None = [] if keeping else None
+        begun = time.perf_counter()
+        for rows in ranges:
+            start = time.perf_counter()
+            slice_tables = next(tables)
+            middle = time.perf_counter()
+            entities, history, ledger, current = slice_tables
+            if collected is not None:
+                collected.append(slice_tables)
+            inputs = Inputs(entities, history, engine.catalogue, PERIOD, AS_OF, ledger, denominators=denominators,
+                            current=current)  # fmt: skip
+            runs = prepare(engine, documents, inputs, readings={}, any_jurisdiction=False)
+            end = time.perf_counter()
+            for document, result in run_all(runs, lambda run, first=rows[0]: run.run(first)):
+                if isinstance(result, NoKernel):
+                    refused[document] = result.message
+            waited += middle - start
+            prepared += end - middle
+            ran += time.perf_counter() - end
+            denominators = inputs.dens
+            del inputs, runs, entities, history, ledger, current, slice_tables
+        whole = time.perf_counter() - begun
+        if collected is not None:
+            size = sum(t.get_total_buffer_size() for tables_ in collected for t in tables_ if t is not None)
+            kept_tables = collected if size <= KERNEL_KEEP_BYTES else None
+        return whole, waited, prepared, ran
+
+    kept_tables: list[Tables] | None = None
     file_floor_times: list[float] = []  # the floor over the kernel's own sources (entities in their file)
     floor_documents = [d for d in documents if d in FLOOR_SQL]
     refused: dict[str, str] = {}
@@ -229,32 +265,17 @@ def kernel(
             read(con, rows)
         read_times.append(time.perf_counter() - start)
         gc.collect()
-        waited = prepared = ran = 0.0
-        denominators: dict[str, int] = {}
-        begun = time.perf_counter()
         kept = RowGroups()  # as huiqi simulate's run: the entities' row group the next slice starts in
-        tables = read_ahead(lambda rows, kept=kept: read(cursor, rows, kept), ranges)
-        for rows in ranges:
-            start = time.perf_counter()
-            entities, history, ledger, current = next(tables)
-            middle = time.perf_counter()
-            inputs = Inputs(entities, history, engine.catalogue, PERIOD, AS_OF, ledger, denominators=denominators,
-                            current=current)  # fmt: skip
-            runs = prepare(engine, documents, inputs, readings={}, any_jurisdiction=False)
-            end = time.perf_counter()
-            for document, result in run_all(runs, lambda run, first=rows[0]: run.run(first)):
-                if isinstance(result, NoKernel):
-                    refused[document] = result.message
-            waited += middle - start
-            prepared += end - middle
-            ran += time.perf_counter() - end
-            denominators = inputs.dens
-            del inputs, runs, entities, history, ledger, current
-        whole_times.append(time.perf_counter() - begun)
+        whole, waited, prepared, ran = one_run(read_ahead(lambda rows, kept=kept: read(cursor, rows, kept), ranges),
+                                               keeping=not whole_times)  # fmt: skip
+        whole_times.append(whole)
         waited_times.append(waited)
         prepared_times.append(prepared)
         kernel_times.append(ran)
         gc.collect()
+        if kept_tables is not None and len(whole_times) > 1:  # over the slices kept from the first run
+            kept_times.append(one_run(iter(kept_tables))[0])
+            gc.collect()
     cursor.close()
     for document, reason in refused.items():
         print(f"  kernel: {document} left to SQL: {reason}")
@@ -270,13 +291,19 @@ def kernel(
           f"{whole:.2f} s (runs {', '.join(f'{t:.2f}' for t in whole_times[1:])} s); waiting for a slice's tables "
           f"{statistics.median(waited_times[1:]):.2f} s, inputs and code {inputs_median:.2f} s, kernels "
           f"{kernels_median:.2f} s")  # fmt: skip
+    if kept_times:
+        print(f"  a run over the slices kept from the first (as a session's next run of the same year takes them, "
+              f"where they fit in {KERNEL_KEEP_BYTES / 2**30:.0f} GiB), median of {len(kept_times)}: "
+              f"{statistics.median(kept_times):.2f} s (runs {', '.join(f'{t:.2f}' for t in kept_times)} s)")  # fmt: skip
     if floor_times:  # the floor of these minutes, its runs alternating with the kernel's
         floor = statistics.median(floor_times[1:])
         print(f"  the floor again, each run just before a run of the kernel: median {floor:.2f} s "
               f"(runs {', '.join(f'{t:.2f}' for t in floor_times[1:])} s)")  # fmt: skip
     print(f"  ÷ floor ({floor:.2f} s): the run, reading included, {whole / floor:.2f}×; inputs and code + kernels "
           f"{evaluation / floor:.2f}×; kernels {kernels_median / floor:.2f}×; load + reading ÷ inputs and code + "
-          f"kernels {(load + read_median) / evaluation:.2f}×; peak RSS {peak_rss_mb():.0f} MB")  # fmt: skip
+          f"kernels {(load + read_median) / evaluation:.2f}×"
+          + (f"; the run over the slices kept {statistics.median(kept_times) / floor:.2f}×" if kept_times else "")
+          + f"; peak RSS {peak_rss_mb():.0f} MB")  # fmt: skip
     if file_floor_times:  # the floor reading what the kernel reads: the entities from their file, the keyed tables
         in_file = statistics.median(file_floor_times[1:])
         print(f"  the floor over the kernel's own sources (entities in their file, the same keyed history and "

@@ -8,6 +8,10 @@ so that its peak memory is its own, the engines taking turns ``--repeat`` times:
 - ``kernel``: the compiled kernel (``--engine kernel``), the registry read a slice of ``--slice`` entities
   at a time (``huiqi.population.session.KERNEL_SLICE`` by default).
 
+Each process then runs the same scenario a second time in the same session, as a reform's second run does (the
+kernel reads nothing then where its slices were kept: ``KERNEL_KEEP_BYTES``), timed as ``again`` and checked
+row for row against the first.
+
 Both write the same long table of results, which the script checks by its row count and total money. Peak
 memory is the process's resident set sampled every 50 ms (with DuckDB's ``--memory-limit``).
 
@@ -63,10 +67,15 @@ def one(folder: Path, engine_name: str, memory_limit: str, size: int) -> dict[st
         loaded = time.perf_counter()
         session.run(engine, documents, Scenario(as_of=AS_OF, period=PERIOD), name="run")
         ran = time.perf_counter()
+        # the same scenario again, as a reform's second run (the kernel's slices kept from the first where they fit)
+        session.run(engine, documents, Scenario(as_of=AS_OF, period=PERIOD), name="again")
+        again = time.perf_counter() - ran
         rows, money = session.connection.execute("SELECT count(*), sum(amount_fen)::VARCHAR FROM run").fetchall()[0]
+        same = session.connection.execute(
+            "SELECT count(*) FROM (SELECT * FROM run EXCEPT ALL SELECT * FROM again)").fetchall()[0][0]  # fmt: skip
         fallbacks = dict(session.kernel_fallbacks)
-    return {"load": loaded - start, "run": ran - loaded, "rows": rows, "money": money, "peak": peak[0],
-            "fallbacks": fallbacks}  # fmt: skip
+    return {"load": loaded - start, "run": ran - loaded, "again": again, "differ": same, "rows": rows, "money": money,
+            "peak": peak[0], "fallbacks": fallbacks}  # fmt: skip
 
 
 def main() -> None:
@@ -102,7 +111,7 @@ def main() -> None:
             results[name].append(json.loads(out.strip().splitlines()[-1]))
             got = results[name][-1]
             print(
-                f"  {name:<7} load {got['load']:6.2f} s  run {got['run']:7.2f} s  "
+                f"  {name:<7} load {got['load']:6.2f} s  run {got['run']:7.2f} s  again {got['again']:7.2f} s  "
                 f"peak RSS {int(got['peak']) / 2**30:5.2f} GB",
                 flush=True,
             )
@@ -114,14 +123,18 @@ def main() -> None:
     for name, runs in results.items():
         load = statistics.median(float(r["load"]) for r in runs)
         run = statistics.median(float(r["run"]) for r in runs)
+        again = statistics.median(float(r["again"]) for r in runs)
         peak = max(int(r["peak"]) for r in runs) / 2**30
-        medians[name] = run
+        medians[name], medians[f"{name} again"] = run, again
         fallbacks = runs[-1]["fallbacks"]
-        print(f"{name:<7} load {load:6.2f} s  run {run:7.2f} s  peak RSS {peak:5.2f} GB  "
+        if any(r["differ"] for r in runs):
+            print(f"{name}: the second run's results DIFFER from the first's")
+        print(f"{name:<7} load {load:6.2f} s  run {run:7.2f} s  again {again:7.2f} s  peak RSS {peak:5.2f} GB  "
               f"results {runs[-1]['rows']:,}  money {runs[-1]['money']} fen" + (f"  left to SQL: {fallbacks}" if fallbacks else ""))  # fmt: skip
     same = {(r["rows"], r["money"]) for runs in results.values() for r in runs}
     print(
-        f"kernel run ÷ DuckDB run: {medians['kernel'] / medians['duckdb']:.2f}×; "
+        f"kernel run ÷ DuckDB run: {medians['kernel'] / medians['duckdb']:.2f}×, the second run "
+        f"{medians['kernel again'] / medians['duckdb again']:.2f}×; "
         f"results {'identical in count and money' if len(same) == 1 else 'DIFFERENT: ' + repr(same)}"
     )
 

@@ -11,6 +11,7 @@ import pytest
 from huiqi.engine.evaluate import Engine
 from huiqi.engine.profile import Profile
 from huiqi.engine.results import Status
+from huiqi.kernel.inputs import slices
 from huiqi.kernel.runner import available as kernel_available
 from huiqi.population.session import PopulationSession, Scenario
 from huiqi.population.simulate import select_documents, simulate
@@ -273,6 +274,40 @@ def test_an_entities_file_with_its_own_file_row_number_column_runs_on_the_kernel
                 assert session.kernel_fallbacks == {}
     assert len(reports[False][1]) > 1000
     assert reports[True] == reports[False]
+
+
+@pytest.mark.skipif(not kernel_available(), reason="numba is not installed")
+def test_a_registrys_slices_are_kept_for_the_next_run_where_they_fit(
+    seed_engine: Engine, case_population: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A registry read a slice at a time: the slices one run read are kept for the session's next run of the
+    same assessed year, which reads nothing and gives the same results; where they take more than
+    ``kernel_keep`` bytes, every run reads them again. Another assessed year reads its own."""
+    documents = select_documents(seed_engine, [])
+    reads: list[tuple[int, int]] = []
+    read = PopulationSession._kernel_read
+
+    def counted(self: PopulationSession, rows: tuple[int, int], *args: object, **kwargs: object) -> object:
+        reads.append(rows)
+        return read(self, rows, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(PopulationSession, "_kernel_read", counted)
+    count = len(slices(case_population, 97))
+    assert count > 2
+    for keep, again in ((1 << 30, 0), (1, 1)):
+        with PopulationSession(case_population, seed_engine, kernel=True, kernel_slice=97,
+                               kernel_keep=keep) as session:  # fmt: skip
+            results = []
+            for number in range(2):
+                reads.clear()
+                run, _ = simulate(session, seed_engine, documents, SCENARIO, name=f"run{number}")
+                results.append(session.connection.sql(session.long_sql(run)).fetchall())
+                assert len(reads) == (count if number == 0 else again * count), (keep, number)
+            assert results[0] == results[1] and len(results[0]) > 1000
+            assert session.kernel_fallbacks == {}
+            reads.clear()
+            simulate(session, seed_engine, documents, Scenario(as_of=AS_OF, period=PERIOD - 1), name="earlier")
+            assert len(reads) > 1  # another assessed year: its own slices, read
 
 
 @pytest.mark.skipif(not kernel_available(), reason="numba is not installed")

@@ -63,6 +63,10 @@ def status_name_sql(column: str) -> str:
 Progress = Callable[[str], None]
 #: entities the compiled kernel evaluates at a time: a registry larger than this is read a slice at a time
 KERNEL_SLICE = 250_000
+#: the most memory (bytes of Arrow buffers) a registry's slices may take to be kept from one kernel run for the
+#: next of the same assessed year (``PopulationSession._run_kernels``): a reform's second run, or a session's
+#: later scenarios, then read nothing (1,000,000 entities × 5 years of the seed base: about 0.5 GB)
+KERNEL_KEEP_BYTES = 1 << 30
 
 
 @dataclass(frozen=True)
@@ -140,6 +144,7 @@ class PopulationSession:
     def __init__(
         self, folder: Path, engine: Engine, *, spark_master: str | None = None, memory_limit: str | None = None,
         facts: Iterable[str] | None = None, kernel: bool = False, kernel_slice: int = KERNEL_SLICE,
+        kernel_keep: int = KERNEL_KEEP_BYTES,
     ) -> None:  # fmt: skip
         if not folder.is_dir():
             raise PopulationError(
@@ -167,6 +172,10 @@ class PopulationSession:
         self._kernel_inputs: dict[tuple[int, dt.date, frozenset[str]], Any] = {}
         #: entities per slice of the kernel path (``_run_kernels``)
         self.kernel_slice = kernel_slice
+        #: a larger registry's slices, read by one run and kept for the next of the same assessed year and annual
+        #: facts read over the years, where they take at most ``kernel_keep`` bytes
+        self._kernel_slices: dict[tuple[int, frozenset[str]], list[Any]] = {}
+        self.kernel_keep = kernel_keep
         self._facts = None if facts is None else set(facts)
         #: documents the kernel left to SQL, each with the reason (said in the report's notes)
         self.kernel_fallbacks: dict[str, str] = {}
@@ -356,7 +365,10 @@ class PopulationSession:
         A registry of up to ``kernel_slice`` entities is read once and its inputs kept per assessed year and
         date; a larger one is read and evaluated a slice of entities at a time (the slice's history and ledger
         with it), so that memory holds one slice's arrays beside DuckDB's tables (and the tables of the next
-        slice, read in a thread while this one runs: ``read_ahead``). A slice's documents run side by side
+        slice, read in a thread while this one runs: ``read_ahead``); where the slices' tables take at most
+        ``kernel_keep`` bytes, they are kept for the session's next run of the same assessed year, which then
+        reads nothing (a reform's second run, at 1,000,000 entities: docs/population.md, "Issue 13, thirteenth
+        round"). A slice's documents run side by side
         (``run_all``), each result stored as it comes. Every slice reads its numbers
         over at least the denominators of the slice before, so one compiled kernel serves them all. A document
         the kernel refuses in a later slice is taken out of the long table and left to SQL whole."""
@@ -367,17 +379,32 @@ class PopulationSession:
         pending = list(queries)
         ranges = slices(self.folder, self.kernel_slice)
         denominators: dict[str, int] = {}
-        # a registry of several slices: the next slice is read, on a cursor of its own, while this one runs
-        cursor = self.connection.cursor() if len(ranges) > 1 else None
         keyed = self._keyed()
         # of the history, only the assessed year's rows of the annual facts no rule reads at another year
         over_years = frozenset(annual_over_years((engine.documents[d] for d in pending), engine.catalogue))
+        # a registry of several slices: read by an earlier run and kept, or read now, the next slice on a cursor of
+        # its own while this one runs, and kept for the next run while the slices fit in ``kernel_keep``
+        read_before = self._kernel_slices.get((scenario.period, over_years)) if len(ranges) > 1 else None
+        cursor = self.connection.cursor() if len(ranges) > 1 and read_before is None else None
+        keeping: list[Any] | None = [] if cursor is not None and self.kernel_keep > 0 else None
+        size = 0
         kept = RowGroups()  # a row group of the entities that the next slice starts in
         try:
-            tables: Iterable[Any] = [None] if cursor is None else read_ahead(
-                lambda rows: self._kernel_read(rows, cursor, keyed=keyed, period=scenario.period,
-                                               over_years=over_years, kept=kept), ranges)  # fmt: skip
+            tables: Iterable[Any] = [None]  # one slice: the registry read whole, once (``_kernel_inputs_of``)
+            if read_before is not None:
+                tables = read_before
+            elif cursor is not None:
+                tables = read_ahead(lambda rows: self._kernel_read(rows, cursor, keyed=keyed, period=scenario.period,
+                                                                   over_years=over_years, kept=kept), ranges)  # fmt: skip
             for number, (rows, read) in enumerate(zip(ranges, tables, strict=True)):
+                if keeping is not None:
+                    size += sum(table.get_total_buffer_size() for table in read if table is not None)
+                    # the slices are alike: where the first, times their number, would not fit, none is kept (at
+                    # 10,000,000 entities not even the first slices are held until the budget runs out)
+                    if size * (len(ranges) if number == 0 else 1) <= self.kernel_keep:
+                        keeping.append(read)
+                    else:  # too large to keep: each slice let go once run, as before
+                        keeping = None
                 inputs = self._kernel_inputs_of(engine, scenario, rows, denominators, read, over_years)
                 runs = prepare(engine, pending, inputs, readings=dict(scenario.readings),
                                any_jurisdiction=scenario.any_jurisdiction, quarter=scenario.quarter)  # fmt: skip
@@ -417,6 +444,8 @@ class PopulationSession:
         finally:
             if cursor is not None:
                 cursor.close()
+        if keeping is not None:
+            self._kernel_slices[(scenario.period, over_years)] = keeping
         return set(pending)
 
     def _kernel_inputs_of(
