@@ -782,9 +782,7 @@ def read_entities(
     columns of ``facts`` with the structural ones where given (``entity_id`` only with ``ids``); their text
     columns (and lists of text) read as dictionaries."""
     path = folder / "entities.parquet"
-    wanted = _columns(path, facts, ("entity_id", "entity_type", "region"))
-    if not ids:
-        wanted.remove("entity_id")
+    wanted = [c for c in _columns(path, facts, ("entity_id", "entity_type", "region")) if ids or c != "entity_id"]
     schema = pq.read_schema(path)
     # text and lists of text as Parquet stores them, a dictionary per row group: no string is materialised, and
     # comparing a column with a constant needs no hashing (``Inputs._text_codes``)
